@@ -1,0 +1,18 @@
+"""The ``specdraft`` command line: a thin typer layer over the importable core.
+
+Importing this module registers every command group on ``agent.cli_app.app``.
+Heavy libraries (LangChain, OpenAI, xllamacpp) are imported lazily inside commands so that
+``specdraft --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from agent import cli_draft  # noqa: F401  (registers draft, templates)
+from agent.cli_app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

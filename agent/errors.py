@@ -1,0 +1,62 @@
+"""One exception root for everything specdraft reports to a user.
+
+The core raises these; only the CLI turns them into ``Error: ...`` on stderr and an exit code.
+Messages are written for the person at the terminal: what was wrong, and what to do.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_ATTENTION = 3
+
+
+class SpecdraftError(Exception):
+    """Base class: a failure specdraft explains to the user."""
+
+    exit_code = EXIT_RUNTIME
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class InputError(SpecdraftError):
+    """A file or option the user gave is wrong (exit 2, nothing written)."""
+
+    exit_code = EXIT_USAGE
+
+
+class TemplateError(InputError):
+    """A spec template cannot be used."""
+
+
+class ConfigError(InputError):
+    """A provider or configuration setting is missing or wrong."""
+
+
+class ModelError(SpecdraftError):
+    """The model server failed or could not be reached (exit 1)."""
+
+
+class SectionFailedError(ModelError):
+    """A section never passed validation within its attempts."""
+
+    def __init__(self, section: str, attempts: int, errors: list[str], last_output: str) -> None:
+        shown = last_output if len(last_output) <= 800 else last_output[:800] + " ..."
+        listed = "\n".join(f"  - {e}" for e in errors[:8])
+        super().__init__(
+            f"Section '{section}' failed validation after {attempts} attempt(s):\n{listed}\n"
+            f"Last model output:\n{shown}",
+            hint="Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
+            "the section [NEEDS ATTENTION] and continue.",
+        )
+        self.section = section
+        self.attempts = attempts
+        self.errors = errors
+        self.last_output = last_output
