@@ -118,7 +118,10 @@ def failed(findings: list[Finding], *, strict: bool = False) -> bool:
 
 
 def summary_line(findings: list[Finding]) -> str:
-    """One line for a terminal, e.g. ``lint: 2 errors, 1 warning (1 NEEDS CLARIFICATION)``."""
+    """One line for a terminal, e.g. ``lint: 2 errors, 1 warning (1 NEEDS CLARIFICATION)``.
+
+    ``specdraft draft`` prints it after writing a spec: ``summary_line(lint_text(text))``.
+    """
     errors, warnings = count_errors(findings)
     if not findings:
         return "lint: clean (0 errors, 0 warnings)"
@@ -133,7 +136,7 @@ def summary_line(findings: list[Finding]) -> str:
     ]
     if markers:
         text += f" ({', '.join(markers)})"
-    return text + "; run `specdraft lint` for details"
+    return text
 
 
 def _plural(n: int, word: str) -> str:
@@ -318,10 +321,12 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
                 )
         for match in _TODO.finditer(text):
             found.append(finding("placeholder", where, line.number, f"'{match.group(1)}' left in the text."))
+        reported = False
         if not line.fenced:
             bare = _MARKER.sub("", _BRACKET.sub("", text))
             eg = _EG.search(bare)
             if eg:
+                reported = True
                 if eg.group(1).count(",") >= 2:
                     found.append(
                         finding(
@@ -334,7 +339,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
                 else:
                     found.append(finding("example-left", where, line.number, f"'{_clip(eg.group(0))}'."))
             for text_left in leftovers:
-                if text_left in bare:
+                if not reported and text_left in bare:
                     found.append(
                         finding(
                             "placeholder", where, line.number, f"Template text left unchanged: '{text_left}'."
@@ -452,17 +457,18 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     f"'{_clip(text)}'.",
                 )
             )
-        found += _vague(line, where, rid)
-        if prefix == "FR":
+        found += _vague(line, where, rid, text)
+        if prefix == "FR" and defined[rid] == line.number:
             functional.append((rid, line))
     found += _check_traceability(lines, functional)
     return found
 
 
-def _vague(line: _Line, where: str, rid: str | None = None) -> list[Finding]:
-    if re.search(r"\d", line.text):
+def _vague(line: _Line, where: str, rid: str | None = None, text: str | None = None) -> list[Finding]:
+    text = line.text if text is None else text
+    if re.search(r"\d", text):
         return []
-    words = sorted({m.group(0).lower() for m in _VAGUE.finditer(line.text)})
+    words = sorted({m.group(0).lower() for m in _VAGUE.finditer(text)})
     if not words:
         return []
     subject = rid or "This line"
