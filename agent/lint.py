@@ -193,40 +193,66 @@ def _heading_matcher(title: str) -> re.Pattern[str]:
 def _match_in_order(
     wanted: list[str], present: list[str], *, section: str, lines: list[int], end_line: int, prefix: str
 ) -> list[Finding]:
-    """Missing and out-of-order headings of ``wanted`` among ``present`` (both in document order)."""
+    """Missing and out-of-order headings of ``wanted`` among ``present`` (both in document order).
+
+    The longest run of template headings already in order stands; each heading outside it is reported
+    once, so one moved section gives one finding.
+    """
     found: list[Finding] = []
     used: set[int] = set()
-    last_index, last_title = -1, ""
+    matched: list[tuple[str, int]] = []  # (template title, index in present), in template order
     for title in wanted:
         pattern = _heading_matcher(title)
         index = next(
             (i for i, p in enumerate(present) if i not in used and pattern.match(normalise_heading(p))), None
         )
         if index is None:
-            later = [i for i in range(last_index + 1, len(present)) if i not in used]
-            line = lines[later[0]] if later else end_line
-            found.append(
-                finding(
-                    "section-missing",
-                    section or title,
-                    line,
-                    f"Template section '{prefix}{title}' is missing.",
-                )
-            )
+            before = [i for _, i in matched]
+            after = [i for i in range(max(before, default=-1) + 1, len(present)) if i not in used]
+            line = lines[after[0]] if after else end_line
+            message = f"Template section '{prefix}{title}' is missing."
+            found.append(finding("section-missing", section or title, line, message))
             continue
         used.add(index)
-        if index < last_index:
-            found.append(
-                finding(
-                    "section-order",
-                    section or title,
-                    lines[index],
-                    f"'{prefix}{title}' should come after '{prefix}{last_title}' (template order).",
-                )
+        matched.append((title, index))
+    keep = _longest_increasing([i for _, i in matched])
+    for n, (title, index) in enumerate(matched):
+        if n in keep:
+            continue
+        previous = next((matched[k][0] for k in range(n - 1, -1, -1) if k in keep), None)
+        following = next((matched[k][0] for k in range(n + 1, len(matched)) if k in keep), None)
+        where = (
+            f"should come after '{prefix}{previous}'"
+            if previous is not None
+            else f"should come before '{prefix}{following}'"
+        )
+        found.append(
+            finding(
+                "section-order",
+                section or title,
+                lines[index],
+                f"'{prefix}{title}' {where} (template order).",
             )
-        else:
-            last_index, last_title = index, title
+        )
     return found
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence of ``values`` (O(n^2), n is small)."""
+    if not values:
+        return set()
+    best = [1] * len(values)
+    back = [-1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i] and best[j] + 1 > best[i]:
+                best[i], back[i] = best[j] + 1, j
+    i = max(range(len(values)), key=lambda k: best[k])
+    keep: set[int] = set()
+    while i != -1:
+        keep.add(i)
+        i = back[i]
+    return keep
 
 
 def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:

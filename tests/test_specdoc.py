@@ -28,7 +28,11 @@ def test_parses_front_matter_title_sections_and_footer() -> None:
     assert doc.front_matter["specdraft"]["template"] == "tech-spec"
     assert doc.title == "Technical Specifications: Team invitations by email"
     assert doc.title_line == 13
-    assert [s.title for s in doc.sections][:3] == ["Overview", "System Architecture", "Technical Requirements"]
+    assert [s.title for s in doc.sections][:3] == [
+        "Overview",
+        "System Architecture",
+        "Technical Requirements",
+    ]
     assert len(doc.sections) == 18
     overview = doc.sections[0]
     assert (overview.start_line, overview.end_line) == (15, 20)
@@ -88,7 +92,10 @@ def test_replace_section_keeps_every_other_byte() -> None:
     assert new.section("Overview") is not None
     assert new.section("Overview").content == "\nSomething else entirely.\n\n"  # type: ignore[union-attr]
     before, after = CLEAN.split("## Overview", 1)[0], CLEAN.split("## System Architecture", 1)[1]
-    assert new.serialise() == before + "## Overview\n\nSomething else entirely.\n\n## System Architecture" + after
+    assert (
+        new.serialise()
+        == before + "## Overview\n\nSomething else entirely.\n\n## System Architecture" + after
+    )
     # a missing final newline is added so the next heading stays on its own line
     again = doc.with_section_text("Overview", "## Overview\ntext")
     assert "text\n## System Architecture" in again.serialise()
@@ -137,7 +144,11 @@ def test_template_outline_reads_headings_in_order() -> None:
     outline = read_template_outline(resolve_template(None))
     assert outline.name == "tech-spec"
     assert outline.sections[0] == ("Overview", ())
-    assert outline.sections[2][1] == ("Functional Requirements", "Non-Functional Requirements", "Quality Requirements")
+    assert outline.sections[2][1] == (
+        "Functional Requirements",
+        "Non-Functional Requirements",
+        "Quality Requirements",
+    )
     assert len(outline.sections) == 18
     assert "Specific functional requirement" in outline.placeholders
 
@@ -157,7 +168,9 @@ def test_template_resolution(tmp_path: Path) -> None:
 
 
 _LINE = st.one_of(
-    st.sampled_from(["## A", "## B", "### c", "# T", "---", "```", "~~~", "", "**Status**: DRAFT  ", "- [ ] x"]),
+    st.sampled_from(
+        ["## A", "## B", "### c", "# T", "---", "```", "~~~", "", "**Status**: DRAFT  ", "- [ ] x"]
+    ),
     st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\n"), max_size=20),
 )
 
