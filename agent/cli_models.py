@@ -34,7 +34,7 @@ from agent.model_store import (
 )
 
 models_app = typer.Typer(
-    help="Local GGUF models for drafting without an API key: list the catalogue, pull, rm, path.\n\n"
+    help="Local models for drafting without an API key: list the catalogue, pull, rm, path.\n\n"
     "Models are stored in the Hugging Face cache (HF_HOME, HF_HUB_CACHE) or in SPECDRAFT_MODELS_DIR. "
     "HF_ENDPOINT selects a Hub mirror, HF_TOKEN authenticates, HF_HUB_OFFLINE=1 never downloads. "
     "Add your own entries in ~/.config/specdraft/models.toml (or $SPECDRAFT_CONFIG), "
@@ -42,7 +42,7 @@ models_app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
 )
-app.add_typer(models_app, name="models", help="List, download and remove local models (`specdraft models`).")
+app.add_typer(models_app, name="models")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 NameArgument = Annotated[
