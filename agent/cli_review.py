@@ -45,7 +45,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readab
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
