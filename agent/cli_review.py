@@ -69,7 +69,7 @@ def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
     return table
 
 
-# -- lint --------------------------------------------------------------------------------------------
+# -- lint -------------------------------------------------------------------------------------------
 
 
 def _spec_files(paths: list[Path]) -> list[Path]:
@@ -160,7 +160,7 @@ def _lint_json(results: list[dict[str, Any]], strict: bool, code: int) -> dict[s
     }
 
 
-# -- review / approve -----------------------------------------------------------------------------------
+# -- review / approve -------------------------------------------------------------------------------
 
 
 @app.command("review")
@@ -217,7 +217,7 @@ def approve_command(
         )
 
 
-# -- verify / status --------------------------------------------------------------------------------------
+# -- verify / status --------------------------------------------------------------------------------
 
 
 def _approvals_table(checks: list[ApprovalCheck]) -> Table:

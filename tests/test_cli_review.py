@@ -38,7 +38,7 @@ def approved_spec(spec: Path, *extra: str | Path) -> Path:
     return spec
 
 
-# -- lint ---------------------------------------------------------------------------------------------
+# -- lint -------------------------------------------------------------------------------------------
 
 
 def test_lint_clean_spec(spec: Path) -> None:
@@ -159,7 +159,7 @@ def test_not_a_spec_and_bad_front_matter(tmp_path: Path) -> None:
     assert broken.read_text(encoding="utf-8") == text
 
 
-# -- review / approve ---------------------------------------------------------------------------------------
+# -- review / approve -------------------------------------------------------------------------------
 
 
 def test_review_refused_with_lint_errors_lists_them(spec: Path) -> None:
@@ -234,7 +234,7 @@ def test_approve_defaults_to_git_identity(
     assert "Approved by Cleo Git <cleo@example.com>." in result.stdout
 
 
-# -- verify / status ------------------------------------------------------------------------------------------
+# -- verify / status --------------------------------------------------------------------------------
 
 
 def test_verify_passes_then_names_the_edited_section(spec: Path) -> None:
@@ -296,7 +296,7 @@ def test_status(spec: Path) -> None:
     assert data["lint"] == {"errors": 0, "warnings": 0}
 
 
-# -- SSH signatures -------------------------------------------------------------------------------------------
+# -- SSH signatures ---------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -199,7 +199,7 @@ def test_reopen_supersedes_approvals() -> None:
     assert so.verify(reparse(again.doc)).exit_code == 0
 
 
-# -- bad input -----------------------------------------------------------------------------------------
+# -- bad input --------------------------------------------------------------------------------------
 
 
 def _with_record_edit(key: str, value: object) -> str:
@@ -245,7 +245,7 @@ def test_unknown_status_is_an_input_error() -> None:
         so.review(doc_of(CLEAN.replace("status: DRAFT", "status: planned")), [])
 
 
-# -- who signs ---------------------------------------------------------------------------------------------
+# -- who signs --------------------------------------------------------------------------------------
 
 
 def test_parse_person() -> None:
@@ -267,7 +267,7 @@ def test_git_identity_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyP
         so.resolve_person(None, cwd=tmp_path)
 
 
-# -- SSH signatures ------------------------------------------------------------------------------------------
+# -- SSH signatures ---------------------------------------------------------------------------------
 
 
 def _keypair(directory: Path, name: str, email: str) -> tuple[Path, str]:
