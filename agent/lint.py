@@ -25,7 +25,7 @@ from agent.specdoc import (
 
 Severity = Literal["error", "warning"]
 
-#: every rule: id -> (severity, what it checks). The README table is generated from the same words.
+#: every rule: id -> (severity, what it checks); README.md lists the same rules.
 RULES: dict[str, tuple[Severity, str]] = {
     "section-missing": ("error", "a ## or ### section of the template is absent"),
     "section-order": ("error", "template sections appear out of the template's order"),
