@@ -101,6 +101,7 @@ def lint_document(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
     found += _check_placeholders(lines, outline)
     found += _check_requirements(lines)
     found += _check_endpoints(lines)
+    found += _check_front_matter(doc)
     found += _check_status(doc)
     if doc.title is None:
         found.append(finding("title-missing", "", 1, "The spec has no '# ' title line."))
@@ -302,6 +303,8 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
 def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
     """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
     found: list[Finding] = []
+    if any("[NEEDS ATTENTION" in line for line in lines):
+        return found  # the marker is the finding; its empty subsections follow from it
     mask = fence_mask(lines)
     heads = [i for i, line in enumerate(lines) if not mask[i] and re.match(r"^ {0,3}#{2,3}\s", line)]
     for n, i in enumerate(heads):
@@ -600,6 +603,36 @@ def _check_endpoints(lines: _Lines) -> list[Finding]:
 def _canonical_path(path: str) -> str:
     path = re.sub(r"\{[^}/]*\}|:[A-Za-z_][A-Za-z0-9_]*|<[^>/]*>", "{}", path)
     return path.rstrip("/") or "/"
+
+
+# -- front matter ------------------------------------------------------------------------------------
+
+
+def _check_front_matter(doc: SpecDocument) -> list[Finding]:
+    """Template values left in the front matter: ``[FEATURE_NAME]`` or ``[low|medium|high]`` (a list)."""
+    found: list[Finding] = []
+    lines = split_lines(doc.front_matter_text)
+    for key, value in doc.front_matter.items():
+        if key in ("specdraft", "approvals"):
+            continue
+        shown = None
+        if isinstance(value, str) and any(
+            _is_placeholder(value, m, fenced=False) for m in _BRACKET.finditer(value)
+        ):
+            shown = value
+        elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "|" in value[0]:
+            shown = f"[{value[0]}]"
+        if shown is not None:
+            line = next((n + 1 for n, text in enumerate(lines) if text.startswith(f"{key}:")), 1)
+            found.append(
+                finding(
+                    "placeholder",
+                    "front matter",
+                    line,
+                    f"Front matter '{key}' is still a placeholder: '{shown}'.",
+                )
+            )
+    return found
 
 
 # -- status -----------------------------------------------------------------------------------------

@@ -94,6 +94,18 @@ CASES: list[tuple[str, list[tuple[str, str]], int, str]] = [
     ("placeholder", [("/api/v1/invitations/accept", "/api/v1/[resource]")], 88, "'[resource]'"),
     ("placeholder", [("**Date**: 2026-11-25", "**Date**: [DATE]")], 310, "'[DATE]'"),
     (
+        "placeholder",
+        [("priority: high", "priority: [low|medium|high]")],
+        4,
+        "'priority' is still a placeholder",
+    ),
+    (
+        "placeholder",
+        [("Specifications - Team invitations by email", "Specifications - [FEATURE_NAME]")],
+        2,
+        "'description' is still",
+    ),
+    (
         "example-left",
         [("- **Framework**: React", "- **Framework**: React (e.g. for the dialog)")],
         58,
@@ -244,3 +256,11 @@ def test_the_template_itself_fails() -> None:
 def test_not_a_spec() -> None:
     with pytest.raises(InputError, match="not a spec"):
         lint("Just a note.\n")
+
+
+def test_a_section_needing_attention_is_one_finding_not_one_per_empty_subsection() -> None:
+    section = CLEAN.split("## Technology Stack\n", 1)[1].split("## API Specifications", 1)[0]
+    subsections = "### Frontend Technologies\n### Backend Technologies\n### Infrastructure\n\n"
+    hollow = "[NEEDS ATTENTION: not drafted]\n" + subsections
+    findings = lint(CLEAN.replace(section, hollow))
+    assert [(f.rule, f.line) for f in findings] == [("needs-attention", 56)]
