@@ -76,7 +76,11 @@ def _spec_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.md") if p.is_file())
+            found = sorted(
+                p
+                for p in path.rglob("*.md")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not found:
                 raise InputError(f"Directory '{path}' holds no .md files.")
             files += found

@@ -106,6 +106,9 @@ def test_lint_a_directory(tmp_path: Path) -> None:
     result = run("lint", tmp_path)
     assert result.exit_code == 1
     assert "2 files: 9 error(s), 4 warning(s)" in result.stdout
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "skipped.md").write_text("not a spec, but hidden\n", encoding="utf-8")
+    assert run("lint", tmp_path).exit_code == 1
     (tmp_path / "notes.md").write_text("Just notes.\n", encoding="utf-8")
     result = run("lint", tmp_path, "--json")
     assert result.exit_code == 2
