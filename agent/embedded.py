@@ -1,0 +1,131 @@
+"""The embedded model: llama.cpp's OpenAI-compatible server, run in-process by the xllamacpp wheel."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError, ModelError
+
+#: tokens of context each parallel slot gets (prompt + answer of one section)
+CTX_PER_SLOT = 4096
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    model_path: Path
+    model_name: str
+    parallel: int = 4
+    ctx_per_slot: int = CTX_PER_SLOT
+    threads: int | None = None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedServer:
+    """One llama.cpp server on 127.0.0.1 with a free port; stopped on ``close()`` or at exit."""
+
+    def __init__(self, settings: EmbeddedSettings) -> None:
+        self.settings = settings
+        self._server: Any = None
+        self.base_url = ""
+        self.load_seconds = 0.0
+
+    def start(self) -> EmbeddedServer:
+        path = self.settings.model_path
+        if not path.is_file():
+            raise ConfigError(f"Model file '{path}' does not exist.", hint="Check --model-path.")
+        _check_gguf_magic(path)
+        try:
+            import xllamacpp
+        except ImportError:  # pragma: no cover - a broken install
+            raise ConfigError(
+                "The embedded engine (xllamacpp) is not installed.",
+                hint="Run `make install`, or `pip install xllamacpp`.",
+            ) from None
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.model_alias = self.settings.model_name
+        params.n_parallel = self.settings.parallel
+        params.n_ctx = self.settings.ctx_per_slot * self.settings.parallel
+        params.cont_batching = True
+        params.cache_prompt = True
+        params.hostnames = ["127.0.0.1"]
+        params.port = free_port()
+        params.endpoint_metrics = False
+        params.verbosity = -1
+        params.log_json = False
+        threads = self.settings.threads or max(1, os.cpu_count() or 1)
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        started = time.perf_counter()
+        with _quiet_stderr():
+            try:
+                self._server = xllamacpp.Server(params)
+            except Exception as exc:
+                raise ModelError(
+                    f"The embedded engine could not load '{path.name}': {exc}.",
+                    hint="Is it a valid GGUF model file? Try another --model-path.",
+                ) from None
+        self.load_seconds = time.perf_counter() - started
+        self.base_url = f"http://127.0.0.1:{params.port}/v1"
+        atexit.register(self.close)
+        return self
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with _quiet_stderr():
+                del server
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_gguf_magic(path: Path) -> None:
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        raise ConfigError(
+            f"'{path}' is not a GGUF model file (it does not start with the GGUF magic bytes).",
+            hint="Give a .gguf file made for llama.cpp, or run `specdraft models` for ones that work.",
+        )
+
+
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Any:
+    """Silence llama.cpp's C-level log lines while it loads (unless SPECDRAFT_DEBUG is set)."""
+    if os.environ.get("SPECDRAFT_DEBUG"):
+        yield
+        return
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)

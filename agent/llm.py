@@ -1,0 +1,194 @@
+"""Structured completions through LangChain's ChatOpenAI (the OpenAI SDK underneath).
+
+The JSON schema goes to the server as ``response_format`` (llama.cpp turns it into a grammar, so even
+a small model returns parseable JSON of the right shape); the raw text comes back for our own
+validation, so the re-ask can quote exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.errors import ConfigError, ModelError
+from agent.providers import Endpoint, ModelSettings
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    calls: int = 0
+    model_seconds: float = 0.0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+        self.calls += other.calls
+        self.model_seconds += other.model_seconds
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "cached_prompt_tokens": self.cached_tokens,
+            "completion_tokens": self.completion_tokens,
+            "model_calls": self.calls,
+        }
+
+
+@dataclass
+class Completion:
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+
+
+class ChatClient:
+    """One client per endpoint; ChatOpenAI instances are cached per sampling setting."""
+
+    def __init__(self, endpoint: Endpoint, settings: ModelSettings) -> None:
+        self.endpoint = endpoint
+        self.settings = settings
+        self._models: dict[tuple[int, float, int, float], Any] = {}
+        self._http: dict[int, Any] = {}
+
+    def _http_client(self) -> Any:
+        # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
+        # loop that opened it, and a client reused from a finished loop hangs.
+        import asyncio
+
+        import openai
+
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._http:
+            self._http[loop] = openai.DefaultAsyncHttpxClient(timeout=self.settings.timeout)
+        return self._http[loop]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the running event loop."""
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        client = self._http.pop(loop, None)
+        self._models = {k: v for k, v in self._models.items() if k[0] != loop}
+        if client is not None:
+            await client.aclose()
+
+    def _chat_model(self, temperature: float, max_tokens: int, repeat_penalty: float) -> Any:
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3))
+        if key not in self._models:
+            from langchain_openai import ChatOpenAI
+
+            extra: dict[str, Any] = {}
+            if self.endpoint.accepts_sampling_extras and repeat_penalty != 1.0:
+                extra["extra_body"] = {"repeat_penalty": repeat_penalty}
+            self._models[key] = ChatOpenAI(
+                model=self.endpoint.model,
+                base_url=self.endpoint.base_url,
+                api_key=self.endpoint.api_key,
+                temperature=temperature,
+                max_tokens=max_tokens,  # type: ignore[call-arg]
+                timeout=self.settings.timeout,
+                max_retries=self.settings.http_retries,
+                seed=self.settings.seed,
+                http_async_client=self._http_client(),
+                **extra,
+            )
+        return self._models[key]
+
+    async def complete_json(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int,
+        temperature: float,
+        repeat_penalty: float = 1.0,
+    ) -> Completion:
+        model = self._chat_model(temperature, max_tokens, repeat_penalty)
+        runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+        started = time.perf_counter()
+        try:
+            result = await runnable.ainvoke(messages)
+        except Exception as exc:  # translated into specdraft's errors below
+            truncated = _truncated_completion(exc, time.perf_counter() - started)
+            if truncated is not None:
+                return truncated
+            raise translate_error(exc, self.endpoint) from None
+        elapsed = time.perf_counter() - started
+        raw = result["raw"]
+        text = raw.content if isinstance(raw.content, str) else str(raw.content)
+        meta = raw.usage_metadata or {}
+        details = meta.get("input_token_details") or {}
+        usage = Usage(
+            prompt_tokens=int(meta.get("input_tokens", 0)),
+            completion_tokens=int(meta.get("output_tokens", 0)),
+            cached_tokens=int(details.get("cache_read", 0) or 0),
+            calls=1,
+            model_seconds=elapsed,
+        )
+        finish = (raw.response_metadata or {}).get("finish_reason")
+        return Completion(text=text, usage=usage, finish_reason=finish)
+
+
+def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:
+    """An answer cut off at max_tokens is not a transport failure: return it for re-asking."""
+    import openai
+
+    if not isinstance(exc, openai.LengthFinishReasonError):
+        return None
+    completion = exc.completion
+    text = ""
+    if completion.choices:
+        text = completion.choices[0].message.content or ""
+    usage = Usage(calls=1, model_seconds=elapsed)
+    if completion.usage is not None:
+        usage.prompt_tokens = completion.usage.prompt_tokens
+        usage.completion_tokens = completion.usage.completion_tokens
+        details = completion.usage.prompt_tokens_details
+        usage.cached_tokens = (details.cached_tokens or 0) if details is not None else 0
+    return Completion(text=text, usage=usage, finish_reason="length")
+
+
+def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
+    """Turn an OpenAI SDK failure into a SpecdraftError with a message for the user (no key in it)."""
+    import openai
+
+    where = endpoint.base_url
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelError(
+            f"The model server at {where} did not answer in time.",
+            hint="Raise --timeout, or lower --parallel on a slow machine.",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelError(
+            f"Cannot reach the model server at {where}.",
+            hint="Is the server running? Check --base-url and your network.",
+        )
+    if isinstance(exc, openai.AuthenticationError):
+        return ConfigError(
+            f"The model server at {where} rejected the API key (HTTP 401).",
+            hint="Check OPENAI_API_KEY.",
+        )
+    if isinstance(exc, openai.NotFoundError):
+        return ConfigError(
+            f"The model server at {where} does not know the model '{endpoint.model}' (HTTP 404).",
+            hint="Check --model.",
+        )
+    if isinstance(exc, openai.RateLimitError):
+        return ModelError(f"The model server at {where} kept refusing with HTTP 429 (rate limit) after retries.")
+    if isinstance(exc, openai.APIStatusError):
+        return ModelError(f"The model server at {where} answered HTTP {exc.status_code}: {_short(exc.message)}")
+    if isinstance(exc, openai.APIError):
+        return ModelError(f"The model server at {where} failed: {_short(str(exc))}")
+    return exc
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."

@@ -1,0 +1,128 @@
+"""Checks a JSON schema cannot express: the ways small models degenerate.
+
+Each check returns readable problems with the path of the value, so the re-ask can say exactly
+what to fix: leftover template placeholders, the template's instruction or the prompt's example
+copied verbatim, a phrase looping, the same item repeated, identifiers instead of prose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from agent.template import PLACEHOLDER, FieldKind, TemplateSection
+
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+){2,}$")
+_LEFTOVER_WORDS = re.compile(r"\b(TBD|TODO|FIXME|lorem ipsum)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+
+# Keys whose values are identifiers or code by nature.
+_NON_PROSE_KEYS = {"name", "path", "method", "type", "table_name"}
+
+
+def normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def iter_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (path, string) for every string in a JSON-like value."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from iter_strings(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from iter_strings(inner, f"{path}[{index}]")
+
+
+def looping_phrase(text: str, *, n: int = 4, times: int = 3) -> str | None:
+    """The first phrase of ``n`` words that occurs ``times`` or more in ``text``."""
+    words = _WORD.findall(text.lower())
+    if len(words) < n * times:
+        return None
+    grams = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    gram, count = grams.most_common(1)[0]
+    return " ".join(gram) if count >= times else None
+
+
+def check_section(
+    data: dict[str, Any], section: TemplateSection, *, examples: list[str] | None = None
+) -> list[str]:
+    """Problems in one section's (schema-valid) data; an empty list means it passes."""
+    problems: list[str] = []
+    instructions = {normalise(spec.description) for spec in _all_fields(section) if len(spec.description) > 8}
+    # Template task lists are sensible defaults, so only placeholder instructions count as copies.
+    instructions |= {
+        normalise(example)
+        for spec in _all_fields(section)
+        if spec.kind is not FieldKind.tasks and spec.kind is not FieldKind.code
+        for example in spec.examples
+    }
+    # Short values (an enum, a column type, "for the 95th percentile") may rightly match the example.
+    copied_examples = {normalise(example) for example in (examples or []) if len(example.split()) >= 5}
+    code_paths = _code_keys(section) | set(section.model.NON_PROSE_FIELDS)
+    for path, value in iter_strings(data):
+        leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
+        top = re.sub(r"\[\d+\]", "", path.split(".", 1)[0])
+        is_code = top in code_paths or leaf in code_paths
+        norm = normalise(value)
+        if PLACEHOLDER.search(value) and not is_code:
+            problems.append(f"{path}: contains a template placeholder {PLACEHOLDER.search(value).group(0)!r}; "  # type: ignore[union-attr]
+                            "write the real content")
+        elif _LEFTOVER_WORDS.search(value):
+            problems.append(f"{path}: contains {_LEFTOVER_WORDS.search(value).group(0)!r}; write the real content")  # type: ignore[union-attr]
+        if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
+            problems.append(f"{path}: copies the template's instruction {value!r}; write content for this feature")
+        if norm and norm in copied_examples:
+            problems.append(f"{path}: copies the example from the prompt; write content for this feature")
+        phrase = looping_phrase(value)
+        if phrase:
+            problems.append(f"{path}: the phrase {phrase!r} repeats; say it once")
+        if not is_code and leaf not in _NON_PROSE_KEYS and _IDENTIFIER.match(value.strip()):
+            problems.append(f"{path}: {value!r} is an identifier, not prose; write a plain sentence")
+    labels = {normalise(spec.label) for spec in _all_fields(section) if spec.label}
+    labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
+    for path, value in iter_strings(data):
+        if normalise(value) in labels:
+            problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
+    problems.extend(_repeated_items(data))
+    return problems
+
+
+def _repeated_items(value: Any, path: str = "") -> list[str]:
+    problems: list[str] = []
+    if isinstance(value, list):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            key = normalise(item) if isinstance(item, str) else normalise(repr(sorted(item.items())) if isinstance(item, dict) else repr(item))
+            if key and key in seen:
+                problems.append(f"{path}[{index}]: repeats item {seen[key]}; every item must be different")
+            else:
+                seen[key] = index
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                problems.extend(_repeated_items(item, f"{path}[{index}]"))
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            problems.extend(_repeated_items(inner, f"{path}.{key}" if path else key))
+    return problems
+
+
+def _all_fields(section: TemplateSection) -> Iterator[Any]:
+    for spec in section.fields:
+        yield spec
+        yield from spec.children
+
+
+def _code_keys(section: TemplateSection) -> set[str]:
+    keys = set()
+    for key, entry in section.shape:
+        specs = entry if isinstance(entry, list) else [entry]
+        for spec in specs:
+            if spec.kind is FieldKind.code:
+                keys.add(spec.key)
+                keys.add(key)
+    return keys
