@@ -28,6 +28,8 @@ from agent.schemas.generic import with_open_points
 from agent.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
+#: a brief shorter than this leaves most of a spec open: its first section must ask questions
+VAGUE_BRIEF_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ class Drafter:
     async def _draft_section(
         self, section: TemplateSection, context: list[tuple[str, str]], *, open_points: bool
     ) -> SectionResult:
-        model = with_open_points(section.model) if open_points else section.model
+        vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
+        model = with_open_points(section.model, require_questions=vague) if open_points else section.model
         schema = model.model_json_schema()
         messages = section_messages(self.prefix, section, model, context, open_points=open_points)
         budget = max_tokens_for(model)

@@ -63,15 +63,16 @@ def check_section(
     }
     # Short values (an enum, a column type, "for the 95th percentile") may rightly match the example.
     copied_examples = {normalise(example) for example in (examples or []) if len(example.split()) >= 5}
+    placeholders = {normalise(spec.description) for spec in _all_fields(section)}
     code_paths = _code_keys(section) | set(section.model.NON_PROSE_FIELDS)
     for path, value in iter_strings(data):
         leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
         top = re.sub(r"\[\d+\]", "", path.split(".", 1)[0])
         is_code = top in code_paths or leaf in code_paths
         norm = normalise(value)
-        if PLACEHOLDER.search(value) and not is_code:
-            problems.append(f"{path}: contains a template placeholder {PLACEHOLDER.search(value).group(0)!r}; "  # type: ignore[union-attr]
-                            "write the real content")
+        leftover = _leftover_placeholder(value, placeholders) if not is_code else None
+        if leftover:
+            problems.append(f"{path}: contains a template placeholder {leftover!r}; write the real content")
         elif _LEFTOVER_WORDS.search(value):
             problems.append(f"{path}: contains {_LEFTOVER_WORDS.search(value).group(0)!r}; write the real content")  # type: ignore[union-attr]
         if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
@@ -90,6 +91,18 @@ def check_section(
             problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
     problems.extend(_repeated_items(data))
     return problems
+
+
+_PLACEHOLDER_LIKE = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,}|\.\.\.|e\.g\..*)$")
+
+
+def _leftover_placeholder(value: str, placeholders: set[str]) -> str | None:
+    """Bracketed text that is a template placeholder, or shaped like one ([FEATURE_NAME], [YourCompanyName])."""
+    for match in PLACEHOLDER.finditer(value):
+        inner = match.group(1).strip()
+        if normalise(inner) in placeholders or _PLACEHOLDER_LIKE.match(inner):
+            return match.group(0)
+    return None
 
 
 def _repeated_items(value: Any, path: str = "") -> list[str]:

@@ -509,6 +509,7 @@ def _name_fields(builder: _SectionBuilder) -> None:
                     FieldKind.bullets: "items",
                     FieldKind.code: "content",
                     FieldKind.prose: "description",
+                    FieldKind.labelled: "items",
                 }.get(spec.kind, "value")
             candidate, number = base, 2
             while candidate in used:

@@ -85,8 +85,12 @@ def build_section_model(
     return model
 
 
-def with_open_points(model: type[SectionData]) -> type[SectionData]:
-    """Extend a section model with the assumptions and open questions the whole spec collects."""
+def with_open_points(model: type[SectionData], *, require_questions: bool = False) -> type[SectionData]:
+    """Extend a section model with the assumptions and open questions the whole spec collects.
+
+    ``require_questions`` (for briefs too short to answer much) makes the schema demand at least one
+    question, so the constrained decoder cannot skip it.
+    """
     extended: type[SectionData] = create_model(  # type: ignore[call-overload]
         model.__name__,
         __base__=model,
@@ -102,6 +106,7 @@ def with_open_points(model: type[SectionData]) -> type[SectionData]:
             list[Item],
             Field(
                 default_factory=list,
+                min_length=1 if require_questions else 0,
                 max_length=3,
                 description="Questions the brief leaves open, to ask its author",
             ),

@@ -1,0 +1,93 @@
+"""Shared fixtures: cassettes recorded from the embedded model, replayed offline.
+
+``make cassettes`` sets SPECDRAFT_RECORD=1: the ``model_endpoint`` fixture then starts the real
+embedded server and vcrpy re-records every cassette. Otherwise cassettes replay with record mode
+``none`` and no server runs at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from agent.providers import Endpoint, Provider
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+RECORDING = os.environ.get("SPECDRAFT_RECORD") == "1"
+
+# Headers that may carry credentials or account ids: never written to a cassette.
+FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "cookie", "set-cookie",
+                    "openai-organization", "openai-project"]
+
+
+def _json_body(request: Any) -> Any:
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return body
+
+
+def _body_matcher(r1: Any, r2: Any) -> None:
+    assert _json_body(r1) == _json_body(r2), "request bodies differ"
+
+
+def _drop_response_headers(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in FILTERED_HEADERS:
+            del headers[name]
+    return response
+
+
+def make_vcr(module: str) -> Any:
+    import vcr
+
+    recorder = vcr.VCR(
+        cassette_library_dir=str(CASSETTES / module),
+        record_mode="all" if RECORDING else "none",
+        match_on=["method", "path", "json_body"],
+        filter_headers=FILTERED_HEADERS,
+        before_record_response=_drop_response_headers,
+        decode_compressed_response=True,
+    )
+    recorder.register_matcher("json_body", _body_matcher)
+    return recorder
+
+
+@pytest.fixture
+def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Record or replay this test's HTTP traffic in cassettes/<module>/<test>.yaml."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    name = request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
+    path = CASSETTES / module / f"{name}.yaml"
+    if RECORDING:
+        path.unlink(missing_ok=True)  # re-record from scratch: no stale interactions kept
+    elif not path.exists():
+        pytest.fail(f"cassette {path.relative_to(ROOT)} is missing; record it with `make cassettes`")
+    with make_vcr(module).use_cassette(f"{name}.yaml", allow_playback_repeats=True) as recorded:
+        yield recorded
+
+
+@pytest.fixture(scope="session")
+def model_endpoint() -> Iterator[Endpoint]:
+    """The embedded model when recording; a placeholder endpoint (never contacted) when replaying."""
+    if RECORDING:
+        from agent.bundled import BUNDLED_MODEL_NAME, bundled_model_path
+        from agent.embedded import EmbeddedServer, EmbeddedSettings
+
+        with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, parallel=2)) as server:
+            yield Endpoint(Provider.local, server.base_url, BUNDLED_MODEL_NAME, SecretStr("no-key-needed"),
+                           accepts_sampling_extras=True)
+    else:
+        yield Endpoint(Provider.local, "http://127.0.0.1:9/v1", "smollm2-135m-instruct",
+                       SecretStr("no-key-needed"), accepts_sampling_extras=True)
