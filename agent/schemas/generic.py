@@ -106,7 +106,7 @@ def with_open_points(model: type[SectionData], *, require_questions: bool = Fals
             list[Item],
             Field(
                 default_factory=list,
-                min_length=1 if require_questions else 0,
+                min_length=1 if require_questions else None,
                 max_length=3,
                 description="Questions the brief leaves open, to ask its author",
             ),
