@@ -56,7 +56,7 @@ class EmbeddedServer:
             ) from None
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
-        params.model_alias = self.settings.model_name
+        params.model_alias = [self.settings.model_name]  # a set of aliases, not one string
         params.n_parallel = self.settings.parallel
         params.n_ctx = self.settings.ctx_per_slot * self.settings.parallel
         params.cont_batching = True

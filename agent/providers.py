@@ -154,11 +154,16 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
 
 
 def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str | None]:
-    from agent.bundled import BUNDLED_MODEL_NAME, bundled_model_path
+    """The GGUF to serve: --model-path, a pulled model named by --model, or the default local model."""
+    from agent.model_select import fit_server_settings, resolve_local_model
 
     parallel = max(1, settings.parallel)
     if settings.model_path is not None:
         path = settings.model_path.expanduser()
         return EmbeddedSettings(model_path=path, model_name=path.stem, parallel=parallel), None
-    return EmbeddedSettings(model_path=bundled_model_path(), model_name=BUNDLED_MODEL_NAME, parallel=parallel), None
-
+    resolved = resolve_local_model(settings.model)
+    n_ctx, slots = fit_server_settings(resolved, parallel)
+    embedded = EmbeddedSettings(
+        model_path=resolved.path, model_name=resolved.name, parallel=slots, ctx_per_slot=max(1, n_ctx // slots)
+    )
+    return embedded, resolved.notice
