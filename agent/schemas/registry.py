@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from agent.schemas.techspec import TYPED_SECTIONS
 
 if TYPE_CHECKING:
-    from agent.template import SpecTemplate
+    from agent.template import FieldSpec, SpecTemplate
+
+Layout = tuple[tuple[str, object], ...]
+
+
+def _layout(shape: list[tuple[str, FieldSpec | list[FieldSpec]]]) -> Layout:
+    """The keys, kinds and nesting of a section's data: what its rendering expects."""
+
+    def field(spec: FieldSpec) -> tuple[str, str, str | None, tuple[str, ...]]:
+        return (spec.key, spec.kind.value, spec.id_prefix, tuple(child.key for child in spec.children))
+
+    return tuple(
+        (key, tuple(field(spec) for spec in entry) if isinstance(entry, list) else field(entry))
+        for key, entry in shape
+    )
+
+
+@lru_cache(maxsize=1)
+def _typed_layouts() -> dict[str, Layout]:
+    """The layout of each typed section in the built-in tech-spec template."""
+    from agent.template import builtin_templates_dir, compile_template
+
+    path = builtin_templates_dir() / "tech-spec.md"
+    compiled = compile_template(path.read_text(encoding="utf-8"), name="tech-spec", path=path)
+    return {
+        section.key: _layout(section.shape) for section in compiled.sections if section.key in TYPED_SECTIONS
+    }
 
 
 def apply_typed_models(template: SpecTemplate) -> SpecTemplate:
@@ -15,11 +42,16 @@ def apply_typed_models(template: SpecTemplate) -> SpecTemplate:
 
     Matching on layout (not on the template's name) means a user template that reuses, say, the
     Technical Requirements section unchanged gets the same validation; an altered section keeps
-    its generated model rather than a typed one that would render to the wrong shape.
+    its generated model rather than a typed one that would render to the wrong shape. The whole
+    layout counts (nested keys and field kinds), not only the top-level keys.
     """
     for section in template.sections:
         typed = TYPED_SECTIONS.get(section.key)
-        if typed is not None and {key for key, _ in section.shape} == typed.GENERIC_KEYS:
+        if (
+            typed is not None
+            and {key for key, _ in section.shape} == typed.GENERIC_KEYS
+            and _layout(section.shape) == _typed_layouts().get(section.key)
+        ):
             section.model = typed
             section.typed = True
     return template
