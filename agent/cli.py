@@ -7,9 +7,8 @@ Heavy libraries (LangChain, OpenAI, xllamacpp) are imported lazily inside comman
 
 from __future__ import annotations
 
-from agent import cli_draft  # noqa: F401  (registers draft, templates)
-from agent import cli_models  # noqa: F401
-from agent import cli_review  # noqa: F401
+# Importing each command module registers its commands on the app.
+from agent import cli_draft, cli_models, cli_review  # noqa: F401
 from agent.cli_app import app
 
 __all__ = ["app", "main"]

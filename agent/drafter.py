@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.brief import Brief
-from agent.errors import SectionFailedError
+from agent.errors import ModelError, SectionFailedError
 from agent.llm import ChatClient, Usage
 from agent.plan import dependencies
-from agent.prompting import example_values, repair_messages, section_messages, shared_prefix
+from agent.prompting import example_values, naive_messages, repair_messages, section_messages, shared_prefix
 from agent.quality import check_section, iter_strings
 from agent.render import SectionContent
 from agent.schemas.base import SectionData
@@ -38,6 +38,8 @@ class DraftOptions:
     keep_going: bool = False
     parallel: int = 4
     temperature: float = 0.2
+    #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
+    naive_layout: bool = False
 
 
 @dataclass
@@ -205,24 +207,38 @@ class Drafter:
         vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
         model = with_open_points(section.model, require_questions=vague) if open_points else section.model
         schema = model.model_json_schema()
-        messages = section_messages(self.prefix, section, model, context, open_points=open_points)
+        if self.options.naive_layout:
+            messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
+        else:
+            messages = section_messages(self.prefix, section, model, context, open_points=open_points)
         budget = max_tokens_for(model)
         usage = Usage()
         started = time.perf_counter()
         attempts = self.options.max_retries + 1
-        answer, problems = "", []
+        answer, problems = "", list[str]()
         self.on_event(SectionEvent("started", section.key, section.title))
         for attempt in range(1, attempts + 1):
             # Each re-ask samples a little hotter and penalises repetition more: a small model that
             # looped once tends to loop again at the same settings.
-            completion = await self.client.complete_json(
-                messages,
-                schema,
-                max_tokens=budget,
-                temperature=self.options.temperature + 0.25 * (attempt - 1),
-                repeat_penalty=1.0 + 0.15 * (attempt - 1),
-            )
+            try:
+                completion = await self.client.complete_json(
+                    messages,
+                    schema,
+                    max_tokens=budget,
+                    temperature=self.options.temperature + 0.25 * (attempt - 1),
+                    repeat_penalty=1.0 + 0.15 * (attempt - 1),
+                    cache_prompt=not self.options.naive_layout,
+                )
+            except ModelError as exc:
+                # The transport's own retries are spent: say which section was being drafted.
+                raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
             usage.add(completion.usage)
+            if completion.fault is not None:
+                # A malformed reply has nothing to repair: ask the same question again.
+                problems = [completion.fault]
+                if attempt < attempts:
+                    self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
+                continue
             answer = completion.text
             data, problems = validate_answer(answer, model, section)
             if completion.finish_reason == "length" and data is None:

@@ -44,6 +44,8 @@ class Completion:
     text: str
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
+    #: set when the server's reply was malformed (cut-off body, no choices): worth asking again
+    fault: str | None = None
 
 
 class ChatClient:
@@ -52,8 +54,10 @@ class ChatClient:
     def __init__(self, endpoint: Endpoint, settings: ModelSettings) -> None:
         self.endpoint = endpoint
         self.settings = settings
-        self._models: dict[tuple[int, float, int, float], Any] = {}
+        self._models: dict[tuple[int, float, int, float, bool], Any] = {}
         self._http: dict[int, Any] = {}
+        #: (start, end) perf_counter times of every model call, for measuring agent overhead
+        self.call_intervals: list[tuple[float, float]] = []
 
     def _http_client(self) -> Any:
         # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
@@ -77,23 +81,28 @@ class ChatClient:
         if client is not None:
             await client.aclose()
 
-    def _chat_model(self, temperature: float, max_tokens: int, repeat_penalty: float) -> Any:
+    def _chat_model(self, temperature: float, max_tokens: int, repeat_penalty: float, cache_prompt: bool) -> Any:
         import asyncio
 
         loop = id(asyncio.get_running_loop())
-        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3))
+        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt)
         if key not in self._models:
             from langchain_openai import ChatOpenAI
 
             extra: dict[str, Any] = {}
+            body: dict[str, Any] = {}
             if self.endpoint.accepts_sampling_extras and repeat_penalty != 1.0:
-                extra["extra_body"] = {"repeat_penalty": repeat_penalty}
+                body["repeat_penalty"] = repeat_penalty
+            if self.endpoint.accepts_sampling_extras and not cache_prompt:
+                body["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
+            if body:
+                extra["extra_body"] = body
             self._models[key] = ChatOpenAI(
                 model=self.endpoint.model,
                 base_url=self.endpoint.base_url,
                 api_key=self.endpoint.api_key,
                 temperature=temperature,
-                max_tokens=max_tokens,  # type: ignore[call-arg]
+                max_tokens=max_tokens,
                 timeout=self.settings.timeout,
                 max_retries=self.settings.http_retries,
                 seed=self.settings.seed,
@@ -110,8 +119,9 @@ class ChatClient:
         max_tokens: int,
         temperature: float,
         repeat_penalty: float = 1.0,
+        cache_prompt: bool = True,
     ) -> Completion:
-        model = self._chat_model(temperature, max_tokens, repeat_penalty)
+        model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
         try:
@@ -120,8 +130,12 @@ class ChatClient:
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
                 return truncated
+            malformed = _malformed_reply(exc, self.endpoint, time.perf_counter() - started)
+            if malformed is not None:
+                return malformed
             raise translate_error(exc, self.endpoint) from None
         elapsed = time.perf_counter() - started
+        self.call_intervals.append((started, started + elapsed))
         raw = result["raw"]
         text = raw.content if isinstance(raw.content, str) else str(raw.content)
         meta = raw.usage_metadata or {}
@@ -154,6 +168,19 @@ def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:
         details = completion.usage.prompt_tokens_details
         usage.cached_tokens = (details.cached_tokens or 0) if details is not None else 0
     return Completion(text=text, usage=usage, finish_reason="length")
+
+
+def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Completion | None:
+    """A reply that is not a usable completion (body cut off mid-JSON, an empty ``choices`` list)."""
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        fault = f"the server at {endpoint.base_url} sent a malformed reply (cut-off JSON: {exc.msg})"
+    elif isinstance(exc, IndexError):
+        fault = f"the server at {endpoint.base_url} sent a reply with no choices"
+    else:
+        return None
+    return Completion(text="", usage=Usage(calls=1, model_seconds=elapsed), fault=fault)
 
 
 def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:

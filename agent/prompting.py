@@ -73,6 +73,20 @@ def section_messages(
     return [*prefix, {"role": "user", "content": task}]
 
 
+def naive_messages(
+    prefix: list[Message],
+    section: TemplateSection,
+    model: type[BaseModel],
+    context: list[tuple[str, str]],
+    *,
+    open_points: bool = False,
+) -> list[Message]:
+    """The layout the benchmark compares against: section instructions first, so no two requests share
+    more than the system prompt."""
+    task = section_messages(prefix, section, model, context, open_points=open_points)[-1]["content"]
+    return [prefix[0], {"role": "user", "content": task + "\n\n" + prefix[1]["content"]}]
+
+
 def repair_messages(
     messages: list[Message], section: TemplateSection, answer: str, problems: list[str]
 ) -> list[Message]:

@@ -26,11 +26,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from agent.errors import TemplateError
 from agent.frontmatter import split_front_matter
 from agent.resources import resource_dir
+from agent.schemas.base import SectionData
 from agent.textinput import read_user_text
 
 MAX_TEMPLATE_CHARS = 200_000
@@ -98,7 +97,7 @@ class TemplateSection:
     subsections: list[str]
     fields: list[FieldSpec]
     blocks: list[Block]
-    model: type[BaseModel]
+    model: type[SectionData]
     #: layout of the data: top-level keys, each a FieldSpec or a (subsection title, [FieldSpec]) group
     shape: list[tuple[str, FieldSpec | list[FieldSpec]]]
     typed: bool = False
@@ -222,9 +221,9 @@ def compile_template(text: str, *, name: str, path: Path, source: str = "templat
     """Compile template text into sections with fields, layout blocks and generated models."""
     jinja = _JINJA.search(text)
     if jinja:
-        line = text.count("\n", 0, jinja.start()) + 1
+        line_no = text.count("\n", 0, jinja.start()) + 1
         raise TemplateError(
-            f"{source}: line {line} contains template-engine syntax '{jinja.group(0)}'.",
+            f"{source}: line {line_no} contains template-engine syntax '{jinja.group(0)}'.",
             hint="Templates are plain Markdown with [placeholders]; remove Jinja expressions such as "
             "'{{ ... }}' or '{% ... %}'.",
         )

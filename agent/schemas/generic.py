@@ -55,7 +55,7 @@ def field_type(spec: FieldSpec, owner: str) -> tuple[Any, Any]:
         return list[LabelledItem], Field(min_length=1, max_length=MAX_ITEMS, description=description)
     # a repeatable key/value group
     child_fields: dict[str, Any] = {child.key: field_type(child, owner) for child in spec.children}
-    child_model = create_model(  # type: ignore[call-overload]
+    child_model = create_model(
         _model_name(owner, spec.key, "entry"),
         __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
         **child_fields,
@@ -79,7 +79,7 @@ def build_section_model(
             fields[name] = (sub_model, Field(description=name.replace("_", " ")))
         else:
             fields[name] = field_type(entry, key)
-    model: type[SectionData] = create_model(  # type: ignore[call-overload]
+    model: type[SectionData] = create_model(
         _model_name(key), __base__=SectionData, __doc__=f"Content of the section '{title}'.", **fields
     )
     return model
@@ -91,7 +91,7 @@ def with_open_points(model: type[SectionData], *, require_questions: bool = Fals
     ``require_questions`` (for briefs too short to answer much) makes the schema demand at least one
     question, so the constrained decoder cannot skip it.
     """
-    extended: type[SectionData] = create_model(  # type: ignore[call-overload]
+    extended: type[SectionData] = create_model(
         model.__name__,
         __base__=model,
         assumptions=(

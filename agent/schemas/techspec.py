@@ -72,7 +72,7 @@ class Unit(str, Enum):
     items = "items"
     mb = "MB"
     gb = "GB"
-    count = "count"
+    count_ = "count"  # not `count`: that would shadow str.count
     bits = "bits"
     versions = "versions"
 
