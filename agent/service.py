@@ -75,10 +75,25 @@ def draft_with_endpoint(
     *,
     today: datetime | None = None,
 ) -> DraftOutcome:
+    drafting = adraft_with_endpoint(endpoint, brief, template, settings, options, on_event, today=today)
+    return asyncio.run(drafting)
+
+
+async def adraft_with_endpoint(
+    endpoint: Endpoint,
+    brief: Brief,
+    template: SpecTemplate,
+    settings: ModelSettings,
+    options: DraftOptions,
+    on_event: EventHandler | None = None,
+    *,
+    today: datetime | None = None,
+    client: ChatClient | None = None,
+) -> DraftOutcome:
+    """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``."""
     started = time.perf_counter()
-    client = ChatClient(endpoint, settings)
-    drafter = Drafter(client, brief, template, options, on_event)
-    result = asyncio.run(drafter.draft())
+    drafter = Drafter(client or ChatClient(endpoint, settings), brief, template, options, on_event)
+    result = await drafter.draft()
     day = (today or datetime.now(UTC)).date()
     values = DocumentValues(
         title=brief.title,
