@@ -20,6 +20,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 # Keys whose values are identifiers or code by nature.
 _NON_PROSE_KEYS = {"name", "path", "method", "type", "table_name"}
+# Keys whose values are choices from a closed list (enums): "concurrent users" is a unit, not a copied label.
+_CHOICE_KEYS = {"unit", "comparator", "category"}
 
 
 def normalise(text: str) -> str:
@@ -87,7 +89,8 @@ def check_section(
     labels = {normalise(spec.label) for spec in _all_fields(section) if spec.label}
     labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
     for path, value in iter_strings(data):
-        if normalise(value) in labels:
+        leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
+        if leaf not in _CHOICE_KEYS and normalise(value) in labels:
             problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
     problems.extend(_repeated_items(data))
     return problems
