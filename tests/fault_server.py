@@ -1,0 +1,339 @@
+"""A scriptable OpenAI-compatible chat-completions server on 127.0.0.1 that misbehaves on request.
+
+Each POST /v1/chat/completions takes the next action from the script (the default action, when the
+script is empty, answers validly). Valid answers are generated from the request's
+``response_format.json_schema.schema``, so they pass specdraft's validation for any template;
+the content of the model's prose does not matter to these tests, only the transport does.
+
+Actions (strings):
+
+* ``valid``             a valid answer for the requested schema
+* ``500`` / ``503``     an HTTP error with an OpenAI-style error body
+* ``429``               rate limited, with ``Retry-After: <retry_after>``
+* ``slow``              sleeps ``slow_seconds`` (longer than the client timeout), then answers validly
+* ``drop``              announces a long body, sends part of it and closes the connection
+* ``truncated``         HTTP 200 whose JSON body is cut in half
+* ``invalid``           a well-formed completion whose content is JSON that violates the schema
+* ``empty_choices``     a completion with ``"choices": []``
+* ``huge``              a completion whose content is several megabytes
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+FAULT_KINDS = ("500", "503", "429", "slow", "drop", "truncated", "invalid", "empty_choices", "huge")
+MODEL_ID = "fault-model"
+
+_WORDS = (
+    "amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
+    "kelp", "lagoon", "meadow", "nectar", "orchid", "prairie", "quartz", "river", "saffron", "tundra",
+)
+
+
+@dataclass
+class Received:
+    """One request the server saw."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    action: str
+    at: float
+
+
+@dataclass
+class FaultServer:
+    host: str = "127.0.0.1"
+    port: int = 0
+    retry_after: float = 1.0
+    slow_seconds: float = 5.0
+    huge_bytes: int = 4_000_000
+    script: deque[str] = field(default_factory=deque)
+    default: str = "valid"
+    received: list[Received] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def plan(self, *actions: str, default: str | None = None) -> None:
+        """Replace the script: the next requests get these actions, in order, then ``default``."""
+        unknown = [a for a in actions if a != "valid" and a not in FAULT_KINDS]
+        assert not unknown, f"unknown fault actions {unknown}"
+        with self._lock:
+            self.script = deque(actions)
+            if default is not None:
+                self.default = default
+
+    def next_action(self) -> str:
+        with self._lock:
+            return self.script.popleft() if self.script else self.default
+
+    def chat_requests(self) -> list[Received]:
+        return [r for r in self.received if r.path.endswith("/chat/completions")]
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, but return at once when the server shuts down."""
+        self._stop.wait(seconds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Valid answers from a JSON schema
+
+
+class _Namer:
+    """Distinct, readable sentences: no repeats, no loops, no identifiers, no placeholders."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def sentence(self, hint: str) -> str:
+        self.count += 1
+        n = self.count
+        a, b = _WORDS[n % len(_WORDS)], _WORDS[(n * 7 + 3) % len(_WORDS)]
+        topic = hint.replace("_", " ").strip() or "item"
+        return f"The {a} service handles {topic} case {n} with the {b} queue."
+
+    def token(self) -> str:
+        self.count += 1
+        return f"{_WORDS[self.count % len(_WORDS)]}_{self.count}"
+
+
+def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = {**defs[schema["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        schema = {**_resolve(schema["allOf"][0], defs), **{k: v for k, v in schema.items() if k != "allOf"}}
+    return schema
+
+
+def _string(schema: dict[str, Any], hint: str, namer: _Namer) -> str:
+    pattern = schema.get("pattern")
+    if pattern:
+        for candidate in (namer.token(), f"/v1/{namer.token()}", f"/v1/{namer.token()}".replace("_", "-"),
+                          namer.token().upper(), str(namer.count)):
+            if re.search(pattern, candidate):
+                return candidate
+        raise AssertionError(f"fault server cannot produce a string for pattern {pattern!r}")
+    text = namer.sentence(hint)
+    limit = int(schema.get("maxLength", 10_000))
+    if len(text) > limit:
+        text = f"{_WORDS[namer.count % len(_WORDS)]} {namer.count}"[:limit]
+    minimum = int(schema.get("minLength", 0))
+    while len(text) < minimum:
+        text += " More detail follows here."
+    return text
+
+
+def _number(schema: dict[str, Any], integer: bool) -> float | int:
+    low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+    high = schema.get("maximum", schema.get("exclusiveMaximum", low + 100))
+    value = low + (high - low) / 2 if high > low else low
+    if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+        value = schema["exclusiveMinimum"] + 1
+    return int(value) if integer else round(float(value), 2)
+
+
+def answer_for(schema: dict[str, Any], defs: dict[str, Any] | None = None, *, hint: str = "",
+               namer: _Namer | None = None) -> Any:
+    """A value that satisfies ``schema`` (the subset pydantic emits for specdraft's section models)."""
+    defs = schema.get("$defs", {}) if defs is None else defs
+    namer = namer or _Namer()
+    schema = _resolve(schema, defs)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [_resolve(o, defs) for o in schema[key]]
+            chosen = next((o for o in options if o.get("type") != "null"), options[0])
+            return answer_for(chosen, defs, hint=hint, namer=namer)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: answer_for(prop, defs, hint=name, namer=namer)
+            for name, prop in schema.get("properties", {}).items()
+        }
+    if kind == "array":
+        count = max(int(schema.get("minItems", 1)), 1)
+        count = min(count, int(schema.get("maxItems", count)))
+        return [answer_for(schema.get("items", {}), defs, hint=hint, namer=namer) for _ in range(count)]
+    if kind == "string":
+        return _string(schema, hint, namer)
+    if kind == "integer":
+        return _number(schema, True)
+    if kind == "number":
+        return _number(schema, False)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return _string(schema, hint, namer)
+
+
+def violation_for(schema: dict[str, Any]) -> dict[str, Any]:
+    """Well-formed JSON that breaks the schema: every required field has the wrong type."""
+    props = schema.get("properties", {})
+    return {name: 12345 for name in props} or {"unexpected": 12345}
+
+
+# --------------------------------------------------------------------------------------------------
+# HTTP
+
+
+def _completion(content: str, *, finish: str = "stop") -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fault",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass
+
+        def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _record(self, body: Any, action: str) -> None:
+            server.received.append(
+                Received(self.command, self.path, dict(self.headers.items()), body, action, time.monotonic())
+            )
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+            self._record(None, "models")
+            if self.path.rstrip("/").endswith("/models"):
+                self._send_json(200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
+            else:
+                self._send_json(404, {"error": {"message": "not found"}})
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            action = server.next_action()
+            self._record(body, action)
+            schema = (((body or {}).get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+            if action in ("500", "503"):
+                message = "internal error" if action == "500" else "service unavailable"
+                self._send_json(int(action), {"error": {"message": message, "type": "server_error"}})
+            elif action == "429":
+                self._send_json(
+                    429,
+                    {"error": {"message": "rate limited", "type": "rate_limit_error"}},
+                    {"Retry-After": f"{server.retry_after:g}"},
+                )
+            elif action == "slow":
+                server.sleep(server.slow_seconds)
+                self._send_json(200, _completion(json.dumps(answer_for(schema))))
+            elif action == "drop":
+                data = json.dumps(_completion(json.dumps(answer_for(schema)))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data) + 1000))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+            elif action == "truncated":
+                data = json.dumps(_completion(json.dumps(answer_for(schema)))).encode()
+                data = data[: len(data) // 2]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            elif action == "invalid":
+                self._send_json(200, _completion(json.dumps(violation_for(schema))))
+            elif action == "empty_choices":
+                payload = _completion("")
+                payload["choices"] = []
+                self._send_json(200, payload)
+            elif action == "huge":
+                self._send_json(200, _completion(json.dumps({"text": "x" * server.huge_bytes})))
+            else:
+                self._send_json(200, _completion(json.dumps(answer_for(schema))))
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, interrupt) leaves a broken pipe behind: expected here.
+        pass
+
+
+def start(server: FaultServer) -> tuple[_Server, threading.Thread]:
+    httpd = _Server((server.host, server.port), _handler(server))
+    server.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return httpd, thread
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A fault-injection OpenAI-compatible server for one test."""
+    server = FaultServer()
+    httpd, thread = start(server)
+    try:
+        yield server
+    finally:
+        server._stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+if __name__ == "__main__":  # a standalone server for subprocess tests: python tests/fault_server.py ACTION...
+    import sys
+
+    standalone = FaultServer(default=sys.argv[1] if len(sys.argv) > 1 else "valid", slow_seconds=600)
+    standalone_httpd, _ = start(standalone)
+    print(standalone.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standalone._stop.set()
+        standalone_httpd.shutdown()
