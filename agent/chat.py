@@ -87,13 +87,13 @@ class ChatSession:
         console: Console,
         *,
         yes: bool = False,
-        editor: Callable[[str], str | None] = default_editor,
+        editor: Callable[[str], str | None] | None = None,
     ) -> None:
         self.refiner = refiner
         self.reader = reader
         self.console = console
         self.yes = yes
-        self.editor = editor
+        self.editor = editor or (lambda text: default_editor(text))
         self.accepted = 0
         self.finished = False
 
