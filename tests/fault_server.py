@@ -36,8 +36,26 @@ FAULT_KINDS = ("500", "503", "429", "slow", "drop", "truncated", "invalid", "emp
 MODEL_ID = "fault-model"
 
 _WORDS = (
-    "amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
-    "kelp", "lagoon", "meadow", "nectar", "orchid", "prairie", "quartz", "river", "saffron", "tundra",
+    "amber",
+    "basalt",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "indigo",
+    "juniper",
+    "kelp",
+    "lagoon",
+    "meadow",
+    "nectar",
+    "orchid",
+    "prairie",
+    "quartz",
+    "river",
+    "saffron",
+    "tundra",
 )
 
 
@@ -115,7 +133,8 @@ class _Namer:
 
 def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
-        schema = {**defs[schema["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
+        target = defs[schema["$ref"].rsplit("/", 1)[-1]]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
     if "allOf" in schema and len(schema["allOf"]) == 1:
         schema = {**_resolve(schema["allOf"][0], defs), **{k: v for k, v in schema.items() if k != "allOf"}}
     return schema
@@ -124,8 +143,13 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def _string(schema: dict[str, Any], hint: str, namer: _Namer) -> str:
     pattern = schema.get("pattern")
     if pattern:
-        for candidate in (namer.token(), f"/v1/{namer.token()}", f"/v1/{namer.token()}".replace("_", "-"),
-                          namer.token().upper(), str(namer.count)):
+        for candidate in (
+            namer.token(),
+            f"/v1/{namer.token()}",
+            f"/v1/{namer.token()}".replace("_", "-"),
+            namer.token().upper(),
+            str(namer.count),
+        ):
             if re.search(pattern, candidate):
                 return candidate
         raise AssertionError(f"fault server cannot produce a string for pattern {pattern!r}")
@@ -148,8 +172,9 @@ def _number(schema: dict[str, Any], integer: bool) -> float | int:
     return int(value) if integer else round(float(value), 2)
 
 
-def answer_for(schema: dict[str, Any], defs: dict[str, Any] | None = None, *, hint: str = "",
-               namer: _Namer | None = None) -> Any:
+def answer_for(
+    schema: dict[str, Any], defs: dict[str, Any] | None = None, *, hint: str = "", namer: _Namer | None = None
+) -> Any:
     """A value that satisfies ``schema`` (the subset pydantic emits for specdraft's section models)."""
     defs = schema.get("$defs", {}) if defs is None else defs
     namer = namer or _Namer()
@@ -215,7 +240,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -233,14 +258,14 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 Received(self.command, self.path, dict(self.headers.items()), body, action, time.monotonic())
             )
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             self._record(None, "models")
             if self.path.rstrip("/").endswith("/models"):
                 self._send_json(200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
             else:
                 self._send_json(404, {"error": {"message": "not found"}})
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             try:
@@ -249,7 +274,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 body = None
             action = server.next_action()
             self._record(body, action)
-            schema = (((body or {}).get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+            response_format = (body or {}).get("response_format") or {}
+            schema = (response_format.get("json_schema") or {}).get("schema") or {}
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"
                 self._send_json(int(action), {"error": {"message": message, "type": "server_error"}})
@@ -310,8 +336,8 @@ def start(server: FaultServer) -> tuple[_Server, threading.Thread]:
     return httpd, thread
 
 
-@pytest.fixture
-def fault_server() -> Iterator[FaultServer]:
+@pytest.fixture(name="fault_server")
+def fault_server_fixture() -> Iterator[FaultServer]:
     """A fault-injection OpenAI-compatible server for one test."""
     server = FaultServer()
     httpd, thread = start(server)

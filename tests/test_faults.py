@@ -1,17 +1,17 @@
-"""specdraft against a misbehaving model server: every fault retried, bounded, reported, nothing half-written."""
+"""specdraft against a misbehaving model server: faults retried, bounded, reported, nothing half-written."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
 
 import pytest
+from fault_server import FAULT_KINDS, FaultServer, answer_for, fault_server_fixture  # noqa: F401 - the fixture
 from typer.testing import CliRunner
 
 from agent.cli import app
-from fault_server import FAULT_KINDS, FaultServer, answer_for, fault_server  # noqa: F401 - the fixture
-
 
 TEMPLATE = """# [FEATURE_NAME]
 
@@ -21,7 +21,7 @@ TEMPLATE = """# [FEATURE_NAME]
 ## Risks
 - [A risk and how it is handled]
 """
-BRIEF = "# CSV export\n\nUsers export their invoices as CSV files from the billing page, filtered by date range.\n"
+BRIEF = "# CSV export\n\nUsers export their invoices as CSV files from the billing page, by date range.\n"
 ENV = {"COLUMNS": "120", "OPENAI_API_KEY": ""}
 
 # What the user is told when the transport's retries are spent, per fault.
@@ -54,9 +54,23 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def _draft(server: FaultServer, files: dict[str, Path], *extra: str) -> tuple[int, str, str, float]:
     args = [
-        "draft", str(files["brief"]), "-o", str(files["out"]), "--template", str(files["template"]),
-        "--base-url", server.base_url, "--model", "fault-model", "--timeout", "1", "--max-retries", "1",
-        "--parallel", "1", *extra,
+        "draft",
+        str(files["brief"]),
+        "-o",
+        str(files["out"]),
+        "--template",
+        str(files["template"]),
+        "--base-url",
+        server.base_url,
+        "--model",
+        "fault-model",
+        "--timeout",
+        "1",
+        "--max-retries",
+        "1",
+        "--parallel",
+        "1",
+        *extra,
     ]
     started = time.monotonic()
     result = CliRunner().invoke(app, args, env=ENV)
@@ -70,7 +84,9 @@ def _no_leftovers(files: dict[str, Path]) -> None:
 
 
 @pytest.mark.parametrize("fault", sorted(TRANSPORT_FAULTS))
-def test_a_transient_fault_is_retried_and_the_spec_written(fault_server: FaultServer, files, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_transient_fault_is_retried_and_the_spec_written(
+    fault_server: FaultServer, files: dict[str, Path], fault: str
+) -> None:
     fault_server.retry_after = 0.2
     fault_server.slow_seconds = 3
     fault_server.plan(fault)
@@ -83,7 +99,9 @@ def test_a_transient_fault_is_retried_and_the_spec_written(fault_server: FaultSe
 
 
 @pytest.mark.parametrize("fault", sorted(TRANSPORT_FAULTS))
-def test_a_persistent_fault_fails_naming_section_and_fault(fault_server: FaultServer, files, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_persistent_fault_fails_naming_section_and_fault(
+    fault_server: FaultServer, files: dict[str, Path], fault: str
+) -> None:
     fault_server.retry_after = 0.2
     fault_server.slow_seconds = 3
     fault_server.plan(default=fault)
@@ -99,7 +117,7 @@ def test_a_persistent_fault_fails_naming_section_and_fault(fault_server: FaultSe
     assert seconds < 4 * 1 + 8 + 5
 
 
-def test_retry_after_is_honoured(fault_server: FaultServer, files) -> None:  # type: ignore[no-untyped-def]
+def test_retry_after_is_honoured(fault_server: FaultServer, files: dict[str, Path]) -> None:
     fault_server.retry_after = 2
     fault_server.plan("429")
     code, _, err, _ = _draft(fault_server, files)
@@ -109,18 +127,18 @@ def test_retry_after_is_honoured(fault_server: FaultServer, files) -> None:  # t
     assert second.at - first.at >= 1.9
 
 
-def test_backoff_grows_between_attempts(fault_server: FaultServer, files) -> None:  # type: ignore[no-untyped-def]
+def test_backoff_grows_between_attempts(fault_server: FaultServer, files: dict[str, Path]) -> None:
     fault_server.plan("503", "503", "503")
     code, _, err, _ = _draft(fault_server, files)
     assert code == 0, err
     times = [r.at for r in fault_server.chat_requests()[:4]]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(gap > 0.1 for gap in gaps), gaps
     assert gaps[2] > gaps[0], f"backoff should grow: {gaps}"
 
 
 @pytest.mark.parametrize("fault", sorted(ANSWER_FAULTS))
-def test_a_bad_answer_is_asked_again(fault_server: FaultServer, files, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_answer_is_asked_again(fault_server: FaultServer, files: dict[str, Path], fault: str) -> None:
     fault_server.huge_bytes = 2_000_000
     fault_server.plan(fault)
     code, _, err, _ = _draft(fault_server, files)
@@ -130,7 +148,9 @@ def test_a_bad_answer_is_asked_again(fault_server: FaultServer, files, fault: st
 
 
 @pytest.mark.parametrize("fault", sorted(ANSWER_FAULTS))
-def test_a_bad_answer_every_time_fails_naming_section_and_fault(fault_server: FaultServer, files, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_answer_every_time_names_section_and_fault(
+    fault_server: FaultServer, files: dict[str, Path], fault: str
+) -> None:
     fault_server.huge_bytes = 2_000_000
     fault_server.plan(default=fault)
     code, _, err, _ = _draft(fault_server, files)
@@ -143,7 +163,9 @@ def test_a_bad_answer_every_time_fails_naming_section_and_fault(fault_server: Fa
     _no_leftovers(files)
 
 
-def test_schema_violation_is_reasked_with_the_errors(fault_server: FaultServer, files) -> None:  # type: ignore[no-untyped-def]
+def test_schema_violation_is_reasked_with_the_errors(
+    fault_server: FaultServer, files: dict[str, Path]
+) -> None:
     fault_server.plan("invalid")
     code, _, err, _ = _draft(fault_server, files)
     assert code == 0, err
@@ -156,7 +178,9 @@ def test_schema_violation_is_reasked_with_the_errors(fault_server: FaultServer, 
     assert "12345" in after, "the re-ask shows the rejected answer"
 
 
-def test_keep_going_marks_the_failed_section_and_exits_3(fault_server: FaultServer, files) -> None:  # type: ignore[no-untyped-def]
+def test_keep_going_marks_the_failed_section_and_exits_3(
+    fault_server: FaultServer, files: dict[str, Path]
+) -> None:
     # Summary is drafted first (Risks depends on nothing, but --parallel 1 keeps the order)
     fault_server.plan("invalid", "invalid")
     code, _, err, _ = _draft(fault_server, files, "--keep-going")
@@ -166,7 +190,9 @@ def test_keep_going_marks_the_failed_section_and_exits_3(fault_server: FaultServ
     assert "Needs attention: Summary" in err
 
 
-def test_total_time_is_bounded_with_a_server_that_never_answers(fault_server: FaultServer, files) -> None:  # type: ignore[no-untyped-def]
+def test_total_time_is_bounded_with_a_server_that_never_answers(
+    fault_server: FaultServer, files: dict[str, Path]
+) -> None:
     fault_server.slow_seconds = 60
     fault_server.plan(default="slow")
     code, _, err, seconds = _draft(fault_server, files)
