@@ -10,6 +10,7 @@ from __future__ import annotations
 # Importing each command module registers its commands on the app.
 from agent import cli_draft, cli_models, cli_review  # noqa: F401
 from agent import cli_batch  # noqa: F401
+from agent import cli_chat  # noqa: F401
 from agent.cli_app import app
 
 __all__ = ["app", "main"]
