@@ -509,7 +509,7 @@ def test_missing_value_is_an_error_not_an_empty_string(tech_spec: SpecTemplate) 
 
 def test_runbook_renders_every_shape() -> None:
     runbook = load_template(str(TEMPLATES / "runbook.md"))
-    data = {
+    data: dict[str, dict[str, Any]] = {
         "summary": {"description": "Billing API issues invoices for every paying team."},
         "contacts": {"primary": "Billing team", "escalation": "Platform on-call"},
         "services": {

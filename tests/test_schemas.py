@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from agent.schemas.base import SectionData
 from agent.schemas.generic import with_open_points
 from agent.schemas.techspec import (
     ApiSpecifications,
@@ -347,7 +348,7 @@ def test_risk_without_mitigation_rejected() -> None:
 
 # --- shapes and generated models --------------------------------------------------------------------
 
-TYPED_DATA = {
+TYPED_DATA: dict[str, tuple[type[SectionData], dict[str, Any]]] = {
     "technical_requirements": (TechnicalRequirements, REQUIREMENTS),
     "api_specifications": (ApiSpecifications, API),
     "database_design": (DatabaseDesign, DATABASE),
