@@ -21,7 +21,7 @@ from agent.errors import ModelError, SectionFailedError
 from agent.llm import ChatClient, Usage
 from agent.plan import dependencies
 from agent.prompting import example_values, naive_messages, repair_messages, section_messages, shared_prefix
-from agent.quality import check_section, iter_strings
+from agent.quality import check_section, iter_strings, normalise
 from agent.render import SectionContent
 from agent.schemas.base import SectionData
 from agent.schemas.generic import with_open_points
@@ -105,6 +105,16 @@ def validate_answer(
         return None, [_format_error(err) for err in exc.errors()]
     problems = check_section(obj, section, examples=example_values(section.key))
     return (None, problems) if problems else (data, [])
+
+
+def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
+    """A problem when the answer repeats ``words`` words in a row of the system prompt (injection obeyed)."""
+    prompt = normalise(system_prompt).split()
+    said = f" {normalise(answer)} "
+    for start in range(max(0, len(prompt) - words + 1)):
+        if f" {' '.join(prompt[start : start + words])} " in said:
+            return ["the answer repeats the instructions given to you; write the section's content instead"]
+    return []
 
 
 def _format_error(err: Any) -> str:
@@ -241,6 +251,9 @@ class Drafter:
                 continue
             answer = completion.text
             data, problems = validate_answer(answer, model, section)
+            if data is not None:
+                problems = prompt_leaks(answer, self.prefix[0]["content"])
+                data = None if problems else data
             if completion.finish_reason == "length" and data is None:
                 problems = ["the answer was cut off at the length limit; write shorter values", *problems]
             if data is not None:

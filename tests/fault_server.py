@@ -16,6 +16,9 @@ Actions (strings):
 * ``invalid``           a well-formed completion whose content is JSON that violates the schema
 * ``empty_choices``     a completion with ``"choices": []``
 * ``huge``              a completion whose content is several megabytes
+* ``leak``              a schema-valid answer that repeats the request's system prompt (an injection obeyed)
+
+``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class FaultServer:
     huge_bytes: int = 4_000_000
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
+    extra_text: str = ""
     received: list[Received] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,7 +94,7 @@ class FaultServer:
 
     def plan(self, *actions: str, default: str | None = None) -> None:
         """Replace the script: the next requests get these actions, in order, then ``default``."""
-        unknown = [a for a in actions if a != "valid" and a not in FAULT_KINDS]
+        unknown = [a for a in actions if a not in ("valid", "leak") and a not in FAULT_KINDS]
         assert not unknown, f"unknown fault actions {unknown}"
         with self._lock:
             self.script = deque(actions)
@@ -116,15 +120,17 @@ class FaultServer:
 class _Namer:
     """Distinct, readable sentences: no repeats, no loops, no identifiers, no placeholders."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra: str = "") -> None:
         self.count = 0
+        self.extra = extra
 
     def sentence(self, hint: str) -> str:
         self.count += 1
         n = self.count
         a, b = _WORDS[n % len(_WORDS)], _WORDS[(n * 7 + 3) % len(_WORDS)]
         topic = hint.replace("_", " ").strip() or "item"
-        return f"The {a} service handles {topic} case {n} with the {b} queue."
+        text = f"The {a} service handles {topic} case {n} with the {b} queue."
+        return f"{self.extra} {text}" if self.extra else text
 
     def token(self) -> str:
         self.count += 1
@@ -155,7 +161,9 @@ def _string(schema: dict[str, Any], hint: str, namer: _Namer) -> str:
         raise AssertionError(f"fault server cannot produce a string for pattern {pattern!r}")
     text = namer.sentence(hint)
     limit = int(schema.get("maxLength", 10_000))
-    if len(text) > limit:
+    if len(text) > limit and namer.extra:
+        text = text[:limit]
+    elif len(text) > limit:
         text = f"{_WORDS[namer.count % len(_WORDS)]} {namer.count}"[:limit]
     minimum = int(schema.get("minLength", 0))
     while len(text) < minimum:
@@ -276,6 +284,14 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self._record(body, action)
             response_format = (body or {}).get("response_format") or {}
             schema = (response_format.get("json_schema") or {}).get("schema") or {}
+            extra = server.extra_text
+            if action == "leak":
+                system = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system"]
+                extra = " ".join(system)[:150]
+
+            def valid() -> Any:
+                return answer_for(schema, namer=_Namer(extra))
+
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"
                 self._send_json(int(action), {"error": {"message": message, "type": "server_error"}})
@@ -287,9 +303,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 )
             elif action == "slow":
                 server.sleep(server.slow_seconds)
-                self._send_json(200, _completion(json.dumps(answer_for(schema))))
+                self._send_json(200, _completion(json.dumps(valid())))
             elif action == "drop":
-                data = json.dumps(_completion(json.dumps(answer_for(schema)))).encode()
+                data = json.dumps(_completion(json.dumps(valid()))).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data) + 1000))
@@ -298,7 +314,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
             elif action == "truncated":
-                data = json.dumps(_completion(json.dumps(answer_for(schema)))).encode()
+                data = json.dumps(_completion(json.dumps(valid()))).encode()
                 data = data[: len(data) // 2]
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -314,7 +330,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             elif action == "huge":
                 self._send_json(200, _completion(json.dumps({"text": "x" * server.huge_bytes})))
             else:
-                self._send_json(200, _completion(json.dumps(answer_for(schema))))
+                self._send_json(200, _completion(json.dumps(valid())))
 
     return Handler
 
