@@ -9,6 +9,7 @@ nothing in a brief or a model answer is ever evaluated.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -109,6 +110,7 @@ class SectionContent:
     open_questions: list[str] = field(default_factory=list)
 
 
+@functools.cache
 def _environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
@@ -121,6 +123,12 @@ def _environment() -> SandboxedEnvironment:
     env.filters["fence"] = _fence
     env.filters["rstrip"] = lambda value: str(value).rstrip()
     return env
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(program: str) -> jinja2.Template:
+    """Section programs depend on the template, not the data: compile each once (batch drafts many)."""
+    return _environment().from_string(program)
 
 
 def _path_expr(path: tuple[str, ...]) -> str:
@@ -175,7 +183,8 @@ def render_section(section: TemplateSection, content: SectionContent, *, env: Sa
     program = "\n".join(lines)
     questions = [f"[NEEDS CLARIFICATION: {q.strip().rstrip('?')}?]" for q in content.open_questions]
     try:
-        rendered = env.from_string(program).render(
+        compiled = _compiled(program) if env is _environment() else env.from_string(program)
+        rendered = compiled.render(
             heading=f"## {section.title}", d=content.data or {}, lit=literals, reason=content.attention or "", questions=questions
         )
     except jinja2.UndefinedError as exc:

@@ -142,7 +142,16 @@ class FakeOpenAI:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/").endswith("/stats"):
+                    self._send(
+                        200,
+                        {
+                            "requests": fake.requests,
+                            "failures": fake.failures,
+                            "max_in_flight": fake.max_in_flight,
+                        },
+                    )
+                elif self.path.rstrip("/").endswith("/models"):
                     self._send(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
                 else:
                     self._send(404, {"error": {"message": "not found"}})

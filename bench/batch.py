@@ -1,0 +1,177 @@
+"""Benchmark ``specdraft batch`` throughput (prints figures; not a test).
+
+    .venv/bin/python bench/batch.py                 # 20 briefs against a fake server at --jobs 1, 4, 16
+    .venv/bin/python bench/batch.py --embedded      # also 4 briefs on the embedded model at --jobs 1 and 4
+
+Part 1 uses a fake OpenAI-compatible server on 127.0.0.1 (real HTTP) that answers valid section JSON
+after a fixed delay, so the wall time measures what the agent adds around the model. With 20 briefs
+--jobs 16 runs in two waves (16 + 4), so the ideal speed-up is 20 / 2 = 10x.
+Part 2 drafts 4 briefs on the embedded llama.cpp model (one server with --jobs slots) and prints the
+generated tokens per second; continuous batching should make --jobs 4 faster than --jobs 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from agent.batch import BatchJob, BatchReport, run_batch  # noqa: E402
+from agent.batch_inputs import load_inputs  # noqa: E402
+from agent.drafter import DraftOptions  # noqa: E402
+from agent.providers import ModelSettings, Provider  # noqa: E402
+from agent.template import load_template  # noqa: E402
+
+
+@contextmanager
+def fake_server(delay: float) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fake_openai.py"), str(delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+TOPICS = [
+    "CSV export of invoices",
+    "dark mode",
+    "team invitations",
+    "webhook retries",
+    "audit log search",
+    "single sign-on with SAML",
+    "usage-based billing",
+    "file uploads to S3",
+    "two-factor authentication",
+    "public status page",
+    "API rate limits per key",
+    "scheduled reports by e-mail",
+    "bulk user import",
+    "saved searches",
+    "in-app notifications",
+    "data retention policies",
+    "Slack integration",
+    "custom domains",
+    "role-based access control",
+    "account deletion (GDPR)",
+]
+
+
+def write_briefs(directory: Path, count: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for n, topic in enumerate(TOPICS[:count]):
+        (directory / f"brief-{n:02d}.md").write_text(
+            f"# {topic.capitalize()}\n\nCustomers ask for {topic}. It must work for workspaces of any size, "
+            "respect each member's permissions, keep an audit trail and be observable in production. "
+            "Support staff need to see what happened when something goes wrong.\n",
+            encoding="utf-8",
+        )
+    return directory
+
+
+def run_once(
+    briefs: Path, out: Path, settings: ModelSettings, template: str, jobs: int
+) -> tuple[float, BatchReport]:
+    loaded = load_inputs(str(briefs))
+    options = DraftOptions(max_retries=2, keep_going=True, parallel=4, temperature=settings.temperature)
+    job = BatchJob(
+        items=loaded.items,
+        output_dir=out,
+        template=load_template(template),
+        settings=settings,
+        options=options,
+        jobs=jobs,
+        force=True,
+    )
+    started = time.perf_counter()
+    report = run_batch(job)
+    return time.perf_counter() - started, report
+
+
+def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> None:
+    print(f"## Fake server: {count} briefs, template {template}, {delay:.2f} s per model answer")
+    print(f"{'jobs':>5} {'wall s':>8} {'specs/min':>10} {'vs jobs 1':>10} {'ideal':>6} {'peak requests':>14}")
+    base = None
+    with tempfile.TemporaryDirectory() as tmp:
+        briefs = write_briefs(Path(tmp) / "briefs", count)
+        for jobs in jobs_list:
+            # The server runs in its own process, as a real one would: it must not share our GIL.
+            with fake_server(delay) as base_url:
+                settings = ModelSettings(provider=Provider.compatible, base_url=base_url, parallel=jobs)
+                out = Path(tmp) / f"out-{jobs}"
+                out.mkdir()
+                wall, report = run_once(briefs, out, settings, template, jobs)
+                assert report.count("ok") == count, report.as_dict()["totals"]
+                with urllib.request.urlopen(f"{base_url}/stats") as response:
+                    peak = json.load(response)["max_in_flight"]
+            rate = count / wall * 60
+            base = base or rate
+            ideal = count / math.ceil(count / jobs)
+            print(f"{jobs:>5} {wall:>8.2f} {rate:>10.1f} {rate / base:>9.2f}x {ideal:>5.1f}x {peak:>14}")
+
+
+def embedded_part(count: int, template: str, jobs_list: list[int]) -> None:
+    print(f"\n## Embedded model: {count} briefs, template {template}")
+    print(
+        f"{'jobs':>5} {'wall s':>8} {'gen tokens':>11} {'tok/s':>7} {'vs 1':>6} {'ok/attn/failed':>15}"
+    )
+    base = None
+    with tempfile.TemporaryDirectory() as tmp:
+        briefs = write_briefs(Path(tmp) / "briefs", count)
+        for jobs in jobs_list:
+            out = Path(tmp) / f"out-{jobs}"
+            out.mkdir()
+            settings = ModelSettings(provider=Provider.local, parallel=jobs)
+            wall, report = run_once(briefs, out, settings, template, jobs)
+            tokens = sum(r.completion_tokens for r in report.records)
+            load = 0.0  # model load is inside the wall time; subtract nothing, it is the same for both
+            rate = tokens / (wall - load)
+            base = base or rate
+            states = f"{report.count('ok')}/{report.count('attention')}/{report.count('failed')}"
+            print(f"{jobs:>5} {wall:>8.1f} {tokens:>11} {rate:>9.1f} {rate / base:>9.2f}x {states:>15}")
+
+
+def warm_up() -> None:
+    """Import the client libraries before timing, so --jobs 1 does not pay for them alone."""
+    import langchain_openai  # noqa: F401
+    import openai  # noqa: F401
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--briefs", type=int, default=20)
+    parser.add_argument("--delay", type=float, default=0.25, help="seconds the fake server takes per answer")
+    parser.add_argument("--template", default="tech-spec")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument(
+        "--embedded", action="store_true", help="also run 4 briefs on the embedded model (minutes)"
+    )
+    parser.add_argument("--embedded-template", default="adr")
+    args = parser.parse_args()
+    warm_up()
+    fake_part(args.briefs, args.delay, args.template, args.jobs)
+    if args.embedded:
+        embedded_part(4, args.embedded_template, [1, 4])
+
+
+if __name__ == "__main__":
+    main()
