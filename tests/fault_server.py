@@ -263,7 +263,14 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
         def _record(self, body: Any, action: str) -> None:
             server.received.append(
-                Received(self.command, self.path, dict(self.headers.items()), body, action, time.monotonic())
+                Received(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    action,
+                    time.monotonic(),
+                )
             )
 
         def do_GET(self) -> None:
