@@ -281,14 +281,14 @@ def run_batch(
             report.interrupted = True
             for record in todo:
                 if record.status in ("pending", "running"):
-                    record.status = "interrupted"
+                    record.status, record.output = "interrupted", None
                     record.error = "interrupted before it finished; run the batch again to draft it"
         except InputError:
             raise
         except ModelError as exc:
             for record in todo:
                 if record.status == "pending":
-                    record.status, record.error = "failed", str(exc)
+                    record.status, record.error, record.output = "failed", str(exc), None
                     observer.finished(record)
     report.seconds = time.perf_counter() - started
     report.write()
@@ -331,9 +331,10 @@ async def _draft_all(
                     client=client,
                 )
             except SpecdraftError as exc:
-                record.status, record.error = "failed", str(exc)
+                record.status, record.error, record.output = "failed", str(exc), None
             except Exception as exc:  # one brief's unexpected failure must not stop the batch
-                record.status, record.error = "failed", f"unexpected failure: {type(exc).__name__}: {exc}"
+                record.status, record.output = "failed", None
+                record.error = f"unexpected failure: {type(exc).__name__}: {exc}"
             else:
                 # Synchronous from here on: a cancellation cannot land between the write and the record.
                 atomic_write_text(paths[record.id], outcome.markdown)
@@ -376,6 +377,6 @@ async def _draft_all(
             await client.close_for_real()
     for record in todo:
         if record.status in ("pending", "running"):
-            record.status = "interrupted"
+            record.status, record.output = "interrupted", None
             record.error = "interrupted before it finished; run the batch again to draft it"
     return interrupted

@@ -143,6 +143,7 @@ def test_a_failing_brief_does_not_stop_the_others(tmp_path: Path, server: FakeOp
     entries = by_id(report(out))
     assert entries["one"]["status"] == entries["two"]["status"] == "ok"
     assert entries["three"]["status"] == "failed" and entries["three"]["spec_status"] is None
+    assert entries["three"]["output"] is None
     assert "HTTP 500" in entries["three"]["error"]
     assert not (out / "three.md").exists()
     # the SDK retried the failing request before giving up (ModelSettings.http_retries = 3)
