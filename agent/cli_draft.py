@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -118,7 +122,7 @@ def draft(
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
     """
-    with user_errors():
+    with user_errors(), sigterm_as_interrupt():
         from agent.brief import load_brief
         from agent.drafter import DraftOptions
         from agent.progress import DraftProgress
@@ -163,6 +167,24 @@ def draft(
             _report(outcome, output, lint_line)
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C: clean-up runs, nothing is half-written, the embedded server stops."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_output(output: Path, force: bool) -> None:
