@@ -215,3 +215,28 @@ def test_generated_answers_validate_for_every_builtin_template() -> None:
             answer = json.dumps(answer_for(model.model_json_schema()))
             data, problems = validate_answer(answer, model, section)
             assert data is not None, (name, section.key, problems)
+
+
+@pytest.mark.parametrize("fault", ["500", "invalid", "truncated"])
+def test_batch_goes_on_and_reports_the_failed_brief(
+    fault_server: FaultServer, tmp_path: Path, fault: str
+) -> None:
+    briefs = tmp_path / "briefs"
+    briefs.mkdir()
+    (briefs / "a.md").write_text(BRIEF)
+    (briefs / "b.md").write_text(BRIEF.replace("export", "import"))
+    (tmp_path / "small.md").write_text(TEMPLATE)
+    fault_server.retry_after = 0.1
+    attempts = 4 if fault in TRANSPORT_FAULTS else 2  # the SDK's 3 retries, or one re-ask
+    fault_server.plan(*[fault] * attempts)  # every attempt for brief a fails; b is drafted
+    args = ["batch", str(briefs), "-o", str(tmp_path / "specs"), "--jobs", "1", "--parallel", "1",
+            "--template", str(tmp_path / "small.md"), "--base-url", fault_server.base_url,
+            "--model", "fault-model", "--timeout", "2", "--max-retries", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == 3, result.stderr
+    report = json.loads((tmp_path / "specs" / "report.json").read_text())
+    status = {b["id"]: b for b in report["briefs"]}
+    assert status["a"]["status"] == "failed" and status["b"]["status"] == "ok"
+    assert "Section 'Summary'" in status["a"]["error"]
+    assert sorted(p.name for p in (tmp_path / "specs").iterdir()) == ["b.md", "report.json"]
+    assert "Traceback" not in result.stderr
