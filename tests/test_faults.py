@@ -240,3 +240,39 @@ def test_batch_goes_on_and_reports_the_failed_brief(
     assert "Section 'Summary'" in status["a"]["error"]
     assert sorted(p.name for p in (tmp_path / "specs").iterdir()) == ["b.md", "report.json"]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "truncated", "empty_choices", "invalid"])
+def test_chat_survives_a_fault_and_leaves_the_spec_alone(
+    fault_server: FaultServer, tmp_path: Path, fault: str
+) -> None:
+    brief, spec = tmp_path / "brief.md", tmp_path / "spec.md"
+    brief.write_text(BRIEF)
+    common = [
+        "--base-url",
+        fault_server.base_url,
+        "--model",
+        "fault-model",
+        "--timeout",
+        "2",
+        "--max-retries",
+        "1",
+    ]
+    drafted = CliRunner().invoke(
+        app, ["draft", str(brief), "-o", str(spec), "--template", "adr", *common], env=ENV
+    )
+    assert drafted.exit_code == 0, drafted.stderr
+    before = spec.read_text()
+    fault_server.retry_after = 0.1
+    fault_server.plan(default=fault)
+    result = CliRunner().invoke(
+        app,
+        ["chat", str(spec), "--yes", *common],
+        input="Add a risk about losing rows during export\n",
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert spec.read_text() == before, "a failed revision never touches the spec"
+    if fault in TRANSPORT_FAULTS:
+        assert "Error: " in result.stdout and TRANSPORT_FAULTS[fault] in result.stdout
