@@ -147,6 +147,27 @@ def _kept_tail(before: str, section: TemplateSection) -> str:
     return "\n" + before[match.start() :].rstrip("\n") if match else ""
 
 
+_PARTIAL_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def _answer_text(text: str) -> str:
+    """The answer from the model's JSON; from an answer cut off at the length limit, what there is of it."""
+    try:
+        obj = json.loads(text)
+        return str(obj.get("answer", "")).strip() if isinstance(obj, dict) else ""
+    except ValueError:
+        pass
+    match = _PARTIAL_ANSWER.search(text)
+    if not match:
+        return ""
+    raw = match.group(1).rstrip("\\")
+    try:
+        partial = str(json.loads(f'"{raw}"'))
+    except ValueError:
+        return ""
+    return " ".join(partial.split()) + " ..." if partial.strip() else ""
+
+
 class Refiner:
     """The engine behind ``specdraft chat`` and ``specdraft refine`` for one spec file."""
 
@@ -319,11 +340,7 @@ class Refiner:
             temperature=self.options.temperature,
         )
         usage.add(completion.usage)
-        try:
-            answer = str(json.loads(completion.text).get("answer", "")).strip()
-        except (ValueError, AttributeError):
-            answer = ""
-        return answer or "(The model gave no answer.)"
+        return _answer_text(completion.text) or "(The model gave no answer.)"
 
     async def _revise(
         self, client: ChatClient, doc: SpecDocument, title: str, instruction: str, usage: Usage

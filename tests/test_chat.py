@@ -7,6 +7,7 @@ Sessions against the real embedded model (cassettes) are in test_refine.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -46,6 +47,9 @@ class FakeModel:
             "answer": lambda name, body: json.dumps({"answer": "Redis holds the rate-limit counters."}),
         }
         self.default: Reply = lambda name, body: json.dumps({"what_are_we_building": NEW_OVERVIEW})
+        #: seconds to wait before answering the first request (a slow model, for Ctrl-C)
+        self.first_delay = 0.0
+        self.received = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +66,9 @@ class FakeModel:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
+                outer.received.set()
+                if len(outer.requests) == 1 and outer.first_delay:
+                    time.sleep(outer.first_delay)
                 name = body.get("response_format", {}).get("json_schema", {}).get("name", "")
                 text = outer.replies.get(name, outer.default)(name, body)
                 payload = json.dumps(
@@ -84,7 +91,8 @@ class FakeModel:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                with contextlib.suppress(OSError):  # the client gave up (a cancelled request)
+                    self.wfile.write(payload)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -454,3 +462,36 @@ def test_killed_after_an_accepted_change_keeps_it(spec: Path, fake_model: FakeMo
     assert entry["sections"][0]["before"] == before
     assert entry["sections"][0]["after"] == overview(spec)
     assert not list(spec.parent.glob(".spec.md.*.tmp"))
+
+
+def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fake_model: FakeModel) -> None:
+    original = spec.read_bytes()
+    fake_model.first_delay = 8.0
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from agent.cli import main; main()",
+            "chat",
+            str(spec),
+            "--base-url",
+            fake_model.base_url,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=ROOT,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("/edit Overview okta\n")
+    proc.stdin.flush()
+    assert fake_model.received.wait(30), "the model was never asked"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate("/sections\n/quit\n", timeout=30)
+    assert proc.returncode == 0, out
+    assert "Cancelled; nothing was changed." in out
+    assert "  Database Design" in out and "Session ended" in out  # the session went on
+    assert spec.read_bytes() == original
+    assert journal(spec) == []

@@ -115,3 +115,21 @@ def test_refine_preview_then_apply(cassette: Any, cli_endpoint: Endpoint, spec: 
         assert [s["title"] for s in _journal(spec)[0]["sections"]] == [c["title"] for c in result["changes"]]
     else:
         assert result["applied"] is False and spec.read_bytes() == original
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"answer": "Redis keeps counters."}', "Redis keeps counters."),
+        (
+            '{"answer": "Redis keeps the rate-limit\\ncounters and',
+            "Redis keeps the rate-limit counters and ...",
+        ),
+        ("not json", ""),
+        ('{"answer": "   "}', ""),
+    ],
+)
+def test_answer_text_salvages_a_cut_off_answer(text: str, expected: str) -> None:
+    from agent.refine import _answer_text
+
+    assert _answer_text(text) == expected
