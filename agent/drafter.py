@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.brief import Brief
-from agent.errors import ModelError, SectionFailedError
+from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm import ChatClient, Usage
 from agent.plan import dependencies
 from agent.prompting import example_values, naive_messages, repair_messages, section_messages, shared_prefix
@@ -239,6 +239,12 @@ class Drafter:
                     repeat_penalty=1.0 + 0.15 * (attempt - 1),
                     cache_prompt=not self.options.naive_layout,
                 )
+            except ModelTimeoutError as exc:
+                if not self.options.keep_going:
+                    raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
+                # On an overloaded machine one slow section should not sink the whole draft.
+                problems = [f"the model did not answer within the timeout ({exc.message})"]
+                break
             except ModelError as exc:
                 # The transport's own retries are spent: say which section was being drafted.
                 raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None

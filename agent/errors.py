@@ -44,6 +44,10 @@ class ModelError(SpecdraftError):
     """The model server failed or could not be reached (exit 1)."""
 
 
+class ModelTimeoutError(ModelError):
+    """One model answer took longer than --timeout (the transport's retries included)."""
+
+
 class SectionFailedError(ModelError):
     """A section never passed validation within its attempts."""
 

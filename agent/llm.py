@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ConfigError, ModelError
+from agent.errors import ConfigError, ModelError, ModelTimeoutError
 from agent.providers import Endpoint, ModelSettings
 
 
@@ -189,7 +189,7 @@ def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
 
     where = endpoint.base_url
     if isinstance(exc, openai.APITimeoutError):
-        return ModelError(
+        return ModelTimeoutError(
             f"The model server at {where} did not answer in time.",
             hint="Raise --timeout, or lower --parallel on a slow machine.",
         )
