@@ -46,7 +46,9 @@ class Brief(BaseModel):
     @property
     def sha256(self) -> str:
         """A digest of everything that shapes the prompt (for provenance and resume)."""
-        canonical = repr((self.title, self.body, self.priority.value, self.owner, sorted(self.context.items())))
+        canonical = repr(
+            (self.title, self.body, self.priority.value, self.owner, sorted(self.context.items()))
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

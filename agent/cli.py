@@ -8,9 +8,13 @@ Heavy libraries (LangChain, OpenAI, xllamacpp) are imported lazily inside comman
 from __future__ import annotations
 
 # Importing each command module registers its commands on the app.
-from agent import cli_draft, cli_models, cli_review  # noqa: F401
-from agent import cli_batch  # noqa: F401
-from agent import cli_chat  # noqa: F401
+from agent import (  # noqa: F401
+    cli_batch,
+    cli_chat,
+    cli_draft,
+    cli_models,
+    cli_review,
+)
 from agent.cli_app import app
 
 __all__ = ["app", "main"]

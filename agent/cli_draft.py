@@ -37,8 +37,15 @@ def templates_list(
         if as_json:
             typer.echo(
                 json.dumps(
-                    [{"name": i.name, "sections": i.sections, "description": i.description, "path": str(i.path)}
-                     for i in infos],
+                    [
+                        {
+                            "name": i.name,
+                            "sections": i.sections,
+                            "description": i.description,
+                            "path": str(i.path),
+                        }
+                        for i in infos
+                    ],
                     indent=2,
                 )
             )
@@ -50,13 +57,17 @@ def templates_list(
         for info in infos:
             table.add_row(info.name, str(info.sections), info.description)
         Console().print(table)
-        typer.echo("Show one with `specdraft templates show NAME`; use your own with `draft --template path.md`.")
+        typer.echo(
+            "Show one with `specdraft templates show NAME`; use your own with `draft --template path.md`."
+        )
 
 
 @templates_app.command("show")
 def templates_show(
     name: Annotated[str, typer.Argument(help="Built-in template name (e.g. tech-spec) or a path.")],
-    fields: Annotated[bool, typer.Option("--fields", help="List the fields the model fills per section.")] = False,
+    fields: Annotated[
+        bool, typer.Option("--fields", help="List the fields the model fills per section.")
+    ] = False,
 ) -> None:
     """Print a template's Markdown, or with --fields what each section asks the model for."""
     with user_errors():
@@ -114,7 +125,8 @@ def draft(
     ] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable result (path, sections, tokens) on stdout.")
+        bool,
+        typer.Option("--json", help="Print a machine-readable result (path, sections, tokens) on stdout."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
@@ -151,7 +163,9 @@ def draft(
         options = DraftOptions(
             max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
         )
-        outcome = _run(loaded_brief, loaded_template, settings, options, quiet=quiet or as_json, progress=DraftProgress)
+        outcome = _run(
+            loaded_brief, loaded_template, settings, options, quiet=quiet or as_json, progress=DraftProgress
+        )
         if output is not None:
             from agent.atomic import atomic_write_text
 
@@ -192,7 +206,8 @@ def _check_output(output: Path, force: bool) -> None:
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(
-            f"Output directory '{directory}' does not exist.", hint="Create it first, or choose another -o path."
+            f"Output directory '{directory}' does not exist.",
+            hint="Create it first, or choose another -o path.",
         )
     if output.is_dir():
         raise InputError(f"Output path '{output}' is a directory; give a file name.")
@@ -230,7 +245,8 @@ def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: igno
     where = str(output) if output else "stdout"
     typer.echo(
         f"Drafted {len(outcome.result.sections)} sections to {where} in {outcome.seconds:.1f} s "
-        f"({usage.calls} model calls, {outcome.result.retries} retries; tokens: {usage.prompt_tokens} prompt, "
+        f"({usage.calls} model calls, {outcome.result.retries} retries; "
+        f"tokens: {usage.prompt_tokens} prompt, "
         f"{usage.cached_tokens} cached, {usage.completion_tokens} completion)",
         err=True,
     )

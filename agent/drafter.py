@@ -96,7 +96,9 @@ def validate_answer(
     try:
         obj = json.loads(answer)
     except json.JSONDecodeError as exc:
-        return None, [f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); reply with one JSON object"]
+        return None, [
+            f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); reply with one JSON object"
+        ]
     if not isinstance(obj, dict):
         return None, ["the answer must be a JSON object with the section's fields"]
     try:
@@ -188,10 +190,13 @@ class Drafter:
             for dep in graph[section.key]:
                 await done[dep].wait()
             context = [
-                (self.template.section(dep).title, summarise(results[dep].content)) for dep in graph[section.key]
+                (self.template.section(dep).title, summarise(results[dep].content))
+                for dep in graph[section.key]
             ]
             async with limit:
-                results[section.key] = await self._draft_section(section, context, open_points=section.key == root)
+                results[section.key] = await self._draft_section(
+                    section, context, open_points=section.key == root
+                )
             done[section.key].set()
 
         tasks = [asyncio.create_task(run(section)) for section in self.template.sections]

@@ -81,7 +81,9 @@ class ChatClient:
         if client is not None:
             await client.aclose()
 
-    def _chat_model(self, temperature: float, max_tokens: int, repeat_penalty: float, cache_prompt: bool) -> Any:
+    def _chat_model(
+        self, temperature: float, max_tokens: int, repeat_penalty: float, cache_prompt: bool
+    ) -> Any:
         import asyncio
 
         loop = id(asyncio.get_running_loop())
@@ -209,9 +211,13 @@ def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
             hint="Check --model.",
         )
     if isinstance(exc, openai.RateLimitError):
-        return ModelError(f"The model server at {where} kept refusing with HTTP 429 (rate limit) after retries.")
+        return ModelError(
+            f"The model server at {where} kept refusing with HTTP 429 (rate limit) after retries."
+        )
     if isinstance(exc, openai.APIStatusError):
-        return ModelError(f"The model server at {where} answered HTTP {exc.status_code}: {_short(exc.message)}")
+        return ModelError(
+            f"The model server at {where} answered HTTP {exc.status_code}: {_short(exc.message)}"
+        )
     if isinstance(exc, openai.APIError):
         return ModelError(f"The model server at {where} failed: {_short(str(exc))}")
     return exc

@@ -67,7 +67,8 @@ class DraftProgress:
         elif event.kind == "done":
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
         else:
-            line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempts [{self.done}/{self.total}]"
+            count = f"[{self.done}/{self.total}]"
+            line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempts {count}"
         if self._live is not None:
             self._live.update(self._task, completed=self.done, tokens=self.tokens, description=event.title)
             if event.kind in ("done", "attention", "retry"):

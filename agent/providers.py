@@ -108,7 +108,9 @@ def api_key_from_environment(*, required: bool) -> SecretStr | None:
 
 def _openai_endpoint(settings: ModelSettings) -> Endpoint:
     if settings.model_path:
-        raise InputError("--model-path serves a GGUF on the embedded engine; it cannot be used with --provider openai.")
+        raise InputError(
+            "--model-path serves a GGUF on the embedded engine; it cannot be used with --provider openai."
+        )
     key = api_key_from_environment(required=True)
     assert key is not None
     return Endpoint(
@@ -123,10 +125,14 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
     if not settings.base_url:
         raise ConfigError("--provider compatible needs --base-url, e.g. http://localhost:8000/v1.")
     if settings.model_path:
-        raise InputError("--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url.")
+        raise InputError(
+            "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
+        )
     base_url = settings.base_url.rstrip("/")
     if not base_url.startswith(("http://", "https://")):
-        raise InputError(f"--base-url {settings.base_url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1")
+        raise InputError(
+            f"--base-url {settings.base_url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1"
+        )
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model(base_url, key, settings.timeout)
     return Endpoint(provider=Provider.compatible, base_url=base_url, model=model, api_key=key)
@@ -164,6 +170,9 @@ def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str |
     resolved = resolve_local_model(settings.model)
     n_ctx, slots = fit_server_settings(resolved, parallel)
     embedded = EmbeddedSettings(
-        model_path=resolved.path, model_name=resolved.name, parallel=slots, ctx_per_slot=max(1, n_ctx // slots)
+        model_path=resolved.path,
+        model_name=resolved.name,
+        parallel=slots,
+        ctx_per_slot=max(1, n_ctx // slots),
     )
     return embedded, resolved.notice

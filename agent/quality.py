@@ -75,10 +75,12 @@ def check_section(
         leftover = _leftover_placeholder(value, placeholders) if not is_code else None
         if leftover:
             problems.append(f"{path}: contains a template placeholder {leftover!r}; write the real content")
-        elif _LEFTOVER_WORDS.search(value):
-            problems.append(f"{path}: contains {_LEFTOVER_WORDS.search(value).group(0)!r}; write the real content")  # type: ignore[union-attr]
+        elif word := _LEFTOVER_WORDS.search(value):
+            problems.append(f"{path}: contains {word.group(0)!r}; write the real content")
         if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
-            problems.append(f"{path}: copies the template's instruction {value!r}; write content for this feature")
+            problems.append(
+                f"{path}: copies the template's instruction {value!r}; write content for this feature"
+            )
         if norm and norm in copied_examples:
             problems.append(f"{path}: copies the example from the prompt; write content for this feature")
         phrase = looping_phrase(value)
@@ -96,11 +98,13 @@ def check_section(
     return problems
 
 
-_PLACEHOLDER_LIKE = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,}|\.\.\.|e\.g\..*)$")
+_PLACEHOLDER_LIKE = re.compile(
+    r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,}|\.\.\.|e\.g\..*)$"
+)
 
 
 def _leftover_placeholder(value: str, placeholders: set[str]) -> str | None:
-    """Bracketed text that is a template placeholder, or shaped like one ([FEATURE_NAME], [YourCompanyName])."""
+    """Bracketed text that is a template placeholder or shaped like one ([FEATURE_NAME], [YourName])."""
     for match in PLACEHOLDER.finditer(value):
         inner = match.group(1).strip()
         if normalise(inner) in placeholders or _PLACEHOLDER_LIKE.match(inner):
@@ -113,7 +117,11 @@ def _repeated_items(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         seen: dict[str, int] = {}
         for index, item in enumerate(value):
-            key = normalise(item) if isinstance(item, str) else normalise(repr(sorted(item.items())) if isinstance(item, dict) else repr(item))
+            key = (
+                normalise(item)
+                if isinstance(item, str)
+                else normalise(repr(sorted(item.items())) if isinstance(item, dict) else repr(item))
+            )
             if key and key in seen:
                 problems.append(f"{path}[{index}]: repeats item {seen[key]}; every item must be different")
             else:

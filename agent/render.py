@@ -162,7 +162,9 @@ def _block_source(block: Block, index: int, attention: bool) -> str | None:
     return f"{{{{ m.group({labels!r}, {keys!r}, {value}) }}}}"
 
 
-def render_section(section: TemplateSection, content: SectionContent, *, env: SandboxedEnvironment | None = None) -> str:
+def render_section(
+    section: TemplateSection, content: SectionContent, *, env: SandboxedEnvironment | None = None
+) -> str:
     """Markdown for one section, heading included."""
     env = env or _environment()
     attention = content.data is None
@@ -185,10 +187,16 @@ def render_section(section: TemplateSection, content: SectionContent, *, env: Sa
     try:
         compiled = _compiled(program) if env is _environment() else env.from_string(program)
         rendered = compiled.render(
-            heading=f"## {section.title}", d=content.data or {}, lit=literals, reason=content.attention or "", questions=questions
+            heading=f"## {section.title}",
+            d=content.data or {},
+            lit=literals,
+            reason=content.attention or "",
+            questions=questions,
         )
     except jinja2.UndefinedError as exc:
-        raise SpecdraftError(f"Section '{section.title}' is missing a value when rendering: {exc.message}.") from None
+        raise SpecdraftError(
+            f"Section '{section.title}' is missing a value when rendering: {exc.message}."
+        ) from None
     return _tidy(rendered)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from agent import __version__
 from agent.brief import Brief
-from agent.drafter import DraftOptions, Drafter, DraftResult, EventHandler
+from agent.drafter import Drafter, DraftOptions, DraftResult, EventHandler
 from agent.llm import ChatClient
 from agent.providers import Endpoint, ModelSettings, open_endpoint
 from agent.render import DocumentValues, Provenance, render_spec
@@ -37,7 +37,13 @@ class DraftOutcome:
             "provider": self.provider,
             "status": "attention" if self.result.needs_attention else "ok",
             "sections": [
-                {"key": r.key, "title": r.title, "status": r.status, "attempts": r.attempts, "problems": r.problems}
+                {
+                    "key": r.key,
+                    "title": r.title,
+                    "status": r.status,
+                    "attempts": r.attempts,
+                    "problems": r.problems,
+                }
                 for r in self.result.sections.values()
             ],
             "needs_attention": self.result.needs_attention,

@@ -152,7 +152,7 @@ def slugify(text: str, *, fallback: str = "field") -> str:
 
 
 def placeholder_text(value: str) -> str:
-    """The instruction inside the placeholders of a line: '[List of UI components]' -> 'List of UI components'."""
+    """The instruction inside a line's placeholders: '[List of UI components]' -> 'List of UI components'."""
     found = PLACEHOLDER.findall(value)
     return "; ".join(item.strip() for item in found) if found else value.strip()
 
@@ -198,7 +198,8 @@ def resolve_template_path(name_or_path: str | None) -> Path:
     known = ", ".join(sorted(p.stem for p in builtin_templates_dir().glob("*.md")))
     raise TemplateError(
         f"Unknown template '{name_or_path}'.",
-        hint=f"Built-in templates: {known}. Or give a path to a Markdown template (see `specdraft templates`).",
+        hint=f"Built-in templates: {known}. Or give a path to a Markdown template "
+        "(see `specdraft templates`).",
     )
 
 
@@ -266,7 +267,9 @@ def compile_template(text: str, *, name: str, path: Path, source: str = "templat
     for title, body in raw_sections:
         key = slugify(title, fallback="section")
         if key in seen:
-            raise TemplateError(f"{source}: section '## {title}' appears twice; section titles must be unique.")
+            raise TemplateError(
+                f"{source}: section '## {title}' appears twice; section titles must be unique."
+            )
         seen.add(key)
         sections.append(_compile_section(title, key, body, source))
     if not any(section.fields for section in sections):
@@ -380,8 +383,12 @@ def _take_fence(builder: _SectionBuilder, body: list[str], index: int, fence: re
     content = "\n".join(body[index + 1 : end])
     if end >= len(body):
         raise TemplateError(f"{builder.source}: a code fence in section '{builder.title}' is never closed.")
-    description = placeholder_text(content) if has_placeholder(content) else "Content in the shape of this example"
-    spec = FieldSpec(key="", kind=FieldKind.code, description=description, fence_info=info, examples=[content])
+    description = (
+        placeholder_text(content) if has_placeholder(content) else "Content in the shape of this example"
+    )
+    spec = FieldSpec(
+        key="", kind=FieldKind.code, description=description, fence_info=info, examples=[content]
+    )
     spec.label = builder.last_bold
     builder.add_field(spec)
     builder.last_bold = None
@@ -454,7 +461,9 @@ def _take_kv(builder: _SectionBuilder, body: list[str], index: int) -> int:
         )
         index += 1
     if children:
-        head = FieldSpec(key=slugify(label), kind=FieldKind.text, description=placeholder_text(value), label=label)
+        head = FieldSpec(
+            key=slugify(label), kind=FieldKind.text, description=placeholder_text(value), label=label
+        )
         spec = FieldSpec(
             key="",
             kind=FieldKind.group,
@@ -464,7 +473,9 @@ def _take_kv(builder: _SectionBuilder, body: list[str], index: int) -> int:
         )
         builder.add_field(spec)
     elif has_placeholder(value):
-        builder.add_field(FieldSpec(key="", kind=FieldKind.text, description=placeholder_text(value), label=label))
+        builder.add_field(
+            FieldSpec(key="", kind=FieldKind.text, description=placeholder_text(value), label=label)
+        )
     else:
         builder.literal(body[index - 1])
     return index
@@ -479,7 +490,12 @@ def _take_bullets(builder: _SectionBuilder, body: list[str], index: int) -> int:
         descriptions.append(placeholder_text(bullet.group(2)))
         index += 1
     builder.add_field(
-        FieldSpec(key="", kind=FieldKind.bullets, description=_merge_descriptions(descriptions), examples=descriptions)
+        FieldSpec(
+            key="",
+            kind=FieldKind.bullets,
+            description=_merge_descriptions(descriptions),
+            examples=descriptions,
+        )
     )
     return index
 

@@ -129,9 +129,7 @@ def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> 
 
 def embedded_part(count: int, template: str, jobs_list: list[int]) -> None:
     print(f"\n## Embedded model: {count} briefs, template {template}")
-    print(
-        f"{'jobs':>5} {'wall s':>8} {'gen tokens':>11} {'tok/s':>7} {'vs 1':>6} {'ok/attn/failed':>15}"
-    )
+    print(f"{'jobs':>5} {'wall s':>8} {'gen tokens':>11} {'tok/s':>7} {'vs 1':>6} {'ok/attn/failed':>15}")
     base = None
     with tempfile.TemporaryDirectory() as tmp:
         briefs = write_briefs(Path(tmp) / "briefs", count)

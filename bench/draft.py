@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import resource
 import sys
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.brief import load_brief  # noqa: E402
-from agent.drafter import DraftOptions, Drafter, DraftResult  # noqa: E402
+from agent.drafter import Drafter, DraftOptions, DraftResult  # noqa: E402
 from agent.llm import ChatClient  # noqa: E402
 from agent.providers import Endpoint, ModelSettings, open_endpoint  # noqa: E402
 from agent.template import load_template  # noqa: E402
@@ -40,7 +41,9 @@ def busy_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def run(endpoint: Endpoint, settings: ModelSettings, options: DraftOptions, brief_path: Path) -> tuple[DraftResult, float, float]:
+def run(
+    endpoint: Endpoint, settings: ModelSettings, options: DraftOptions, brief_path: Path
+) -> tuple[DraftResult, float, float]:
     brief = load_brief(brief_path)
     template = load_template("tech-spec")
     client = ChatClient(endpoint, settings)
@@ -57,15 +60,17 @@ def generation_rate(endpoint: Endpoint, settings: ModelSettings, parallel: int) 
     async def measure() -> float:
         client = openai.AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key.get_secret_value())
         started = time.perf_counter()
-        answers = await asyncio.gather(*[
-            client.chat.completions.create(
-                model=endpoint.model,
-                messages=[{"role": "user", "content": f"Write a long story number {i}."}],
-                max_tokens=200,
-                extra_body={"ignore_eos": True},
-            )
-            for i in range(parallel)
-        ])
+        answers = await asyncio.gather(
+            *[
+                client.chat.completions.create(
+                    model=endpoint.model,
+                    messages=[{"role": "user", "content": f"Write a long story number {i}."}],
+                    max_tokens=200,
+                    extra_body={"ignore_eos": True},
+                )
+                for i in range(parallel)
+            ]
+        )
         elapsed = time.perf_counter() - started
         await client.close()
         return sum(a.usage.completion_tokens for a in answers if a.usage) / elapsed
@@ -74,7 +79,9 @@ def generation_rate(endpoint: Endpoint, settings: ModelSettings, parallel: int) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--brief", type=Path, default=ROOT / "examples" / "briefs" / "team-invitations.md")
     parser.add_argument("--parallel", type=int, default=4)
     args = parser.parse_args()
@@ -82,7 +89,9 @@ def main() -> None:
     settings = ModelSettings(parallel=args.parallel)
     rows = []
     with open_endpoint(settings) as endpoint:
-        print(f"model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s; measuring ...", file=sys.stderr)
+        print(
+            f"model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s; measuring ...", file=sys.stderr
+        )
         rate_1 = generation_rate(endpoint, settings, 1)
         rate_n = generation_rate(endpoint, settings, args.parallel)
         for name, options in (
@@ -94,15 +103,22 @@ def main() -> None:
             rows.append((name, result, wall, busy))
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    header = f"{'run':<15}{'wall s':>9}{'prompt':>9}{'cached':>9}{'compl.':>9}{'calls':>7}{'retries':>9}{'overhead':>10}"
-    print(f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}")
-    print(f"Generation rate: {rate_1:.1f} tok/s (1 request), {rate_n:.1f} tok/s ({args.parallel} in parallel)")
+    header = (
+        f"{'run':<15}{'wall s':>9}{'prompt':>9}{'cached':>9}{'compl.':>9}"
+        f"{'calls':>7}{'retries':>9}{'overhead':>10}"
+    )
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"Generation rate: {rate_1:.1f} tok/s (1 request), {rate_n:.1f} tok/s ({args.parallel} in parallel)"
+    )
     print(header)
     for name, result, wall, busy in rows:
         usage = result.usage
         overhead = max(0.0, wall - busy)
-        print(f"{name:<15}{wall:>9.1f}{usage.prompt_tokens:>9}{usage.cached_tokens:>9}{usage.completion_tokens:>9}"
-              f"{usage.calls:>7}{result.retries:>9}{overhead / wall:>9.1%}")
+        print(
+            f"{name:<15}{wall:>9.1f}{usage.prompt_tokens:>9}{usage.cached_tokens:>9}{usage.completion_tokens:>9}"
+            f"{usage.calls:>7}{result.retries:>9}{overhead / wall:>9.1%}"
+        )
     naive, default = rows[0], rows[1]
     bound = default[1].usage.completion_tokens / rate_n
     print(f"{'(c) lower bound':<15}{bound:>9.1f}   (completion tokens of (b) / {rate_n:.1f} tok/s)")

@@ -23,8 +23,15 @@ CASSETTES = ROOT / "cassettes"
 RECORDING = os.environ.get("SPECDRAFT_RECORD") == "1"
 
 # Headers that may carry credentials or account ids: never written to a cassette.
-FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "cookie", "set-cookie",
-                    "openai-organization", "openai-project"]
+FILTERED_HEADERS = [
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "cookie",
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+]
 
 
 def _json_body(request: Any) -> Any:
@@ -86,8 +93,18 @@ def model_endpoint() -> Iterator[Endpoint]:
         from agent.embedded import EmbeddedServer, EmbeddedSettings
 
         with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, parallel=2)) as server:
-            yield Endpoint(Provider.local, server.base_url, BUNDLED_MODEL_NAME, SecretStr("no-key-needed"),
-                           accepts_sampling_extras=True)
+            yield Endpoint(
+                Provider.local,
+                server.base_url,
+                BUNDLED_MODEL_NAME,
+                SecretStr("no-key-needed"),
+                accepts_sampling_extras=True,
+            )
     else:
-        yield Endpoint(Provider.local, "http://127.0.0.1:9/v1", "smollm2-135m-instruct",
-                       SecretStr("no-key-needed"), accepts_sampling_extras=True)
+        yield Endpoint(
+            Provider.local,
+            "http://127.0.0.1:9/v1",
+            "smollm2-135m-instruct",
+            SecretStr("no-key-needed"),
+            accepts_sampling_extras=True,
+        )

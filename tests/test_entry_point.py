@@ -32,7 +32,9 @@ def test_help_lists_the_commands(specdraft: str) -> None:
 
 
 def test_templates_json(specdraft: str) -> None:
-    result = subprocess.run([specdraft, "templates", "--json"], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [specdraft, "templates", "--json"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0
     names = {t["name"] for t in json.loads(result.stdout)}
     assert {"tech-spec", "adr"} <= names
@@ -40,7 +42,11 @@ def test_templates_json(specdraft: str) -> None:
 
 def test_missing_brief_is_a_clean_error(specdraft: str, tmp_path: Path) -> None:
     result = subprocess.run(
-        [specdraft, "draft", str(tmp_path / "nope.md")], capture_output=True, text=True, timeout=60, check=False
+        [specdraft, "draft", str(tmp_path / "nope.md")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "does not exist" in result.stderr

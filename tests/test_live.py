@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from agent.brief import load_brief
 from agent.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 from agent.drafter import max_tokens_for, validate_answer
 from agent.embedded import EmbeddedServer, EmbeddedSettings
 from agent.llm import ChatClient
 from agent.prompting import section_messages, shared_prefix
 from agent.providers import ModelSettings, open_endpoint
-from agent.brief import load_brief
 from agent.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,9 @@ def test_embedded_model_drafts_one_section() -> None:
         async def ask() -> object:
             try:
                 return await client.complete_json(
-                    messages, section.model.model_json_schema(), max_tokens=max_tokens_for(section.model),
+                    messages,
+                    section.model.model_json_schema(),
+                    max_tokens=max_tokens_for(section.model),
                     temperature=0.2,
                 )
             finally:
@@ -59,8 +61,22 @@ def test_draft_through_base_url_of_a_separate_server(tmp_path: Path) -> None:
     with EmbeddedServer(settings) as server:
         result = CliRunner().invoke(
             app,
-            ["draft", str(ROOT / "examples" / "briefs" / "csv-export.md"), "-o", str(out), "--template", "adr",
-             "--base-url", server.base_url, "--keep-going", "--max-retries", "0", "--json", "--parallel", "2"],
+            [
+                "draft",
+                str(ROOT / "examples" / "briefs" / "csv-export.md"),
+                "-o",
+                str(out),
+                "--template",
+                "adr",
+                "--base-url",
+                server.base_url,
+                "--keep-going",
+                "--max-retries",
+                "0",
+                "--json",
+                "--parallel",
+                "2",
+            ],
             env={"COLUMNS": "120", "OPENAI_API_KEY": ""},
         )
     assert result.exit_code in (0, 3), result.output

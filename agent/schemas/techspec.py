@@ -30,7 +30,9 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
     for index, value in enumerate(values):
         norm = re.sub(r"\W+", " ", value.lower()).strip()
         if norm in seen:
-            raise ValueError(f"{what} {index + 1} repeats {what} {seen[norm] + 1}: {value!r}; write distinct items")
+            raise ValueError(
+                f"{what} {index + 1} repeats {what} {seen[norm] + 1}: {value!r}; write distinct items"
+            )
         seen[norm] = index
     return values
 
@@ -79,7 +81,9 @@ class Unit(str, Enum):
 
 class NonFunctionalRequirement(_Strict):
     category: NfrCategory
-    metric: str = Field(min_length=3, max_length=120, description="What is measured, e.g. p95 latency of the API")
+    metric: str = Field(
+        min_length=3, max_length=120, description="What is measured, e.g. p95 latency of the API"
+    )
     comparator: Comparator
     target: float = Field(ge=0, description="The number the metric must meet")
     unit: Unit
@@ -96,13 +100,17 @@ class NonFunctionalRequirement(_Strict):
 class TechnicalRequirements(SectionData):
     """Functional requirements (numbered FR-001.. by code), measurable NFRs, quality requirements."""
 
-    GENERIC_KEYS = frozenset({"functional_requirements", "non_functional_requirements", "quality_requirements"})
+    GENERIC_KEYS = frozenset(
+        {"functional_requirements", "non_functional_requirements", "quality_requirements"}
+    )
 
     functional_requirements: list[Item] = Field(
         min_length=3, max_length=12, description="What the system must do, one behaviour per item"
     )
     non_functional_requirements: list[NonFunctionalRequirement] = Field(
-        min_length=3, max_length=8, description="Measurable qualities: a metric, a comparator, a number and a unit"
+        min_length=3,
+        max_length=8,
+        description="Measurable qualities: a metric, a comparator, a number and a unit",
     )
     quality_requirements: list[Item] = Field(
         min_length=2, max_length=6, description="Code quality, documentation, maintainability, usability"
@@ -155,7 +163,9 @@ IDENT_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
 
 class Endpoint(_Strict):
     method: HttpMethod
-    path: str = Field(pattern=PATH_PATTERN, max_length=80, description="Starts with /, e.g. /api/v1/items/{id}")
+    path: str = Field(
+        pattern=PATH_PATTERN, max_length=80, description="Starts with /, e.g. /api/v1/items/{id}"
+    )
     description: str = Field(min_length=3, max_length=80)
 
 
@@ -182,8 +192,12 @@ class ApiSpecifications(SectionData):
     GENERIC_KEYS = frozenset({"endpoints", "request_response_schemas", "authentication"})
 
     endpoints: list[Endpoint] = Field(min_length=1, max_length=12)
-    request_fields: list[SchemaField] = Field(min_length=1, max_length=10, description="Body of the main request")
-    response_fields: list[SchemaField] = Field(min_length=1, max_length=10, description="Body of the response")
+    request_fields: list[SchemaField] = Field(
+        min_length=1, max_length=10, description="Body of the main request"
+    )
+    response_fields: list[SchemaField] = Field(
+        min_length=1, max_length=10, description="Body of the response"
+    )
     authentication: Authentication
 
     @field_validator("endpoints")
@@ -208,7 +222,10 @@ class ApiSpecifications(SectionData):
             props = {f.name: {"type": f.type.value, "required": f.required} for f in fields}
             return {"type": "object", "properties": props}
 
-        schemas = {"request_schema": schema(self.request_fields), "response_schema": schema(self.response_fields)}
+        schemas = {
+            "request_schema": schema(self.request_fields),
+            "response_schema": schema(self.response_fields),
+        }
         return {
             "endpoints": "\n".join(lines),
             "request_response_schemas": json.dumps(schemas, indent=2),
@@ -243,7 +260,9 @@ class Table(_Strict):
     name: str = Field(pattern=IDENT_PATTERN, description="snake_case table name")
     purpose: str = Field(min_length=3, max_length=200)
     columns: list[Column] = Field(min_length=2, max_length=12)
-    indexes: list[Annotated[str, Field(min_length=2, max_length=120)]] = Field(default_factory=list, max_length=6)
+    indexes: list[Annotated[str, Field(min_length=2, max_length=120)]] = Field(
+        default_factory=list, max_length=6
+    )
     relationships: str = Field(min_length=2, max_length=200, description="Foreign keys, or 'none'")
 
     @field_validator("columns")
@@ -262,7 +281,9 @@ class DataMigrationStrategy(_Strict):
 class DatabaseDesign(SectionData):
     """Tables with typed columns; the diagram and migration strategy as text."""
 
-    GENERIC_KEYS = frozenset({"entity_relationship_diagram", "table_specifications", "data_migration_strategy"})
+    GENERIC_KEYS = frozenset(
+        {"entity_relationship_diagram", "table_specifications", "data_migration_strategy"}
+    )
     NON_PROSE_FIELDS = frozenset({"entity_relationship_diagram"})
 
     entity_relationship_diagram: str = Field(
@@ -330,7 +351,9 @@ class Resources(_Strict):
 class PerformanceSpecifications(SectionData):
     """Every performance figure is a comparator, a number and a unit: measurable by construction."""
 
-    GENERIC_KEYS = frozenset({"response_time_requirements", "throughput_requirements", "resource_requirements"})
+    GENERIC_KEYS = frozenset(
+        {"response_time_requirements", "throughput_requirements", "resource_requirements"}
+    )
 
     response_time_requirements: ResponseTimes
     throughput_requirements: Throughput
