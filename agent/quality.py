@@ -66,6 +66,9 @@ def check_section(
     # Short values (an enum, a column type, "for the 95th percentile") may rightly match the example.
     copied_examples = {normalise(example) for example in (examples or []) if len(example.split()) >= 5}
     placeholders = {normalise(spec.description) for spec in _all_fields(section)}
+    # "[Business success]": a heading or label put in brackets is a placeholder too
+    placeholders |= {normalise(title) for title in section.subsections}
+    placeholders |= {normalise(spec.label) for spec in _all_fields(section) if spec.label}
     code_paths = _code_keys(section) | set(section.model.NON_PROSE_FIELDS)
     for path, value in iter_strings(data):
         leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])

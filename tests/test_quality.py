@@ -255,6 +255,8 @@ def test_identifier_instead_of_prose_rejected(tech_spec: SpecTemplate, value: st
         "Hosted on [e.g. AWS]",
         "Run [...] nightly",
         "Shows [List of UI components and their responsibilities] on the settings page.",
+        "Renders the [Component Overview] panel.",
+        "Calls the [Backend Services] listed above.",
     ],
 )
 def test_leftover_placeholder_rejected(tech_spec: SpecTemplate, value: str) -> None:
