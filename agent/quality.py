@@ -84,7 +84,7 @@ def check_section(
             problems.append(
                 f"{path}: copies the template's instruction {value!r}; write content for this feature"
             )
-        if norm and norm in copied_examples:
+        if norm and (norm in copied_examples or _near_copy(norm, copied_examples)):
             problems.append(f"{path}: copies the example from the prompt; write content for this feature")
         phrase = looping_phrase(value)
         if phrase:
@@ -95,7 +95,8 @@ def check_section(
     labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
     for path, value in iter_strings(data):
         leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
-        if leaf not in _CHOICE_KEYS and normalise(value) in labels:
+        # names and types ("method" as a request field's name) may rightly equal a label
+        if leaf not in _CHOICE_KEYS and leaf not in _NON_PROSE_KEYS and normalise(value) in labels:
             problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
     problems.extend(_repeated_items(data))
     return problems
@@ -113,6 +114,13 @@ def _leftover_placeholder(value: str, placeholders: set[str]) -> str | None:
         if normalise(inner) in placeholders or _PLACEHOLDER_LIKE.match(inner):
             return match.group(0)
     return None
+
+
+def _near_copy(norm: str, examples: set[str]) -> bool:
+    """The example with a word or two changed is still a copy."""
+    from difflib import SequenceMatcher
+
+    return any(SequenceMatcher(None, norm, example).ratio() >= 0.85 for example in examples)
 
 
 def _repeated_items(value: Any, path: str = "") -> list[str]:

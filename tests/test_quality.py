@@ -327,3 +327,29 @@ def test_runbook_template_checks(tmp_path: Path) -> None:
         "items[0]: copies the template's instruction 'A symptom an operator would notice'; "
         "write content for this feature"
     ]
+
+
+def test_prompt_example_with_a_word_changed_rejected(tech_spec: SpecTemplate) -> None:
+    near = (
+        "A self-service password reset: users request a reset link by email "
+        "and set new passwords within 30 minutes."
+    )
+    problems = _check(tech_spec.section("overview"), _overview(near))
+    assert any("copies the example" in p for p in problems)
+
+
+def test_request_field_named_like_a_label_is_accepted(tech_spec: SpecTemplate) -> None:
+    from agent.quality import check_section
+
+    section = tech_spec.section("api_specifications")
+    data = {
+        "endpoints": [{"method": "POST", "path": "/api/v1/invitations", "description": "Invite colleagues"}],
+        "request_fields": [{"name": "method", "type": "string", "required": True}],
+        "response_fields": [{"name": "invitation_id", "type": "string", "required": True}],
+        "authentication": {
+            "method": "JWT bearer token issued at sign-in",
+            "headers": "Authorization on every request",
+            "scopes": "invitations:write for admins",
+        },
+    }
+    assert check_section(data, section) == []
