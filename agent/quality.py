@@ -99,7 +99,26 @@ def check_section(
         if leaf not in _CHOICE_KEYS and leaf not in _NON_PROSE_KEYS and normalise(value) in labels:
             problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
     problems.extend(_repeated_items(data))
+    problems.extend(_same_value_everywhere(data))
     return problems
+
+
+def _same_value_everywhere(data: dict[str, Any], limit: int = 3) -> list[str]:
+    """One prose value pasted into many fields ('text/javascript' as every security measure)."""
+    seen: dict[str, list[str]] = {}
+    for path, value in iter_strings(data):
+        leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
+        if leaf in _CHOICE_KEYS or leaf in _NON_PROSE_KEYS or "[" in path:
+            continue
+        norm = normalise(value)
+        if norm:
+            seen.setdefault(norm, []).append(path)
+    return [
+        f"{paths[0]}: the same value {norm!r} fills {len(paths)} fields ({', '.join(paths[:4])}); "
+        "give each field its own content"
+        for norm, paths in seen.items()
+        if len(paths) >= limit
+    ]
 
 
 _PLACEHOLDER_LIKE = re.compile(

@@ -353,3 +353,15 @@ def test_request_field_named_like_a_label_is_accepted(tech_spec: SpecTemplate) -
         },
     }
     assert check_section(data, section) == []
+
+
+def test_one_value_pasted_into_many_fields_rejected(tech_spec: SpecTemplate) -> None:
+    problems = _check(
+        tech_spec.section("system_architecture"),
+        _arch(
+            frontend_components="text/javascript",
+            backend_services="text/javascript",
+            database_schema="text/javascript",
+        ),
+    )
+    assert any("fills 3 fields" in p for p in problems)

@@ -436,3 +436,38 @@ def test_open_points_extension() -> None:
     strict.model_validate({**RISKS, "open_questions": ["Who may send invitations?"]})
     with pytest.raises(ValidationError, match="assumptions"):
         extended.model_validate({**RISKS, "assumptions": ["a one", "b two", "c three", "d four"]})
+
+
+def test_performance_units_must_fit_the_figure() -> None:
+    from pydantic import ValidationError
+
+    from agent.schemas.techspec import PerformanceSpecifications
+
+    def target(unit: str) -> dict[str, object]:
+        return {"comparator": "<", "value": 10, "unit": unit}
+
+    good = {
+        "response_time_requirements": {
+            k: target("ms") for k in ("api_endpoints", "page_load", "database_queries")
+        },
+        "throughput_requirements": {
+            "concurrent_users": target("concurrent users"),
+            "requests_per_second": target("requests/s"),
+            "database_connections": target("connections"),
+        },
+        "resource_requirements": {
+            "memory_usage": target("MB"),
+            "cpu_usage": target("%"),
+            "storage": target("GB"),
+        },
+    }
+    assert (
+        PerformanceSpecifications.model_validate(good).render_data()["resource_requirements"]["cpu_usage"]
+        == "< 10 %"
+    )
+    bad = {
+        **good,
+        "throughput_requirements": {**good["throughput_requirements"], "concurrent_users": target("ms")},
+    }
+    with pytest.raises(ValidationError, match="concurrent users"):
+        PerformanceSpecifications.model_validate(bad)

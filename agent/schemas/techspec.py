@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from enum import Enum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -330,22 +330,45 @@ class Target(_Strict):
         return f"{self.comparator.value} {_number(self.value)} {self.unit.value}{condition}"
 
 
+def _target(units: tuple[Unit, ...], what: str) -> type[Target]:
+    """A Target whose unit can only be one that fits the figure (a user count is never in ms)."""
+    allowed = Literal[tuple(u.value for u in units)]  # type: ignore[valid-type]
+
+    class Restricted(Target):
+        unit: allowed = Field(description=f"Unit of {what}")  # type: ignore[valid-type]
+
+        def render(self) -> str:
+            condition = f" {self.condition}" if self.condition else ""
+            return f"{self.comparator.value} {_number(self.value)} {self.unit}{condition}"
+
+    Restricted.__name__ = f"{what.title().replace(' ', '')}Target"
+    return Restricted
+
+
+TimeTarget = _target((Unit.ms, Unit.s, Unit.minutes), "time")
+UserTarget = _target((Unit.users,), "users")
+RateTarget = _target((Unit.requests_per_second, Unit.requests_per_minute), "rate")
+ConnectionTarget = _target((Unit.connections, Unit.count_), "connections")
+SizeTarget = _target((Unit.mb, Unit.gb), "size")
+ShareTarget = _target((Unit.percent,), "share")
+
+
 class ResponseTimes(_Strict):
-    api_endpoints: Target
-    page_load: Target
-    database_queries: Target
+    api_endpoints: TimeTarget  # type: ignore[valid-type]
+    page_load: TimeTarget  # type: ignore[valid-type]
+    database_queries: TimeTarget  # type: ignore[valid-type]
 
 
 class Throughput(_Strict):
-    concurrent_users: Target
-    requests_per_second: Target
-    database_connections: Target
+    concurrent_users: UserTarget  # type: ignore[valid-type]
+    requests_per_second: RateTarget  # type: ignore[valid-type]
+    database_connections: ConnectionTarget  # type: ignore[valid-type]
 
 
 class Resources(_Strict):
-    memory_usage: Target
-    cpu_usage: Target
-    storage: Target
+    memory_usage: SizeTarget  # type: ignore[valid-type]
+    cpu_usage: ShareTarget  # type: ignore[valid-type]
+    storage: SizeTarget  # type: ignore[valid-type]
 
 
 class PerformanceSpecifications(SectionData):
