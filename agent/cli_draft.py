@@ -121,7 +121,9 @@ def draft(
     timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")] = 300.0,
     keep_going: Annotated[
         bool,
-        typer.Option(help="Mark sections that never validate or time out [NEEDS ATTENTION] and finish (exit 3)."),
+        typer.Option(
+            help="Mark sections that never validate or time out [NEEDS ATTENTION] and finish (exit 3)."
+        ),
     ] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     as_json: Annotated[
