@@ -26,8 +26,17 @@ from agent import __version__
 from agent.atomic import atomic_write_text
 from agent.batch_inputs import BatchItem, InputProblem
 from agent.drafter import DraftOptions, SectionEvent
-from agent.errors import EXIT_ATTENTION, EXIT_OK, EXIT_RUNTIME, InputError, ModelError, SpecdraftError
-from agent.llm import ChatClient
+from agent.errors import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    InputError,
+    ModelError,
+    SpecdraftError,
+    TerminationRequested,
+)
+from agent.llm import ChatClient, Usage
+from agent.pricing import CostEstimate, estimate_cost
 from agent.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
 from agent.slug import assign_slugs
 from agent.template import SpecTemplate
@@ -54,6 +63,7 @@ class BriefRecord:
     completion_tokens: int = 0
     cached_tokens: int = 0
     model_calls: int = 0
+    response_cache_hits: int = 0
     seconds: float = 0.0
     error: str | None = None
     inputs_sha256: str = ""
@@ -91,6 +101,7 @@ class BatchReport:
         return EXIT_OK
 
     def as_dict(self) -> dict[str, Any]:
+        spent = self.usage()
         return {
             "specdraft": __version__,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -103,13 +114,34 @@ class BatchReport:
                 "briefs": len(self.records),
                 **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
                 "malformed": len(self.problems),
-                "prompt_tokens": sum(r.prompt_tokens for r in self.records if r.status != "skipped"),
-                "completion_tokens": sum(r.completion_tokens for r in self.records if r.status != "skipped"),
-                "cached_tokens": sum(r.cached_tokens for r in self.records if r.status != "skipped"),
+                "prompt_tokens": spent.prompt_tokens,
+                "completion_tokens": spent.completion_tokens,
+                "cached_tokens": spent.cached_tokens,
+                "response_cache_hits": spent.cache_hits,
+                "cost": self.cost().as_dict(),
             },
             "briefs": [r.as_dict() for r in self.records],
             "malformed": [{"where": p.where, "error": p.message} for p in self.problems],
         }
+
+    def usage(self) -> Usage:
+        """Tokens spent by this run (skipped briefs spent nothing now)."""
+        total = Usage()
+        for r in self.records:
+            if r.status != "skipped":
+                total.add(
+                    Usage(
+                        prompt_tokens=r.prompt_tokens,
+                        completion_tokens=r.completion_tokens,
+                        cached_tokens=r.cached_tokens,
+                        calls=r.model_calls,
+                        cache_hits=r.response_cache_hits,
+                    )
+                )
+        return total
+
+    def cost(self) -> CostEstimate:
+        return estimate_cost(self.usage(), self.model or "", self.provider or "")
 
     def write(self) -> Path:
         path = self.output_dir / REPORT_NAME
@@ -233,7 +265,8 @@ def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
             record.spec_status = old["spec_status"]
             record.sections = int(old.get("sections", 0))
             record.needs_attention = list(old.get("needs_attention", []))
-            for key in ("retries", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls"):
+            counts = ("retries", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
+            for key in (*counts, "response_cache_hits"):
                 setattr(record, key, int(old.get(key, 0)))
             record.seconds = float(old.get("seconds", 0.0))
         records.append(record)
@@ -277,7 +310,7 @@ def run_batch(
                 report.interrupted = asyncio.run(
                     _draft_all(job, endpoint, todo, items, paths, report, observer)
                 )
-        except KeyboardInterrupt:  # while the model was loading, before any draft started
+        except (KeyboardInterrupt, TerminationRequested):  # while the model loaded, before any draft began
             report.interrupted = True
             for record in todo:
                 if record.status in ("pending", "running"):
@@ -347,6 +380,7 @@ async def _draft_all(
                 record.completion_tokens = result.usage.completion_tokens
                 record.cached_tokens = result.usage.cached_tokens
                 record.model_calls = result.usage.calls
+                record.response_cache_hits = result.usage.cache_hits
             record.seconds = round(time.perf_counter() - began, 2)
             report.write()
             observer.finished(record)
@@ -360,10 +394,12 @@ async def _draft_all(
             task.cancel()
 
     loop = asyncio.get_running_loop()
-    handled = False
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-        handled = True
+    handled: list[signal.Signals] = []
+    # SIGTERM (a CI job cancelled, `kill`) stops the batch like Ctrl-C: report written, no partial spec.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_sigint)
+            handled.append(signum)
     try:
         try:
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -371,8 +407,8 @@ async def _draft_all(
             on_sigint()
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        if handled:
-            loop.remove_signal_handler(signal.SIGINT)
+        for signum in handled:
+            loop.remove_signal_handler(signum)
         with contextlib.suppress(Exception):
             await client.close_for_real()
     for record in todo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 # Importing each command module registers its commands on the app.
 from agent import (  # noqa: F401
     cli_batch,
+    cli_cache,
     cli_chat,
     cli_draft,
     cli_models,

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from agent import __version__
-from agent.errors import EXIT_RUNTIME, SpecdraftError
+from agent.errors import EXIT_RUNTIME, SpecdraftError, TerminationRequested
 
 app = typer.Typer(
     name="specdraft",
@@ -70,7 +70,7 @@ def user_errors() -> Iterator[None]:
             traceback.print_exception(exc, file=sys.stderr)
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, TerminationRequested):
         typer.echo("Interrupted; nothing half-written was left behind.", err=True)
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort):

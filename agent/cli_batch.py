@@ -11,6 +11,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agent.cli_app import app, user_errors
+from agent.cli_options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    NoCacheOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TemplateOpt,
+    TimeoutOpt,
+    check_price_table,
+    model_settings,
+    sigterm_as_interrupt,
+    token_line,
+)
 from agent.errors import InputError
 
 if TYPE_CHECKING:
@@ -31,31 +46,15 @@ def batch(
     output_dir: Annotated[
         Path, typer.Option("-o", "--output-dir", help="Directory for the specs and report.json.")
     ],
-    template: Annotated[
-        str | None, typer.Option("--template", "-t", help="Template name or path. [default: tech-spec]")
-    ] = None,
-    provider: Annotated[
-        str,
-        typer.Option(
-            help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url)."
-        ),
-    ] = "local",
-    model: Annotated[
-        str | None,
-        typer.Option(help="Model name: an OpenAI model, the server's model, or a pulled local model."),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
-    ] = None,
-    model_path: Annotated[
-        Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")
-    ] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.2,
-    max_retries: Annotated[
-        int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")
-    ] = 2,
+    template: TemplateOpt = None,
+    provider: ProviderOpt = "local",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    temperature: TemperatureOpt = 0.2,
+    max_retries: RetriesOpt = 2,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Sections of one spec drafted at once.")] = 4,
-    timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")] = 300.0,
+    timeout: TimeoutOpt = 300.0,
     keep_going: Annotated[
         bool,
         typer.Option(
@@ -71,6 +70,7 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Redraft every brief, even unchanged finished ones.")
     ] = False,
+    no_cache: NoCacheOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
 ) -> None:
@@ -82,19 +82,23 @@ def batch(
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.
     """
-    with user_errors():
+    with user_errors(), sigterm_as_interrupt():
         from agent.batch import BatchJob, run_batch
         from agent.batch_inputs import load_inputs
         from agent.drafter import DraftOptions
-        from agent.providers import ModelSettings, Provider
         from agent.template import load_template
 
-        try:
-            chosen = Provider(provider)
-        except ValueError:
-            raise InputError(
-                f"Unknown provider {provider!r}.", hint="Choose local, openai or compatible."
-            ) from None
+        settings = model_settings(
+            provider=provider,
+            model=model,
+            base_url=base_url,
+            model_path=model_path,
+            temperature=temperature,
+            timeout=timeout,
+            parallel=jobs,
+            no_cache=no_cache,
+        )
+        check_price_table(settings)
         if output_dir.exists() and not output_dir.is_dir():
             raise InputError(f"Output path '{output_dir}' is a file; give a directory.")
         loaded_template = load_template(template)
@@ -102,15 +106,6 @@ def batch(
         if not loaded.items and not loaded.problems:
             raise InputError(f"No briefs found in '{inputs}'.")
         output_dir.mkdir(parents=True, exist_ok=True)
-        settings = ModelSettings(
-            provider=chosen,
-            model=model,
-            base_url=base_url,
-            model_path=model_path,
-            temperature=temperature,
-            timeout=timeout,
-            parallel=jobs,
-        )
         options = DraftOptions(
             max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
         )
@@ -283,5 +278,8 @@ def print_summary(report: BatchReport) -> None:
         markup=False,
         highlight=False,
     )
+    spent = report.usage()
+    hits = f"; {spent.cache_hits} answers from the response cache" if spent.cache_hits else ""
+    console.print(f"{token_line(spent)}{hits}; {report.cost().describe()}", markup=False, highlight=False)
     for problem in report.problems:
         console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)

@@ -10,29 +10,24 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agent.cli_app import app, user_errors
-from agent.errors import InputError
+from agent.cli_options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    NoCacheOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TimeoutOpt,
+    model_settings,
+    sigterm_as_interrupt,
+)
 
 if TYPE_CHECKING:
     from agent.providers import ModelSettings
     from agent.refine import RefineOptions
 
 SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
-ProviderOpt = Annotated[
-    str,
-    typer.Option(
-        help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url)."
-    ),
-]
-ModelOpt = Annotated[
-    str | None, typer.Option(help="Model name: an OpenAI model, the server's model, or a pulled local model.")
-]
-BaseUrlOpt = Annotated[
-    str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
-]
-ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
-TemperatureOpt = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
-RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")]
-TimeoutOpt = Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")]
 BriefOpt = Annotated[
     Path | None,
     typer.Option("--brief", help="The feature brief the spec was drafted from (context for revisions)."),
@@ -54,24 +49,19 @@ def _settings(
     temperature: float,
     timeout: float,
     max_retries: int,
+    no_cache: bool,
 ) -> tuple[ModelSettings, RefineOptions]:
-    from agent.providers import ModelSettings, Provider
     from agent.refine import RefineOptions
 
-    try:
-        chosen = Provider(provider)
-    except ValueError:
-        raise InputError(
-            f"Unknown provider {provider!r}.", hint="Choose local, openai or compatible."
-        ) from None
-    settings = ModelSettings(
-        provider=chosen,
+    settings = model_settings(
+        provider=provider,
         model=model,
         base_url=base_url,
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
         parallel=1,
+        no_cache=no_cache,
     )
     return settings, RefineOptions(max_retries=max_retries, temperature=temperature)
 
@@ -98,13 +88,14 @@ def chat(
     temperature: TemperatureOpt = 0.2,
     max_retries: RetriesOpt = 2,
     timeout: TimeoutOpt = 300.0,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """A conversation about SPEC: each message is a question (answered) or a change (diff, Apply? y/n/e).
 
     Every accepted change is written to SPEC at once and recorded in SPEC.history.jsonl (/undo, /redo
     work across sessions). Lines are read from a pipe too: a scripted session.
     """
-    with user_errors():
+    with user_errors(), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.brief import load_brief
@@ -113,7 +104,7 @@ def chat(
         from agent.refine import Refiner, ensure_editable
 
         settings, options = _settings(
-            provider, model, base_url, model_path, temperature, timeout, max_retries
+            provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
         )
         _check_spec(spec)
         loaded_brief = load_brief(brief) if brief is not None else None
@@ -151,13 +142,14 @@ def refine(
     temperature: TemperatureOpt = 0.2,
     max_retries: RetriesOpt = 2,
     timeout: TimeoutOpt = 300.0,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Apply one instruction to SPEC: without --yes print the diff and write nothing; with --yes apply it.
 
     Exit codes: 0 ok (also when nothing needed changing), 1 model error or a section that never
     validated, 2 bad input.
     """
-    with user_errors():
+    with user_errors(), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.brief import load_brief
@@ -168,7 +160,7 @@ def refine(
 
         instruction = check_instruction(message)
         settings, options = _settings(
-            provider, model, base_url, model_path, temperature, timeout, max_retries
+            provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
         )
         _check_spec(spec)
         loaded_brief = load_brief(brief) if brief is not None else None

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from agent.cli_app import app, user_errors
+from agent.cli_options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    NoCacheOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TemplateOpt,
+    TimeoutOpt,
+    check_price_table,
+    model_settings,
+    sigterm_as_interrupt,
+    token_line,
+)
 from agent.errors import EXIT_ATTENTION, InputError
 
 templates_app = typer.Typer(
@@ -92,33 +103,18 @@ def draft(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the spec here (default: stdout).")
     ] = None,
-    template: Annotated[
-        str | None, typer.Option("--template", "-t", help="Template name or path. [default: tech-spec]")
-    ] = None,
-    provider: Annotated[
-        str,
-        typer.Option(
-            help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url)."
-        ),
-    ] = "local",
-    model: Annotated[
-        str | None,
-        typer.Option(help="Model name: an OpenAI model, the server's model, or a pulled local model."),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
-    ] = None,
-    model_path: Annotated[
-        Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")
-    ] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.2,
-    max_retries: Annotated[
-        int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")
-    ] = 2,
+    template: TemplateOpt = None,
+    provider: ProviderOpt = "local",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    temperature: TemperatureOpt = 0.2,
+    max_retries: RetriesOpt = 2,
     parallel: Annotated[
         int, typer.Option(min=1, max=64, help="Sections drafted at once (and embedded server slots).")
     ] = 4,
-    timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")] = 300.0,
+    timeout: TimeoutOpt = 300.0,
+    no_cache: NoCacheOpt = False,
     keep_going: Annotated[
         bool,
         typer.Option(
@@ -140,28 +136,23 @@ def draft(
         from agent.brief import load_brief
         from agent.drafter import DraftOptions
         from agent.progress import DraftProgress
-        from agent.providers import ModelSettings, Provider
         from agent.template import load_template
 
-        try:
-            chosen = Provider(provider)
-        except ValueError:
-            raise InputError(
-                f"Unknown provider {provider!r}.", hint="Choose local, openai or compatible."
-            ) from None
-        if output is not None:
-            _check_output(output, force)
-        loaded_brief = load_brief(brief)
-        loaded_template = load_template(template)
-        settings = ModelSettings(
-            provider=chosen,
+        settings = model_settings(
+            provider=provider,
             model=model,
             base_url=base_url,
             model_path=model_path,
             temperature=temperature,
             timeout=timeout,
             parallel=parallel,
+            no_cache=no_cache,
         )
+        check_price_table(settings)
+        if output is not None:
+            _check_output(output, force)
+        loaded_brief = load_brief(brief)
+        loaded_template = load_template(template)
         options = DraftOptions(
             max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
         )
@@ -183,24 +174,6 @@ def draft(
             _report(outcome, output, lint_line)
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C: clean-up runs, nothing is half-written, the embedded server stops."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_output(output: Path, force: bool) -> None:
@@ -247,11 +220,12 @@ def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: igno
     where = str(output) if output else "stdout"
     typer.echo(
         f"Drafted {len(outcome.result.sections)} sections to {where} in {outcome.seconds:.1f} s "
-        f"({usage.calls} model calls, {outcome.result.retries} retries; "
-        f"tokens: {usage.prompt_tokens} prompt, "
-        f"{usage.cached_tokens} cached, {usage.completion_tokens} completion)",
+        f"({usage.calls} model calls, {outcome.result.retries} retries"
+        + (f", {usage.cache_hits} answers from the response cache" if usage.cache_hits else "")
+        + ")",
         err=True,
     )
+    typer.echo(f"{token_line(usage)}; {outcome.cost().describe()}", err=True)
     if outcome.result.needs_attention:
         typer.echo("Needs attention: " + ", ".join(outcome.result.needs_attention), err=True)
     typer.echo(lint_line, err=True)

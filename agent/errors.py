@@ -64,3 +64,10 @@ class SectionFailedError(ModelError):
         self.attempts = attempts
         self.errors = errors
         self.last_output = last_output
+
+
+class TerminationRequested(BaseException):
+    """SIGTERM arrived: stop like Ctrl-C (clean-up runs), but unlike Ctrl-C in chat, end the session.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    """

@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
 from agent.providers import Endpoint, ModelSettings
+from agent.response_cache import CachedAnswer, ResponseCache, request_key
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Usage:
     cached_tokens: int = 0
     calls: int = 0
     model_seconds: float = 0.0
+    #: answers taken from the response cache: no model call, no tokens counted
+    cache_hits: int = 0
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
@@ -29,6 +32,7 @@ class Usage:
         self.cached_tokens += other.cached_tokens
         self.calls += other.calls
         self.model_seconds += other.model_seconds
+        self.cache_hits += other.cache_hits
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -36,6 +40,7 @@ class Usage:
             "cached_prompt_tokens": self.cached_tokens,
             "completion_tokens": self.completion_tokens,
             "model_calls": self.calls,
+            "response_cache_hits": self.cache_hits,
         }
 
 
@@ -46,14 +51,20 @@ class Completion:
     finish_reason: str | None = None
     #: set when the server's reply was malformed (cut-off body, no choices): worth asking again
     fault: str | None = None
+    #: the response-cache key this answer is stored under (None: not cached)
+    cache_key: str | None = None
 
 
 class ChatClient:
     """One client per endpoint; ChatOpenAI instances are cached per sampling setting."""
 
-    def __init__(self, endpoint: Endpoint, settings: ModelSettings) -> None:
+    def __init__(
+        self, endpoint: Endpoint, settings: ModelSettings, cache: ResponseCache | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.settings = settings
+        #: answers to identical requests come from disk (None with --no-cache)
+        self.cache = cache if cache is not None or not settings.use_cache else ResponseCache.default()
         self._models: dict[tuple[int, float, int, float, bool], Any] = {}
         self._http: dict[int, Any] = {}
         #: (start, end) perf_counter times of every model call, for measuring agent overhead
@@ -123,6 +134,22 @@ class ChatClient:
         repeat_penalty: float = 1.0,
         cache_prompt: bool = True,
     ) -> Completion:
+        key = None
+        if self.cache is not None:
+            request = {
+                "messages": messages,
+                "schema": schema,
+                "max_tokens": max_tokens,
+                "temperature": round(temperature, 3),
+                "repeat_penalty": round(repeat_penalty, 3),
+                "seed": self.settings.seed,
+            }
+            key = request_key(self.endpoint.cache_identity, request)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return Completion(
+                    text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason, cache_key=key
+                )
         model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
@@ -150,7 +177,14 @@ class ChatClient:
             model_seconds=elapsed,
         )
         finish = (raw.response_metadata or {}).get("finish_reason")
-        return Completion(text=text, usage=usage, finish_reason=finish)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, CachedAnswer(text, finish, usage.prompt_tokens, usage.completion_tokens))
+        return Completion(text=text, usage=usage, finish_reason=finish, cache_key=key)
+
+    def reject(self, completion: Completion) -> None:
+        """Drop an answer that failed validation from the cache, so a later run asks the model again."""
+        if completion.cache_key is not None and self.cache is not None:
+            self.cache.forget(completion.cache_key)
 
 
 def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:

@@ -46,6 +46,8 @@ class ModelSettings:
     #: transport-level retries (429, 5xx, connection errors), done by the OpenAI SDK with backoff
     http_retries: int = 3
     seed: int | None = 42
+    #: answer identical requests from the disk cache (agent.response_cache); --no-cache turns it off
+    use_cache: bool = True
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Endpoint:
     accepts_sampling_extras: bool = False
     load_seconds: float = 0.0
     notice: str | None = None
+    #: what makes two endpoints give the same answers, for the response cache key (never the key)
+    cache_identity: str = ""
 
 
 def resolve_provider(settings: ModelSettings) -> Provider:
@@ -89,6 +93,7 @@ def open_endpoint(settings: ModelSettings) -> Iterator[Endpoint]:
                 accepts_sampling_extras=True,
                 load_seconds=server.load_seconds,
                 notice=notice,
+                cache_identity=_file_identity(embedded_settings.model_path),
             )
         finally:
             server.close()
@@ -113,11 +118,14 @@ def _openai_endpoint(settings: ModelSettings) -> Endpoint:
         )
     key = api_key_from_environment(required=True)
     assert key is not None
+    base_url = settings.base_url or OPENAI_BASE_URL
+    model = settings.model or DEFAULT_OPENAI_MODEL
     return Endpoint(
         provider=Provider.openai,
-        base_url=settings.base_url or OPENAI_BASE_URL,
-        model=settings.model or DEFAULT_OPENAI_MODEL,
+        base_url=base_url,
+        model=model,
         api_key=key,
+        cache_identity=f"openai {base_url} {model}",
     )
 
 
@@ -135,7 +143,22 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         )
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model(base_url, key, settings.timeout)
-    return Endpoint(provider=Provider.compatible, base_url=base_url, model=model, api_key=key)
+    return Endpoint(
+        provider=Provider.compatible,
+        base_url=base_url,
+        model=model,
+        api_key=key,
+        cache_identity=f"compatible {base_url} {model}",
+    )
+
+
+def _file_identity(path: Path) -> str:
+    """A GGUF is known by its resolved path and size (a re-pulled or replaced file gets a new identity)."""
+    try:
+        resolved = path.expanduser().resolve()
+        return f"local {resolved} {resolved.stat().st_size}"
+    except OSError:
+        return f"local {path}"
 
 
 def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:

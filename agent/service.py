@@ -14,6 +14,7 @@ from agent import __version__
 from agent.brief import Brief
 from agent.drafter import Drafter, DraftOptions, DraftResult, EventHandler
 from agent.llm import ChatClient
+from agent.pricing import CostEstimate, estimate_cost
 from agent.providers import Endpoint, ModelSettings, open_endpoint
 from agent.render import DocumentValues, Provenance, render_spec
 from agent.template import SpecTemplate
@@ -28,6 +29,9 @@ class DraftOutcome:
     load_seconds: float
     seconds: float
     notices: list[str] = field(default_factory=list)
+
+    def cost(self) -> CostEstimate:
+        return estimate_cost(self.result.usage, self.endpoint_model, self.provider)
 
     def summary(self, output: str | None) -> dict[str, Any]:
         """The machine-readable result printed by ``draft --json``."""
@@ -49,6 +53,7 @@ class DraftOutcome:
             "needs_attention": self.result.needs_attention,
             "retries": self.result.retries,
             "tokens": self.result.usage.as_dict(),
+            "cost": self.cost().as_dict(),
             "seconds": round(self.seconds, 2),
             "model_load_seconds": round(self.load_seconds, 2),
         }

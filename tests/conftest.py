@@ -34,6 +34,14 @@ FILTERED_HEADERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _private_response_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets an empty response cache: no test answers from another's (or the user's) cache."""
+    monkeypatch.setenv("SPECDRAFT_CACHE_DIR", str(tmp_path_factory.mktemp("response-cache")))
+
+
 def _json_body(request: Any) -> Any:
     body = request.body
     if isinstance(body, bytes):

@@ -181,16 +181,27 @@ def test_resume_skips_finished_and_redoes_a_changed_brief(tmp_path: Path, server
     assert second["beta"]["spec_status"] == "ok" and second["beta"]["completion_tokens"] > 0
     assert (out / "beta.md").stat().st_mtime_ns == beta_before
 
-    (out / "gamma.md").unlink()  # a spec that disappeared is drafted again
+    (out / "gamma.md").unlink()  # a spec that disappeared is drafted again: from the response cache
     assert run(server, str(briefs), "-o", str(out)).exit_code == 0
-    assert server.requests == 30 and by_id(report(out))["gamma"]["status"] == "ok"
+    gamma = by_id(report(out))["gamma"]
+    assert server.requests == 24 and gamma["status"] == "ok" and gamma["response_cache_hits"] == 6
+    assert (out / "gamma.md").is_file()
+
+    (out / "gamma.md").unlink()  # --no-cache asks the model again
+    assert run(server, str(briefs), "-o", str(out), "--no-cache").exit_code == 0
+    assert server.requests == 30 and by_id(report(out))["gamma"]["response_cache_hits"] == 0
 
     assert run(server, str(briefs), "-o", str(out), "--temperature", "0.5").exit_code == 0
     assert server.requests == 48  # other model settings: everything redone
 
+    # --force redrafts all: identical requests are answered by the response cache, not the server
     assert run(server, str(briefs), "-o", str(out), "--temperature", "0.5", "--force").exit_code == 0
-    assert server.requests == 66
+    assert server.requests == 48
     assert {e["status"] for e in report(out)["briefs"]} == {"ok"}
+    assert report(out)["totals"]["response_cache_hits"] == 18
+    args = ("-o", str(out), "--temperature", "0.5", "--force", "--no-cache")
+    assert run(server, str(briefs), *args).exit_code == 0
+    assert server.requests == 66
 
 
 def test_ids_become_safe_file_names(tmp_path: Path, server: FakeOpenAI) -> None:
@@ -241,7 +252,8 @@ def test_json_output_and_bad_inputs(tmp_path: Path, server: FakeOpenAI) -> None:
 
 
 @pytest.mark.skipif(not SPECDRAFT.exists(), reason="needs the installed console script (make install)")
-def test_sigint_leaves_no_partial_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_leaves_no_partial_file(tmp_path: Path, sig: signal.Signals) -> None:
     briefs = write_briefs(tmp_path / "briefs", [f"brief{n}" for n in range(8)])
     out = tmp_path / "out"
     with FakeOpenAI(delay=0.15) as slow:
@@ -269,7 +281,7 @@ def test_sigint_leaves_no_partial_file(tmp_path: Path) -> None:
         while not list(out.glob("*.md")) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert list(out.glob("*.md")), "no spec was written before the deadline"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr

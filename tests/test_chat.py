@@ -495,3 +495,30 @@ def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fak
     assert "  Database Design" in out and "Session ended" in out  # the session went on
     assert spec.read_bytes() == original
     assert journal(spec) == []
+
+
+def test_sigterm_ends_the_session_and_leaves_the_spec_alone(spec: Path, fake_model: FakeModel) -> None:
+    """Unlike Ctrl-C (cancel the request, go on), SIGTERM ends chat: exit 130, nothing written."""
+    original = spec.read_bytes()
+    fake_model.first_delay = 8.0
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from agent.cli import main; main()", "chat", str(spec),
+         "--base-url", fake_model.base_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write("/edit Overview okta\n")
+    proc.stdin.flush()
+    assert fake_model.received.wait(30), "the model was never asked"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate("/sections\n", timeout=30)
+    assert proc.returncode == 130, out
+    assert "Interrupted; nothing half-written was left behind." in out
+    assert "Traceback" not in out and "  Database Design" not in out  # the session did not go on
+    assert spec.read_bytes() == original
+    assert journal(spec) == []
