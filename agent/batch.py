@@ -362,6 +362,7 @@ async def _draft_all(
                     job.options,
                     on_event,
                     client=client,
+                    spec_path=paths[record.id],
                 )
             except SpecdraftError as exc:
                 record.status, record.error, record.output = "failed", str(exc), None

@@ -24,13 +24,18 @@ from agent.cli_options import (
 )
 
 if TYPE_CHECKING:
+    from agent.brief import Brief
     from agent.providers import ModelSettings
     from agent.refine import RefineOptions
 
 SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
 BriefOpt = Annotated[
     Path | None,
-    typer.Option("--brief", help="The feature brief the spec was drafted from (context for revisions)."),
+    typer.Option(
+        "--brief",
+        help="The feature brief the spec was drafted from (context for revisions). "
+        "[default: the brief recorded in the spec's front matter, when it is there]",
+    ),
 ]
 ReopenOpt = Annotated[
     bool,
@@ -66,10 +71,16 @@ def _settings(
     return settings, RefineOptions(max_retries=max_retries, temperature=temperature)
 
 
-def _check_spec(spec: Path) -> None:
+def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
+    """Check the spec before any model starts; the brief from --brief, else the one the spec records."""
+    from agent.brief import load_brief
+    from agent.refine import recorded_brief
     from agent.specdoc import load_spec
 
-    load_spec(spec)  # missing, unreadable or not a spec: InputError before any model starts
+    doc = load_spec(spec)  # missing, unreadable or not a spec: InputError
+    if brief is not None:
+        return load_brief(brief), None
+    return recorded_brief(spec, doc)
 
 
 @app.command()
@@ -98,7 +109,6 @@ def chat(
     with user_errors(), sigterm_as_interrupt():
         from rich.console import Console
 
-        from agent.brief import load_brief
         from agent.chat import ChatSession, reader_for
         from agent.providers import open_endpoint
         from agent.refine import Refiner, ensure_editable
@@ -106,9 +116,10 @@ def chat(
         settings, options = _settings(
             provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
         )
-        _check_spec(spec)
-        loaded_brief = load_brief(brief) if brief is not None else None
+        loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True)
+        if brief_notice:
+            console.print(brief_notice, style="dim", markup=False)
         message = ensure_editable(spec, reopen=reopen, by=by)
         if message:
             console.print(message, style="yellow", markup=False)
@@ -152,7 +163,6 @@ def refine(
     with user_errors(), sigterm_as_interrupt():
         from rich.console import Console
 
-        from agent.brief import load_brief
         from agent.chat import ChatSession, PipeReader
         from agent.errors import ModelError
         from agent.providers import open_endpoint
@@ -162,9 +172,10 @@ def refine(
         settings, options = _settings(
             provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
         )
-        _check_spec(spec)
-        loaded_brief = load_brief(brief) if brief is not None else None
+        loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True, stderr=as_json)
+        if brief_notice:
+            typer.echo(brief_notice, err=True)
         # a preview writes nothing, so it needs no reopening; applying does
         notice = ensure_editable(spec, reopen=reopen, by=by) if yes else None
         if notice:

@@ -157,7 +157,13 @@ def draft(
             max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
         )
         outcome = _run(
-            loaded_brief, loaded_template, settings, options, quiet=quiet or as_json, progress=DraftProgress
+            loaded_brief,
+            loaded_template,
+            settings,
+            options,
+            quiet=quiet or as_json,
+            progress=DraftProgress,
+            output=output,
         )
         if output is not None:
             from agent.atomic import atomic_write_text
@@ -193,7 +199,7 @@ def _check_output(output: Path, force: bool) -> None:
         )
 
 
-def _run(brief, template, settings, options, *, quiet: bool, progress):  # type: ignore[no-untyped-def]
+def _run(brief, template, settings, options, *, quiet: bool, progress, output):  # type: ignore[no-untyped-def]
     from agent.providers import open_endpoint
     from agent.service import draft_with_endpoint
 
@@ -205,7 +211,9 @@ def _run(brief, template, settings, options, *, quiet: bool, progress):  # type:
                 reporter.note(endpoint.notice)
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
-            return draft_with_endpoint(endpoint, brief, template, settings, options, reporter.on_event)
+            return draft_with_endpoint(
+                endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
+            )
 
 
 def _lint_summary(markdown: str, template_path: Path) -> str:

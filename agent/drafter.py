@@ -23,7 +23,7 @@ from agent.plan import dependencies
 from agent.prompting import example_values, naive_messages, repair_messages, section_messages, shared_prefix
 from agent.quality import check_section, iter_strings, normalise
 from agent.render import SectionContent
-from agent.schemas.base import SectionData
+from agent.schemas.base import SectionData, json_schema
 from agent.schemas.generic import with_open_points
 from agent.template import SpecTemplate, TemplateSection
 
@@ -131,7 +131,7 @@ def _format_error(err: Any) -> str:
 
 def max_tokens_for(model: type[SectionData]) -> int:
     """A completion budget sized from the schema: enough for every field, not for a loop."""
-    schema = model.model_json_schema()
+    schema = json_schema(model)
     defs = schema.get("$defs", {})
 
     def weight(prop: dict[str, Any], depth: int = 0) -> int:
@@ -221,7 +221,7 @@ class Drafter:
     ) -> SectionResult:
         vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
         model = with_open_points(section.model, require_questions=vague) if open_points else section.model
-        schema = model.model_json_schema()
+        schema = json_schema(model)
         if self.options.naive_layout:
             messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
         else:

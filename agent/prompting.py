@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from agent.brief import Brief
 from agent.resources import resource_dir
+from agent.schemas.base import json_schema
 from agent.template import SpecTemplate, TemplateSection
 
 Message = dict[str, str]
@@ -115,7 +116,7 @@ def example_for(section_key: str, model: type[BaseModel]) -> str:
 
 def describe_fields(model: type[BaseModel]) -> str:
     """A short, readable list of the fields a section's JSON must have."""
-    schema = model.model_json_schema()
+    schema = json_schema(model)
     defs = schema.get("$defs", {})
     lines = []
     for name, prop in schema.get("properties", {}).items():

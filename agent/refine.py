@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.atomic import atomic_write_text
-from agent.brief import Brief
+from agent.brief import Brief, load_brief
 from agent.drafter import max_tokens_for, validate_answer
 from agent.errors import InputError
 from agent.journal import Entry, Journal, SectionEdit
@@ -28,6 +28,7 @@ from agent.llm import ChatClient, Usage
 from agent.prompting import Message, describe_fields, render_prompt, repair_messages, shared_prefix
 from agent.providers import Endpoint, ModelSettings
 from agent.render import SectionContent, render_section
+from agent.schemas.base import json_schema
 from agent.specdoc import SpecDocument, load_spec, normalise_heading
 from agent.template import SpecTemplate, TemplateSection, load_template
 
@@ -130,6 +131,27 @@ def template_for(doc: SpecDocument) -> SpecTemplate:
     meta = doc.front_matter.get("specdraft")
     name = meta.get("template") if isinstance(meta, dict) else None
     return load_template(str(name) if name else None)
+
+
+def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
+    """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
+
+    Revisions keep to the brief when they can see it; a brief that moved or cannot be read is only a
+    notice, never an error (the spec alone is still enough to revise).
+    """
+    meta = doc.front_matter.get("specdraft")
+    reference = meta.get("brief") if isinstance(meta, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        return None, None
+    path = spec.parent / reference
+    try:
+        brief = load_brief(path)
+    except InputError as exc:
+        return None, f"The brief recorded in the spec ({reference}) was not used: {exc.message} Pass --brief."
+    recorded = meta.get("brief_sha256") if isinstance(meta, dict) else None
+    if recorded and recorded != brief.sha256:
+        return brief, f"Using the brief {path}; it has changed since the spec was drafted."
+    return brief, f"Using the brief {path} (recorded in the spec)."
 
 
 def _trailing(text: str) -> str:
@@ -367,7 +389,7 @@ class Refiner:
             fields=describe_fields(model),
         )
         messages: list[Message] = [*prefix, {"role": "user", "content": task}]
-        schema = model.model_json_schema()
+        schema = json_schema(model)
         budget = max_tokens_for(model)
         attempts = self.options.max_retries + 1
         problems: list[str] = []

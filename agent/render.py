@@ -84,6 +84,8 @@ class Provenance:
     brief_sha256: str
     usage: dict[str, int] = field(default_factory=dict)
     settings_sha256: str = ""
+    #: the brief's path relative to the spec's directory, when both are files (chat finds it there)
+    brief: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -97,6 +99,8 @@ class Provenance:
         }
         if self.settings_sha256:
             data["settings_sha256"] = self.settings_sha256
+        if self.brief:
+            data["brief"] = self.brief
         return data
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from agent import __version__
@@ -72,6 +74,15 @@ def settings_digest(settings: ModelSettings, options: DraftOptions, endpoint_mod
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
+def brief_reference(brief_source: str, spec_path: Path | None) -> str | None:
+    """The brief's path relative to the spec's directory (POSIX form), or None (stdin, a batch row)."""
+    brief_file = Path(brief_source)
+    if spec_path is None or not brief_file.is_file():
+        return None
+    relative = os.path.relpath(brief_file.resolve(), spec_path.resolve().parent)
+    return Path(relative).as_posix()
+
+
 def author_line(model: str) -> str:
     return f"specdraft {__version__} ({model})"
 
@@ -85,8 +96,11 @@ def draft_with_endpoint(
     on_event: EventHandler | None = None,
     *,
     today: datetime | None = None,
+    spec_path: Path | None = None,
 ) -> DraftOutcome:
-    drafting = adraft_with_endpoint(endpoint, brief, template, settings, options, on_event, today=today)
+    drafting = adraft_with_endpoint(
+        endpoint, brief, template, settings, options, on_event, today=today, spec_path=spec_path
+    )
     return asyncio.run(drafting)
 
 
@@ -100,8 +114,12 @@ async def adraft_with_endpoint(
     *,
     today: datetime | None = None,
     client: ChatClient | None = None,
+    spec_path: Path | None = None,
 ) -> DraftOutcome:
-    """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``."""
+    """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``.
+
+    ``spec_path``, where the spec will be written, lets the front matter point to the brief.
+    """
     started = time.perf_counter()
     drafter = Drafter(client or ChatClient(endpoint, settings), brief, template, options, on_event)
     result = await drafter.draft()
@@ -123,6 +141,7 @@ async def adraft_with_endpoint(
         brief_sha256=brief.sha256,
         usage=result.usage.as_dict(),
         settings_sha256=settings_digest(settings, options, endpoint.model),
+        brief=brief_reference(brief.source, spec_path),
     )
     markdown = render_spec(template, result.contents(), values, provenance)
     return DraftOutcome(

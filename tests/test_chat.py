@@ -522,3 +522,56 @@ def test_sigterm_ends_the_session_and_leaves_the_spec_alone(spec: Path, fake_mod
     assert "Traceback" not in out and "  Database Design" not in out  # the session did not go on
     assert spec.read_bytes() == original
     assert journal(spec) == []
+
+
+# -- the brief recorded in the spec -------------------------------------------------------------------
+
+BRIEF_TEXT = (
+    "# Team invitations\n\nAdmins invite colleagues by email; QUOKKA-MARKER links expire in 7 days.\n"
+)
+
+
+def _route_to_overview(fake: FakeModel) -> None:
+    fake.replies["route"] = lambda n, b: json.dumps(
+        {"kind": "edit", "sections": [{"title": "Overview", "reason": "sign-in"}]}
+    )
+
+
+def _record_brief(spec: Path, reference: str, sha256: str | None = None) -> None:
+    extra = f"  brief: {reference}\n" + (f"  brief_sha256: '{sha256}'\n" if sha256 else "")
+    text = spec.read_text(encoding="utf-8").replace(
+        "  template: tech-spec\n", "  template: tech-spec\n" + extra, 1
+    )
+    spec.write_text(text, encoding="utf-8")
+
+
+def test_refine_uses_the_brief_recorded_in_the_spec(spec: Path, fake_model: FakeModel) -> None:
+    from agent.brief import load_brief
+
+    briefs = spec.parent / "briefs"
+    briefs.mkdir()
+    (briefs / "invites.md").write_text(BRIEF_TEXT)
+    _record_brief(spec, "briefs/invites.md", load_brief(briefs / "invites.md").sha256)
+    _route_to_overview(fake_model)
+    result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
+    assert result.exit_code == 0, result.output
+    assert "(recorded in the spec)" in result.stderr
+    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"]), "the brief reaches the model"
+
+
+def test_a_changed_or_missing_recorded_brief_is_a_notice(spec: Path, fake_model: FakeModel) -> None:
+    (spec.parent / "invites.md").write_text(BRIEF_TEXT)
+    _record_brief(spec, "invites.md", "0" * 64)
+    _route_to_overview(fake_model)
+    result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
+    assert result.exit_code == 0, result.output
+    assert "it has changed since the spec was drafted" in result.stderr
+    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"])
+
+    (spec.parent / "invites.md").unlink()
+    before = len(fake_model.requests)
+    result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
+    assert result.exit_code == 0, result.output
+    assert "The brief recorded in the spec (invites.md) was not used" in result.stderr
+    assert "Pass --brief" in result.stderr
+    assert "QUOKKA-MARKER" not in json.dumps(fake_model.requests[before:])

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+
+@functools.lru_cache(maxsize=512)
+def _schema_text(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema())
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model.model_json_schema()``, generated once per model class.
+
+    Generating a schema walks the whole model (milliseconds for a typed section); a batch asks for the
+    same ones thousands of times. Each call returns a fresh copy, so callers may change it.
+    """
+    result: dict[str, Any] = json.loads(_schema_text(model))
+    return result
 
 
 class SectionData(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -85,6 +86,7 @@ def build_section_model(
     return model
 
 
+@functools.lru_cache(maxsize=512)  # one class per (section model, flag): create_model is slow
 def with_open_points(model: type[SectionData], *, require_questions: bool = False) -> type[SectionData]:
     """Extend a section model with the assumptions and open questions the whole spec collects.
 
