@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agent.errors import ConfigError
+from agent.userfiles import config_file, read_toml
 
 CATALOG_PATH = Path(__file__).with_name("model_catalog.toml")
 HF_SCHEME = "hf://"
@@ -100,21 +100,12 @@ def split_parts(filename: str) -> tuple[str, ...]:
 
 def user_config_path() -> Path:
     """``$SPECDRAFT_CONFIG``, else ``$XDG_CONFIG_HOME/specdraft/models.toml`` (``~/.config`` by default)."""
-    explicit = os.environ.get("SPECDRAFT_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "specdraft" / "models.toml"
+    return config_file("SPECDRAFT_CONFIG", "models.toml")
 
 
 def load_catalog_file(path: Path) -> list[ModelEntry]:
     """Parse and validate one catalogue file; errors name the file, the entry and the bad value."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"Model catalogue '{path}' cannot be read: {exc.strerror}.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Model catalogue '{path}' is not valid TOML: {exc}.") from None
+    data = read_toml(path, "Model catalogue")
     try:
         return CatalogFile.model_validate(data).models
     except ValidationError as exc:

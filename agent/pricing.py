@@ -7,7 +7,6 @@ The shipped table (agent/prices.toml) holds list prices per million tokens; the 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import ConfigError
 from agent.llm import Usage
+from agent.userfiles import config_file, read_toml
 
 SHIPPED_PRICES = Path(__file__).with_name("prices.toml")
 
@@ -51,20 +51,11 @@ class CostEstimate:
 
 
 def user_prices_path() -> Path:
-    explicit = os.environ.get("SPECDRAFT_PRICES")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "specdraft" / "prices.toml"
+    return config_file("SPECDRAFT_PRICES", "prices.toml")
 
 
 def load_price_file(path: Path) -> dict[str, Price]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"Price table '{path}' cannot be read: {exc.strerror}.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Price table '{path}' is not valid TOML: {exc}.") from None
+    data = read_toml(path, "Price table")
     try:
         return PriceFile.model_validate(data).models
     except ValidationError as exc:

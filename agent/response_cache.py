@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
+from agent.userfiles import user_path
 
 DEFAULT_MAX_MB = 200
 #: bump when the stored format or the meaning of a key changes: old entries then simply miss
@@ -55,11 +56,7 @@ class CacheStats:
 
 
 def default_cache_dir() -> Path:
-    explicit = os.environ.get("SPECDRAFT_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "specdraft" / "responses"
+    return user_path("SPECDRAFT_CACHE_DIR", "XDG_CACHE_HOME", ".cache", "responses")
 
 
 def default_max_bytes() -> int:
