@@ -127,6 +127,21 @@ def _context_length(entry: ModelEntry, path: Path) -> int:
     return entry.context_length
 
 
+#: context assumed for a GGUF whose header does not say (llama.cpp's usual default)
+FALLBACK_CONTEXT_LENGTH = 4096
+
+
+def any_gguf(path: Path) -> ResolvedModel:
+    """A GGUF named by path (``--model-path``): served like a catalogue model, sized to memory too.
+
+    A file that is not a GGUF is left for the embedded server to report (it names the option).
+    """
+    context = FALLBACK_CONTEXT_LENGTH
+    with contextlib.suppress(CorruptModelError, OSError):
+        context = read_gguf_info(path).context_length or context
+    return ResolvedModel(path.stem, path, context, False)
+
+
 def resolve_local_model(name: str | None) -> ResolvedModel:
     """The local model called ``name`` (catalogue name or ``hf://`` reference), or the default for None.
 

@@ -184,13 +184,16 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
 
 def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str | None]:
     """The GGUF to serve: --model-path, a pulled model named by --model, or the default local model."""
-    from agent.model_select import fit_server_settings, resolve_local_model
+    from agent.model_select import any_gguf, fit_server_settings, resolve_local_model
 
     parallel = max(1, settings.parallel)
     if settings.model_path is not None:
         path = settings.model_path.expanduser()
-        return EmbeddedSettings(model_path=path, model_name=path.stem, parallel=parallel), None
-    resolved = resolve_local_model(settings.model)
+        if not path.is_file():  # the embedded server reports it, naming --model-path
+            return EmbeddedSettings(model_path=path, model_name=path.stem, parallel=parallel), None
+        resolved = any_gguf(path)
+    else:
+        resolved = resolve_local_model(settings.model)
     n_ctx, slots = fit_server_settings(resolved, parallel)
     embedded = EmbeddedSettings(
         model_path=resolved.path,

@@ -334,3 +334,23 @@ def test_recommendations_follow_the_machine() -> None:
     assert model_select.recommended_model(8 * GIB, 2) == "qwen2.5-1.5b-instruct"
     assert model_select.recommended_model(16 * GIB, 4) == "qwen2.5-3b-instruct"
     assert model_select.recommended_model(32 * GIB, 16) == "qwen2.5-7b-instruct"
+
+
+def test_a_model_path_gguf_is_sized_to_memory_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--model-path with --jobs 64 must not ask llama.cpp for 64 full-size slots on a small machine."""
+    from agent.providers import ModelSettings, _embedded_settings
+
+    gguf = tmp_path / "my-model.gguf"
+    gguf.symlink_to(bundled_model_path())
+    kv = 30 * 3 * 128 * 2
+    weights = bundled_model_path().stat().st_size
+    overhead = 256 * 1024**2 + weights // 20
+    monkeypatch.setattr(
+        model_select, "memory_available", lambda: int((weights + overhead + 5000 * kv) / 0.85)
+    )
+    embedded, notice = _embedded_settings(ModelSettings(model_path=gguf, parallel=64))
+    assert (embedded.model_name, embedded.parallel, embedded.ctx_per_slot) == ("my-model", 2, 2304)
+    assert notice is None
+
+    missing, _ = _embedded_settings(ModelSettings(model_path=tmp_path / "nope.gguf", parallel=64))
+    assert missing.model_path == tmp_path / "nope.gguf"  # left for the server's "does not exist" error
