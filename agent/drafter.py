@@ -267,8 +267,6 @@ class Drafter:
                 data = None if problems else data
             if completion.finish_reason == "length" and data is None:
                 problems = ["the answer was cut off at the length limit; write shorter values", *problems]
-            if data is None:
-                self.client.reject(completion)  # a later run should ask the model again
             if data is not None:
                 content = SectionContent(
                     data=data.render_data(),

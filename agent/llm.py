@@ -51,8 +51,6 @@ class Completion:
     finish_reason: str | None = None
     #: set when the server's reply was malformed (cut-off body, no choices): worth asking again
     fault: str | None = None
-    #: the response-cache key this answer is stored under (None: not cached)
-    cache_key: str | None = None
 
 
 class ChatClient:
@@ -147,9 +145,7 @@ class ChatClient:
             key = request_key(self.endpoint.cache_identity, request)
             hit = self.cache.get(key)
             if hit is not None:
-                return Completion(
-                    text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason, cache_key=key
-                )
+                return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
         model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
@@ -158,6 +154,8 @@ class ChatClient:
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
+                self.call_intervals.append((started, time.perf_counter()))
+                self._remember(key, truncated)
                 return truncated
             malformed = _malformed_reply(exc, self.endpoint, time.perf_counter() - started)
             if malformed is not None:
@@ -177,14 +175,19 @@ class ChatClient:
             model_seconds=elapsed,
         )
         finish = (raw.response_metadata or {}).get("finish_reason")
-        if key is not None and self.cache is not None:
-            self.cache.put(key, CachedAnswer(text, finish, usage.prompt_tokens, usage.completion_tokens))
-        return Completion(text=text, usage=usage, finish_reason=finish, cache_key=key)
+        completion = Completion(text=text, usage=usage, finish_reason=finish)
+        self._remember(key, completion)
+        return completion
 
-    def reject(self, completion: Completion) -> None:
-        """Drop an answer that failed validation from the cache, so a later run asks the model again."""
-        if completion.cache_key is not None and self.cache is not None:
-            self.cache.forget(completion.cache_key)
+    def _remember(self, key: str | None, completion: Completion) -> None:
+        """Keep every complete answer, accepted or not, so that a re-run replays the same draft exactly
+        (a rejected answer leads to the same re-ask, whose answer is cached too); --no-cache asks afresh."""
+        if key is not None and self.cache is not None:
+            usage = completion.usage
+            answer = CachedAnswer(
+                completion.text, completion.finish_reason, usage.prompt_tokens, usage.completion_tokens
+            )
+            self.cache.put(key, answer)
 
 
 def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:

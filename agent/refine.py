@@ -332,7 +332,6 @@ class Refiner:
                 if title in titles and title not in [p[0] for p in picked]:
                     picked.append((title, " ".join(str(item.get("reason", "")).split())))
         except (ValueError, TypeError, AttributeError, KeyError):
-            client.reject(completion)
             return Route("question", [])  # an unreadable routing answer edits nothing
         return Route(kind, picked)
 
@@ -405,8 +404,6 @@ class Refiner:
             data, problems = validate_answer(completion.text, model, tsection)
             if completion.finish_reason == "length" and data is None:
                 problems = ["the answer was cut off at the length limit; write shorter values", *problems]
-            if data is None:
-                client.reject(completion)
             if data is not None:
                 rendered = render_section(tsection, SectionContent(data=data.render_data()))
                 after = (

@@ -90,19 +90,24 @@ def test_a_changed_brief_misses(fault_server: FaultServer, files: dict[str, Path
     assert len(fault_server.chat_requests()) == 4
 
 
-def test_a_rejected_answer_is_not_kept(fault_server: FaultServer, files: dict[str, Path]) -> None:
+def test_a_rerun_replays_rejected_answers_and_their_re_asks(
+    fault_server: FaultServer, files: dict[str, Path]
+) -> None:
     fault_server.plan("invalid")  # Summary's first answer fails validation, the re-ask passes
-    assert draft(fault_server, files)[0] == 0
-    assert len(fault_server.chat_requests()) == 3
-    assert len(cache_files()) == 2, "the rejected answer was dropped from the cache"
-    # A second run asks the first question again (its answer was rejected) and gets a valid answer;
-    # everything else comes from the cache.
-    code, summary, err = draft(fault_server, files)
+    code, first, err = draft(fault_server, files)
     assert code == 0, err
-    requests = fault_server.chat_requests()
-    assert len(requests) == 4 and requests[-1].action == "valid"
-    tokens = summary["tokens"]
-    assert isinstance(tokens, dict) and tokens["response_cache_hits"] == 1
+    assert len(fault_server.chat_requests()) == 3
+    assert len(cache_files()) == 3, "the rejected answer is kept with the others"
+    body = body_of(files["out"])
+    # A re-run sends the same first request, gets the same rejected answer, sends the same re-ask:
+    # the whole draft is replayed without the server, retries included.
+    code, second, err = draft(fault_server, files)
+    assert code == 0, err
+    assert len(fault_server.chat_requests()) == 3
+    assert body_of(files["out"]) == body
+    tokens = second["tokens"]
+    assert isinstance(tokens, dict) and tokens["response_cache_hits"] == 3
+    assert second["retries"] == first["retries"] == 1
 
 
 def test_the_cache_holds_no_key_and_no_brief(fault_server: FaultServer, files: dict[str, Path]) -> None:
