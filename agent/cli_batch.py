@@ -77,7 +77,9 @@ def batch(
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
     Re-running skips briefs whose spec exists and whose brief, template, prompts and model settings
-    are unchanged (--force redoes all). Ctrl-C stops cleanly; report.json marks what was interrupted.
+    are unchanged (--force redoes all; identical requests are still answered from the response cache
+    unless --no-cache). Ctrl-C or SIGTERM stops cleanly; report.json marks what was interrupted.
+    The summary ends with the tokens spent and the estimated cost.
 
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.

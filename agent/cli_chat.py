@@ -34,7 +34,7 @@ BriefOpt = Annotated[
     typer.Option(
         "--brief",
         help="The feature brief the spec was drafted from (context for revisions). "
-        "[default: the brief recorded in the spec's front matter, when it is there]",
+        "Default: the brief recorded in the spec's front matter, when there is one.",
     ),
 ]
 ReopenOpt = Annotated[

@@ -124,7 +124,9 @@ def draft(
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print a machine-readable result (path, sections, tokens) on stdout."),
+        typer.Option(
+            "--json", help="Print a machine-readable result (path, sections, tokens, cost) on stdout."
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:

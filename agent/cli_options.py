@@ -37,7 +37,7 @@ TemperatureOpt = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling 
 RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")]
 TimeoutOpt = Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")]
 TemplateOpt = Annotated[
-    str | None, typer.Option("--template", "-t", help="Template name or path. [default: tech-spec]")
+    str | None, typer.Option("--template", "-t", help="Template name or path (default: tech-spec).")
 ]
 NoCacheOpt = Annotated[
     bool,
