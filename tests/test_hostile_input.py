@@ -182,8 +182,11 @@ def test_an_answer_that_obeys_the_injection_is_rejected(fault_server: FaultServe
     assert "repeats the instructions given to you" in stderr
     assert spec == ""
     # and when the model recovers on the re-ask, the spec holds no trace of the system prompt
+    # (--no-cache: the response cache would replay the first run's leaking answers)
     fault_server.plan("leak", default="valid")
-    code, spec, stderr = _draft_against(fault_server, tmp_path, CORPUS / "prompt-injection.md", "--force")
+    code, spec, stderr = _draft_against(
+        fault_server, tmp_path, CORPUS / "prompt-injection.md", "--force", "--no-cache"
+    )
     assert code == 0, stderr
     system = fault_server.chat_requests()[-1].body["messages"][0]["content"]
     assert system[:60] not in spec
