@@ -21,7 +21,7 @@ from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm import ChatClient, Usage
 from agent.plan import dependencies
 from agent.prompting import example_values, naive_messages, repair_messages, section_messages, shared_prefix
-from agent.quality import check_section, iter_strings, normalise
+from agent.quality import check_section, iter_strings, normalise, without_example_copies
 from agent.render import SectionContent
 from agent.schemas.base import SectionData, json_schema
 from agent.schemas.generic import with_open_points
@@ -284,7 +284,8 @@ class Drafter:
                     messages = section_messages(
                         self.prefix, section, model, context, open_points=open_points, with_example=False
                     )
-                messages = repair_messages(messages, section, answer, problems)
+                quoted = without_example_copies(answer, example_values(section.key))
+                messages = repair_messages(messages, section, quoted, problems)
         if not self.options.keep_going:
             raise SectionFailedError(section.title, attempts, problems, answer)
         reason = f"failed validation after {attempts} attempts: {problems[0] if problems else 'unknown'}"

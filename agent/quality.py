@@ -7,6 +7,7 @@ copied verbatim, a phrase looping, the same item repeated, identifiers instead o
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -80,6 +81,9 @@ def check_section(
             problems.append(f"{path}: contains a template placeholder {leftover!r}; write the real content")
         elif word := _LEFTOVER_WORDS.search(value):
             problems.append(f"{path}: contains {word.group(0)!r}; write the real content")
+        elif not is_code and leaf not in _NON_PROSE_KEYS and _starts_like_placeholder(value):
+            # "[Unfinished detail about [the feature] ...": a placeholder the template never had
+            problems.append(f"{path}: starts with '[' like a template placeholder; write the content itself")
         if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
             problems.append(
                 f"{path}: copies the template's instruction {value!r}; write content for this feature"
@@ -121,6 +125,12 @@ def _same_value_everywhere(data: dict[str, Any], limit: int = 3) -> list[str]:
     ]
 
 
+def _starts_like_placeholder(value: str) -> bool:
+    """Prose opening with '[' that is not a [NEEDS CLARIFICATION: ...] marker."""
+    text = value.lstrip()
+    return text.startswith("[") and not text.startswith("[NEEDS ")
+
+
 _PLACEHOLDER_LIKE = re.compile(
     r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,}|\.\.\.|e\.g\..*)$"
 )
@@ -133,6 +143,34 @@ def _leftover_placeholder(value: str, placeholders: set[str]) -> str | None:
         if normalise(inner) in placeholders or _PLACEHOLDER_LIKE.match(inner):
             return match.group(0)
     return None
+
+
+def without_example_copies(answer: str, examples: list[str]) -> str:
+    """The answer with every value that copies the prompt's example emptied, to quote back in a re-ask.
+
+    A small model shown its own copy of the example copies it again ("keep what was right"), even once
+    the example itself is gone from the prompt; the other values stay, so it can keep those.
+    """
+    copied = {normalise(example) for example in examples if len(example.split()) >= 5}
+    try:
+        obj = json.loads(answer)
+    except ValueError:
+        return answer
+    if not copied:
+        return answer
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            norm = normalise(value)
+            return "" if norm and (norm in copied or _near_copy(norm, copied)) else value
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    cleaned = clean(obj)
+    return answer if cleaned == obj else json.dumps(cleaned, ensure_ascii=False)
 
 
 def _near_copy(norm: str, examples: set[str]) -> bool:

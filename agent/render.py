@@ -53,7 +53,7 @@ MACROS = r"""
 {% endif %}{% endfor %}{% if not loop.last %}
 {% endif %}{% endfor -%}
 {%- endmacro -%}
-{%- macro attention(reason) -%}[NEEDS ATTENTION: {{ reason | oneline }}]{%- endmacro -%}
+{%- macro attention(reason) -%}[NEEDS ATTENTION: {{ reason | marker_text }}]{%- endmacro -%}
 """
 
 _HEADING_START = re.compile(r"^(\s{0,3})(#{1,6}\s|---\s*$|```|~~~)")
@@ -61,6 +61,11 @@ _HEADING_START = re.compile(r"^(\s{0,3})(#{1,6}\s|---\s*$|```|~~~)")
 
 def _oneline(value: Any) -> str:
     return " ".join(str(value).split())
+
+
+def _marker_text(value: Any) -> str:
+    """One line without square brackets: a reason quoting '[Description]' would close the marker early."""
+    return _oneline(value).replace("[", "(").replace("]", ")")
 
 
 def _block(value: Any) -> str:
@@ -123,6 +128,7 @@ def _environment() -> SandboxedEnvironment:
         loader=jinja2.DictLoader({"macros": MACROS}),
     )
     env.filters["oneline"] = _oneline
+    env.filters["marker_text"] = _marker_text
     env.filters["block"] = _block
     env.filters["fence"] = _fence
     env.filters["rstrip"] = lambda value: str(value).rstrip()
@@ -187,7 +193,7 @@ def render_section(
     if content.open_questions:
         lines += ["", "{{ m.bullets(questions) }}"]
     program = "\n".join(lines)
-    questions = [f"[NEEDS CLARIFICATION: {q.strip().rstrip('?')}?]" for q in content.open_questions]
+    questions = [f"[NEEDS CLARIFICATION: {_marker_text(q).rstrip('?')}?]" for q in content.open_questions]
     try:
         compiled = _compiled(program) if env is _environment() else env.from_string(program)
         rendered = compiled.render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,14 +49,28 @@ def test_adr_template_drafts_every_section(cassette, model_endpoint) -> None:  #
 
 
 def test_vague_brief_gets_clarification_questions(cassette, model_endpoint) -> None:  # type: ignore[no-untyped-def]
+    """A one-line brief: the first section's schema requires questions, so every answer of the real model
+    asks at least one, and a validated section carries them into the spec as markers.
+
+    Whether the 135M model's Overview itself validates is left to chance (it often copies the example
+    or writes '[Your note here]'), so both outcomes are checked for what they must show.
+    """
     _, outcome = _draft(model_endpoint, "dark-mode.md", "tech-spec", keep=1, retries=2)
+    answers = []
+    for request, response in zip(cassette.requests, cassette.responses, strict=True):
+        schema = json.loads(request.body)["response_format"]["json_schema"]["schema"]
+        assert "open_questions" in schema["required"]
+        assert schema["properties"]["open_questions"]["minItems"] == 1
+        answers.append(json.loads(json.loads(response["body"]["string"])["choices"][0]["message"]["content"]))
+    assert answers and all(len(answer["open_questions"]) >= 1 for answer in answers)
+
     overview = outcome.result.sections["overview"]
-    assert overview.status == "ok", overview.problems
     markers = re.findall(r"\[NEEDS CLARIFICATION: [^\]]+\]", outcome.markdown)
-    assumptions = overview.content.assumptions
-    # the brief is one line: the model must ask or assume rather than invent silently
-    assert markers or assumptions
-    assert len(markers) <= 5
+    if overview.status == "ok":
+        assert 1 <= len(markers) <= 5
+        assert len(markers) == len(overview.content.open_questions)
+    else:
+        assert outcome.markdown.count("[NEEDS ATTENTION:") == 1 and overview.attempts == 3
 
 
 def test_request_layout_shares_a_prefix(cassette, model_endpoint) -> None:  # type: ignore[no-untyped-def]

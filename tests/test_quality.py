@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,34 @@ def test_one_value_pasted_into_many_fields_rejected(tech_spec: SpecTemplate) -> 
         ),
     )
     assert any("fills 3 fields" in p for p in problems)
+
+
+def test_a_re_ask_quotes_the_answer_without_the_copied_example() -> None:
+    from agent.quality import without_example_copies
+
+    example = "The mail sender is replaced by an in-memory outbox in unit tests."
+    answer = json.dumps(
+        {
+            "mocking_strategy": "The mail sender is replaced by an in-memory outbox in the unit tests.",
+            "coverage_target": "80% of lines in the invitations module",
+            "items": [example, "Invites expire after 7 days."],
+        }
+    )
+    cleaned = json.loads(without_example_copies(answer, [example]))
+    assert cleaned == {
+        "mocking_strategy": "",
+        "coverage_target": "80% of lines in the invitations module",
+        "items": ["", "Invites expire after 7 days."],
+    }
+    untouched = json.dumps({"coverage_target": "80% of lines"})
+    assert without_example_copies(untouched, [example]) == untouched
+    assert without_example_copies("not json", [example]) == "not json"
+
+
+def test_a_value_starting_with_a_bracket_is_a_placeholder(tech_spec: SpecTemplate) -> None:
+    overview = next(s for s in tech_spec.sections if s.key == "overview")
+    field = next(iter(overview.model.model_fields))
+    data = {field: "[Unfinished detail about [the feature] - I am not sure how to fix it yet."}
+    assert any("starts with '['" in p for p in check_section(data, overview))
+    data = {field: "Admins invite colleagues by email; each link [valid 7 days] works once."}
+    assert not any("starts with '['" in p for p in check_section(data, overview))

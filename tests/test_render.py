@@ -539,3 +539,22 @@ def test_runbook_renders_every_shape() -> None:
     front = yaml.safe_load(text.split("---\n", 2)[1])
     assert front["owner"] == "Dana"
     assert front["description"] == "Runbook - Team Invitations"
+
+
+def test_brackets_in_a_marker_reason_do_not_break_the_marker() -> None:
+    """A reason quoting a placeholder must not close the marker early (lint would see a placeholder)."""
+    from agent.lint import lint_text
+    from agent.specdoc import read_template_outline
+
+    template = load_template("tech-spec")
+    reason = (
+        "failed validation after 3 attempts: description: contains a template placeholder '[Description]'"
+    )
+    contents = {s.key: SectionContent(attention=reason) for s in template.sections}
+    contents[template.sections[0].key] = SectionContent(
+        attention=reason, open_questions=["Which [role] invites?"]
+    )
+    markdown = render_spec(template, contents, VALUES, PROVENANCE)
+    assert "placeholder '(Description)'" in markdown and "'[Description]'" not in markdown
+    findings = lint_text(markdown, read_template_outline(template.path))
+    assert not [f for f in findings if f.rule == "placeholder" and "Description" in f.message]

@@ -471,3 +471,25 @@ def test_performance_units_must_fit_the_figure() -> None:
     }
     with pytest.raises(ValidationError, match="concurrent users"):
         PerformanceSpecifications.model_validate(bad)
+
+
+def test_required_questions_cannot_be_left_out() -> None:
+    """A vague brief's root section must ask: leaving the field out fails, in the schema and in validation."""
+    import pydantic
+
+    from agent.schemas.generic import with_open_points
+    from agent.template import load_template
+
+    overview = load_template("tech-spec").sections[0]
+    strict = with_open_points(overview.model, require_questions=True)
+    lenient = with_open_points(overview.model)
+    assert "open_questions" in strict.model_json_schema()["required"]
+    assert "open_questions" not in lenient.model_json_schema().get("required", [])
+    answer = {
+        name: "Admins invite colleagues by email and links expire in 7 days."
+        for name in overview.model.model_fields
+    }
+    lenient.model_validate(answer)
+    with pytest.raises(pydantic.ValidationError, match="open_questions"):
+        strict.model_validate(answer)
+    assert with_open_points(overview.model, require_questions=True) is strict  # built once

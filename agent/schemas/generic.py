@@ -91,8 +91,15 @@ def with_open_points(model: type[SectionData], *, require_questions: bool = Fals
     """Extend a section model with the assumptions and open questions the whole spec collects.
 
     ``require_questions`` (for briefs too short to answer much) makes the schema demand at least one
-    question, so the constrained decoder cannot skip it.
+    question: the field is then required, so neither the constrained decoder nor validation lets an
+    answer leave it out (a default would be accepted without its minimum being checked).
     """
+    description = "Questions the brief leaves open, to ask its author"
+    questions = (
+        Field(min_length=1, max_length=3, description=description)
+        if require_questions
+        else Field(default_factory=list, max_length=3, description=description)
+    )
     extended: type[SectionData] = create_model(
         model.__name__,
         __base__=model,
@@ -104,14 +111,6 @@ def with_open_points(model: type[SectionData], *, require_questions: bool = Fals
                 description="Assumptions made where the brief is silent",
             ),
         ),
-        open_questions=(
-            list[Item],
-            Field(
-                default_factory=list,
-                min_length=1 if require_questions else None,
-                max_length=3,
-                description="Questions the brief leaves open, to ask its author",
-            ),
-        ),
+        open_questions=(list[Item], questions),
     )
     return extended
