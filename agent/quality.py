@@ -67,6 +67,12 @@ def check_section(
     # Short values (an enum, a column type, "for the 95th percentile") may rightly match the example.
     copied_examples = {normalise(example) for example in (examples or []) if len(example.split()) >= 5}
     placeholders = {normalise(spec.description) for spec in _all_fields(section)}
+    # instructions proper: a field whose description is only its label ("What are we building?") has none
+    descriptions = {
+        normalise(spec.description)
+        for spec in _all_fields(section)
+        if normalise(spec.description) != normalise(spec.label or "")
+    }
     # "[Business success]": a heading or label put in brackets is a placeholder too
     placeholders |= {normalise(title) for title in section.subsections}
     placeholders |= {normalise(spec.label) for spec in _all_fields(section) if spec.label}
@@ -87,6 +93,17 @@ def check_section(
         if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
             problems.append(
                 f"{path}: copies the template's instruction {value!r}; write content for this feature"
+            )
+        elif (
+            not is_code
+            and not leftover
+            and leaf not in _NON_PROSE_KEYS
+            and (inside := _instruction_inside(norm, descriptions))
+        ):
+            # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
+            # reports template text left in a longer value, so validation must not let it pass
+            problems.append(
+                f"{path}: contains the template's text {inside!r}; write content for this feature"
             )
         if norm and (norm in copied_examples or _near_copy(norm, copied_examples)):
             problems.append(f"{path}: copies the example from the prompt; write content for this feature")
@@ -123,6 +140,15 @@ def _same_value_everywhere(data: dict[str, Any], limit: int = 3) -> list[str]:
         for norm, paths in seen.items()
         if len(paths) >= limit
     ]
+
+
+def _instruction_inside(norm: str, instructions: set[str]) -> str | None:
+    """A template instruction of 12+ characters and 3+ words inside a longer value (lint's threshold)."""
+    padded = f" {norm} "
+    for instruction in instructions:
+        if len(instruction) >= 12 and len(instruction.split()) >= 3 and f" {instruction} " in padded:
+            return instruction
+    return None
 
 
 def _starts_like_placeholder(value: str) -> bool:

@@ -397,3 +397,18 @@ def test_a_value_starting_with_a_bracket_is_a_placeholder(tech_spec: SpecTemplat
     assert any("starts with '['" in p for p in check_section(data, overview))
     data = {field: "Admins invite colleagues by email; each link [valid 7 days] works once."}
     assert not any("starts with '['" in p for p in check_section(data, overview))
+
+
+def test_template_text_inside_a_longer_value_is_rejected(tech_spec: SpecTemplate) -> None:
+    """What lint reports as template text left unchanged must not pass validation either."""
+    value = "React pages; List of UI components and their responsibilities; a settings panel."
+    problems = _check(tech_spec.section("system_architecture"), _arch(frontend_components=value))
+    assert problems == [
+        "component_overview.frontend_components: contains the template's text "
+        "'list of ui components and their responsibilities'; write content for this feature"
+    ]
+    # a field whose only description is its label may be named in the answer
+    assert (
+        _check(tech_spec.section("overview"), _overview("What are we building: email invitations for teams."))
+        == []
+    )
