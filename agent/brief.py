@@ -105,9 +105,10 @@ def _title_from_body(body: str) -> str:
     lines = [line for line in body.splitlines() if line.strip()]
     for line in lines:
         match = _HEADING.match(line)
-        if match:
-            return match.group(1)[:200]
-    first = lines[0].strip().lstrip("#").strip()
+        if match and match.group(1).strip():  # "# \t" is a heading of nothing
+            return match.group(1).strip()[:200]
+    texts = [line.strip().lstrip("#").strip() for line in lines]
+    first = next((text for text in texts if text), "")
     first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(".")
     return first[:120] or "Untitled feature"
 

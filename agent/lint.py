@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from agent.placeholders import BRACKET as _BRACKET
+from agent.placeholders import is_placeholder
 from agent.specdoc import (
     SpecDocument,
     TemplateOutline,
@@ -321,7 +323,6 @@ def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
 
 # -- placeholders and markers -----------------------------------------------------------------------
 
-_BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
 _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
 _EG = re.compile(r"\be\.g\.,?\s*(.*)", re.IGNORECASE)
@@ -339,7 +340,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
             reason = marker.group(2).strip() or "(no reason given)"
             found.append(finding(rule, where, line.number, f"[NEEDS {kind}]: {reason}"))
         for match in _BRACKET.finditer(text):
-            if _is_placeholder(text, match, fenced=line.fenced):
+            if is_placeholder(text, match, fenced=line.fenced):
                 found.append(
                     finding(
                         "placeholder",
@@ -376,23 +377,6 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
                     )
                     break
     return found
-
-
-def _is_placeholder(text: str, match: re.Match[str], *, fenced: bool) -> bool:
-    inner = match.group(1).strip()
-    start, end = match.start(), match.end()
-    if inner in ("", "x", "X") or inner.startswith(("^", "NEEDS CLARIFICATION", "NEEDS ATTENTION")):
-        return False
-    if end < len(text) and text[end] in "([:":
-        return False  # a link, a reference or a YAML/ref definition
-    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_])"):
-        return False  # indexing or a type: list[str], a[0]
-    if re.fullmatch(r"[\d\s.,:-]+", inner):
-        return False  # [1], [0, 1]: numbers, citations
-    if fenced:
-        # In code (JSON arrays, regexes), only bracketed words look like template placeholders.
-        return re.fullmatch(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*", inner) is not None and '"' not in inner
-    return True
 
 
 def _clip(text: str, width: int = 60) -> str:
@@ -574,7 +558,7 @@ def _check_endpoints(lines: _Lines) -> list[Finding]:
                 continue
             where = lines.where(line)
             parts = code.split()
-            if any(_is_placeholder(code, m, fenced=True) for m in _BRACKET.finditer(code)):
+            if any(is_placeholder(code, m, fenced=True) for m in _BRACKET.finditer(code)):
                 continue  # reported as a placeholder already
             method, path = parts[0], parts[1] if len(parts) > 1 else ""
             problem = None
@@ -617,7 +601,7 @@ def _check_front_matter(doc: SpecDocument) -> list[Finding]:
             continue
         shown = None
         if isinstance(value, str) and any(
-            _is_placeholder(value, m, fenced=False) for m in _BRACKET.finditer(value)
+            is_placeholder(value, m, fenced=False) for m in _BRACKET.finditer(value)
         ):
             shown = value
         elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "|" in value[0]:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from agent.placeholders import bracketed_placeholder
 from agent.template import PLACEHOLDER, FieldKind, TemplateSection
 
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+){2,}$")
@@ -82,7 +83,12 @@ def check_section(
         top = re.sub(r"\[\d+\]", "", path.split(".", 1)[0])
         is_code = top in code_paths or leaf in code_paths
         norm = normalise(value)
-        leftover = _leftover_placeholder(value, placeholders) if not is_code else None
+        leftover = None
+        if not is_code:
+            # template placeholders and placeholder-shaped names; in prose any [bracketed words], as lint
+            leftover = _leftover_placeholder(value, placeholders)
+            if leftover is None and leaf not in _NON_PROSE_KEYS:
+                leftover = bracketed_placeholder(value)
         if leftover:
             problems.append(f"{path}: contains a template placeholder {leftover!r}; write the real content")
         elif word := _LEFTOVER_WORDS.search(value):

@@ -168,3 +168,10 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_empty_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     assert "'<stdin>' is empty" in _refused("-")
+
+
+def test_a_heading_of_only_whitespace_is_not_a_title() -> None:
+    """Found by hypothesis: '# \\t\\r0' gave an empty title."""
+    from agent.brief import parse_brief
+
+    assert parse_brief("# \t\r0", source="x.md").title == "0"

@@ -1,0 +1,35 @@
+"""What counts as template text left in a spec: ``[bracketed words]`` that are not links, indexes,
+numbers or markers. Shared by lint (on a written spec) and the quality checks (on a model's answer), so
+an answer that passes validation is not then reported by lint.
+"""
+
+from __future__ import annotations
+
+import re
+
+BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
+
+
+def is_placeholder(text: str, match: re.Match[str], *, fenced: bool) -> bool:
+    inner = match.group(1).strip()
+    start, end = match.start(), match.end()
+    if inner in ("", "x", "X") or inner.startswith(("^", "NEEDS CLARIFICATION", "NEEDS ATTENTION")):
+        return False
+    if end < len(text) and text[end] in "([:":
+        return False  # a link, a reference or a YAML/ref definition
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_])"):
+        return False  # indexing or a type: list[str], a[0]
+    if re.fullmatch(r"[\d\s.,:-]+", inner):
+        return False  # [1], [0, 1]: numbers, citations
+    if fenced:
+        # In code (JSON arrays, regexes), only bracketed words look like template placeholders.
+        return re.fullmatch(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*", inner) is not None and '"' not in inner
+    return True
+
+
+def bracketed_placeholder(text: str) -> str | None:
+    """The first ``[...]`` in prose that reads as a placeholder, or None."""
+    for match in BRACKET.finditer(text):
+        if is_placeholder(text, match, fenced=False):
+            return match.group(0)
+    return None
