@@ -74,6 +74,13 @@ def check_section(
         for spec in _all_fields(section)
         if normalise(spec.description) != normalise(spec.label or "")
     }
+    # a bullet list's template items ("Key architectural decisions and rationale") are instructions too
+    descriptions |= {
+        normalise(example)
+        for spec in _all_fields(section)
+        if spec.kind is FieldKind.bullets
+        for example in spec.examples
+    }
     # "[Business success]": a heading or label put in brackets is a placeholder too
     placeholders |= {normalise(title) for title in section.subsections}
     placeholders |= {normalise(spec.label) for spec in _all_fields(section) if spec.label}

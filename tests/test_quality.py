@@ -423,3 +423,11 @@ def test_any_bracketed_words_in_prose_are_rejected_as_lint_would(tech_spec: Spec
         "component_overview.frontend_components: contains a template placeholder '[specific action]'; "
         "write the real content"
     ]
+
+
+def test_a_bullet_lists_template_items_inside_a_value_are_rejected(tech_spec: SpecTemplate) -> None:
+    notes = tech_spec.section("notes")
+    bullets = next(spec for spec in notes.fields if spec.examples)
+    item = bullets.examples[0]
+    data = {spec.key: [f"Ours: {item}; the rest follows."] for spec in notes.fields}
+    assert any("contains the template's text" in p for p in check_section(data, notes))
