@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from agent.batch import BatchJob, BatchReport, run_batch  # noqa: E402
-from agent.batch_inputs import load_inputs  # noqa: E402
-from agent.drafter import DraftOptions  # noqa: E402
-from agent.providers import ModelSettings, Provider  # noqa: E402
-from agent.template import load_template  # noqa: E402
+from agent.drafting.batch import BatchJob, BatchReport, run_batch  # noqa: E402
+from agent.drafting.batch_inputs import load_inputs  # noqa: E402
+from agent.drafting.drafter import DraftOptions  # noqa: E402
+from agent.llm.providers import ModelSettings, Provider  # noqa: E402
+from agent.spec.template_resolver import load_template  # noqa: E402
 
 
 @contextmanager

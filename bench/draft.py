@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.brief import load_brief  # noqa: E402
-from agent.drafter import Drafter, DraftOptions, DraftResult  # noqa: E402
-from agent.llm import ChatClient  # noqa: E402
-from agent.providers import Endpoint, ModelSettings, open_endpoint  # noqa: E402
-from agent.response_cache import ResponseCache  # noqa: E402
-from agent.template import load_template  # noqa: E402
+from agent.drafting.brief import load_brief  # noqa: E402
+from agent.drafting.drafter import Drafter, DraftOptions, DraftResult  # noqa: E402
+from agent.llm.client import ChatClient  # noqa: E402
+from agent.llm.providers import Endpoint, ModelSettings, open_endpoint  # noqa: E402
+from agent.llm.response_cache import ResponseCache  # noqa: E402
+from agent.spec.template_resolver import load_template  # noqa: E402
 
 
 def busy_seconds(intervals: list[tuple[float, float]]) -> float:

@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from agent.providers import Endpoint, Provider
+from agent.llm.providers import Endpoint, Provider
+
+# The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
+pytest_plugins = ["helpers.fault_server", "helpers.hub_server", "helpers.fake_openai"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -97,8 +100,8 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
 def model_endpoint() -> Iterator[Endpoint]:
     """The embedded model when recording; a placeholder endpoint (never contacted) when replaying."""
     if RECORDING:
-        from agent.bundled import BUNDLED_MODEL_NAME, bundled_model_path
-        from agent.embedded import EmbeddedServer, EmbeddedSettings
+        from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
+        from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 
         with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, parallel=2)) as server:
             yield Endpoint(

@@ -1,0 +1,287 @@
+"""``specdraft batch``: draft many briefs concurrently, resume, and report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from agent.cli.app import app, user_errors
+from agent.cli.options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    NoCacheOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TemplateOpt,
+    TimeoutOpt,
+    check_price_table,
+    model_settings,
+    sigterm_as_interrupt,
+    token_line,
+)
+from agent.errors import InputError
+
+if TYPE_CHECKING:
+    from agent.drafting.batch import BatchReport, BriefRecord
+
+#: above this many briefs the summary table lists only the ones that did not succeed
+TABLE_ROWS = 40
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        str,
+        typer.Argument(
+            help="A directory of .md/.txt briefs, a quoted glob ('rfcs/**/*.md'), a .jsonl or a .csv file."
+        ),
+    ],
+    output_dir: Annotated[
+        Path, typer.Option("-o", "--output-dir", help="Directory for the specs and report.json.")
+    ],
+    template: TemplateOpt = None,
+    provider: ProviderOpt = "local",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    temperature: TemperatureOpt = 0.2,
+    max_retries: RetriesOpt = 2,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Sections of one spec drafted at once.")] = 4,
+    timeout: TimeoutOpt = 300.0,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            help="Mark sections that never validate [NEEDS ATTENTION] instead of failing the brief."
+        ),
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, max=1024, help="Specs drafted at once (and embedded server slots)."
+        ),
+    ] = 4,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Redraft every brief, even unchanged finished ones.")
+    ] = False,
+    no_cache: NoCacheOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
+) -> None:
+    """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
+
+    Re-running skips briefs whose spec exists and whose brief, template, prompts and model settings
+    are unchanged (--force redoes all; identical requests are still answered from the response cache
+    unless --no-cache). Ctrl-C or SIGTERM stops cleanly; report.json marks what was interrupted.
+    The summary ends with the tokens spent and the estimated cost.
+
+    Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
+    attention, 130 interrupted.
+    """
+    with user_errors(), sigterm_as_interrupt():
+        from agent.drafting.batch import BatchJob, run_batch
+        from agent.drafting.batch_inputs import load_inputs
+        from agent.drafting.drafter import DraftOptions
+        from agent.spec.template_resolver import load_template
+
+        settings = model_settings(
+            provider=provider,
+            model=model,
+            base_url=base_url,
+            model_path=model_path,
+            temperature=temperature,
+            timeout=timeout,
+            parallel=jobs,
+            no_cache=no_cache,
+        )
+        check_price_table(settings)
+        if output_dir.exists() and not output_dir.is_dir():
+            raise InputError(f"Output path '{output_dir}' is a file; give a directory.")
+        loaded_template = load_template(template)
+        loaded = load_inputs(inputs)
+        if not loaded.items and not loaded.problems:
+            raise InputError(f"No briefs found in '{inputs}'.")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        options = DraftOptions(
+            max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
+        )
+        job = BatchJob(
+            items=loaded.items,
+            output_dir=output_dir,
+            template=loaded_template,
+            settings=settings,
+            options=options,
+            jobs=jobs,
+            force=force,
+            problems=loaded.problems,
+        )
+        progress = BatchProgress(quiet=quiet or as_json)
+        with progress:
+            report = run_batch(job, progress)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2))
+        elif not quiet:
+            print_summary(report)
+        raise typer.Exit(report.exit_code)
+
+
+class BatchProgress:
+    """One rich bar on a terminal (done, failed, running, tokens, ETA), plain lines otherwise, or nothing."""
+
+    def __init__(self, *, quiet: bool = False, stream: Any = None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.interactive = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.total = self.done = self.failed = self.running = self.token_count = 0
+        self.t0 = time.perf_counter()
+        self._live: Any = None
+        self._task: Any = None
+        self._running: set[str] = set()
+
+    def __enter__(self) -> BatchProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._refresh()
+            self._live.stop()
+            self._live = None
+
+    def _print(self, line: str) -> None:
+        if self.quiet:
+            return
+        if self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False)
+        else:
+            print(f"[{time.perf_counter() - self.t0:7.1f}s] {line}", file=self.stream, flush=True)
+
+    def _refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(
+                self._task,
+                completed=self.done + self.failed,
+                failed=self.failed,
+                running=self.running,
+                tokens=self.token_count,
+            )
+
+    def planned(self, total: int, skipped: int) -> None:
+        self.total = total - skipped
+        if skipped:
+            self._print(f"{skipped} of {total} briefs unchanged since their spec was drafted; skipping them")
+        if self.interactive and self.total:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._live = Progress(
+                TextColumn("[bold]Batch[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed[/]"),
+                TextColumn("{task.fields[running]} running"),
+                TextColumn("{task.fields[tokens]} tokens"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+            )
+            self._live.start()
+            self._task = self._live.add_task("", total=self.total, failed=0, running=0, tokens=0)
+
+    def note(self, message: str) -> None:
+        self._print(message)
+
+    def started(self, record: BriefRecord) -> None:
+        self._running.add(record.id)
+        self.running = len(self._running)
+        self._refresh()
+        if not self.interactive:
+            self._print(f"{record.id}: drafting")
+
+    def tokens(self, record: BriefRecord, completion_tokens: int) -> None:
+        self.token_count += completion_tokens
+        self._refresh()
+
+    def finished(self, record: BriefRecord) -> None:
+        self._running.discard(record.id)
+        self.running = len(self._running)
+        if record.status == "failed":
+            self.failed += 1
+            first = (record.error or "failed").splitlines()[0]
+            self._print(f"{record.id}: FAILED ({first})")
+        else:
+            self.done += 1
+            extra = (
+                f", needs attention: {', '.join(record.needs_attention)}" if record.needs_attention else ""
+            )
+            self._print(
+                f"{record.id}: {record.status} -> {record.output} ({record.sections} sections, "
+                f"{record.completion_tokens} tokens, {record.seconds:.1f} s{extra})"
+            )
+        self._refresh()
+
+
+def print_summary(report: BatchReport) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=sys.stderr)
+    rows = report.records
+    if len(rows) > TABLE_ROWS:
+        rows = [r for r in rows if r.status not in ("ok", "skipped")]
+    if rows:
+        table = Table(
+            "id",
+            "status",
+            "sect.",
+            "attn.",
+            "retries",
+            "tokens",
+            "s",
+            "output or error",
+            expand=True,
+        )
+        styles = {
+            "ok": "green",
+            "skipped": "dim",
+            "attention": "yellow",
+            "failed": "red",
+            "interrupted": "red",
+        }
+        for r in rows:
+            where = (
+                r.output
+                if r.status in ("ok", "attention", "skipped")
+                else (r.error or "").splitlines()[0][:80]
+            )
+            table.add_row(
+                escape(r.id),
+                f"[{styles.get(r.status, '')}]{r.status}[/]",
+                str(r.sections),
+                str(len(r.needs_attention)),
+                str(r.retries),
+                str(r.completion_tokens),
+                f"{r.seconds:.1f}",
+                escape(where or ""),
+            )
+        console.print(table)
+    totals = report.as_dict()["totals"]
+    console.print(
+        f"{totals['briefs']} briefs: {totals['ok']} ok, {totals['attention']} need attention, "
+        f"{totals['failed']} failed, {totals['skipped']} skipped (unchanged), "
+        f"{totals['interrupted']} interrupted, {totals['malformed']} malformed input(s); "
+        f"{report.seconds:.1f} s. Report: {report.output_dir / 'report.json'}",
+        markup=False,
+        highlight=False,
+    )
+    spent = report.usage()
+    hits = f"; {spent.cache_hits} answers from the response cache" if spent.cache_hits else ""
+    console.print(f"{token_line(spent)}{hits}; {report.cost().describe()}", markup=False, highlight=False)
+    for problem in report.problems:
+        console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)

@@ -1,0 +1,123 @@
+"""Command-line options shared by the commands that talk to a model (draft, batch, chat, refine).
+
+Declared once so their names, defaults and help read the same in every ``--help``.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from agent.errors import InputError, TerminationRequested
+
+if TYPE_CHECKING:
+    from agent.llm.client import Usage
+    from agent.llm.providers import ModelSettings, Provider
+
+ProviderOpt = Annotated[
+    str,
+    typer.Option(
+        help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url)."
+    ),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Model name: an OpenAI model, the server's model, or a pulled local model.")
+]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
+]
+ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
+TemperatureOpt = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
+RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")]
+TimeoutOpt = Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")]
+TemplateOpt = Annotated[
+    str | None, typer.Option("--template", "-t", help="Template name or path (default: tech-spec).")
+]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Ask the model even when an identical request was answered before "
+        "(the response cache lives in ~/.cache/specdraft; see `specdraft cache`).",
+    ),
+]
+
+
+def parse_provider(name: str) -> Provider:
+    from agent.llm.providers import Provider
+
+    try:
+        return Provider(name)
+    except ValueError:
+        raise InputError(f"Unknown provider {name!r}.", hint="Choose local, openai or compatible.") from None
+
+
+def model_settings(
+    *,
+    provider: str,
+    model: str | None,
+    base_url: str | None,
+    model_path: Path | None,
+    temperature: float,
+    timeout: float,
+    parallel: int,
+    no_cache: bool = False,
+) -> ModelSettings:
+    """The ModelSettings the shared options describe (an unknown provider is an InputError)."""
+    from agent.llm.providers import ModelSettings
+
+    return ModelSettings(
+        provider=parse_provider(provider),
+        model=model,
+        base_url=base_url,
+        model_path=model_path,
+        temperature=temperature,
+        timeout=timeout,
+        parallel=parallel,
+        use_cache=not no_cache,
+    )
+
+
+def check_price_table(settings: ModelSettings) -> None:
+    """A broken price table is reported before any model work, not after the draft (remote models only)."""
+    from agent.llm.providers import Provider, resolve_provider
+
+    if resolve_provider(settings) is not Provider.local:
+        from agent.llm.pricing import load_prices
+
+        load_prices()
+
+
+def token_line(usage: Usage) -> str:
+    share = f" ({usage.cached_tokens / usage.prompt_tokens:.0%})" if usage.prompt_tokens else ""
+    return (
+        f"Tokens: {usage.prompt_tokens:,} prompt, {usage.cached_tokens:,} of them cached{share}, "
+        f"{usage.completion_tokens:,} completion"
+    )
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Stop on SIGTERM as on Ctrl-C: clean-up runs, nothing is half-written, the embedded server stops.
+
+    A distinct exception, so that chat (where Ctrl-C only cancels the current request) still ends.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise TerminationRequested
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

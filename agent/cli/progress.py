@@ -1,0 +1,77 @@
+"""Progress of a draft on stderr: a rich bar on a terminal, plain lines otherwise, nothing with -q."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from agent.drafting.drafter import SectionEvent
+
+
+class DraftProgress:
+    def __init__(self, total: int, *, quiet: bool = False, stream: Any = None) -> None:
+        self.total = total
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self.tokens = 0
+        self.started = time.perf_counter()
+        self._live: Any = None
+        self._task: Any = None
+        self.interactive = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __enter__(self) -> DraftProgress:
+        if self.interactive:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._live = Progress(
+                TextColumn("[bold]Drafting[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[tokens]} tokens"),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=self.stream),
+                transient=False,
+            )
+            self._live.start()
+            self._task = self._live.add_task("", total=self.total, tokens=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def note(self, message: str) -> None:
+        if self.quiet:
+            return
+        if self._live is not None:
+            self._live.console.print(message)
+        else:
+            print(message, file=self.stream, flush=True)
+
+    def on_event(self, event: SectionEvent) -> None:
+        if self.quiet:
+            return
+        if event.kind in ("done", "attention"):
+            self.done += 1
+            self.tokens += event.usage.completion_tokens if event.usage else 0
+        elapsed = time.perf_counter() - self.started
+        if event.kind == "started":
+            line = f"section {event.title}: drafting"
+        elif event.kind == "retry":
+            first = event.problems[0] if event.problems else "invalid"
+            line = f"section {event.title}: attempt {event.attempt} rejected ({first}); re-asking"
+        elif event.kind == "done":
+            line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
+        else:
+            count = f"[{self.done}/{self.total}]"
+            line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempts {count}"
+        if self._live is not None:
+            self._live.update(self._task, completed=self.done, tokens=self.tokens, description=event.title)
+            if event.kind in ("done", "attention", "retry"):
+                self._live.console.print(line)
+        else:
+            print(f"[{elapsed:6.1f}s] {line}", file=self.stream, flush=True)

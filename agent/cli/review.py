@@ -1,0 +1,326 @@
+"""``specdraft lint``, ``review``, ``approve``, ``verify`` and ``status``: review and sign-off of a spec.
+
+Exit codes: 0 ok; 1 lint errors (warnings too with --strict), a refused step, or an approval that no
+longer holds; 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.cli.app import app, user_errors
+from agent.errors import EXIT_USAGE, InputError, SpecdraftError
+from agent.io.atomic import atomic_write_text
+from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
+from agent.signoff.records import (
+    ApprovalCheck,
+    VerifyReport,
+    approvals_required,
+    approve,
+    current_status,
+    read_signoffs,
+    resolve_person,
+    review,
+    verify,
+)
+from agent.spec.document import (
+    SpecDocument,
+    TemplateOutline,
+    load_spec,
+    read_template_outline,
+    resolve_template,
+)
+
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="Template NAME or PATH to check against (default: the one the spec names, else tech-spec).",
+    ),
+]
+SpecArgument = Annotated[Path, typer.Argument(help="The spec Markdown file.", show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
+    doc = load_spec(path)
+    outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
+    return doc, outline, lint_document(doc, outline)
+
+
+def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    table.add_column("Line", justify="right", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Section")
+    table.add_column("Message")
+    for f in findings:
+        style = "red" if f.severity == "error" else "yellow"
+        table.add_row(
+            str(f.line), f"[{style}]{f.severity}[/]", f.rule, escape(f.section or "-"), escape(f.message)
+        )
+    return table
+
+
+# -- lint -------------------------------------------------------------------------------------------
+
+
+def _spec_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*.md")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise InputError(f"Directory '{path}' holds no .md files.")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+@app.command("lint")
+def lint_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Spec files, or directories of them (every *.md inside).")
+    ],
+    template: TemplateOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check specs against their template without a model: sections, placeholders, IDs, NFRs, endpoints.
+
+    Exit 0 clean, 1 errors (or warnings with --strict), 2 bad input.
+    """
+    with user_errors():
+        outline = read_template_outline(resolve_template(template)) if template else None
+        results: list[dict[str, Any]] = []
+        console = _console()
+        bad_input = any_failed = False
+        for path in _spec_files(paths):
+            try:
+                doc = load_spec(path)
+                used = outline or read_template_outline(resolve_template(None, spec=doc, base=path.parent))
+                findings = lint_document(doc, used)
+            except SpecdraftError as exc:
+                bad_input = True
+                results.append({"path": str(path), "error": str(exc)})
+                if not as_json:
+                    typer.echo(f"Error: {exc}", err=True)
+                continue
+            any_failed = any_failed or failed(findings, strict=strict)
+            results.append(_lint_entry(path, used, findings))
+            if not as_json:
+                if findings:
+                    console.print(_findings_table(findings, title=str(path)))
+                console.print(f"{escape(str(path))}: {escape(summary_line(findings))}")
+        code = EXIT_USAGE if bad_input else (1 if any_failed else 0)
+        if as_json:
+            typer.echo(json.dumps(_lint_json(results, strict, code), indent=2))
+        elif len(results) > 1:
+            errors = sum(r.get("errors", 0) for r in results)
+            warnings = sum(r.get("warnings", 0) for r in results)
+            console.print(f"{len(results)} files: {errors} error(s), {warnings} warning(s)")
+        if code:
+            raise typer.Exit(code)
+
+
+def _lint_entry(path: Path, outline: TemplateOutline, findings: list[Finding]) -> dict[str, Any]:
+    errors, warnings = count_errors(findings)
+    return {
+        "path": str(path),
+        "template": outline.name,
+        "errors": errors,
+        "warnings": warnings,
+        "needs_attention": sum(1 for f in findings if f.rule == "needs-attention"),
+        "needs_clarification": sum(1 for f in findings if f.rule == "needs-clarification"),
+        "findings": [f.to_dict() for f in findings],
+        "error": None,
+    }
+
+
+def _lint_json(results: list[dict[str, Any]], strict: bool, code: int) -> dict[str, Any]:
+    return {
+        "schema": "specdraft.lint/1",
+        "strict": strict,
+        "exit_code": code,
+        "totals": {
+            "files": len(results),
+            "errors": sum(r.get("errors", 0) for r in results),
+            "warnings": sum(r.get("warnings", 0) for r in results),
+            "bad_input": sum(1 for r in results if r.get("error")),
+        },
+        "files": results,
+    }
+
+
+# -- review / approve -------------------------------------------------------------------------------
+
+
+@app.command("review")
+def review_command(spec: SpecArgument, template: TemplateOption = None) -> None:
+    """Move a spec from DRAFT to REVIEW; refused (exit 1) while lint reports errors."""
+    with user_errors():
+        doc, _, findings = _load(spec, template)
+        before = current_status(doc)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            _console().print(_findings_table(errors, title=f"{spec}: lint errors"))
+        new = review(doc, findings)
+        if before == "REVIEW" and new.serialise() == doc.serialise():
+            typer.echo(f"{spec} is already in REVIEW.")
+            return
+        atomic_write_text(spec, new.serialise())
+        typer.echo(f"{spec}: {before} -> REVIEW ({summary_line(findings)})")
+
+
+@app.command("approve")
+def approve_command(
+    spec: SpecArgument,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help='Who approves, "Name <email>" (default: git user.name and user.email).'),
+    ] = None,
+    role: Annotated[str | None, typer.Option("--role", help="The approver's role, e.g. 'Tech Lead'.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A one-line note kept in the sign-off.")] = None,
+    ssh_key: Annotated[
+        Path | None,
+        typer.Option("--ssh-key", help="Also sign with this SSH key (ssh-keygen -Y sign -n specdraft)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Approve despite lint errors (recorded in the sign-off).")
+    ] = False,
+    template: TemplateOption = None,
+) -> None:
+    """Add a sign-off record; the spec becomes APPROVED when enough approvals hold."""
+    with user_errors():
+        doc, _, findings = _load(spec, template)
+        person = resolve_person(by, cwd=spec.resolve().parent)
+        result = approve(doc, findings, by=person, role=role, note=note, force=force, ssh_key=ssh_key)
+        atomic_write_text(spec, result.doc.serialise())
+        record = result.record
+        if record.forced:
+            errors, _ = count_errors(findings)
+            typer.echo(f"Warning: approved with {errors} lint error(s); recorded as forced.", err=True)
+        signed = f", signed with SSH key {record.signature.key}" if record.signature else ""
+        role_text = f" ({record.role})" if record.role else ""
+        typer.echo(f"Approved by {record.signer}{role_text}{signed}.")
+        typer.echo(
+            f"{spec}: {result.previous_status} -> {result.status} "
+            f"({result.holding} of {result.required} required approval(s) hold)"
+        )
+
+
+# -- verify / status --------------------------------------------------------------------------------
+
+
+def _approvals_table(checks: list[ApprovalCheck]) -> Table:
+    table = Table(show_lines=False, expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("Signer")
+    table.add_column("Role")
+    table.add_column("Signed (UTC)", no_wrap=True)
+    table.add_column("Signature", no_wrap=True)
+    table.add_column("Holds", no_wrap=True)
+    for c in checks:
+        r = c.record
+        holds = "superseded" if c.superseded else ("[green]yes[/]" if c.holds else "[red]NO[/]")
+        table.add_row(
+            str(c.index),
+            escape(r.signer) + (" [yellow](forced)[/]" if r.forced else ""),
+            escape(r.role or "-"),
+            r.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
+            c.signature,
+            holds,
+        )
+    return table
+
+
+def _print_report(report: VerifyReport, spec: Path, *, verdict: bool) -> None:
+    console = _console()
+    if report.checks:
+        console.print(_approvals_table(report.checks))
+    for check in report.checks:
+        for reason in check.reasons:
+            console.print(f"Approval {check.index} ({escape(check.record.signer)}): {escape(reason)}")
+    for problem in report.problems:
+        console.print(f"Problem: {escape(problem)}")
+    if verdict:
+        word = "OK" if report.exit_code == 0 else "FAILED"
+        console.print(
+            f"{word}: {escape(str(spec))}: {report.holding} of {report.required} required approval(s) hold; "
+            f"status {report.status}"
+        )
+
+
+@app.command("verify")
+def verify_command(
+    spec: SpecArgument,
+    allowed_signers: Annotated[
+        Path | None,
+        typer.Option(
+            "--allowed-signers",
+            help="Check SSH signatures against this allowed_signers file "
+            "(then every approval must be signed).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check that every approval still holds: exit 0 all hold, 1 any broken, 2 bad input or unknown signer."""
+    with user_errors():
+        report = verify(load_spec(spec), allowed_signers=allowed_signers)
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), indent=2))
+        else:
+            _print_report(report, spec, verdict=True)
+        if report.exit_code:
+            raise typer.Exit(report.exit_code)
+
+
+@app.command("status")
+def status_command(spec: SpecArgument, template: TemplateOption = None, as_json: JsonOption = False) -> None:
+    """Show the spec's status, its approvals and whether they still hold."""
+    with user_errors():
+        doc, _, findings = _load(spec, template)
+        status = current_status(doc)
+        read_signoffs(doc)
+        required = approvals_required(doc)
+        report = verify(doc)
+        footer = doc.footer.status if doc.footer else None
+        errors, warnings = count_errors(findings)
+        if as_json:
+            data = {
+                "schema": "specdraft.status/1",
+                "path": str(spec),
+                "status": status,
+                "footer_status": footer,
+                "approvals_required": required,
+                "approvals_holding": report.holding,
+                "approved": status == "APPROVED" and report.holding >= required,
+                "lint": {"errors": errors, "warnings": warnings},
+                "approvals": [c.to_dict() for c in report.checks],
+            }
+            typer.echo(json.dumps(data, indent=2))
+            return
+        console = _console()
+        console.print(f"{escape(str(spec))}: {status}")
+        console.print(f"Approvals: {report.holding} of {required} required hold")
+        console.print(escape(summary_line(findings)))
+        if report.checks:
+            _print_report(report, spec, verdict=False)

@@ -1,0 +1,420 @@
+"""The batch runner behind ``specdraft batch``: many briefs, one endpoint, up to ``jobs`` in flight.
+
+One event loop drafts every brief; the sections of each brief run concurrently inside it
+(agent.drafting.drafter).
+All drafts share one endpoint (for the local provider one embedded llama.cpp server with ``jobs``
+slots) and one HTTP client, so connections are reused. Transport faults are retried by the OpenAI
+SDK (429 with Retry-After, 5xx, timeouts, resets); a brief that still fails is recorded as failed
+and the batch goes on. Each spec is written atomically as soon as it is done, and report.json after
+every finished brief, so an interrupted batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent import __version__
+from agent.drafting.batch_inputs import BatchItem, InputProblem
+from agent.drafting.drafter import DraftOptions, SectionEvent
+from agent.errors import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    InputError,
+    ModelError,
+    SpecdraftError,
+    TerminationRequested,
+)
+from agent.io.atomic import atomic_write_text
+from agent.io.slug import assign_slugs
+from agent.llm.client import ChatClient, Usage
+from agent.llm.pricing import CostEstimate, estimate_cost
+from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
+from agent.spec.template import SpecTemplate
+
+REPORT_NAME = "report.json"
+EXIT_INTERRUPTED = 130
+#: statuses of a spec on disk (a skipped brief keeps the status of the run that wrote it)
+WRITTEN = ("ok", "attention")
+
+
+@dataclass
+class BriefRecord:
+    """One brief's line in report.json."""
+
+    id: str
+    source: str
+    status: str = "pending"  # pending | running | ok | attention | failed | skipped | interrupted
+    output: str | None = None
+    spec_status: str | None = None  # ok | attention when a spec exists (also for skipped briefs)
+    sections: int = 0
+    needs_attention: list[str] = field(default_factory=list)
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    model_calls: int = 0
+    response_cache_hits: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    inputs_sha256: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BatchReport:
+    records: list[BriefRecord]
+    problems: list[InputProblem]
+    output_dir: Path
+    model: str | None = None
+    provider: str | None = None
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records if r.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        written = [r for r in self.records if r.spec_status in WRITTEN]
+        if not written:
+            return EXIT_RUNTIME
+        if (
+            len(written) < len(self.records)
+            or self.problems
+            or any(r.spec_status == "attention" for r in written)
+        ):
+            return EXIT_ATTENTION
+        return EXIT_OK
+
+    def as_dict(self) -> dict[str, Any]:
+        spent = self.usage()
+        return {
+            "specdraft": __version__,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "output_dir": str(self.output_dir),
+            "model": self.model,
+            "provider": self.provider,
+            "interrupted": self.interrupted,
+            "seconds": round(self.seconds, 2),
+            "totals": {
+                "briefs": len(self.records),
+                **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
+                "malformed": len(self.problems),
+                "prompt_tokens": spent.prompt_tokens,
+                "completion_tokens": spent.completion_tokens,
+                "cached_tokens": spent.cached_tokens,
+                "response_cache_hits": spent.cache_hits,
+                "cost": self.cost().as_dict(),
+            },
+            "briefs": [r.as_dict() for r in self.records],
+            "malformed": [{"where": p.where, "error": p.message} for p in self.problems],
+        }
+
+    def usage(self) -> Usage:
+        """Tokens spent by this run (skipped briefs spent nothing now)."""
+        total = Usage()
+        for r in self.records:
+            if r.status != "skipped":
+                total.add(
+                    Usage(
+                        prompt_tokens=r.prompt_tokens,
+                        completion_tokens=r.completion_tokens,
+                        cached_tokens=r.cached_tokens,
+                        calls=r.model_calls,
+                        cache_hits=r.response_cache_hits,
+                    )
+                )
+        return total
+
+    def cost(self) -> CostEstimate:
+        return estimate_cost(self.usage(), self.model or "", self.provider or "")
+
+    def write(self) -> Path:
+        path = self.output_dir / REPORT_NAME
+        atomic_write_text(path, json.dumps(self.as_dict(), indent=2) + "\n")
+        return path
+
+
+class BatchObserver(Protocol):
+    """Progress callbacks (the CLI draws a bar from them)."""
+
+    def planned(self, total: int, skipped: int) -> None: ...
+    def note(self, message: str) -> None: ...
+    def started(self, record: BriefRecord) -> None: ...
+    def tokens(self, record: BriefRecord, completion_tokens: int) -> None: ...
+    def finished(self, record: BriefRecord) -> None: ...
+
+
+class SilentObserver:
+    def planned(self, total: int, skipped: int) -> None:
+        return None
+
+    def note(self, message: str) -> None:
+        return None
+
+    def started(self, record: BriefRecord) -> None:
+        return None
+
+    def tokens(self, record: BriefRecord, completion_tokens: int) -> None:
+        return None
+
+    def finished(self, record: BriefRecord) -> None:
+        return None
+
+
+@dataclass
+class BatchJob:
+    items: list[BatchItem]
+    output_dir: Path
+    template: SpecTemplate
+    settings: ModelSettings
+    options: DraftOptions
+    jobs: int = 4
+    force: bool = False
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def prompts_digest() -> str:
+    """A digest of the prompt templates and examples (a change there redrafts on resume)."""
+    from agent.io.resources import resource_dir
+
+    digest = hashlib.sha256()
+    root = resource_dir("prompts")
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_digest(
+    item: BatchItem, template: SpecTemplate, settings: ModelSettings, options: DraftOptions, prompts: str
+) -> str:
+    """What a spec depends on: brief, template, prompts and the model settings (not the endpoint)."""
+    material = {
+        "brief": item.brief.sha256,
+        "template": template.sha256,
+        "prompts": prompts,
+        "provider": resolve_provider(settings).value,
+        "model": settings.model,
+        "base_url": settings.base_url,
+        "model_path": str(settings.model_path) if settings.model_path else None,
+        "temperature": options.temperature,
+        "seed": settings.seed,
+        "max_retries": options.max_retries,
+        "keep_going": options.keep_going,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
+    """The entries of an earlier report.json in ``output_dir`` by id (empty when absent or unreadable)."""
+    try:
+        data = json.loads((output_dir / REPORT_NAME).read_text(encoding="utf-8"))
+        return {str(e["id"]): e for e in data.get("briefs", []) if isinstance(e, dict) and "id" in e}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
+    """A record per brief (skipped ones filled from the earlier report) and the spec path of each."""
+    previous = {} if job.force else load_previous(job.output_dir)
+    known = load_previous(job.output_dir)
+    # Keep the file names an earlier run gave, so a new colliding id never renames an old spec.
+    kept: dict[str, str] = {}
+    for item in job.items:
+        old = known.get(item.id, {}).get("output")
+        if isinstance(old, str) and Path(old).stem not in kept.values():
+            kept[item.id] = Path(old).stem
+    fresh = assign_slugs((i.id for i in job.items if i.id not in kept), reserved=kept.values())
+    slugs = {**kept, **fresh}
+    prompts = prompts_digest()
+    records: list[BriefRecord] = []
+    paths: dict[str, Path] = {}
+    for item in job.items:
+        path = job.output_dir / f"{slugs[item.id]}.md"
+        paths[item.id] = path
+        record = BriefRecord(
+            id=item.id,
+            source=item.brief.source,
+            output=str(path),
+            inputs_sha256=inputs_digest(item, job.template, job.settings, job.options, prompts),
+        )
+        old = previous.get(item.id)
+        if (
+            old is not None
+            and old.get("inputs_sha256") == record.inputs_sha256
+            and old.get("spec_status") in WRITTEN
+            and path.is_file()
+        ):
+            record.status = "skipped"
+            record.spec_status = old["spec_status"]
+            record.sections = int(old.get("sections", 0))
+            record.needs_attention = list(old.get("needs_attention", []))
+            counts = ("retries", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
+            for key in (*counts, "response_cache_hits"):
+                setattr(record, key, int(old.get(key, 0)))
+            record.seconds = float(old.get("seconds", 0.0))
+        records.append(record)
+    return records, paths
+
+
+class _SharedClient(ChatClient):
+    """One ChatClient (one HTTP connection pool) for every draft of the batch: closed once, at the end."""
+
+    async def aclose(self) -> None:
+        return None
+
+    async def close_for_real(self) -> None:
+        await ChatClient.aclose(self)
+
+
+def run_batch(
+    job: BatchJob,
+    observer: BatchObserver | None = None,
+    *,
+    endpoint_opener: Callable[[ModelSettings], Any] = open_endpoint,
+) -> BatchReport:
+    """Draft every brief of ``job`` that is not already done; write specs and report.json."""
+    observer = observer or SilentObserver()
+    if not job.output_dir.is_dir():
+        raise InputError(f"Output directory '{job.output_dir}' does not exist.", hint="Create it first.")
+    started = time.perf_counter()
+    records, paths = plan(job)
+    report = BatchReport(records=records, problems=list(job.problems), output_dir=job.output_dir)
+    todo = [r for r in records if r.status == "pending"]
+    observer.planned(len(records), len(records) - len(todo))
+    for problem in job.problems:
+        observer.note(f"skipped malformed input {problem.where}: {problem.message}")
+    items = {item.id: item for item in job.items}
+    if todo:
+        try:
+            with endpoint_opener(job.settings) as endpoint:
+                report.model, report.provider = endpoint.model, endpoint.provider.value
+                if endpoint.load_seconds:
+                    observer.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
+                report.interrupted = asyncio.run(
+                    _draft_all(job, endpoint, todo, items, paths, report, observer)
+                )
+        except (KeyboardInterrupt, TerminationRequested):  # while the model loaded, before any draft began
+            report.interrupted = True
+            for record in todo:
+                if record.status in ("pending", "running"):
+                    record.status, record.output = "interrupted", None
+                    record.error = "interrupted before it finished; run the batch again to draft it"
+        except InputError:
+            raise
+        except ModelError as exc:
+            for record in todo:
+                if record.status == "pending":
+                    record.status, record.error, record.output = "failed", str(exc), None
+                    observer.finished(record)
+    report.seconds = time.perf_counter() - started
+    report.write()
+    return report
+
+
+async def _draft_all(
+    job: BatchJob,
+    endpoint: Endpoint,
+    todo: list[BriefRecord],
+    items: dict[str, BatchItem],
+    paths: dict[str, Path],
+    report: BatchReport,
+    observer: BatchObserver,
+) -> bool:
+    from agent.drafting.service import adraft_with_endpoint
+
+    client = _SharedClient(endpoint, job.settings)
+    limit = asyncio.Semaphore(max(1, job.jobs))
+    interrupted = False
+
+    async def one(record: BriefRecord) -> None:
+        async with limit:
+            record.status = "running"
+            observer.started(record)
+            began = time.perf_counter()
+
+            def on_event(event: SectionEvent) -> None:
+                if event.kind in ("done", "attention") and event.usage is not None:
+                    observer.tokens(record, event.usage.completion_tokens)
+
+            try:
+                outcome = await adraft_with_endpoint(
+                    endpoint,
+                    items[record.id].brief,
+                    job.template,
+                    job.settings,
+                    job.options,
+                    on_event,
+                    client=client,
+                    spec_path=paths[record.id],
+                )
+            except SpecdraftError as exc:
+                record.status, record.error, record.output = "failed", str(exc), None
+            except Exception as exc:  # one brief's unexpected failure must not stop the batch
+                record.status, record.output = "failed", None
+                record.error = f"unexpected failure: {type(exc).__name__}: {exc}"
+            else:
+                # Synchronous from here on: a cancellation cannot land between the write and the record.
+                atomic_write_text(paths[record.id], outcome.markdown)
+                result = outcome.result
+                record.status = record.spec_status = "attention" if result.needs_attention else "ok"
+                record.sections = len(result.sections)
+                record.needs_attention = result.needs_attention
+                record.retries = result.retries
+                record.prompt_tokens = result.usage.prompt_tokens
+                record.completion_tokens = result.usage.completion_tokens
+                record.cached_tokens = result.usage.cached_tokens
+                record.model_calls = result.usage.calls
+                record.response_cache_hits = result.usage.cache_hits
+            record.seconds = round(time.perf_counter() - began, 2)
+            report.write()
+            observer.finished(record)
+
+    tasks = [asyncio.create_task(one(record)) for record in todo]
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        interrupted = True
+        for task in tasks:
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    # SIGTERM (a CI job cancelled, `kill`) stops the batch like Ctrl-C: report written, no partial spec.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_sigint)
+            handled.append(signum)
+    try:
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        except asyncio.CancelledError:  # the runner itself was cancelled (Ctrl-C without our handler)
+            on_sigint()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+        with contextlib.suppress(Exception):
+            await client.close_for_real()
+    for record in todo:
+        if record.status in ("pending", "running"):
+            record.status, record.output = "interrupted", None
+            record.error = "interrupted before it finished; run the batch again to draft it"
+    return interrupted

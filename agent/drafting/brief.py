@@ -1,0 +1,119 @@
+"""Feature briefs: the short Markdown or plain-text description a spec is drafted from."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.errors import InputError
+from agent.io.textinput import read_user_text
+from agent.spec.frontmatter import split_front_matter
+
+MAX_BRIEF_CHARS = 20_000
+
+
+class Priority(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class BriefMeta(BaseModel):
+    """The front-matter keys specdraft understands; any other key is kept as context."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: Priority = Priority.medium
+    owner: str | None = Field(default=None, max_length=200)
+
+
+class Brief(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    body: str
+    priority: Priority = Priority.medium
+    owner: str | None = None
+    context: dict[str, str] = Field(default_factory=dict)
+    source: str = "<brief>"
+
+    @property
+    def sha256(self) -> str:
+        """A digest of everything that shapes the prompt (for provenance and resume)."""
+        canonical = repr(
+            (self.title, self.body, self.priority.value, self.owner, sorted(self.context.items()))
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
+    """Build a Brief from Markdown or plain text with optional YAML front matter."""
+    if len(text) > MAX_BRIEF_CHARS:
+        raise InputError(
+            f"Brief '{source}' has {len(text):,} characters; the limit is {MAX_BRIEF_CHARS:,}.",
+            hint="Shorten it to the essentials of the feature.",
+        )
+    if not text.strip():
+        raise InputError(f"Brief '{source}' is empty.", hint="Write a few sentences describing the feature.")
+    fm = split_front_matter(text, source=source)
+    try:
+        meta = BriefMeta.model_validate(fm.data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        )
+        raise InputError(
+            f"Brief '{source}': bad front matter: {problems}.",
+            hint="priority is one of low, medium, high; title and owner are short strings.",
+        ) from None
+    body = fm.body.strip()
+    if not body:
+        raise InputError(
+            f"Brief '{source}' has front matter but no text.",
+            hint="Write a few sentences describing the feature below the front matter.",
+        )
+    title = meta.title or _title_from_body(body)
+    extra: dict[str, Any] = dict(meta.model_extra or {})
+    context = {key: _as_text(value) for key, value in extra.items()}
+    return Brief(
+        title=title.strip(),
+        body=body,
+        priority=meta.priority,
+        owner=meta.owner,
+        context=context,
+        source=source,
+    )
+
+
+def load_brief(path: str | Path) -> Brief:
+    """Read and parse a brief from a file path, or stdin when ``path`` is ``-``."""
+    text, label = read_user_text(path, what="Brief", max_chars=MAX_BRIEF_CHARS)
+    return parse_brief(text, source=label)
+
+
+def _title_from_body(body: str) -> str:
+    lines = [line for line in body.splitlines() if line.strip()]
+    for line in lines:
+        match = _HEADING.match(line)
+        if match and match.group(1).strip():  # "# \t" is a heading of nothing
+            return match.group(1).strip()[:200]
+    texts = [line.strip().lstrip("#").strip() for line in lines]
+    first = next((text for text in texts if text), "")
+    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(".")
+    return first[:120] or "Untitled feature"
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

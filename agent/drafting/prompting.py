@@ -1,0 +1,175 @@
+"""Prompt messages rendered from prompts/*.j2.
+
+Layout for prompt caching: every request of one spec starts with the same two messages (system
+prompt, then brief and outline), byte for byte; what differs per section comes last. llama.cpp and
+OpenAI both reuse a cached identical prefix. Nothing here may add timestamps or random ids: request
+bodies must repeat exactly for the cassettes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel
+
+from agent.drafting.brief import Brief
+from agent.io.resources import resource_dir
+from agent.spec.schemas.base import json_schema
+from agent.spec.template import SpecTemplate, TemplateSection
+
+Message = dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("prompts"))),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=False,
+        keep_trailing_newline=False,
+    )
+
+
+def render_prompt(name: str, **values: Any) -> str:
+    return _environment().get_template(name).render(**values).strip()
+
+
+@lru_cache(maxsize=1)
+def _examples() -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((resource_dir("prompts") / "examples.yaml").read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def shared_prefix(brief: Brief, template: SpecTemplate) -> list[Message]:
+    """The messages every section request of one spec starts with."""
+    return [
+        {"role": "system", "content": render_prompt("system.j2")},
+        {"role": "user", "content": render_prompt("brief.j2", brief=brief, outline=template.outline())},
+    ]
+
+
+def section_messages(
+    prefix: list[Message],
+    section: TemplateSection,
+    model: type[BaseModel],
+    context: list[tuple[str, str]],
+    *,
+    open_points: bool = False,
+    with_example: bool = True,
+) -> list[Message]:
+    task = render_prompt(
+        "section.j2",
+        section=section,
+        context=context,
+        fields=describe_fields(model),
+        example=example_for(section.key, model) if with_example else "",
+        open_points=open_points,
+    )
+    return [*prefix, {"role": "user", "content": task}]
+
+
+def naive_messages(
+    prefix: list[Message],
+    section: TemplateSection,
+    model: type[BaseModel],
+    context: list[tuple[str, str]],
+    *,
+    open_points: bool = False,
+) -> list[Message]:
+    """The layout the benchmark compares against: section instructions first, so no two requests share
+    more than the system prompt."""
+    task = section_messages(prefix, section, model, context, open_points=open_points)[-1]["content"]
+    return [prefix[0], {"role": "user", "content": task + "\n\n" + prefix[1]["content"]}]
+
+
+def repair_messages(
+    messages: list[Message], section: TemplateSection, answer: str, problems: list[str]
+) -> list[Message]:
+    """The conversation so far plus the model's answer and what was wrong with it."""
+    note = render_prompt("repair.j2", section=section, problems=problems[:10])
+    return [*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": note}]
+
+
+def example_values(section_key: str) -> list[str]:
+    """Every string of the section's prompt example (an answer copying one is rejected)."""
+    from agent.drafting.quality import iter_strings
+
+    return [value for _, value in iter_strings(_examples().get(section_key, {}))]
+
+
+def example_for(section_key: str, model: type[BaseModel]) -> str:
+    example = _examples().get(section_key)
+    if not isinstance(example, dict) or not example:
+        return ""
+    path, value = next(iter(example.items()))
+    top = str(path).split(".", 1)[0]
+    if top not in model.model_fields:
+        return ""
+    return f'"{path}": {json.dumps(value, ensure_ascii=False)}'
+
+
+def describe_fields(model: type[BaseModel]) -> str:
+    """A short, readable list of the fields a section's JSON must have."""
+    schema = json_schema(model)
+    defs = schema.get("$defs", {})
+    lines = []
+    for name, prop in schema.get("properties", {}).items():
+        if name in {"assumptions", "open_questions"}:
+            continue
+        lines.append(f"- {name}: {_describe(prop, defs)}")
+    return "\n".join(lines)
+
+
+def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in prop:
+        resolved = dict(defs[prop["$ref"].rsplit("/", 1)[-1]])
+        resolved.update({k: v for k, v in prop.items() if k != "$ref"})
+        return resolved
+    if "allOf" in prop and len(prop["allOf"]) == 1:
+        return _resolve({**prop["allOf"][0], **{k: v for k, v in prop.items() if k != "allOf"}}, defs)
+    return prop
+
+
+def _describe(prop: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> str:
+    prop = _resolve(prop, defs)
+    note = prop.get("description", "")
+    kind = prop.get("type")
+    if "enum" in prop:
+        text = "one of " + " | ".join(str(v) for v in prop["enum"])
+    elif kind == "array":
+        items = _resolve(prop.get("items", {}), defs)
+        low, high = prop.get("minItems"), prop.get("maxItems")
+        count = f"{low}-{high} " if low is not None and high is not None else ""
+        if items.get("type") == "object":
+            text = f"list of {count}objects " + _describe_object(items, defs, depth)
+        else:
+            text = f"list of {count}texts"
+    elif kind == "object":
+        text = "object " + _describe_object(prop, defs, depth)
+    elif kind in ("number", "integer"):
+        text = "number"
+    elif kind == "boolean":
+        text = "true or false"
+    else:
+        text = "text"
+    if note and depth == 0 and "enum" not in prop:
+        text += f" ({note})"
+    return text
+
+
+def _describe_object(prop: dict[str, Any], defs: dict[str, Any], depth: int) -> str:
+    parts = []
+    for name, inner in prop.get("properties", {}).items():
+        resolved = _resolve(inner, defs)
+        description = resolved.get("description")
+        shown = _describe(inner, defs, depth + 1)
+        if description and shown == "text":
+            shown = f"text: {description}"
+        parts.append(f"{name}: {shown}")
+    return "{" + "; ".join(parts) + "}"

@@ -1,0 +1,514 @@
+"""Refining a spec on disk: route an instruction, revise the sections it touches, apply, undo, redo.
+
+The spec file is the only copy: every step re-reads it (``agent.spec.document``), so edits a person makes
+in an editor between two turns are kept. A revised section is regenerated with the template's own
+section model, validated and re-asked like a drafted one (``agent.drafting.drafter.validate_answer``) and
+rendered by ``agent.spec.render``; accepted changes are written atomically and journalled
+(``agent.io.journal``) so undo and redo restore exact bytes, across sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import getpass
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.drafting.brief import Brief, load_brief
+from agent.drafting.drafter import max_tokens_for, validate_answer
+from agent.drafting.prompting import Message, describe_fields, render_prompt, repair_messages, shared_prefix
+from agent.errors import InputError
+from agent.io.atomic import atomic_write_text
+from agent.io.journal import Entry, Journal, SectionEdit
+from agent.llm.client import ChatClient, Usage
+from agent.llm.providers import Endpoint, ModelSettings
+from agent.spec.document import SpecDocument, load_spec, normalise_heading
+from agent.spec.render import SectionContent, render_section
+from agent.spec.schemas.base import json_schema
+from agent.spec.template import SpecTemplate, TemplateSection
+from agent.spec.template_resolver import load_template
+
+#: earlier turns shown to the model (the most recent ones)
+MAX_TURNS = 4
+#: characters of spec text given to the model when answering a question
+ANSWER_CONTEXT_CHARS = 3000
+MAX_INSTRUCTION_CHARS = 4000
+
+_HEADING = re.compile(r"^ {0,3}##\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    max_retries: int = 2
+    temperature: float = 0.2
+
+
+@dataclass
+class Route:
+    kind: str  # "question" | "edit"
+    sections: list[tuple[str, str]]  # (title, reason)
+    forced: bool = False
+
+
+@dataclass
+class SectionChange:
+    title: str
+    reason: str
+    before: str
+    after: str
+    attempts: int = 1
+
+    def diff(self, label: str = "spec") -> list[str]:
+        return list(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"a/{label} ({self.title})",
+                tofile=f"b/{label} ({self.title})",
+            )
+        )
+
+
+@dataclass
+class SectionFailure:
+    title: str
+    attempts: int
+    problems: list[str]
+
+
+@dataclass
+class Proposal:
+    instruction: str
+    route: Route
+    changes: list[SectionChange] = field(default_factory=list)
+    failures: list[SectionFailure] = field(default_factory=list)
+    answer: str | None = None
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.changes)
+
+    def to_dict(self, label: str = "spec") -> dict[str, Any]:
+        return {
+            "instruction": self.instruction,
+            "kind": self.route.kind,
+            "sections": [{"title": t, "reason": r} for t, r in self.route.sections],
+            "changes": [
+                {"title": c.title, "reason": c.reason, "attempts": c.attempts, "diff": "".join(c.diff(label))}
+                for c in self.changes
+            ],
+            "failed": [
+                {"title": f.title, "attempts": f.attempts, "problems": f.problems} for f in self.failures
+            ],
+            "answer": self.answer,
+            "usage": self.usage.as_dict(),
+        }
+
+
+def heading_title(text: str) -> str:
+    match = _HEADING.match(text.split("\n", 1)[0])
+    return match.group(1) if match else text.split("\n", 1)[0]
+
+
+def check_instruction(text: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise InputError("The instruction is empty.", hint='Say what to change, e.g. -m "use PostgreSQL 16".')
+    if len(cleaned) > MAX_INSTRUCTION_CHARS:
+        raise InputError(
+            f"The instruction has {len(cleaned):,} characters; the limit is {MAX_INSTRUCTION_CHARS:,}.",
+            hint="Split it into several smaller changes.",
+        )
+    return cleaned
+
+
+def template_for(doc: SpecDocument) -> SpecTemplate:
+    meta = doc.front_matter.get("specdraft")
+    name = meta.get("template") if isinstance(meta, dict) else None
+    return load_template(str(name) if name else None)
+
+
+def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
+    """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
+
+    Revisions keep to the brief when they can see it; a brief that moved or cannot be read is only a
+    notice, never an error (the spec alone is still enough to revise).
+    """
+    meta = doc.front_matter.get("specdraft")
+    reference = meta.get("brief") if isinstance(meta, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        return None, None
+    path = spec.parent / reference
+    try:
+        brief = load_brief(path)
+    except InputError as exc:
+        return None, f"The brief recorded in the spec ({reference}) was not used: {exc.message} Pass --brief."
+    recorded = meta.get("brief_sha256") if isinstance(meta, dict) else None
+    if recorded and recorded != brief.sha256:
+        return brief, f"Using the brief {path}; it has changed since the spec was drafted."
+    return brief, f"Using the brief {path} (recorded in the spec)."
+
+
+def _trailing(text: str) -> str:
+    return text[len(text.rstrip("\n")) :]
+
+
+_ASSUMPTIONS = re.compile(r"\n### Assumptions\n")
+
+
+def _kept_tail(before: str, section: TemplateSection) -> str:
+    """The drafter's ``### Assumptions`` list under the last section: not part of the section's model."""
+    if any(normalise_heading(s) == "assumptions" for s in section.subsections):
+        return ""
+    match = _ASSUMPTIONS.search(before)
+    return "\n" + before[match.start() :].rstrip("\n") if match else ""
+
+
+_PARTIAL_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def _answer_text(text: str) -> str:
+    """The answer from the model's JSON; from an answer cut off at the length limit, what there is of it."""
+    try:
+        obj = json.loads(text)
+        return str(obj.get("answer", "")).strip() if isinstance(obj, dict) else ""
+    except ValueError:
+        pass
+    match = _PARTIAL_ANSWER.search(text)
+    if not match:
+        return ""
+    raw = match.group(1).rstrip("\\")
+    try:
+        partial = str(json.loads(f'"{raw}"'))
+    except ValueError:
+        return ""
+    return " ".join(partial.split()) + " ..." if partial.strip() else ""
+
+
+class Refiner:
+    """The engine behind ``specdraft chat`` and ``specdraft refine`` for one spec file."""
+
+    def __init__(
+        self,
+        path: Path,
+        endpoint: Endpoint,
+        settings: ModelSettings,
+        options: RefineOptions | None = None,
+        *,
+        brief: Brief | None = None,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.settings = settings
+        self.options = options or RefineOptions()
+        self.brief = brief
+        self.journal = Journal(path)
+        #: one line per earlier turn of this conversation, for the model
+        self.turns: list[str] = []
+        #: changes accepted in this session (for /diff)
+        self.session_changes: list[SectionChange] = []
+        doc = self.load()
+        self.template = template_for(doc)
+        self.journal.load()  # moves a corrupt journal aside now, with a warning to show
+
+    # -- the file as it is on disk ------------------------------------------------------------
+    def load(self) -> SpecDocument:
+        return load_spec(self.path)
+
+    def sections(self, doc: SpecDocument | None = None) -> list[tuple[str, TemplateSection | None]]:
+        """Each section of the spec with its template section (None for a section the template lacks)."""
+        doc = doc or self.load()
+        by_title = {normalise_heading(s.title): s for s in self.template.sections}
+        return [(s.title, by_title.get(normalise_heading(s.title))) for s in doc.sections]
+
+    def editable_titles(self, doc: SpecDocument) -> list[str]:
+        titles = [title for title, section in self.sections(doc) if section is not None]
+        if not titles:
+            raise InputError(
+                f"No section of {self.path} matches the template '{self.template.name}'.",
+                hint="Set specdraft.template in the spec's front matter to the template it follows.",
+            )
+        return titles
+
+    def resolve_title(self, doc: SpecDocument, name: str) -> str:
+        """A section title from what a person typed: exact (any case), else a unique prefix."""
+        wanted = normalise_heading(name)
+        titles = [s.title for s in doc.sections]
+        for title in titles:
+            if normalise_heading(title) == wanted:
+                return title
+        matches = [t for t in titles if normalise_heading(t).startswith(wanted)]
+        if len(matches) == 1:
+            return matches[0]
+        listed = ", ".join(titles)
+        raise InputError(f"No single section called '{name}'. Sections: {listed}.")
+
+    # -- one turn -------------------------------------------------------------------------------
+    def propose(
+        self,
+        instruction: str,
+        *,
+        sections: list[str] | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ) -> Proposal:
+        """Route (unless ``sections`` forces it) and revise; nothing is written."""
+        instruction = check_instruction(instruction)
+        return asyncio.run(self._propose(instruction, sections, on_status or (lambda text: None)))
+
+    async def _propose(
+        self, instruction: str, forced: list[str] | None, status: Callable[[str], None]
+    ) -> Proposal:
+        client = ChatClient(self.endpoint, self.settings)
+        usage = Usage()
+        try:
+            doc = self.load()
+            titles = self.editable_titles(doc)
+            if forced:
+                route = Route(
+                    "edit", [(self.resolve_title(doc, t), "forced with /edit") for t in forced], True
+                )
+            else:
+                status("Deciding what the message asks for...")
+                route = await self._route(client, doc, titles, instruction, usage)
+            proposal = Proposal(instruction, route, usage=usage)
+            if route.kind == "question" or not route.sections:
+                status("Answering...")
+                proposal.answer = await self._answer(client, doc, route, instruction, usage)
+                self.turns.append(f"asked: {instruction} -> answered: {proposal.answer}")
+                return proposal
+            for title, reason in route.sections:
+                status(f"Revising {title}...")
+                result = await self._revise(client, doc, title, instruction, usage)
+                if isinstance(result, SectionFailure):
+                    proposal.failures.append(result)
+                elif result.after != result.before:
+                    result.reason = reason
+                    proposal.changes.append(result)
+            return proposal
+        finally:
+            await client.aclose()
+
+    async def _route(
+        self, client: ChatClient, doc: SpecDocument, titles: list[str], message: str, usage: Usage
+    ) -> Route:
+        schema = {
+            "title": "route",
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": ["question", "edit"]},
+                "sections": {
+                    "type": "array",
+                    "maxItems": 4,
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "title": {"type": "string", "enum": titles},
+                            "reason": {"type": "string", "maxLength": 160},
+                        },
+                        "required": ["title", "reason"],
+                        "additionalProperties": False,
+                    },
+                },
+            },
+            "required": ["kind", "sections"],
+            "additionalProperties": False,
+        }
+        prompt = render_prompt("route.j2", titles=titles, turns=self.turns[-MAX_TURNS:], message=message)
+        completion = await client.complete_json(
+            [{"role": "user", "content": prompt}], schema, max_tokens=256, temperature=0.0
+        )
+        usage.add(completion.usage)
+        try:
+            obj = json.loads(completion.text)
+            kind = obj["kind"] if obj.get("kind") in ("question", "edit") else "question"
+            picked: list[tuple[str, str]] = []
+            for item in obj.get("sections") or []:
+                title = str(item.get("title", ""))
+                if title in titles and title not in [p[0] for p in picked]:
+                    picked.append((title, " ".join(str(item.get("reason", "")).split())))
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return Route("question", [])  # an unreadable routing answer edits nothing
+        return Route(kind, picked)
+
+    async def _answer(
+        self, client: ChatClient, doc: SpecDocument, route: Route, message: str, usage: Usage
+    ) -> str:
+        chosen = [doc.section(t) for t, _ in route.sections] or [doc.sections[0]]
+        context: list[tuple[str, str]] = []
+        budget = ANSWER_CONTEXT_CHARS
+        for section in chosen:
+            if section is None or budget <= 0:
+                continue
+            text = section.content.strip()[:budget]
+            budget -= len(text)
+            context.append((section.title, text))
+        schema = {
+            "title": "answer",
+            "type": "object",
+            "properties": {"answer": {"type": "string", "maxLength": 600}},
+            "required": ["answer"],
+            "additionalProperties": False,
+        }
+        prompt = render_prompt("answer.j2", sections=context, turns=self.turns[-MAX_TURNS:], message=message)
+        completion = await client.complete_json(
+            [{"role": "user", "content": prompt}],
+            schema,
+            max_tokens=200,
+            temperature=self.options.temperature,
+        )
+        usage.add(completion.usage)
+        return _answer_text(completion.text) or "(The model gave no answer.)"
+
+    async def _revise(
+        self, client: ChatClient, doc: SpecDocument, title: str, instruction: str, usage: Usage
+    ) -> SectionChange | SectionFailure:
+        current = doc.section(title)
+        tsection = {normalise_heading(s.title): s for s in self.template.sections}.get(
+            normalise_heading(title)
+        )
+        if current is None or tsection is None:
+            return SectionFailure(title, 0, [f"the template '{self.template.name}' has no section '{title}'"])
+        model = tsection.model
+        prefix: list[Message] = (
+            shared_prefix(self.brief, self.template)
+            if self.brief is not None
+            else [{"role": "system", "content": render_prompt("system.j2")}]
+        )
+        task = render_prompt(
+            "refine.j2",
+            section=tsection,
+            current=current.text.strip(),
+            instruction=instruction,
+            turns=self.turns[-MAX_TURNS:],
+            fields=describe_fields(model),
+        )
+        messages: list[Message] = [*prefix, {"role": "user", "content": task}]
+        schema = json_schema(model)
+        budget = max_tokens_for(model)
+        attempts = self.options.max_retries + 1
+        problems: list[str] = []
+        for attempt in range(1, attempts + 1):
+            completion = await client.complete_json(
+                messages,
+                schema,
+                max_tokens=budget,
+                temperature=self.options.temperature + 0.25 * (attempt - 1),
+                repeat_penalty=1.0 + 0.15 * (attempt - 1),
+            )
+            usage.add(completion.usage)
+            data, problems = validate_answer(completion.text, model, tsection)
+            if completion.finish_reason == "length" and data is None:
+                problems = ["the answer was cut off at the length limit; write shorter values", *problems]
+            if data is not None:
+                rendered = render_section(tsection, SectionContent(data=data.render_data()))
+                after = (
+                    rendered.rstrip("\n")
+                    + _kept_tail(current.text, tsection)
+                    + (_trailing(current.text) or "\n")
+                )
+                return SectionChange(title, "", current.text, after, attempt)
+            if attempt < attempts:
+                messages = repair_messages(messages, tsection, completion.text, problems)
+        return SectionFailure(title, attempts, problems)
+
+    # -- writing --------------------------------------------------------------------------------
+    def apply(self, proposal: Proposal, changes: list[SectionChange] | None = None) -> Entry:
+        """Write the changes to the file (atomically) and journal them."""
+        chosen = proposal.changes if changes is None else changes
+        doc = self.load()
+        edits: list[SectionEdit] = []
+        for change in chosen:
+            section = doc.section(change.title)
+            if section is None or section.text != change.before:
+                raise InputError(
+                    f"Section '{change.title}' of {self.path} changed on disk since the change was proposed; "
+                    "nothing was written.",
+                    hint="Ask again: the next proposal starts from the file as it is now.",
+                )
+            after = change.after.rstrip("\n") + (_trailing(change.before) or "\n")
+            new = doc.with_section_text(change.title, after)
+            if len(new.sections) != len(doc.sections):
+                raise InputError(
+                    f"The new text of '{change.title}' would add or remove a '## ' section; "
+                    "nothing was written.",
+                    hint="Keep exactly one '## ' heading, at the top.",
+                )
+            doc = new
+            edits.append(SectionEdit(section.title, section.text, after))
+        atomic_write_text(self.path, doc.serialise())
+        entry = self.journal.record_apply(proposal.instruction, edits)
+        self.session_changes.extend(chosen)
+        self.turns.append(f"changed {', '.join(entry.titles)}: {proposal.instruction}")
+        return entry
+
+    def rejected(self, proposal: Proposal) -> None:
+        self.turns.append(
+            f"proposed a change to {', '.join(c.title for c in proposal.changes)}, rejected: "
+            f"{proposal.instruction}"
+        )
+
+    def _swap(self, entry: Entry, *, undo: bool) -> None:
+        doc = self.load()
+        for edit in reversed(entry.sections) if undo else entry.sections:
+            old, new = (edit.after, edit.before) if undo else (edit.before, edit.after)
+            section = doc.section(heading_title(old))
+            if section is None or section.text != old:
+                raise InputError(
+                    f"Section '{edit.title}' was edited after change {entry.id} ({entry.instruction!r}); "
+                    f"not {'undoing' if undo else 'redoing'} it, the file is unchanged.",
+                    hint=f"Edit the section by hand, or look at {self.journal.path.name} for the old text.",
+                )
+            doc = doc.with_section_text(section.title, new)
+        atomic_write_text(self.path, doc.serialise())
+
+    def undo(self) -> Entry | None:
+        history = self.journal.load()
+        if not history.done:
+            return None
+        entry = history.entries[history.done[-1]]
+        self._swap(entry, undo=True)
+        self.journal.record_undo(entry.id)
+        self.turns.append(f"undid the change to {', '.join(entry.titles)}")
+        return entry
+
+    def redo(self) -> Entry | None:
+        history = self.journal.load()
+        if not history.undone:
+            return None
+        entry = history.entries[history.undone[-1]]
+        self._swap(entry, undo=False)
+        self.journal.record_redo(entry.id)
+        self.turns.append(f"redid the change to {', '.join(entry.titles)}")
+        return entry
+
+
+def ensure_editable(path: Path, *, reopen: bool, by: str | None = None) -> str | None:
+    """Refuse an APPROVED spec unless ``reopen``; reopening sets DRAFT and returns a message to show."""
+    from agent.signoff.records import current_status, git_identity, parse_person, read_signoffs
+    from agent.signoff.records import reopen as reopen_doc
+
+    doc = load_spec(path)
+    if doc.status is None or doc.status.strip().upper() != "APPROVED":
+        return None
+    current_status(doc)
+    if not reopen:
+        raise InputError(
+            f"{path} is APPROVED; it is not edited without reopening it.",
+            hint="Pass --reopen to set it back to DRAFT (existing approvals then no longer hold).",
+        )
+    person: object = (
+        parse_person(by) if by else (git_identity(path.parent) or f"{getpass.getuser()} (local user)")
+    )
+    holding = [r for r in read_signoffs(doc) if not r.superseded]
+    new = reopen_doc(doc, str(person))
+    atomic_write_text(path, new.serialise())
+    return (
+        f"Reopened {path} by {person}: status is DRAFT again; the {len(holding)} existing approval(s) "
+        "no longer hold (kept in the front matter, marked superseded)."
+    )

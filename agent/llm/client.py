@@ -1,0 +1,264 @@
+"""Structured completions through LangChain's ChatOpenAI (the OpenAI SDK underneath).
+
+The JSON schema goes to the server as ``response_format`` (llama.cpp turns it into a grammar, so even
+a small model returns parseable JSON of the right shape); the raw text comes back for our own
+validation, so the re-ask can quote exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.errors import ConfigError, ModelError, ModelTimeoutError
+from agent.llm.providers import Endpoint, ModelSettings
+from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    calls: int = 0
+    model_seconds: float = 0.0
+    #: answers taken from the response cache: no model call, no tokens counted
+    cache_hits: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+        self.calls += other.calls
+        self.model_seconds += other.model_seconds
+        self.cache_hits += other.cache_hits
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "cached_prompt_tokens": self.cached_tokens,
+            "completion_tokens": self.completion_tokens,
+            "model_calls": self.calls,
+            "response_cache_hits": self.cache_hits,
+        }
+
+
+@dataclass
+class Completion:
+    text: str
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+    #: set when the server's reply was malformed (cut-off body, no choices): worth asking again
+    fault: str | None = None
+
+
+class ChatClient:
+    """One client per endpoint; ChatOpenAI instances are cached per sampling setting."""
+
+    def __init__(
+        self, endpoint: Endpoint, settings: ModelSettings, cache: ResponseCache | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self.settings = settings
+        #: answers to identical requests come from disk (None with --no-cache)
+        self.cache = cache if cache is not None or not settings.use_cache else ResponseCache.default()
+        self._models: dict[tuple[int, float, int, float, bool], Any] = {}
+        self._http: dict[int, Any] = {}
+        #: (start, end) perf_counter times of every model call, for measuring agent overhead
+        self.call_intervals: list[tuple[float, float]] = []
+
+    def _http_client(self) -> Any:
+        # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
+        # loop that opened it, and a client reused from a finished loop hangs.
+        import asyncio
+
+        import openai
+
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._http:
+            self._http[loop] = openai.DefaultAsyncHttpxClient(timeout=self.settings.timeout)
+        return self._http[loop]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the running event loop."""
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        client = self._http.pop(loop, None)
+        self._models = {k: v for k, v in self._models.items() if k[0] != loop}
+        if client is not None:
+            await client.aclose()
+
+    def _chat_model(
+        self, temperature: float, max_tokens: int, repeat_penalty: float, cache_prompt: bool
+    ) -> Any:
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt)
+        if key not in self._models:
+            from langchain_openai import ChatOpenAI
+
+            extra: dict[str, Any] = {}
+            body: dict[str, Any] = {}
+            if self.endpoint.accepts_sampling_extras and repeat_penalty != 1.0:
+                body["repeat_penalty"] = repeat_penalty
+            if self.endpoint.accepts_sampling_extras and not cache_prompt:
+                body["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
+            if body:
+                extra["extra_body"] = body
+            self._models[key] = ChatOpenAI(
+                model=self.endpoint.model,
+                base_url=self.endpoint.base_url,
+                api_key=self.endpoint.api_key,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                timeout=self.settings.timeout,
+                max_retries=self.settings.http_retries,
+                seed=self.settings.seed,
+                http_async_client=self._http_client(),
+                **extra,
+            )
+        return self._models[key]
+
+    async def complete_json(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int,
+        temperature: float,
+        repeat_penalty: float = 1.0,
+        cache_prompt: bool = True,
+    ) -> Completion:
+        key = None
+        if self.cache is not None:
+            request = {
+                "messages": messages,
+                "schema": schema,
+                "max_tokens": max_tokens,
+                "temperature": round(temperature, 3),
+                "repeat_penalty": round(repeat_penalty, 3),
+                "seed": self.settings.seed,
+            }
+            key = request_key(self.endpoint.cache_identity, request)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
+        model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
+        runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+        started = time.perf_counter()
+        try:
+            result = await runnable.ainvoke(messages)
+        except Exception as exc:  # translated into specdraft's errors below
+            truncated = _truncated_completion(exc, time.perf_counter() - started)
+            if truncated is not None:
+                self.call_intervals.append((started, time.perf_counter()))
+                self._remember(key, truncated)
+                return truncated
+            malformed = _malformed_reply(exc, self.endpoint, time.perf_counter() - started)
+            if malformed is not None:
+                return malformed
+            raise translate_error(exc, self.endpoint) from None
+        elapsed = time.perf_counter() - started
+        self.call_intervals.append((started, started + elapsed))
+        raw = result["raw"]
+        text = raw.content if isinstance(raw.content, str) else str(raw.content)
+        meta = raw.usage_metadata or {}
+        details = meta.get("input_token_details") or {}
+        usage = Usage(
+            prompt_tokens=int(meta.get("input_tokens", 0)),
+            completion_tokens=int(meta.get("output_tokens", 0)),
+            cached_tokens=int(details.get("cache_read", 0) or 0),
+            calls=1,
+            model_seconds=elapsed,
+        )
+        finish = (raw.response_metadata or {}).get("finish_reason")
+        completion = Completion(text=text, usage=usage, finish_reason=finish)
+        self._remember(key, completion)
+        return completion
+
+    def _remember(self, key: str | None, completion: Completion) -> None:
+        """Keep every complete answer, accepted or not, so that a re-run replays the same draft exactly
+        (a rejected answer leads to the same re-ask, whose answer is cached too); --no-cache asks afresh."""
+        if key is not None and self.cache is not None:
+            usage = completion.usage
+            answer = CachedAnswer(
+                completion.text, completion.finish_reason, usage.prompt_tokens, usage.completion_tokens
+            )
+            self.cache.put(key, answer)
+
+
+def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:
+    """An answer cut off at max_tokens is not a transport failure: return it for re-asking."""
+    import openai
+
+    if not isinstance(exc, openai.LengthFinishReasonError):
+        return None
+    completion = exc.completion
+    text = ""
+    if completion.choices:
+        text = completion.choices[0].message.content or ""
+    usage = Usage(calls=1, model_seconds=elapsed)
+    if completion.usage is not None:
+        usage.prompt_tokens = completion.usage.prompt_tokens
+        usage.completion_tokens = completion.usage.completion_tokens
+        details = completion.usage.prompt_tokens_details
+        usage.cached_tokens = (details.cached_tokens or 0) if details is not None else 0
+    return Completion(text=text, usage=usage, finish_reason="length")
+
+
+def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Completion | None:
+    """A reply that is not a usable completion (body cut off mid-JSON, an empty ``choices`` list)."""
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        fault = f"the server at {endpoint.base_url} sent a malformed reply (cut-off JSON: {exc.msg})"
+    elif isinstance(exc, IndexError):
+        fault = f"the server at {endpoint.base_url} sent a reply with no choices"
+    else:
+        return None
+    return Completion(text="", usage=Usage(calls=1, model_seconds=elapsed), fault=fault)
+
+
+def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
+    """Turn an OpenAI SDK failure into a SpecdraftError with a message for the user (no key in it)."""
+    import openai
+
+    where = endpoint.base_url
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelTimeoutError(
+            f"The model server at {where} did not answer in time.",
+            hint="Raise --timeout, or lower --parallel on a slow machine.",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelError(
+            f"Cannot reach the model server at {where}.",
+            hint="Is the server running? Check --base-url and your network.",
+        )
+    if isinstance(exc, openai.AuthenticationError):
+        return ConfigError(
+            f"The model server at {where} rejected the API key (HTTP 401).",
+            hint="Check OPENAI_API_KEY.",
+        )
+    if isinstance(exc, openai.NotFoundError):
+        return ConfigError(
+            f"The model server at {where} does not know the model '{endpoint.model}' (HTTP 404).",
+            hint="Check --model.",
+        )
+    if isinstance(exc, openai.RateLimitError):
+        return ModelError(
+            f"The model server at {where} kept refusing with HTTP 429 (rate limit) after retries."
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return ModelError(
+            f"The model server at {where} answered HTTP {exc.status_code}: {_short(exc.message)}"
+        )
+    if isinstance(exc, openai.APIError):
+        return ModelError(f"The model server at {where} failed: {_short(str(exc))}")
+    return exc
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."

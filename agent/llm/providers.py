@@ -1,0 +1,204 @@
+"""Model providers, one code path: every provider is an OpenAI-compatible chat endpoint.
+
+* ``local`` (default): the embedded llama.cpp server with the bundled model, a pulled model or any GGUF;
+* ``openai``: api.openai.com with OPENAI_API_KEY from the environment;
+* ``compatible``: any ``--base-url`` (vLLM, Ollama, LM Studio, a llama.cpp server, a gateway).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from agent.errors import ConfigError, InputError, ModelError
+from agent.llm.embedded import EmbeddedSettings
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+# The embedded server needs no key; the OpenAI client insists on one.
+NO_KEY = "no-key-needed"
+
+
+class Provider(str, Enum):
+    local = "local"
+    openai = "openai"
+    compatible = "compatible"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    provider: Provider = Provider.local
+    model: str | None = None
+    base_url: str | None = None
+    model_path: Path | None = None
+    temperature: float = 0.2
+    timeout: float = 300.0
+    parallel: int = 4
+    #: transport-level retries (429, 5xx, connection errors), done by the OpenAI SDK with backoff
+    http_retries: int = 3
+    seed: int | None = 42
+    #: answer identical requests from the disk cache (agent.llm.response_cache); --no-cache turns it off
+    use_cache: bool = True
+
+
+@dataclass
+class Endpoint:
+    provider: Provider
+    base_url: str
+    model: str
+    api_key: SecretStr = field(repr=False)
+    #: llama.cpp accepts extra sampling parameters (repeat_penalty) in the request body
+    accepts_sampling_extras: bool = False
+    load_seconds: float = 0.0
+    notice: str | None = None
+    #: what makes two endpoints give the same answers, for the response cache key (never the key)
+    cache_identity: str = ""
+
+
+def resolve_provider(settings: ModelSettings) -> Provider:
+    """A --base-url with the default provider means an OpenAI-compatible server."""
+    if settings.base_url and settings.provider is Provider.local:
+        return Provider.compatible
+    return settings.provider
+
+
+@contextmanager
+def open_endpoint(settings: ModelSettings) -> Iterator[Endpoint]:
+    """Yield a ready endpoint; the embedded server, when used, is stopped on exit."""
+    provider = resolve_provider(settings)
+    if provider is Provider.openai:
+        yield _openai_endpoint(settings)
+    elif provider is Provider.compatible:
+        yield _compatible_endpoint(settings)
+    else:
+        from agent.llm.embedded import EmbeddedServer
+
+        embedded_settings, notice = _embedded_settings(settings)
+        server = EmbeddedServer(embedded_settings).start()
+        try:
+            yield Endpoint(
+                provider=Provider.local,
+                base_url=server.base_url,
+                model=embedded_settings.model_name,
+                api_key=SecretStr(NO_KEY),
+                accepts_sampling_extras=True,
+                load_seconds=server.load_seconds,
+                notice=notice,
+                cache_identity=_file_identity(embedded_settings.model_path),
+            )
+        finally:
+            server.close()
+
+
+def api_key_from_environment(*, required: bool) -> SecretStr | None:
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    if not key:
+        if required:
+            raise ConfigError(
+                "--provider openai needs an API key, and OPENAI_API_KEY is not set.",
+                hint="Export OPENAI_API_KEY=... in your shell (keys are read only from the environment).",
+            )
+        return None
+    return SecretStr(key)
+
+
+def _openai_endpoint(settings: ModelSettings) -> Endpoint:
+    if settings.model_path:
+        raise InputError(
+            "--model-path serves a GGUF on the embedded engine; it cannot be used with --provider openai."
+        )
+    key = api_key_from_environment(required=True)
+    assert key is not None
+    base_url = settings.base_url or OPENAI_BASE_URL
+    model = settings.model or DEFAULT_OPENAI_MODEL
+    return Endpoint(
+        provider=Provider.openai,
+        base_url=base_url,
+        model=model,
+        api_key=key,
+        cache_identity=f"openai {base_url} {model}",
+    )
+
+
+def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
+    if not settings.base_url:
+        raise ConfigError("--provider compatible needs --base-url, e.g. http://localhost:8000/v1.")
+    if settings.model_path:
+        raise InputError(
+            "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
+        )
+    base_url = settings.base_url.rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(
+            f"--base-url {settings.base_url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1"
+        )
+    key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
+    model = settings.model or _first_served_model(base_url, key, settings.timeout)
+    return Endpoint(
+        provider=Provider.compatible,
+        base_url=base_url,
+        model=model,
+        api_key=key,
+        cache_identity=f"compatible {base_url} {model}",
+    )
+
+
+def _file_identity(path: Path) -> str:
+    """A GGUF is known by its resolved path and size (a re-pulled or replaced file gets a new identity)."""
+    try:
+        resolved = path.expanduser().resolve()
+        return f"local {resolved} {resolved.stat().st_size}"
+    except OSError:
+        return f"local {path}"
+
+
+def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
+    """Ask the server which model it serves (GET /models); this also proves it is reachable."""
+    request = urllib.request.Request(
+        f"{base_url}/models", headers={"Authorization": f"Bearer {key.get_secret_value()}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=min(timeout, 15)) as response:
+            payload = json.load(response)
+        return str(payload["data"][0]["id"])
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ModelError(
+            f"Cannot reach the model server at {base_url}: {reason}.",
+            hint="Is the server running? Check --base-url (it usually ends in /v1).",
+        ) from None
+    except (KeyError, IndexError, ValueError, TypeError):
+        raise ConfigError(
+            f"The server at {base_url} did not list its models.", hint="Name the model with --model."
+        ) from None
+
+
+def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str | None]:
+    """The GGUF to serve: --model-path, a pulled model named by --model, or the default local model."""
+    from agent.models.select import any_gguf, fit_server_settings, resolve_local_model
+
+    parallel = max(1, settings.parallel)
+    if settings.model_path is not None:
+        path = settings.model_path.expanduser()
+        if not path.is_file():  # the embedded server reports it, naming --model-path
+            return EmbeddedSettings(model_path=path, model_name=path.stem, parallel=parallel), None
+        resolved = any_gguf(path)
+    else:
+        resolved = resolve_local_model(settings.model)
+    n_ctx, slots = fit_server_settings(resolved, parallel)
+    embedded = EmbeddedSettings(
+        model_path=resolved.path,
+        model_name=resolved.name,
+        parallel=slots,
+        ctx_per_slot=max(1, n_ctx // slots),
+    )
+    return embedded, resolved.notice

@@ -1,0 +1,667 @@
+"""Deterministic checks of a spec against its template: no model involved.
+
+``lint_text(text)`` returns a list of Finding (rule id, severity, section, line, message), sorted by line;
+``summary_line(findings)`` is the one line ``specdraft draft`` prints after writing a spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from agent.spec.document import (
+    SpecDocument,
+    TemplateOutline,
+    fence_mask,
+    load_spec,
+    normalise_heading,
+    parse_spec,
+    read_template_outline,
+    resolve_template,
+    split_lines,
+)
+from agent.spec.placeholders import BRACKET as _BRACKET
+from agent.spec.placeholders import is_placeholder
+
+Severity = Literal["error", "warning"]
+
+#: every rule: id -> (severity, what it checks); README.md lists the same rules.
+RULES: dict[str, tuple[Severity, str]] = {
+    "section-missing": ("error", "a ## or ### section of the template is absent"),
+    "section-order": ("error", "template sections appear out of the template's order"),
+    "section-duplicate": ("error", "the same ## section appears twice"),
+    "section-extra": ("warning", "a ## section the template does not have"),
+    "section-empty": ("error", "a section or subsection with no content"),
+    "placeholder": ("error", "template text left unfilled: [...], TBD, TODO, FIXME, an 'e.g.' example list"),
+    "example-left": ("warning", "'e.g.' in the text (often left from the template)"),
+    "needs-attention": ("error", "a [NEEDS ATTENTION: ...] marker: a section the model could not fill"),
+    "needs-clarification": ("warning", "a [NEEDS CLARIFICATION: ...] marker: an open question"),
+    "req-id-duplicate": ("error", "a requirement ID (FR-001, NFR-002, ...) defined twice"),
+    "req-id-sequence": ("warning", "requirement IDs of one prefix not numbered 001, 002, ... in order"),
+    "nfr-not-measurable": (
+        "error",
+        "a non-functional requirement without a number and unit, percentile or ratio",
+    ),
+    "vague-wording": ("warning", "fast, robust, scalable, ... in a requirement without a number"),
+    "endpoint-invalid": ("error", "an endpoint line without a valid HTTP method and a path starting with /"),
+    "endpoint-duplicate": ("error", "the same method and path listed twice"),
+    "fr-untraced": ("warning", "a functional requirement no test, success criterion or task refers to"),
+    "status-missing": ("error", "no status in the front matter or no **Status**: line in the footer"),
+    "status-invalid": ("error", "a status other than DRAFT, REVIEW or APPROVED"),
+    "status-mismatch": ("error", "front matter status and footer **Status**: line disagree"),
+    "title-missing": ("warning", "no '# ' title line"),
+}
+
+LIFECYCLE = ("DRAFT", "REVIEW", "APPROVED")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    section: str
+    line: int
+    message: str
+
+    def to_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+
+def finding(rule: str, section: str, line: int, message: str) -> Finding:
+    return Finding(rule, RULES[rule][0], section, line, message)
+
+
+# -- entry points -----------------------------------------------------------------------------------
+
+
+def lint_text(text: str, outline: TemplateOutline | None = None, *, source: str = "spec") -> list[Finding]:
+    """Lint a spec's text. ``outline`` defaults to the template its front matter names, else tech-spec.
+
+    Raises InputError when the text is not a spec (no ``##`` sections) or its front matter is malformed.
+    """
+    doc = parse_spec(text, source=source)
+    if outline is None:
+        outline = read_template_outline(resolve_template(None, spec=doc))
+    return lint_document(doc, outline)
+
+
+def lint_path(
+    path: str | Path, template: str | None = None
+) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
+    """Load a spec file and lint it against ``template`` (name or path), or the one it names."""
+    doc = load_spec(path)
+    outline = read_template_outline(resolve_template(template, spec=doc, base=Path(path).parent))
+    return doc, outline, lint_document(doc, outline)
+
+
+def lint_document(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
+    lines = _Lines(doc)
+    found: list[Finding] = []
+    found += _check_sections(doc, outline)
+    found += _check_placeholders(lines, outline)
+    found += _check_requirements(lines)
+    found += _check_endpoints(lines)
+    found += _check_front_matter(doc)
+    found += _check_status(doc)
+    if doc.title is None:
+        found.append(finding("title-missing", "", 1, "The spec has no '# ' title line."))
+    return sorted(found, key=lambda f: (f.line, f.rule))
+
+
+def count_errors(findings: list[Finding]) -> tuple[int, int]:
+    errors = sum(1 for f in findings if f.severity == "error")
+    return errors, len(findings) - errors
+
+
+def failed(findings: list[Finding], *, strict: bool = False) -> bool:
+    errors, warnings = count_errors(findings)
+    return errors > 0 or (strict and warnings > 0)
+
+
+def summary_line(findings: list[Finding]) -> str:
+    """One line for a terminal, e.g. ``lint: 2 errors, 1 warning (1 NEEDS CLARIFICATION)``.
+
+    ``specdraft draft`` prints it after writing a spec: ``summary_line(lint_text(text))``.
+    """
+    errors, warnings = count_errors(findings)
+    if not findings:
+        return "lint: clean (0 errors, 0 warnings)"
+    text = f"lint: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    markers = [
+        f"{n} {label}"
+        for rule, label in (
+            ("needs-attention", "NEEDS ATTENTION"),
+            ("needs-clarification", "NEEDS CLARIFICATION"),
+        )
+        if (n := sum(1 for f in findings if f.rule == rule))
+    ]
+    if markers:
+        text += f" ({', '.join(markers)})"
+    return text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# -- line index -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str
+    fenced: bool
+    section: str
+    subsection: str
+
+
+class _Lines:
+    """Every body line with its number, whether it is in a code fence, and its section/subsection."""
+
+    def __init__(self, doc: SpecDocument) -> None:
+        self.doc = doc
+        offset = doc.front_matter_text.count("\n")
+        raw = split_lines(doc.body)
+        mask = fence_mask(raw)
+        items: list[_Line] = []
+        sub = ""
+        current = ""
+        for i, text in enumerate(raw):
+            number = i + 1 + offset
+            section = doc.section_at(number)
+            if section != current:
+                current, sub = section, ""
+            stripped = text.rstrip("\n")
+            if not mask[i] and stripped.lstrip().startswith("### "):
+                sub = stripped.lstrip()[4:].strip()
+            items.append(_Line(number, stripped, mask[i], section, sub))
+        self.items = items
+
+    def where(self, line: _Line) -> str:
+        return f"{line.section} / {line.subsection}" if line.subsection else line.section
+
+
+# -- sections ---------------------------------------------------------------------------------------
+
+
+def _heading_matcher(title: str) -> re.Pattern[str]:
+    """A template heading with ``[placeholders]`` matches any text in their place."""
+    parts = re.split(r"\[[^\]]+\]", normalise_heading(title))
+    return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
+
+
+def _match_in_order(
+    wanted: list[str], present: list[str], *, section: str, lines: list[int], end_line: int, prefix: str
+) -> list[Finding]:
+    """Missing and out-of-order headings of ``wanted`` among ``present`` (both in document order).
+
+    The longest run of template headings already in order stands; each heading outside it is reported
+    once, so one moved section gives one finding.
+    """
+    found: list[Finding] = []
+    used: set[int] = set()
+    matched: list[tuple[str, int]] = []  # (template title, index in present), in template order
+    for title in wanted:
+        pattern = _heading_matcher(title)
+        index = next(
+            (i for i, p in enumerate(present) if i not in used and pattern.match(normalise_heading(p))), None
+        )
+        if index is None:
+            before = [i for _, i in matched]
+            after = [i for i in range(max(before, default=-1) + 1, len(present)) if i not in used]
+            line = lines[after[0]] if after else end_line
+            message = f"Template section '{prefix}{title}' is missing."
+            found.append(finding("section-missing", section or title, line, message))
+            continue
+        used.add(index)
+        matched.append((title, index))
+    keep = _longest_increasing([i for _, i in matched])
+    for n, (title, index) in enumerate(matched):
+        if n in keep:
+            continue
+        previous = next((matched[k][0] for k in range(n - 1, -1, -1) if k in keep), None)
+        following = next((matched[k][0] for k in range(n + 1, len(matched)) if k in keep), None)
+        where = (
+            f"should come after '{prefix}{previous}'"
+            if previous is not None
+            else f"should come before '{prefix}{following}'"
+        )
+        found.append(
+            finding(
+                "section-order",
+                section or title,
+                lines[index],
+                f"'{prefix}{title}' {where} (template order).",
+            )
+        )
+    return found
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence of ``values`` (O(n^2), n is small)."""
+    if not values:
+        return set()
+    best = [1] * len(values)
+    back = [-1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i] and best[j] + 1 > best[i]:
+                best[i], back[i] = best[j] + 1, j
+    i = max(range(len(values)), key=lambda k: best[k])
+    keep: set[int] = set()
+    while i != -1:
+        keep.add(i)
+        i = back[i]
+    return keep
+
+
+def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
+    titles = [s.title for s in doc.sections]
+    starts = [s.start_line for s in doc.sections]
+    end = doc.footer.start_line if doc.footer else doc.sections[-1].end_line
+    found = _match_in_order(
+        [t for t, _ in outline.sections], titles, section="", lines=starts, end_line=end, prefix="## "
+    )
+    patterns = [(t, _heading_matcher(t), subs) for t, subs in outline.sections]
+    seen: set[str] = set()
+    for section in doc.sections:
+        key = normalise_heading(section.title)
+        if key in seen:
+            found.append(
+                finding(
+                    "section-duplicate",
+                    section.title,
+                    section.start_line,
+                    f"'## {section.title}' appears twice.",
+                )
+            )
+        seen.add(key)
+        match = next((p for p in patterns if p[1].match(key)), None)
+        if match is None:
+            found.append(
+                finding(
+                    "section-extra",
+                    section.title,
+                    section.start_line,
+                    f"'## {section.title}' is not a section of template '{outline.name}'.",
+                )
+            )
+        else:
+            found += _match_in_order(
+                list(match[2]),
+                [s.title for s in section.subsections],
+                section=section.title,
+                lines=[s.line for s in section.subsections],
+                end_line=section.end_line,
+                prefix="### ",
+            )
+        found += _check_empty(section.title, section.start_line, split_lines(section.text))
+    return found
+
+
+def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
+    """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
+    found: list[Finding] = []
+    if any("[NEEDS ATTENTION" in line for line in lines):
+        return found  # the marker is the finding; its empty subsections follow from it
+    mask = fence_mask(lines)
+    heads = [i for i, line in enumerate(lines) if not mask[i] and re.match(r"^ {0,3}#{2,3}\s", line)]
+    for n, i in enumerate(heads):
+        stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        body = "".join(lines[i + 1 : stop]).strip()
+        is_h2 = lines[i].lstrip().startswith("## ")
+        if is_h2 and n + 1 < len(heads) and not body:
+            continue  # a ## followed by its ### subsections is fine
+        if not body:
+            title = lines[i].strip().lstrip("#").strip()
+            found.append(finding("section-empty", section, start + i, f"'{title}' has no content."))
+    return found
+
+
+# -- placeholders and markers -----------------------------------------------------------------------
+
+_MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
+_TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
+_EG = re.compile(r"\be\.g\.,?\s*(.*)", re.IGNORECASE)
+
+
+def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
+    found: list[Finding] = []
+    leftovers = sorted((p for p in outline.placeholders if len(p) >= 12), key=len, reverse=True)
+    for line in lines.items:
+        text = line.text
+        where = lines.where(line)
+        for marker in _MARKER.finditer(text):
+            kind = marker.group(1)
+            rule = "needs-attention" if kind == "ATTENTION" else "needs-clarification"
+            reason = marker.group(2).strip() or "(no reason given)"
+            found.append(finding(rule, where, line.number, f"[NEEDS {kind}]: {reason}"))
+        for match in _BRACKET.finditer(text):
+            if is_placeholder(text, match, fenced=line.fenced):
+                found.append(
+                    finding(
+                        "placeholder",
+                        where,
+                        line.number,
+                        f"Unfilled template placeholder '{match.group(0)}'.",
+                    )
+                )
+        for match in _TODO.finditer(text):
+            found.append(finding("placeholder", where, line.number, f"'{match.group(1)}' left in the text."))
+        reported = False
+        if not line.fenced:
+            bare = _MARKER.sub("", _BRACKET.sub("", text))
+            eg = _EG.search(bare)
+            if eg:
+                reported = True
+                if eg.group(1).count(",") >= 2:
+                    found.append(
+                        finding(
+                            "placeholder",
+                            where,
+                            line.number,
+                            f"Template example list left in: '{_clip(eg.group(0))}'; choose one.",
+                        )
+                    )
+                else:
+                    found.append(finding("example-left", where, line.number, f"'{_clip(eg.group(0))}'."))
+            for text_left in leftovers:
+                if not reported and text_left in bare:
+                    found.append(
+                        finding(
+                            "placeholder", where, line.number, f"Template text left unchanged: '{text_left}'."
+                        )
+                    )
+                    break
+    return found
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- requirements -----------------------------------------------------------------------------------
+
+_REQ = re.compile(
+    r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?\*\*(?P<prefix>[A-Z][A-Z0-9]{0,5})-(?P<num>\d{1,5})\*\*:?\s*(?P<text>.*)$"
+)
+_UNITS = (
+    r"ms|msec|milliseconds?|µs|us|microseconds?|ns|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|"
+    r"months?|years?|[kKMGTP]i?B|bytes?|kb|mb|gb|tb|bps|[kKMG]bps|rps|qps|tps|rpm|req/s|requests?|reqs?|"
+    r"users?|connections?|sessions?|clients?|tenants?|workspaces?|accounts?|invites?|invitations?|items?|"
+    r"records?|rows?|events?|messages?|emails?|mails?|calls?|transactions?|ops|operations?|jobs?|tasks?|"
+    r"instances?|nodes?|replicas?|pods?|cores?|v?CPUs?|threads?|retries|attempts?|times|x|errors?|failures?|"
+    r"files?|pages?|characters?|chars?|tokens?|lines?|points?|pts|px|dpi|fps|Hz|kHz|MHz|GHz|W|kW|regions?|zones?|"
+    r"concurrent|simultaneous|per|nines|decimal|digits?|bits?|hits?|queries|query|writes?|reads?|uploads?|"
+    r"downloads?|steps?|clicks?|levels?|versions?|releases?|sprints?"
+)
+_MEASURABLE = re.compile(
+    r"(\bp\d{2}(\.\d+)?\b|\d+(st|nd|rd|th)\s+percentile|percentile"
+    r"|\d(\.\d+)?\s?%"
+    r"|\b\d+(\.\d+)?\s?(:|/)\s?\d+(\.\d+)?\b|\b\d+\s+in\s+\d[\d,]*\b"
+    rf"|\d[\d,]*(\.\d+)?\s?[kKMG]?\s?(-\s?)?({_UNITS})\b)",
+)
+_VAGUE = re.compile(
+    r"\b(fast|faster|quick(ly)?|slow|robust|scalable|user[- ]friendly|secure(ly)?|efficient(ly)?|performant|"
+    r"reliabl[ey]|intuitive|easy|easily|simple|seamless(ly)?|flexible|responsive|lightweight|"
+    r"high[- ]performance|highly available|minimal|optimal|optimi[sz]ed|sufficient|adequate|appropriate|"
+    r"reasonable|as needed|as soon as possible|asap|real[- ]time|instant(ly)?|modern|best practices?)\b",
+    re.IGNORECASE,
+)
+_VAGUE_SECTIONS = re.compile(r"performance|success|scalab", re.IGNORECASE)
+_TRACE_SECTIONS = re.compile(
+    r"test|success|criteri|timeline|task|acceptance|milestone|rollout|plan", re.IGNORECASE
+)
+_REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
+_REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
+
+
+def _check_requirements(lines: _Lines) -> list[Finding]:
+    found: list[Finding] = []
+    defined: dict[str, int] = {}
+    last: dict[str, int] = {}
+    functional: list[tuple[str, _Line]] = []
+    for line in lines.items:
+        if line.fenced:
+            continue
+        match = _REQ.match(line.text)
+        where = lines.where(line)
+        if match is None:
+            if _VAGUE_SECTIONS.search(line.section) and line.text.lstrip().startswith(("-", "*", "+")):
+                found += _vague(line, where)
+            continue
+        prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
+        rid = f"{prefix}-{match.group('num')}"
+        if rid in defined:
+            found.append(
+                finding(
+                    "req-id-duplicate",
+                    where,
+                    line.number,
+                    f"{rid} is defined twice (first on line {defined[rid]}).",
+                )
+            )
+        else:
+            defined[rid] = line.number
+            expected = last.get(prefix, 0) + 1
+            if num != expected:
+                found.append(
+                    finding(
+                        "req-id-sequence",
+                        where,
+                        line.number,
+                        f"{rid} follows {prefix}-{last[prefix]:03d}; expected {prefix}-{expected:03d}."
+                        if prefix in last
+                        else f"{rid} is the first {prefix} requirement; expected {prefix}-001.",
+                    )
+                )
+            last[prefix] = max(num, last.get(prefix, 0))
+        if prefix == "NFR" and not _MEASURABLE.search(text):
+            found.append(
+                finding(
+                    "nfr-not-measurable",
+                    where,
+                    line.number,
+                    f"{rid} has no measurable target (a number with a unit, a percentile or a ratio): "
+                    f"'{_clip(text)}'.",
+                )
+            )
+        found += _vague(line, where, rid, text)
+        if prefix == "FR" and defined[rid] == line.number:
+            functional.append((rid, line))
+    found += _check_traceability(lines, functional)
+    return found
+
+
+def _vague(line: _Line, where: str, rid: str | None = None, text: str | None = None) -> list[Finding]:
+    text = line.text if text is None else text
+    if re.search(r"\d", text):
+        return []
+    words = sorted({m.group(0).lower() for m in _VAGUE.finditer(text)})
+    if not words:
+        return []
+    subject = rid or "This line"
+    listed = ", ".join(f"'{w}'" for w in words)
+    return [
+        finding(
+            "vague-wording", where, line.number, f"{subject} says {listed} without a number; quantify it."
+        )
+    ]
+
+
+def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:
+    referenced: set[str] = set()
+    for line in lines.items:
+        if not (_TRACE_SECTIONS.search(line.section) or _TRACE_SECTIONS.search(line.subsection)):
+            continue
+        if _REQ.match(line.text) and not line.fenced:
+            definition = _REQ.match(line.text)
+            assert definition is not None
+            text = definition.group("text")
+        else:
+            text = line.text
+        for match in _REF_RANGE.finditer(text):
+            prefix, low, high = match.group(1), int(match.group(2)), int(match.group(3))
+            width = len(match.group(2))
+            referenced.update(f"{prefix}-{n:0{width}d}" for n in range(low, min(high, low + 999) + 1))
+        referenced.update(f"{m.group(1)}-{m.group(2)}" for m in _REF.finditer(text))
+    return [
+        finding(
+            "fr-untraced",
+            lines.where(line),
+            line.number,
+            f"{rid} is not referenced by any test, success criterion or task.",
+        )
+        for rid, line in functional
+        if rid not in referenced
+    ]
+
+
+# -- endpoints --------------------------------------------------------------------------------------
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_PATH = re.compile(r"^/[A-Za-z0-9._~%!$&'()*+,;=:@/{}\-]*$")
+_METHODISH = re.compile(r"^\s*([A-Za-z]+)\s+/")
+
+
+def _check_endpoints(lines: _Lines) -> list[Finding]:
+    found: list[Finding] = []
+    blocks: list[list[_Line]] = []
+    current: list[_Line] | None = None
+    for line in lines.items:
+        if line.fenced:
+            if current is None:
+                current = []  # the opening fence line
+            elif re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", line.text):
+                blocks.append(current)
+                current = None
+            else:
+                current.append(line)
+        elif current is not None:
+            blocks.append(current)
+            current = None
+    seen: dict[str, int] = {}
+    for block in blocks:
+        in_endpoints = bool(block) and "endpoint" in block[0].subsection.lower()
+        starts_with_method = any(
+            (m := _METHODISH.match(b.text)) and m.group(1).upper() in METHODS for b in block if b.text.strip()
+        )
+        if not (in_endpoints or starts_with_method):
+            continue
+        for line in block:
+            code = line.text.split("#", 1)[0].strip()
+            if not code:
+                continue
+            where = lines.where(line)
+            parts = code.split()
+            if any(is_placeholder(code, m, fenced=True) for m in _BRACKET.finditer(code)):
+                continue  # reported as a placeholder already
+            method, path = parts[0], parts[1] if len(parts) > 1 else ""
+            problem = None
+            if method not in METHODS:
+                problem = f"'{method}' is not an HTTP method ({', '.join(METHODS)})"
+            elif len(parts) != 2 or not _PATH.match(path):
+                problem = f"'{' '.join(parts[1:]) or '(nothing)'}' is not a path starting with '/'"
+            if problem:
+                found.append(finding("endpoint-invalid", where, line.number, f"{problem}: '{_clip(code)}'."))
+                continue
+            key = f"{method} {_canonical_path(path)}"
+            if key in seen:
+                found.append(
+                    finding(
+                        "endpoint-duplicate",
+                        where,
+                        line.number,
+                        f"{method} {path} is listed twice (first on line {seen[key]}).",
+                    )
+                )
+            else:
+                seen[key] = line.number
+    return found
+
+
+def _canonical_path(path: str) -> str:
+    path = re.sub(r"\{[^}/]*\}|:[A-Za-z_][A-Za-z0-9_]*|<[^>/]*>", "{}", path)
+    return path.rstrip("/") or "/"
+
+
+# -- front matter ------------------------------------------------------------------------------------
+
+
+def _check_front_matter(doc: SpecDocument) -> list[Finding]:
+    """Template values left in the front matter: ``[FEATURE_NAME]`` or ``[low|medium|high]`` (a list)."""
+    found: list[Finding] = []
+    lines = split_lines(doc.front_matter_text)
+    for key, value in doc.front_matter.items():
+        if key in ("specdraft", "approvals"):
+            continue
+        shown = None
+        if isinstance(value, str) and any(
+            is_placeholder(value, m, fenced=False) for m in _BRACKET.finditer(value)
+        ):
+            shown = value
+        elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "|" in value[0]:
+            shown = f"[{value[0]}]"
+        if shown is not None:
+            line = next((n + 1 for n, text in enumerate(lines) if text.startswith(f"{key}:")), 1)
+            found.append(
+                finding(
+                    "placeholder",
+                    "front matter",
+                    line,
+                    f"Front matter '{key}' is still a placeholder: '{shown}'.",
+                )
+            )
+    return found
+
+
+# -- status -----------------------------------------------------------------------------------------
+
+
+def _check_status(doc: SpecDocument) -> list[Finding]:
+    found: list[Finding] = []
+    fm_status = doc.status
+    footer_status = doc.footer.status if doc.footer else None
+    status_line = doc.footer.field_lines.get("Status", 1) if doc.footer else 1
+    if fm_status is None:
+        found.append(finding("status-missing", "front matter", 1, "The front matter has no 'status'."))
+    elif fm_status.strip().upper() not in LIFECYCLE:
+        found.append(
+            finding(
+                "status-invalid",
+                "front matter",
+                1,
+                f"Front matter status '{fm_status}' is not one of {', '.join(LIFECYCLE)}.",
+            )
+        )
+    if footer_status is None:
+        line = doc.footer.start_line if doc.footer else doc.sections[-1].end_line
+        found.append(finding("status-missing", "footer", line, "The footer has no '**Status**:' line."))
+    elif "[" not in footer_status and footer_status.strip().upper() not in LIFECYCLE:
+        found.append(
+            finding(
+                "status-invalid",
+                "footer",
+                status_line,
+                f"Footer status '{footer_status}' is not one of {', '.join(LIFECYCLE)}.",
+            )
+        )
+    if (
+        fm_status is not None
+        and footer_status is not None
+        and "[" not in footer_status
+        and fm_status.strip().upper() != footer_status.strip().upper()
+    ):
+        found.append(
+            finding(
+                "status-mismatch",
+                "footer",
+                status_line,
+                f"Footer says '{footer_status}' but the front matter says '{fm_status}'.",
+            )
+        )
+    return found

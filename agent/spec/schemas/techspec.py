@@ -1,0 +1,434 @@
+"""Hand-written models for the tech-spec sections where validation matters.
+
+The model writes texts and picks from closed lists; code does what code does better (numbering
+requirements, formatting endpoints, writing JSON), so a whole class of mistakes cannot be produced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agent.spec.schemas.base import SectionData
+from agent.spec.schemas.generic import Item, Text
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else str(int(value))
+
+
+def _no_duplicates(values: list[str], what: str) -> list[str]:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(values):
+        norm = re.sub(r"\W+", " ", value.lower()).strip()
+        if norm in seen:
+            raise ValueError(
+                f"{what} {index + 1} repeats {what} {seen[norm] + 1}: {value!r}; write distinct items"
+            )
+        seen[norm] = index
+    return values
+
+
+# --- Technical Requirements ------------------------------------------------------------------------
+
+
+class NfrCategory(str, Enum):
+    performance = "performance"
+    scalability = "scalability"
+    security = "security"
+    reliability = "reliability"
+    availability = "availability"
+    compatibility = "compatibility"
+    usability = "usability"
+    maintainability = "maintainability"
+    privacy = "privacy"
+
+
+class Comparator(str, Enum):
+    lt = "<"
+    le = "<="
+    gt = ">"
+    ge = ">="
+    eq = "="
+
+
+class Unit(str, Enum):
+    ms = "ms"
+    s = "s"
+    minutes = "minutes"
+    hours = "hours"
+    days = "days"
+    percent = "%"
+    requests_per_second = "requests/s"
+    requests_per_minute = "requests/min"
+    users = "concurrent users"
+    connections = "connections"
+    items = "items"
+    mb = "MB"
+    gb = "GB"
+    count_ = "count"  # not `count`: that would shadow str.count
+    bits = "bits"
+    versions = "versions"
+
+
+class NonFunctionalRequirement(_Strict):
+    category: NfrCategory
+    metric: str = Field(
+        min_length=3, max_length=120, description="What is measured, e.g. p95 latency of the API"
+    )
+    comparator: Comparator
+    target: float = Field(ge=0, description="The number the metric must meet")
+    unit: Unit
+    condition: str = Field(default="", max_length=160, description="Under which load or circumstances")
+
+    def render(self) -> str:
+        condition = f" {self.condition}" if self.condition else ""
+        return (
+            f"{self.category.value.capitalize()}: {self.metric} {self.comparator.value} "
+            f"{_number(self.target)} {self.unit.value}{condition}"
+        )
+
+
+class TechnicalRequirements(SectionData):
+    """Functional requirements (numbered FR-001.. by code), measurable NFRs, quality requirements."""
+
+    GENERIC_KEYS = frozenset(
+        {"functional_requirements", "non_functional_requirements", "quality_requirements"}
+    )
+
+    functional_requirements: list[Item] = Field(
+        min_length=3, max_length=12, description="What the system must do, one behaviour per item"
+    )
+    non_functional_requirements: list[NonFunctionalRequirement] = Field(
+        min_length=3,
+        max_length=8,
+        description="Measurable qualities: a metric, a comparator, a number and a unit",
+    )
+    quality_requirements: list[Item] = Field(
+        min_length=2, max_length=6, description="Code quality, documentation, maintainability, usability"
+    )
+
+    @field_validator("functional_requirements", "quality_requirements")
+    @classmethod
+    def _distinct(cls, values: list[str]) -> list[str]:
+        return _no_duplicates(values, "item")
+
+    @field_validator("non_functional_requirements")
+    @classmethod
+    def _distinct_nfrs(cls, values: list[NonFunctionalRequirement]) -> list[NonFunctionalRequirement]:
+        _no_duplicates([v.metric for v in values], "NFR metric")
+        return values
+
+    def render_data(self) -> dict[str, Any]:
+        return {
+            "functional_requirements": list(self.functional_requirements),
+            "non_functional_requirements": [nfr.render() for nfr in self.non_functional_requirements],
+            "quality_requirements": list(self.quality_requirements),
+        }
+
+
+# --- API Specifications ----------------------------------------------------------------------------
+
+
+class HttpMethod(str, Enum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+
+
+class JsonType(str, Enum):
+    string = "string"
+    number = "number"
+    integer = "integer"
+    boolean = "boolean"
+    object = "object"
+    array = "array"
+
+
+PATH_PATTERN = r"^/[A-Za-z0-9_\-./{}:]*$"
+IDENT_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
+
+
+class Endpoint(_Strict):
+    method: HttpMethod
+    path: str = Field(
+        pattern=PATH_PATTERN, max_length=80, description="Starts with /, e.g. /api/v1/items/{id}"
+    )
+    description: str = Field(min_length=3, max_length=80)
+
+
+class SchemaField(_Strict):
+    name: str = Field(pattern=IDENT_PATTERN, description="snake_case field name")
+    type: JsonType
+    required: bool
+
+
+class Authentication(_Strict):
+    method: Text = Field(description="e.g. JWT Bearer Token, API Key, OAuth 2.0")
+    headers: Text = Field(description="Required headers for authentication")
+    scopes: Text = Field(description="Required permissions/scopes")
+
+
+def _distinct_names(values: list[SchemaField]) -> list[SchemaField]:
+    _no_duplicates([v.name for v in values], "field")
+    return values
+
+
+class ApiSpecifications(SectionData):
+    """Endpoints with closed HTTP methods and checked paths; request/response schemas rendered as JSON."""
+
+    GENERIC_KEYS = frozenset({"endpoints", "request_response_schemas", "authentication"})
+
+    endpoints: list[Endpoint] = Field(min_length=1, max_length=12)
+    request_fields: list[SchemaField] = Field(
+        min_length=1, max_length=10, description="Body of the main request"
+    )
+    response_fields: list[SchemaField] = Field(
+        min_length=1, max_length=10, description="Body of the response"
+    )
+    authentication: Authentication
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_endpoints(cls, values: list[Endpoint]) -> list[Endpoint]:
+        seen = set()
+        for endpoint in values:
+            key = (endpoint.method, endpoint.path.rstrip("/"))
+            if key in seen:
+                raise ValueError(f"endpoint {endpoint.method.value} {endpoint.path} is listed twice")
+            seen.add(key)
+        return values
+
+    _distinct_request = field_validator("request_fields")(_distinct_names)
+    _distinct_response = field_validator("response_fields")(_distinct_names)
+
+    def render_data(self) -> dict[str, Any]:
+        width = max(len(e.path) for e in self.endpoints) + 2
+        lines = [f"{e.method.value:<7}{e.path:<{width}}# {e.description}" for e in self.endpoints]
+
+        def schema(fields: list[SchemaField]) -> dict[str, Any]:
+            props = {f.name: {"type": f.type.value, "required": f.required} for f in fields}
+            return {"type": "object", "properties": props}
+
+        schemas = {
+            "request_schema": schema(self.request_fields),
+            "response_schema": schema(self.response_fields),
+        }
+        return {
+            "endpoints": "\n".join(lines),
+            "request_response_schemas": json.dumps(schemas, indent=2),
+            "authentication": self.authentication.model_dump(mode="json"),
+        }
+
+
+# --- Database Design -------------------------------------------------------------------------------
+
+
+class SqlType(str, Enum):
+    UUID = "UUID"
+    TEXT = "TEXT"
+    VARCHAR = "VARCHAR(255)"
+    INTEGER = "INTEGER"
+    BIGINT = "BIGINT"
+    BOOLEAN = "BOOLEAN"
+    TIMESTAMPTZ = "TIMESTAMPTZ"
+    DATE = "DATE"
+    NUMERIC = "NUMERIC(12,2)"
+    JSONB = "JSONB"
+    BYTEA = "BYTEA"
+
+
+class Column(_Strict):
+    name: str = Field(pattern=IDENT_PATTERN)
+    type: SqlType
+    constraints: str = Field(default="", max_length=80, description="e.g. PRIMARY KEY, NOT NULL, UNIQUE")
+
+
+class Table(_Strict):
+    name: str = Field(pattern=IDENT_PATTERN, description="snake_case table name")
+    purpose: str = Field(min_length=3, max_length=200)
+    columns: list[Column] = Field(min_length=2, max_length=12)
+    indexes: list[Annotated[str, Field(min_length=2, max_length=120)]] = Field(
+        default_factory=list, max_length=6
+    )
+    relationships: str = Field(min_length=2, max_length=200, description="Foreign keys, or 'none'")
+
+    @field_validator("columns")
+    @classmethod
+    def _distinct_columns(cls, values: list[Column]) -> list[Column]:
+        _no_duplicates([c.name for c in values], "column")
+        return values
+
+
+class DataMigrationStrategy(_Strict):
+    migration_scripts: Text = Field(description="Database migration approach")
+    data_validation: Text = Field(description="How to validate migrated data")
+    rollback_plan: Text = Field(description="How to rollback if migration fails")
+
+
+class DatabaseDesign(SectionData):
+    """Tables with typed columns; the diagram and migration strategy as text."""
+
+    GENERIC_KEYS = frozenset(
+        {"entity_relationship_diagram", "table_specifications", "data_migration_strategy"}
+    )
+    NON_PROSE_FIELDS = frozenset({"entity_relationship_diagram"})
+
+    entity_relationship_diagram: str = Field(
+        min_length=3, max_length=1200, description="ASCII diagram of tables and relationships"
+    )
+    table_specifications: list[Table] = Field(min_length=1, max_length=6)
+    data_migration_strategy: DataMigrationStrategy
+
+    @field_validator("table_specifications")
+    @classmethod
+    def _distinct_tables(cls, values: list[Table]) -> list[Table]:
+        _no_duplicates([t.name for t in values], "table")
+        return values
+
+    def render_data(self) -> dict[str, Any]:
+        tables = [
+            {
+                "table_name": t.name,
+                "purpose": t.purpose,
+                "columns": "; ".join(f"{c.name} {c.type.value} {c.constraints}".strip() for c in t.columns),
+                "indexes": ", ".join(t.indexes) or "primary key only",
+                "relationships": t.relationships,
+            }
+            for t in self.table_specifications
+        ]
+        return {
+            "entity_relationship_diagram": self.entity_relationship_diagram,
+            "table_specifications": tables,
+            "data_migration_strategy": self.data_migration_strategy.model_dump(mode="json"),
+        }
+
+
+# --- Performance Specifications --------------------------------------------------------------------
+
+
+class Target(_Strict):
+    comparator: Comparator
+    value: float = Field(ge=0)
+    unit: Unit
+    condition: str = Field(default="", max_length=120, description="e.g. for the 95th percentile")
+
+    def render(self) -> str:
+        condition = f" {self.condition}" if self.condition else ""
+        return f"{self.comparator.value} {_number(self.value)} {self.unit.value}{condition}"
+
+
+def _target(units: tuple[Unit, ...], what: str) -> type[Target]:
+    """A Target whose unit can only be one that fits the figure (a user count is never in ms)."""
+    allowed = Literal[tuple(u.value for u in units)]  # type: ignore[valid-type]
+
+    class Restricted(Target):
+        unit: allowed = Field(description=f"Unit of {what}")  # type: ignore[valid-type]
+
+        def render(self) -> str:
+            condition = f" {self.condition}" if self.condition else ""
+            return f"{self.comparator.value} {_number(self.value)} {self.unit}{condition}"
+
+    Restricted.__name__ = f"{what.title().replace(' ', '')}Target"
+    return Restricted
+
+
+TimeTarget = _target((Unit.ms, Unit.s, Unit.minutes), "time")
+UserTarget = _target((Unit.users,), "users")
+RateTarget = _target((Unit.requests_per_second, Unit.requests_per_minute), "rate")
+ConnectionTarget = _target((Unit.connections, Unit.count_), "connections")
+SizeTarget = _target((Unit.mb, Unit.gb), "size")
+ShareTarget = _target((Unit.percent,), "share")
+
+
+class ResponseTimes(_Strict):
+    api_endpoints: TimeTarget  # type: ignore[valid-type]
+    page_load: TimeTarget  # type: ignore[valid-type]
+    database_queries: TimeTarget  # type: ignore[valid-type]
+
+
+class Throughput(_Strict):
+    concurrent_users: UserTarget  # type: ignore[valid-type]
+    requests_per_second: RateTarget  # type: ignore[valid-type]
+    database_connections: ConnectionTarget  # type: ignore[valid-type]
+
+
+class Resources(_Strict):
+    memory_usage: SizeTarget  # type: ignore[valid-type]
+    cpu_usage: ShareTarget  # type: ignore[valid-type]
+    storage: SizeTarget  # type: ignore[valid-type]
+
+
+class PerformanceSpecifications(SectionData):
+    """Every performance figure is a comparator, a number and a unit: measurable by construction."""
+
+    GENERIC_KEYS = frozenset(
+        {"response_time_requirements", "throughput_requirements", "resource_requirements"}
+    )
+
+    response_time_requirements: ResponseTimes
+    throughput_requirements: Throughput
+    resource_requirements: Resources
+
+    def render_data(self) -> dict[str, Any]:
+        def targets(group: BaseModel) -> dict[str, str]:
+            return {name: getattr(group, name).render() for name in type(group).model_fields}
+
+        return {
+            "response_time_requirements": targets(self.response_time_requirements),
+            "throughput_requirements": targets(self.throughput_requirements),
+            "resource_requirements": targets(self.resource_requirements),
+        }
+
+
+# --- Risk Assessment -------------------------------------------------------------------------------
+
+
+class Risk(_Strict):
+    risk: str = Field(min_length=3, max_length=300)
+    mitigation: str = Field(min_length=3, max_length=300, description="How the risk is reduced or handled")
+
+    @model_validator(mode="after")
+    def _mitigation_differs(self) -> Risk:
+        if self.mitigation.strip().lower() == self.risk.strip().lower():
+            raise ValueError("the mitigation repeats the risk; say how the risk is reduced")
+        return self
+
+
+class RiskAssessment(SectionData):
+    """Every risk comes with its mitigation."""
+
+    GENERIC_KEYS = frozenset({"technical_risks", "mitigation_strategies"})
+    AREAS: ClassVar[tuple[str, ...]] = ("performance", "security", "integration", "scalability")
+
+    performance: Risk
+    security: Risk
+    integration: Risk
+    scalability: Risk
+
+    def render_data(self) -> dict[str, Any]:
+        return {
+            "technical_risks": {f"{area}_risks": getattr(self, area).risk for area in self.AREAS},
+            "mitigation_strategies": {area: getattr(self, area).mitigation for area in self.AREAS},
+        }
+
+
+TYPED_SECTIONS: dict[str, type[SectionData]] = {
+    "technical_requirements": TechnicalRequirements,
+    "api_specifications": ApiSpecifications,
+    "database_design": DatabaseDesign,
+    "performance_specifications": PerformanceSpecifications,
+    "risk_assessment": RiskAssessment,
+}

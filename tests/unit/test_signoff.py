@@ -1,0 +1,364 @@
+"""The review lifecycle, sign-off records, verification and SSH signatures (importable core, no CLI)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent.errors import ConfigError, InputError
+from agent.signoff import records as so
+from agent.signoff import sshsig
+from agent.signoff.lint import lint_document
+from agent.spec.document import SpecDocument, parse_spec, read_template_outline, resolve_template
+
+SPECS = Path(__file__).parent.parent / "data" / "specs"
+CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")
+OUTLINE = read_template_outline(resolve_template("tech-spec"))
+ANA = so.Person(name="Ana Lima", email="ana@example.com")
+BEN = so.Person(name="Ben Okafor", email="ben@example.com")
+WHEN = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
+needs_ssh = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+
+
+def doc_of(text: str = CLEAN) -> SpecDocument:
+    return parse_spec(text, source="spec.md")
+
+
+def reviewed(text: str = CLEAN) -> SpecDocument:
+    doc = doc_of(text)
+    return so.review(doc, lint_document(doc, OUTLINE))
+
+
+def approved(doc: SpecDocument, who: so.Person = ANA, **kwargs: object) -> so.Approval:
+    return so.approve(doc, lint_document(doc, OUTLINE), by=who, now=WHEN, **kwargs)  # type: ignore[arg-type]
+
+
+def reparse(doc: SpecDocument) -> SpecDocument:
+    """What a later run sees: the serialised file read back."""
+    return parse_spec(doc.serialise(), source="spec.md")
+
+
+# -- lifecycle --------------------------------------------------------------------------------------
+
+
+def test_review_moves_draft_to_review_in_front_matter_and_footer() -> None:
+    doc = reviewed()
+    text = doc.serialise()
+    assert doc.front_matter["status"] == "REVIEW"
+    assert "**Status**: REVIEW\n" in text
+    assert text.split("---\n", 2)[2] == CLEAN.split("---\n", 2)[2].replace(
+        "**Status**: DRAFT", "**Status**: REVIEW"
+    )
+
+
+def test_review_refused_while_lint_has_errors() -> None:
+    doc = doc_of(CLEAN.replace("- **Framework**: React", "- **Framework**: TBD"))
+    with pytest.raises(so.LifecycleError, match=r"Review refused: spec.md has 1 lint error\(s\)"):
+        so.review(doc, lint_document(doc, OUTLINE))
+
+
+def test_review_refused_when_already_approved() -> None:
+    doc = reparse(approved(reviewed()).doc)
+    with pytest.raises(so.LifecycleError, match="already APPROVED"):
+        so.review(doc, [])
+
+
+def test_approve_refuses_a_draft() -> None:
+    with pytest.raises(so.LifecycleError, match="DRAFT; it goes to REVIEW"):
+        approved(doc_of())
+
+
+def test_approve_to_approved_with_a_complete_record() -> None:
+    doc = reviewed()
+    result = approved(doc, role="Tech Lead", note="Looks right")
+    assert (result.previous_status, result.status, result.holding, result.required) == (
+        "REVIEW",
+        "APPROVED",
+        1,
+        1,
+    )
+    after = reparse(result.doc)
+    assert after.front_matter["status"] == "APPROVED"
+    assert after.footer is not None and after.footer.status == "APPROVED"
+    [record] = after.front_matter["approvals"]
+    assert record["name"] == "Ana Lima"
+    assert record["email"] == "ana@example.com"
+    assert record["role"] == "Tech Lead"
+    assert record["note"] == "Looks right"
+    assert record["signed_at"] == "2026-11-25T19:30:00Z"
+    assert record["forced"] is False
+    assert record["body_sha256"] == doc.body_sha256() == after.body_sha256()
+    assert list(record["sections"])[:3] == ["(preamble)", "Overview", "System Architecture"]
+    assert "signature" not in record
+    assert so.verify(after).exit_code == 0
+
+
+def test_approve_refused_with_lint_errors_unless_forced() -> None:
+    doc = reviewed()
+    bad = doc_of(doc.serialise().replace("- **Framework**: React", "- **Framework**: TBD"))
+    with pytest.raises(so.LifecycleError, match="Approval refused"):
+        approved(bad)
+    result = approved(bad, force=True)
+    assert result.record.forced is True
+    assert reparse(result.doc).front_matter["approvals"][0]["forced"] is True
+
+
+def test_force_is_not_recorded_when_lint_is_clean() -> None:
+    assert approved(reviewed(), force=True).record.forced is False
+
+
+def test_two_required_approvals() -> None:
+    doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
+    first = approved(doc)
+    assert (first.status, first.holding, first.required) == ("REVIEW", 1, 2)
+    with pytest.raises(so.LifecycleError, match="already approved this version"):
+        approved(reparse(first.doc), ANA)
+    second = approved(reparse(first.doc), BEN)
+    assert (second.status, second.holding) == ("APPROVED", 2)
+    report = so.verify(reparse(second.doc))
+    assert report.ok and report.holding == 2
+
+
+def test_verify_catches_a_one_character_edit_and_names_the_section() -> None:
+    text = approved(reviewed()).doc.serialise()
+    assert so.verify(doc_of(text)).exit_code == 0
+    edited = doc_of(text.replace("valid for 7 days", "valid for 8 days"))
+    report = so.verify(edited)
+    assert report.exit_code == 1
+    [check] = report.checks
+    assert not check.holds
+    assert check.changed_sections == ["Overview"]
+    assert "body changed since signing (changed: Overview)" in check.reasons
+    assert "status is APPROVED but only 0 of 1 required approval(s) hold" in report.problems
+
+
+def test_verify_names_added_removed_and_reordered_sections() -> None:
+    text = approved(reviewed()).doc.serialise()
+    added = so.verify(doc_of(text.replace("## Notes\n", "## Appendix\n\nx\n\n## Notes\n"))).checks[0]
+    assert added.added_sections == ["Appendix"]
+    notes = "## Notes\n" + text.split("## Notes\n", 1)[1].split("\n---\n", 1)[0] + "\n"
+    removed = so.verify(doc_of(text.replace(notes, ""))).checks[0]
+    assert removed.removed_sections == ["Notes"]
+    assert removed.changed_sections == []
+    overview = text.split("## System Architecture", 1)[0].split(
+        "# Technical Specifications: Team invitations by email\n\n", 1
+    )[1]
+    swapped = text.replace(overview, "").replace("## Notes\n", overview + "## Notes\n")
+    moved = so.verify(doc_of(swapped)).checks[0]
+    assert moved.order_changed
+
+
+def test_verify_catches_front_matter_edits_but_not_status_changes() -> None:
+    text = approved(reviewed()).doc.serialise()
+    report = so.verify(doc_of(text.replace("priority: high", "priority: low")))
+    assert report.checks[0].front_matter_changed and report.exit_code == 1
+    # the footer status value is the lifecycle's to change: not a content edit
+    relaxed = doc_of(
+        text.replace("status: APPROVED", "status: REVIEW").replace(
+            "**Status**: APPROVED", "**Status**: REVIEW"
+        )
+    )
+    assert so.verify(relaxed).exit_code == 0
+
+
+def test_verify_without_approvals_fails() -> None:
+    report = so.verify(reviewed())
+    assert report.exit_code == 1
+    assert report.problems == ["no approvals to verify: the spec has not been signed off"]
+
+
+def test_verify_catches_a_hand_set_status() -> None:
+    doc = doc_of(
+        CLEAN.replace("status: DRAFT", "status: APPROVED").replace(
+            "**Status**: DRAFT", "**Status**: APPROVED"
+        )
+    )
+    report = so.verify(doc)
+    assert report.exit_code == 1
+    assert any("status is APPROVED but only 0 of 1" in p for p in report.problems)
+
+
+def test_reopen_supersedes_approvals() -> None:
+    doc = reparse(approved(reviewed()).doc)
+    reopened = reparse(so.reopen(doc, BEN, now=WHEN))
+    assert reopened.front_matter["status"] == "DRAFT"
+    assert reopened.footer is not None and reopened.footer.status == "DRAFT"
+    [record] = so.read_signoffs(reopened)
+    assert record.superseded is not None and record.superseded.by == "Ben Okafor <ben@example.com>"
+    report = so.verify(reopened)
+    assert report.checks[0].superseded and not report.checks[0].holds
+    assert report.exit_code == 1  # nothing active is signed any more
+    # after review, a new approval counts, the superseded one does not
+    again = approved(so.review(reopened, []), ANA)
+    assert (again.status, again.holding) == ("APPROVED", 1)
+    assert so.verify(reparse(again.doc)).exit_code == 0
+
+
+# -- bad input --------------------------------------------------------------------------------------
+
+
+def _with_record_edit(key: str, value: object) -> str:
+    text = approved(reviewed()).doc.serialise()
+    doc = doc_of(text)
+    data = dict(doc.front_matter)
+    data["approvals"] = [{**data["approvals"][0], key: value}]
+    return doc.with_front_matter(data).serialise()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("body_sha256", "not-a-hash", "approvals[0].body_sha256: String should match pattern"),
+        ("signed_at", "yesterday", "approvals[0].signed_at: Input should be a valid datetime"),
+        ("signed_at", "2026-11-25T19:30:00", "has no time zone"),
+        ("email", "nobody", "approvals[0].email"),
+        ("forced", "maybe", "approvals[0].forced"),
+        ("sections", {"Overview": "zz"}, "section 'Overview' has hash 'zz'"),
+        ("approved_by_cat", True, "approvals[0].approved_by_cat: Extra inputs are not permitted"),
+    ],
+)
+def test_nonsense_records_are_input_errors_quoting_the_value(key: str, value: object, message: str) -> None:
+    doc = doc_of(_with_record_edit(key, value))
+    with pytest.raises(InputError, match="bad sign-off record") as err:
+        so.verify(doc)
+    assert message in str(err.value)
+    if isinstance(value, str):
+        assert repr(value) in str(err.value)
+
+
+def test_approvals_must_be_a_list_and_required_a_small_number() -> None:
+    with pytest.raises(InputError, match="must be a list of sign-off records"):
+        so.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals: yes please")))
+    with pytest.raises(
+        InputError, match=r"approvals_required' must be a whole number from 1 to 20 \(got 'two'\)"
+    ):
+        so.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals_required: two")))
+
+
+def test_unknown_status_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="status 'planned' is not one of DRAFT, REVIEW, APPROVED"):
+        so.review(doc_of(CLEAN.replace("status: DRAFT", "status: planned")), [])
+
+
+# -- who signs --------------------------------------------------------------------------------------
+
+
+def test_parse_person() -> None:
+    assert so.parse_person("Ana Lima <ana@example.com>") == ANA
+    for bad in ["Ana Lima", "<ana@example.com>", "Ana <not an email>"]:
+        with pytest.raises(InputError):
+            so.parse_person(bad)
+
+
+def test_git_identity_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = Cleo Git\n\temail = cleo@example.com\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert so.resolve_person(None, cwd=tmp_path) == so.Person(name="Cleo Git", email="cleo@example.com")
+    config.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"Neither --by nor git.s user\.name"):
+        so.resolve_person(None, cwd=tmp_path)
+
+
+# -- SSH signatures ---------------------------------------------------------------------------------
+
+
+def _keypair(directory: Path, name: str, email: str) -> tuple[Path, str]:
+    key = directory / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", email, "-f", str(key)], check=True, timeout=60
+    )
+    return key, key.with_suffix(".pub").read_text(encoding="utf-8").strip()
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    ana_key, ana_pub = _keypair(tmp_path, "ana", "ana@example.com")
+    _, eve_pub = _keypair(tmp_path, "eve", "eve@example.com")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"ana@example.com {ana_pub}\n", encoding="utf-8")
+    swapped = tmp_path / "allowed_swapped"
+    swapped.write_text(f"eve@example.com {ana_pub}\nana@example.com {eve_pub}\n", encoding="utf-8")
+    others = tmp_path / "allowed_others"
+    others.write_text(f"eve@example.com {eve_pub}\n", encoding="utf-8")
+    return {"ana": ana_key, "allowed": allowed, "swapped": swapped, "others": others}
+
+
+@needs_ssh
+def test_ssh_signature_round_trip(keys: dict[str, Path]) -> None:
+    result = approved(reviewed(), ssh_key=keys["ana"])
+    assert result.record.signature is not None
+    assert result.record.signature.key.startswith("SHA256:")
+    doc = reparse(result.doc)
+    report = so.verify(doc, allowed_signers=keys["allowed"])
+    assert report.exit_code == 0
+    assert report.checks[0].signature == "valid"
+    # without allowed signers the signature is kept but not checked
+    assert so.verify(doc).checks[0].signature == "unchecked"
+
+
+@needs_ssh
+def test_tampered_signature_is_rejected(keys: dict[str, Path]) -> None:
+    text = approved(reviewed(), ssh_key=keys["ana"]).doc.serialise()
+    doc = doc_of(text)
+    value = doc.front_matter["approvals"][0]["signature"]["value"]
+    middle = len(value) // 2
+    flipped = value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
+    report = so.verify(doc_of(text.replace(value, flipped)), allowed_signers=keys["allowed"])
+    assert report.checks[0].signature == "invalid"
+    assert report.exit_code == 1
+    # a record edited after signing (here its role) no longer matches its signature
+    forged = doc_of(text.replace("signed_at:", "role: CTO\n  signed_at:", 1))
+    report = so.verify(forged, allowed_signers=keys["allowed"])
+    assert report.checks[0].signature == "invalid" and report.exit_code == 1
+
+
+@needs_ssh
+def test_unknown_and_wrong_signer_keys(keys: dict[str, Path]) -> None:
+    doc = reparse(approved(reviewed(), ssh_key=keys["ana"]).doc)
+    unknown = so.verify(doc, allowed_signers=keys["others"])
+    assert unknown.checks[0].signature == "unknown-key"
+    assert unknown.exit_code == 2
+    assert "does not list" in unknown.checks[0].reasons[0]
+    wrong = so.verify(doc, allowed_signers=keys["swapped"])
+    assert wrong.checks[0].signature == "wrong-signer"
+    assert wrong.exit_code == 1
+
+
+@needs_ssh
+def test_unsigned_approval_fails_when_signatures_are_required(keys: dict[str, Path]) -> None:
+    report = so.verify(reparse(approved(reviewed()).doc), allowed_signers=keys["allowed"])
+    assert report.checks[0].signature == "unsigned" and report.exit_code == 1
+
+
+def test_bad_key_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        approved(reviewed(), ssh_key=tmp_path / "nope")
+    not_a_key = tmp_path / "key"
+    not_a_key.write_text("hello\n", encoding="utf-8")
+    if shutil.which("ssh-keygen"):
+        with pytest.raises(InputError, match="Signing with SSH key"):
+            approved(reviewed(), ssh_key=not_a_key)
+    with pytest.raises(InputError, match="Allowed signers file"):
+        so.verify(reparse(approved(reviewed()).doc), allowed_signers=tmp_path / "missing")
+
+
+def test_missing_ssh_keygen_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sshsig.shutil, "which", lambda name: None)
+    key = tmp_path / "key"
+    key.write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ssh-keygen is not installed"):
+        approved(reviewed(), ssh_key=key)
+
+
+def test_record_is_valid_yaml_in_front_matter() -> None:
+    text = approved(reviewed()).doc.serialise()
+    data = yaml.safe_load(text.split("---\n", 2)[1])
+    assert data["approvals"][0]["name"] == "Ana Lima"
