@@ -38,7 +38,7 @@ from agent.spec.template_resolver import load_template  # noqa: E402
 @contextmanager
 def fake_server(delay: float) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "fake_openai.py"), str(delay)],
+        [sys.executable, str(ROOT / "tests" / "helpers" / "fake_openai.py"), str(delay)],
         stdout=subprocess.PIPE,
         text=True,
     )
