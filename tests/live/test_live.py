@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.drafting.brief import load_brief
-from agent.drafting.drafter import max_tokens_for, validate_answer
 from agent.drafting.prompting import section_messages, shared_prefix
+from agent.drafting.reask import max_tokens_for, validate_answer
 from agent.llm.client import ChatClient
 from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
 from agent.llm.providers import ModelSettings, open_endpoint
