@@ -29,6 +29,14 @@ if TYPE_CHECKING:
     from agent.llm.providers import ModelSettings
 
 SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
+TemplateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="Template NAME or PATH the spec follows (default: the one its front matter records).",
+    ),
+]
 BriefOpt = Annotated[
     Path | None,
     typer.Option(
@@ -87,6 +95,7 @@ def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | No
 def chat(
     spec: SpecArg,
     brief: BriefOpt = None,
+    template: TemplateOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply every proposed change without asking.")
     ] = False,
@@ -128,7 +137,7 @@ def chat(
         with open_endpoint(settings) as endpoint:
             if endpoint.notice:
                 console.print(endpoint.notice, markup=False)
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief)
+            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
             session = ChatSession(refiner, reader_for(sys.stdin, console), console, yes=yes)
             session.run()
 
@@ -144,6 +153,7 @@ def refine(
         bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
     ] = False,
     brief: BriefOpt = None,
+    template: TemplateOpt = None,
     reopen: ReopenOpt = False,
     by: ByOpt = None,
     provider: ProviderOpt = "local",
@@ -181,7 +191,7 @@ def refine(
         if notice:
             console.print(notice, style="yellow", markup=False)
         with open_endpoint(settings) as endpoint:
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief)
+            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
             if refiner.journal.warning:
                 typer.echo(refiner.journal.warning, err=True)
             proposal = refiner.propose(instruction)

@@ -220,7 +220,7 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
 
 def _lint_summary(markdown: str, template_path: Path) -> str:
     from agent.signoff.lint import lint_text, summary_line
-    from agent.spec.document import read_template_outline
+    from agent.spec.template_resolver import read_template_outline
 
     return summary_line(lint_text(markdown, read_template_outline(template_path)))
 

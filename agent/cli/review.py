@@ -30,12 +30,12 @@ from agent.signoff.records import (
     review,
     verify,
 )
-from agent.spec.document import (
-    SpecDocument,
+from agent.spec.document import SpecDocument, load_spec
+from agent.spec.template_resolver import (
     TemplateOutline,
-    load_spec,
     read_template_outline,
-    resolve_template,
+    resolve_template_path,
+    spec_outline,
 )
 
 TemplateOption = Annotated[
@@ -56,7 +56,7 @@ def _console() -> Console:
 
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
     doc = load_spec(path)
-    outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
+    outline = spec_outline(template, doc, path)
     return doc, outline, lint_document(doc, outline)
 
 
@@ -109,14 +109,14 @@ def lint_command(
     Exit 0 clean, 1 errors (or warnings with --strict), 2 bad input.
     """
     with user_errors():
-        outline = read_template_outline(resolve_template(template)) if template else None
+        outline = read_template_outline(resolve_template_path(template)) if template else None
         results: list[dict[str, Any]] = []
         console = _console()
         bad_input = any_failed = False
         for path in _spec_files(paths):
             try:
                 doc = load_spec(path)
-                used = outline or read_template_outline(resolve_template(None, spec=doc, base=path.parent))
+                used = outline or spec_outline(None, doc, path)
                 findings = lint_document(doc, used)
             except SpecdraftError as exc:
                 bad_input = True

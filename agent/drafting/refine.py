@@ -29,8 +29,8 @@ from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
 from agent.spec.render import SectionContent, render_section
-from agent.spec.template import SpecTemplate, TemplateSection
-from agent.spec.template_resolver import load_template
+from agent.spec.template import TemplateSection
+from agent.spec.template_resolver import load_spec_template
 
 #: earlier turns shown to the model (the most recent ones)
 MAX_TURNS = 4
@@ -127,12 +127,6 @@ def check_instruction(text: str) -> str:
     return cleaned
 
 
-def template_for(doc: SpecDocument) -> SpecTemplate:
-    meta = doc.front_matter.get("specdraft")
-    name = meta.get("template") if isinstance(meta, dict) else None
-    return load_template(str(name) if name else None)
-
-
 def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
     """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
 
@@ -201,6 +195,7 @@ class Refiner:
         options: RefineOptions | None = None,
         *,
         brief: Brief | None = None,
+        template: str | None = None,
     ) -> None:
         self.path = path
         self.endpoint = endpoint
@@ -213,7 +208,7 @@ class Refiner:
         #: changes accepted in this session (for /diff)
         self.session_changes: list[SectionChange] = []
         doc = self.load()
-        self.template = template_for(doc)
+        self.template = load_spec_template(template, doc, path)
         self.journal.load()  # moves a corrupt journal aside now, with a warning to show
 
     # -- the file as it is on disk ------------------------------------------------------------

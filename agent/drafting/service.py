@@ -20,6 +20,7 @@ from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
 from agent.spec.render import DocumentValues, Provenance, render_spec
 from agent.spec.template import SpecTemplate
+from agent.spec.template_resolver import template_reference
 
 
 @dataclass
@@ -135,7 +136,7 @@ async def adraft_with_endpoint(
     provenance = Provenance(
         model=endpoint.model,
         provider=endpoint.provider.value,
-        template=template.name,
+        template=template_reference(template, spec_path),
         template_sha256=template.sha256,
         version=__version__,
         brief_sha256=brief.sha256,

@@ -20,7 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from agent.errors import SpecdraftError
 from agent.spec.frontmatter import dump_front_matter
-from agent.spec.template import PLACEHOLDER, Block, FieldKind, SpecTemplate, TemplateSection
+from agent.spec.placeholders import PLACEHOLDER
+from agent.spec.template import Block, FieldKind, SpecTemplate, TemplateSection
 
 MACROS = r"""
 {%- macro prose(value) -%}{{ value | block }}{%- endmacro -%}

@@ -13,8 +13,8 @@ from agent.drafting.drafter import DraftOptions
 from agent.drafting.service import draft_with_endpoint
 from agent.llm.providers import ModelSettings
 from agent.signoff.lint import lint_text
-from agent.spec.document import parse_spec, read_template_outline
-from agent.spec.template_resolver import load_template
+from agent.spec.document import parse_spec
+from agent.spec.template_resolver import load_template, read_template_outline
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFS = ROOT / "examples" / "briefs"
