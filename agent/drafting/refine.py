@@ -152,11 +152,11 @@ def _trailing(text: str) -> str:
     return text[len(text.rstrip("\n")) :]
 
 
-_ASSUMPTIONS = re.compile(r"\n### Assumptions\n")
+_ASSUMPTIONS = re.compile(r"\n(?:### Assumptions|\*\*Assumptions\*\*:)\n")
 
 
 def _kept_tail(before: str, section: TemplateSection) -> str:
-    """The drafter's ``### Assumptions`` list under the last section: not part of the section's model."""
+    """The drafter's assumptions list (``**Assumptions**:``): not part of the section's model."""
     if any(normalise_heading(s) == "assumptions" for s in section.subsections):
         return ""
     match = _ASSUMPTIONS.search(before)
