@@ -173,7 +173,9 @@ def draft(
             atomic_write_text(output, outcome.markdown, overwrite=force)
         else:
             sys.stdout.write(outcome.markdown)
-        lint_line = _lint_summary(outcome.markdown, loaded_template.path)
+        from agent.signoff.lint import summary_line
+
+        lint_line = summary_line(outcome.findings)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
             summary["lint"] = lint_line
@@ -216,13 +218,6 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
             return draft_with_endpoint(
                 endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
             )
-
-
-def _lint_summary(markdown: str, template_path: Path) -> str:
-    from agent.signoff.lint import lint_text, summary_line
-    from agent.spec.template_resolver import read_template_outline
-
-    return summary_line(lint_text(markdown, read_template_outline(template_path)))
 
 
 def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]

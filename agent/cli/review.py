@@ -25,6 +25,7 @@ from agent.signoff.records import (
     approvals_required,
     approve,
     current_status,
+    is_approved,
     read_signoffs,
     resolve_person,
     review,
@@ -312,7 +313,7 @@ def status_command(spec: SpecArgument, template: TemplateOption = None, as_json:
                 "footer_status": footer,
                 "approvals_required": required,
                 "approvals_holding": report.holding,
-                "approved": status == "APPROVED" and report.holding >= required,
+                "approved": is_approved(doc, report),
                 "lint": {"errors": errors, "warnings": warnings},
                 "approvals": [c.to_dict() for c in report.checks],
             }

@@ -405,6 +405,12 @@ class VerifyReport:
         }
 
 
+def is_approved(doc: SpecDocument, report: VerifyReport | None = None) -> bool:
+    """The lifecycle rule: APPROVED status and at least the required number of approvals holding."""
+    report = report if report is not None else verify(doc)
+    return current_status(doc) == "APPROVED" and report.holding >= approvals_required(doc)
+
+
 def _holds_content(record: Signoff, doc: SpecDocument) -> bool:
     return (
         record.superseded is None
