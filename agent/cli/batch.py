@@ -97,7 +97,7 @@ def batch(
             model_path=model_path,
             temperature=temperature,
             timeout=timeout,
-            parallel=jobs,
+            slots=jobs,
             no_cache=no_cache,
         )
         check_price_table(settings)

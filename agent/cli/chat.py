@@ -73,7 +73,7 @@ def _settings(
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
-        parallel=1,
+        slots=1,
         no_cache=no_cache,
     )
     return settings, RefineOptions(max_retries=max_retries, temperature=temperature)

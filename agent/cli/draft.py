@@ -147,7 +147,7 @@ def draft(
             model_path=model_path,
             temperature=temperature,
             timeout=timeout,
-            parallel=parallel,
+            slots=parallel,
             no_cache=no_cache,
         )
         check_price_table(settings)

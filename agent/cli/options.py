@@ -66,7 +66,7 @@ def model_settings(
     model_path: Path | None,
     temperature: float,
     timeout: float,
-    parallel: int,
+    slots: int,
     no_cache: bool = False,
 ) -> ModelSettings:
     """The ModelSettings the shared options describe (an unknown provider is an InputError)."""
@@ -79,7 +79,7 @@ def model_settings(
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
-        parallel=parallel,
+        slots=slots,
         use_cache=not no_cache,
     )
 

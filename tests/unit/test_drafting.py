@@ -26,7 +26,7 @@ def _draft(endpoint, brief_name: str, template_name: str, *, keep: int | None = 
     if keep is not None:
         template = dataclasses.replace(template, sections=template.sections[:keep])
     brief = load_brief(BRIEFS / brief_name)
-    settings = ModelSettings(parallel=2)
+    settings = ModelSettings(slots=2)
     options = DraftOptions(max_retries=retries, keep_going=True, parallel=2)
     return template, draft_with_endpoint(endpoint, brief, template, settings, options, today=FIXED_DAY)
 
