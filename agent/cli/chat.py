@@ -11,6 +11,7 @@ import typer
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
+    REFINE_HINTS,
     BaseUrlOpt,
     ModelOpt,
     ModelPathOpt,
@@ -115,7 +116,7 @@ def chat(
     Every accepted change is written to SPEC at once and recorded in SPEC.history.jsonl (/undo, /redo
     work across sessions). Lines are read from a pipe too: a scripted session.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, reader_for
@@ -170,7 +171,7 @@ def refine(
     Exit codes: 0 ok (also when nothing needed changing), 1 model error or a section that never
     validated, 2 bad input.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, PipeReader

@@ -11,6 +11,7 @@ import typer
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
+    SECTION_HINTS,
     BaseUrlOpt,
     ModelOpt,
     ModelPathOpt,
@@ -134,7 +135,7 @@ def draft(
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
         from agent.drafting.brief import load_brief
         from agent.drafting.drafter import DraftOptions

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.errors import InputError, TerminationRequested
+from agent.errors import InputError, SectionFailedError, SpecdraftError, TerminationRequested
 
 if TYPE_CHECKING:
     from agent.llm.client import Usage
@@ -47,6 +47,17 @@ NoCacheOpt = Annotated[
         "(the response cache lives in ~/.cache/specdraft; see `specdraft cache`).",
     ),
 ]
+
+
+#: what a user of draft/batch can do when a section never validates
+SECTION_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
+    "the section [NEEDS ATTENTION] and continue.",
+}
+#: the same for chat/refine (no --keep-going there)
+REFINE_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or a smaller change.",
+}
 
 
 def parse_provider(name: str) -> Provider:

@@ -10,10 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import ConfigError, ModelError
+from agent.errors import ConfigError, CorruptModelError, ModelError
 from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 from agent.models.catalog import ModelEntry, find_model, load_catalog, split_parts
-from agent.models.gguf import FALLBACK_KV_BYTES_PER_TOKEN, CorruptModelError, check_gguf, read_gguf_info
+from agent.models.gguf import FALLBACK_KV_BYTES_PER_TOKEN, check_gguf, read_gguf_info
 from agent.models.store import installed_files
 
 GIB = 1024**3

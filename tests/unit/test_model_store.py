@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from helpers.hub_server import HubServer, make_gguf
 
-from agent.errors import ConfigError, InputError, ModelError
+from agent.errors import ConfigError, CorruptModelError, InputError, ModelError
 from agent.models import select as model_select
 from agent.models.bundled import bundled_model_path
 from agent.models.catalog import find_model
-from agent.models.gguf import CorruptModelError
 from agent.models.select import GIB, ResolvedModel, fit_server_settings, resolve_local_model
 from agent.models.store import (
     ChecksumError,
