@@ -57,13 +57,48 @@ class SectionFailedError(ModelError):
         super().__init__(
             f"Section '{section}' failed validation after {attempts} attempt(s):\n{listed}\n"
             f"Last model output:\n{shown}",
-            hint="Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
-            "the section [NEEDS ATTENTION] and continue.",
+            hint="Allow more attempts or use a stronger model.",
         )
         self.section = section
         self.attempts = attempts
         self.errors = errors
         self.last_output = last_output
+
+
+class CorruptModelError(ModelError):
+    """A model file is missing, truncated or not a GGUF file."""
+
+
+class HubUnreachableError(ModelError):
+    """The Hub (or HF_ENDPOINT) could not be reached, or offline mode is on."""
+
+
+class ChecksumError(ModelError):
+    """A downloaded file's size or sha256 is not what it should be; the file was deleted."""
+
+
+class DiskSpaceError(ModelError):
+    """Not enough free disk space for a download."""
+
+
+class LifecycleError(SpecdraftError):
+    """A lifecycle step refused (review with lint errors, approve of a DRAFT, ...): exit 1."""
+
+
+class JournalCorrupt(SpecdraftError):
+    """A line of a spec's change journal makes no sense (the journal is moved aside, not trusted)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(
+            f"line {line}: {reason}",
+            hint="The journal was moved aside; undo and redo start again from the spec as it is.",
+        )
+        self.line = line
+        self.reason = reason
+
+
+class InstallationError(SpecdraftError):
+    """specdraft's own files (prompts, templates) are missing: a broken installation."""
 
 
 class TerminationRequested(BaseException):

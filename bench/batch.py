@@ -114,7 +114,7 @@ def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> 
         for jobs in jobs_list:
             # The server runs in its own process, as a real one would: it must not share our GIL.
             with fake_server(delay) as base_url:
-                settings = ModelSettings(provider=Provider.compatible, base_url=base_url, parallel=jobs)
+                settings = ModelSettings(provider=Provider.compatible, base_url=base_url, slots=jobs)
                 out = Path(tmp) / f"out-{jobs}"
                 out.mkdir()
                 wall, report = run_once(briefs, out, settings, template, jobs)
@@ -136,7 +136,7 @@ def embedded_part(count: int, template: str, jobs_list: list[int]) -> None:
         for jobs in jobs_list:
             out = Path(tmp) / f"out-{jobs}"
             out.mkdir()
-            settings = ModelSettings(provider=Provider.local, parallel=jobs)
+            settings = ModelSettings(provider=Provider.local, slots=jobs)
             wall, report = run_once(briefs, out, settings, template, jobs)
             tokens = sum(r.completion_tokens for r in report.records)
             load = 0.0  # model load is inside the wall time; subtract nothing, it is the same for both

@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     # The response cache is given explicitly per run: none for (a), a fresh directory for (b) and (d).
-    settings = ModelSettings(parallel=args.parallel, use_cache=False)
+    settings = ModelSettings(slots=args.parallel, use_cache=False)
     cache = ResponseCache(Path(tempfile.mkdtemp(prefix="specdraft-bench-cache-")), 200 * 1024 * 1024)
     rows = []
     with open_endpoint(settings) as endpoint:

@@ -103,7 +103,7 @@ def model_endpoint() -> Iterator[Endpoint]:
         from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
         from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 
-        with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, parallel=2)) as server:
+        with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, slots=2)) as server:
             yield Endpoint(
                 Provider.local,
                 server.base_url,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -59,11 +59,18 @@ def _root(
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Run a command body; turn specdraft's errors into a message and an exit code."""
+def user_errors(hints: Mapping[type[SpecdraftError], str] | None = None) -> Iterator[None]:
+    """Run a command body; turn specdraft's errors into a message and an exit code.
+
+    ``hints`` replace the core's hint for an error class with the command's own wording (its flags).
+    """
     try:
         yield
     except SpecdraftError as exc:
+        for kind, hint in (hints or {}).items():
+            if isinstance(exc, kind):
+                exc.hint = hint
+                break
         if debug_enabled():
             import traceback
 

@@ -12,6 +12,7 @@ import typer
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
+    SECTION_HINTS,
     BaseUrlOpt,
     ModelOpt,
     ModelPathOpt,
@@ -84,7 +85,7 @@ def batch(
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
         from agent.drafting.drafter import DraftOptions
@@ -97,7 +98,7 @@ def batch(
             model_path=model_path,
             temperature=temperature,
             timeout=timeout,
-            parallel=jobs,
+            slots=jobs,
             no_cache=no_cache,
         )
         check_price_table(settings)

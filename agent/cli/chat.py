@@ -11,6 +11,7 @@ import typer
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
+    REFINE_HINTS,
     BaseUrlOpt,
     ModelOpt,
     ModelPathOpt,
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
     from agent.llm.providers import ModelSettings
 
 SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
+TemplateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="Template NAME or PATH the spec follows (default: the one its front matter records).",
+    ),
+]
 BriefOpt = Annotated[
     Path | None,
     typer.Option(
@@ -65,7 +74,7 @@ def _settings(
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
-        parallel=1,
+        slots=1,
         no_cache=no_cache,
     )
     return settings, RefineOptions(max_retries=max_retries, temperature=temperature)
@@ -87,6 +96,7 @@ def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | No
 def chat(
     spec: SpecArg,
     brief: BriefOpt = None,
+    template: TemplateOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply every proposed change without asking.")
     ] = False,
@@ -106,7 +116,7 @@ def chat(
     Every accepted change is written to SPEC at once and recorded in SPEC.history.jsonl (/undo, /redo
     work across sessions). Lines are read from a pipe too: a scripted session.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, reader_for
@@ -128,7 +138,7 @@ def chat(
         with open_endpoint(settings) as endpoint:
             if endpoint.notice:
                 console.print(endpoint.notice, markup=False)
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief)
+            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
             session = ChatSession(refiner, reader_for(sys.stdin, console), console, yes=yes)
             session.run()
 
@@ -144,6 +154,7 @@ def refine(
         bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
     ] = False,
     brief: BriefOpt = None,
+    template: TemplateOpt = None,
     reopen: ReopenOpt = False,
     by: ByOpt = None,
     provider: ProviderOpt = "local",
@@ -160,7 +171,7 @@ def refine(
     Exit codes: 0 ok (also when nothing needed changing), 1 model error or a section that never
     validated, 2 bad input.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, PipeReader
@@ -181,7 +192,7 @@ def refine(
         if notice:
             console.print(notice, style="yellow", markup=False)
         with open_endpoint(settings) as endpoint:
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief)
+            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
             if refiner.journal.warning:
                 typer.echo(refiner.journal.warning, err=True)
             proposal = refiner.propose(instruction)

@@ -11,6 +11,7 @@ import typer
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
+    SECTION_HINTS,
     BaseUrlOpt,
     ModelOpt,
     ModelPathOpt,
@@ -134,7 +135,7 @@ def draft(
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
     """
-    with user_errors(), sigterm_as_interrupt():
+    with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
         from agent.drafting.brief import load_brief
         from agent.drafting.drafter import DraftOptions
@@ -147,7 +148,7 @@ def draft(
             model_path=model_path,
             temperature=temperature,
             timeout=timeout,
-            parallel=parallel,
+            slots=parallel,
             no_cache=no_cache,
         )
         check_price_table(settings)
@@ -173,7 +174,9 @@ def draft(
             atomic_write_text(output, outcome.markdown, overwrite=force)
         else:
             sys.stdout.write(outcome.markdown)
-        lint_line = _lint_summary(outcome.markdown, loaded_template.path)
+        from agent.signoff.lint import summary_line
+
+        lint_line = summary_line(outcome.findings)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
             summary["lint"] = lint_line
@@ -216,13 +219,6 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
             return draft_with_endpoint(
                 endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
             )
-
-
-def _lint_summary(markdown: str, template_path: Path) -> str:
-    from agent.signoff.lint import lint_text, summary_line
-    from agent.spec.document import read_template_outline
-
-    return summary_line(lint_text(markdown, read_template_outline(template_path)))
 
 
 def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.errors import InputError, TerminationRequested
+from agent.errors import InputError, SectionFailedError, SpecdraftError, TerminationRequested
 
 if TYPE_CHECKING:
     from agent.llm.client import Usage
@@ -49,6 +49,17 @@ NoCacheOpt = Annotated[
 ]
 
 
+#: what a user of draft/batch can do when a section never validates
+SECTION_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
+    "the section [NEEDS ATTENTION] and continue.",
+}
+#: the same for chat/refine (no --keep-going there)
+REFINE_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or a smaller change.",
+}
+
+
 def parse_provider(name: str) -> Provider:
     from agent.llm.providers import Provider
 
@@ -66,7 +77,7 @@ def model_settings(
     model_path: Path | None,
     temperature: float,
     timeout: float,
-    parallel: int,
+    slots: int,
     no_cache: bool = False,
 ) -> ModelSettings:
     """The ModelSettings the shared options describe (an unknown provider is an InputError)."""
@@ -79,7 +90,7 @@ def model_settings(
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
-        parallel=parallel,
+        slots=slots,
         use_cache=not no_cache,
     )
 

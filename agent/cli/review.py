@@ -25,17 +25,18 @@ from agent.signoff.records import (
     approvals_required,
     approve,
     current_status,
+    is_approved,
     read_signoffs,
     resolve_person,
     review,
     verify,
 )
-from agent.spec.document import (
-    SpecDocument,
+from agent.spec.document import SpecDocument, load_spec
+from agent.spec.template_resolver import (
     TemplateOutline,
-    load_spec,
     read_template_outline,
-    resolve_template,
+    resolve_template_path,
+    spec_outline,
 )
 
 TemplateOption = Annotated[
@@ -56,7 +57,7 @@ def _console() -> Console:
 
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
     doc = load_spec(path)
-    outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
+    outline = spec_outline(template, doc, path)
     return doc, outline, lint_document(doc, outline)
 
 
@@ -109,14 +110,14 @@ def lint_command(
     Exit 0 clean, 1 errors (or warnings with --strict), 2 bad input.
     """
     with user_errors():
-        outline = read_template_outline(resolve_template(template)) if template else None
+        outline = read_template_outline(resolve_template_path(template)) if template else None
         results: list[dict[str, Any]] = []
         console = _console()
         bad_input = any_failed = False
         for path in _spec_files(paths):
             try:
                 doc = load_spec(path)
-                used = outline or read_template_outline(resolve_template(None, spec=doc, base=path.parent))
+                used = outline or spec_outline(None, doc, path)
                 findings = lint_document(doc, used)
             except SpecdraftError as exc:
                 bad_input = True
@@ -312,7 +313,7 @@ def status_command(spec: SpecArgument, template: TemplateOption = None, as_json:
                 "footer_status": footer,
                 "approvals_required": required,
                 "approvals_holding": report.holding,
-                "approved": status == "APPROVED" and report.holding >= required,
+                "approved": is_approved(doc, report),
                 "lint": {"errors": errors, "warnings": warnings},
                 "approvals": [c.to_dict() for c in report.checks],
             }

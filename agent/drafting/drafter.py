@@ -8,28 +8,18 @@ model and the quality checks, and re-asked with the problems listed, a bounded n
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import ValidationError
 
 from agent.drafting.brief import Brief
 from agent.drafting.plan import dependencies
-from agent.drafting.prompting import (
-    example_values,
-    naive_messages,
-    repair_messages,
-    section_messages,
-    shared_prefix,
-)
-from agent.drafting.quality import check_section, iter_strings, normalise, without_example_copies
-from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
+from agent.drafting.prompting import naive_messages, section_messages, shared_prefix
+from agent.drafting.quality import iter_strings
+from agent.drafting.reask import ReaskPolicy, ask_section, leak_check
+from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.spec.render import SectionContent
-from agent.spec.schemas.base import SectionData, json_schema
 from agent.spec.schemas.generic import with_open_points
 from agent.spec.template import SpecTemplate, TemplateSection
 
@@ -46,6 +36,10 @@ class DraftOptions:
     temperature: float = 0.2
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
+
+    @property
+    def policy(self) -> ReaskPolicy:
+        return ReaskPolicy(max_retries=self.max_retries, temperature=self.temperature)
 
 
 @dataclass
@@ -93,70 +87,6 @@ class DraftResult:
 
 
 EventHandler = Callable[[SectionEvent], None]
-
-
-def validate_answer(
-    answer: str, model: type[SectionData], section: TemplateSection
-) -> tuple[SectionData | None, list[str]]:
-    """Parse and validate a model answer; return the data or the problems to re-ask with."""
-    try:
-        obj = json.loads(answer)
-    except json.JSONDecodeError as exc:
-        return None, [
-            f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); reply with one JSON object"
-        ]
-    if not isinstance(obj, dict):
-        return None, ["the answer must be a JSON object with the section's fields"]
-    try:
-        data = model.model_validate(obj)
-    except ValidationError as exc:
-        return None, [_format_error(err) for err in exc.errors()]
-    problems = check_section(obj, section, examples=example_values(section.key))
-    return (None, problems) if problems else (data, [])
-
-
-def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
-    """A problem when the answer repeats ``words`` words in a row of the system prompt (injection obeyed)."""
-    prompt = normalise(system_prompt).split()
-    said = f" {normalise(answer)} "
-    for start in range(max(0, len(prompt) - words + 1)):
-        if f" {' '.join(prompt[start : start + words])} " in said:
-            return ["the answer repeats the instructions given to you; write the section's content instead"]
-    return []
-
-
-def _format_error(err: Any) -> str:
-    where = ".".join(str(part) for part in err.get("loc", ())) or "answer"
-    got = err.get("input")
-    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-    if len(shown) > 80:
-        shown = shown[:80] + "...'"
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{where}: {message} (got {shown})"
-
-
-def max_tokens_for(model: type[SectionData]) -> int:
-    """A completion budget sized from the schema: enough for every field, not for a loop."""
-    schema = json_schema(model)
-    defs = schema.get("$defs", {})
-
-    def weight(prop: dict[str, Any], depth: int = 0) -> int:
-        if "$ref" in prop:
-            prop = defs[prop["$ref"].rsplit("/", 1)[-1]]
-        if "allOf" in prop:
-            return sum(weight(p, depth) for p in prop["allOf"])
-        kind = prop.get("type")
-        if kind == "object":
-            return sum(weight(p, depth + 1) for p in prop.get("properties", {}).values()) + 4
-        if kind == "array":
-            items = min(int(prop.get("maxItems", 6)), 6)
-            return weight(prop.get("items", {}), depth + 1) * items + 4
-        if kind == "string":
-            return min(int(prop.get("maxLength", 300)) // 4, 90) + 4
-        return 6
-
-    total = sum(weight(p) for p in schema.get("properties", {}).values())
-    return max(256, min(1536, total))
 
 
 def summarise(content: SectionContent, limit: int = 280) -> str:
@@ -227,73 +157,62 @@ class Drafter:
     ) -> SectionResult:
         vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
         model = with_open_points(section.model, require_questions=vague) if open_points else section.model
-        schema = json_schema(model)
         if self.options.naive_layout:
             messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
+            retry_messages = None
         else:
             messages = section_messages(self.prefix, section, model, context, open_points=open_points)
-        budget = max_tokens_for(model)
+            retry_messages = section_messages(
+                self.prefix, section, model, context, open_points=open_points, with_example=False
+            )
         usage = Usage()
         started = time.perf_counter()
-        attempts = self.options.max_retries + 1
-        answer, problems = "", list[str]()
+        policy = self.options.policy
+
+        def on_retry(attempt: int, problems: list[str]) -> None:
+            self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
+
         self.on_event(SectionEvent("started", section.key, section.title))
-        for attempt in range(1, attempts + 1):
-            # Each re-ask samples a little hotter and penalises repetition more: a small model that
-            # looped once tends to loop again at the same settings.
-            try:
-                completion = await self.client.complete_json(
-                    messages,
-                    schema,
-                    max_tokens=budget,
-                    temperature=self.options.temperature + 0.25 * (attempt - 1),
-                    repeat_penalty=1.0 + 0.15 * (attempt - 1),
-                    cache_prompt=not self.options.naive_layout,
-                )
-            except ModelTimeoutError as exc:
-                if not self.options.keep_going:
-                    raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
-                # On an overloaded machine one slow section should not sink the whole draft.
-                problems = [f"the model did not answer within the timeout ({exc.message})"]
-                break
-            except ModelError as exc:
-                # The transport's own retries are spent: say which section was being drafted.
-                raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
-            usage.add(completion.usage)
-            if completion.fault is not None:
-                # A malformed reply has nothing to repair: ask the same question again.
-                problems = [completion.fault]
-                if attempt < attempts:
-                    self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
-                continue
-            answer = completion.text
-            data, problems = validate_answer(answer, model, section)
-            if data is not None:
-                problems = prompt_leaks(answer, self.prefix[0]["content"])
-                data = None if problems else data
-            if completion.finish_reason == "length" and data is None:
-                problems = ["the answer was cut off at the length limit; write shorter values", *problems]
-            if data is not None:
-                content = SectionContent(
-                    data=data.render_data(),
-                    assumptions=list(getattr(data, "assumptions", []) or []),
-                    open_questions=list(getattr(data, "open_questions", []) or []),
-                )
-                self.on_event(SectionEvent("done", section.key, section.title, attempt, usage=usage))
-                return SectionResult(
-                    section.key, section.title, "ok", attempt, usage, time.perf_counter() - started, content
-                )
-            if attempt < attempts:
-                self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
-                if attempt == 1:
-                    # A small model that copied the example copies it again while it can see it.
-                    messages = section_messages(
-                        self.prefix, section, model, context, open_points=open_points, with_example=False
-                    )
-                quoted = without_example_copies(answer, example_values(section.key))
-                messages = repair_messages(messages, section, quoted, problems)
-        if not self.options.keep_going:
-            raise SectionFailedError(section.title, attempts, problems, answer)
+        try:
+            accepted = await ask_section(
+                self.client,
+                messages,
+                section,
+                model,
+                policy,
+                usage,
+                checks=[leak_check(self.prefix)],
+                retry_messages=retry_messages,
+                cache_prompt=not self.options.naive_layout,
+                on_retry=on_retry,
+            )
+        except ModelTimeoutError as exc:
+            if not self.options.keep_going:
+                raise
+            # On an overloaded machine one slow section should not sink the whole draft.
+            problems = [f"the model did not answer within the timeout ({exc.message})"]
+        except SectionFailedError as exc:
+            if not self.options.keep_going:
+                raise
+            problems = exc.errors
+        else:
+            data = accepted.data
+            content = SectionContent(
+                data=data.render_data(),
+                assumptions=list(getattr(data, "assumptions", []) or []),
+                open_questions=list(getattr(data, "open_questions", []) or []),
+            )
+            self.on_event(SectionEvent("done", section.key, section.title, accepted.attempt, usage=usage))
+            return SectionResult(
+                section.key,
+                section.title,
+                "ok",
+                accepted.attempt,
+                usage,
+                time.perf_counter() - started,
+                content,
+            )
+        attempts = policy.attempts
         reason = f"failed validation after {attempts} attempts: {problems[0] if problems else 'unknown'}"
         self.on_event(SectionEvent("attention", section.key, section.title, attempts, problems, usage))
         return SectionResult(

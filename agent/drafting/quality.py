@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from agent.spec.placeholders import bracketed_placeholder
-from agent.spec.template import PLACEHOLDER, FieldKind, TemplateSection
+from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder
+from agent.spec.template import FieldKind, TemplateSection
 
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+){2,}$")
 _LEFTOVER_WORDS = re.compile(r"\b(TBD|TODO|FIXME|lorem ipsum)\b", re.IGNORECASE)

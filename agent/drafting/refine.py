@@ -2,7 +2,7 @@
 
 The spec file is the only copy: every step re-reads it (``agent.spec.document``), so edits a person makes
 in an editor between two turns are kept. A revised section is regenerated with the template's own
-section model, validated and re-asked like a drafted one (``agent.drafting.drafter.validate_answer``) and
+section model, validated and re-asked like a drafted one (``agent.drafting.reask.ask_section``) and
 rendered by ``agent.spec.render``; accepted changes are written atomically and journalled
 (``agent.io.journal``) so undo and redo restore exact bytes, across sessions.
 """
@@ -20,18 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from agent.drafting.brief import Brief, load_brief
-from agent.drafting.drafter import max_tokens_for, validate_answer
-from agent.drafting.prompting import Message, describe_fields, render_prompt, repair_messages, shared_prefix
-from agent.errors import InputError
+from agent.drafting.prompting import Message, describe_fields, render_prompt, shared_prefix
+from agent.drafting.reask import ReaskPolicy, ask_section
+from agent.errors import InputError, SectionFailedError
 from agent.io.atomic import atomic_write_text
 from agent.io.journal import Entry, Journal, SectionEdit
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
 from agent.spec.render import SectionContent, render_section
-from agent.spec.schemas.base import json_schema
-from agent.spec.template import SpecTemplate, TemplateSection
-from agent.spec.template_resolver import load_template
+from agent.spec.template import TemplateSection
+from agent.spec.template_resolver import load_spec_template
 
 #: earlier turns shown to the model (the most recent ones)
 MAX_TURNS = 4
@@ -128,12 +127,6 @@ def check_instruction(text: str) -> str:
     return cleaned
 
 
-def template_for(doc: SpecDocument) -> SpecTemplate:
-    meta = doc.front_matter.get("specdraft")
-    name = meta.get("template") if isinstance(meta, dict) else None
-    return load_template(str(name) if name else None)
-
-
 def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
     """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
 
@@ -159,11 +152,11 @@ def _trailing(text: str) -> str:
     return text[len(text.rstrip("\n")) :]
 
 
-_ASSUMPTIONS = re.compile(r"\n### Assumptions\n")
+_ASSUMPTIONS = re.compile(r"\n(?:### Assumptions|\*\*Assumptions\*\*:)\n")
 
 
 def _kept_tail(before: str, section: TemplateSection) -> str:
-    """The drafter's ``### Assumptions`` list under the last section: not part of the section's model."""
+    """The drafter's assumptions list (``**Assumptions**:``): not part of the section's model."""
     if any(normalise_heading(s) == "assumptions" for s in section.subsections):
         return ""
     match = _ASSUMPTIONS.search(before)
@@ -202,6 +195,7 @@ class Refiner:
         options: RefineOptions | None = None,
         *,
         brief: Brief | None = None,
+        template: str | None = None,
     ) -> None:
         self.path = path
         self.endpoint = endpoint
@@ -214,7 +208,7 @@ class Refiner:
         #: changes accepted in this session (for /diff)
         self.session_changes: list[SectionChange] = []
         doc = self.load()
-        self.template = template_for(doc)
+        self.template = load_spec_template(template, doc, path)
         self.journal.load()  # moves a corrupt journal aside now, with a warning to show
 
     # -- the file as it is on disk ------------------------------------------------------------
@@ -389,33 +383,20 @@ class Refiner:
             fields=describe_fields(model),
         )
         messages: list[Message] = [*prefix, {"role": "user", "content": task}]
-        schema = json_schema(model)
-        budget = max_tokens_for(model)
-        attempts = self.options.max_retries + 1
-        problems: list[str] = []
-        for attempt in range(1, attempts + 1):
-            completion = await client.complete_json(
+        try:
+            accepted = await ask_section(
+                client,
                 messages,
-                schema,
-                max_tokens=budget,
-                temperature=self.options.temperature + 0.25 * (attempt - 1),
-                repeat_penalty=1.0 + 0.15 * (attempt - 1),
+                tsection,
+                model,
+                ReaskPolicy(max_retries=self.options.max_retries, temperature=self.options.temperature),
+                usage,
             )
-            usage.add(completion.usage)
-            data, problems = validate_answer(completion.text, model, tsection)
-            if completion.finish_reason == "length" and data is None:
-                problems = ["the answer was cut off at the length limit; write shorter values", *problems]
-            if data is not None:
-                rendered = render_section(tsection, SectionContent(data=data.render_data()))
-                after = (
-                    rendered.rstrip("\n")
-                    + _kept_tail(current.text, tsection)
-                    + (_trailing(current.text) or "\n")
-                )
-                return SectionChange(title, "", current.text, after, attempt)
-            if attempt < attempts:
-                messages = repair_messages(messages, tsection, completion.text, problems)
-        return SectionFailure(title, attempts, problems)
+        except SectionFailedError as exc:
+            return SectionFailure(title, exc.attempts, exc.errors)
+        rendered = render_section(tsection, SectionContent(data=accepted.data.render_data()))
+        after = rendered.rstrip("\n") + _kept_tail(current.text, tsection) + (_trailing(current.text) or "\n")
+        return SectionChange(title, "", current.text, after, accepted.attempt)
 
     # -- writing --------------------------------------------------------------------------------
     def apply(self, proposal: Proposal, changes: list[SectionChange] | None = None) -> Entry:

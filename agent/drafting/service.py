@@ -18,8 +18,10 @@ from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHand
 from agent.llm.client import ChatClient
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
+from agent.signoff.lint import Finding, lint_text
 from agent.spec.render import DocumentValues, Provenance, render_spec
 from agent.spec.template import SpecTemplate
+from agent.spec.template_resolver import read_template_outline, template_reference
 
 
 @dataclass
@@ -31,6 +33,8 @@ class DraftOutcome:
     load_seconds: float
     seconds: float
     notices: list[str] = field(default_factory=list)
+    #: lint findings on the rendered spec, against the template it was drafted from
+    findings: list[Finding] = field(default_factory=list)
 
     def cost(self) -> CostEstimate:
         return estimate_cost(self.result.usage, self.endpoint_model, self.provider)
@@ -135,7 +139,7 @@ async def adraft_with_endpoint(
     provenance = Provenance(
         model=endpoint.model,
         provider=endpoint.provider.value,
-        template=template.name,
+        template=template_reference(template, spec_path),
         template_sha256=template.sha256,
         version=__version__,
         brief_sha256=brief.sha256,
@@ -152,6 +156,7 @@ async def adraft_with_endpoint(
         load_seconds=endpoint.load_seconds,
         seconds=time.perf_counter() - started,
         notices=[endpoint.notice] if endpoint.notice else [],
+        findings=lint_text(markdown, read_template_outline(template.path)),
     )
 
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent.errors import JournalCorrupt
+
 JOURNAL_SUFFIX = ".history.jsonl"
 
 
@@ -69,11 +71,6 @@ class History:
     @property
     def next_id(self) -> int:
         return max(self.entries, default=0) + 1
-
-
-class JournalCorrupt(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
 
 
 def _parse_entry(obj: dict[str, Any]) -> Entry:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.errors import InstallationError
+
 # agent/io/resources.py -> agent/
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,4 +19,7 @@ def resource_dir(name: str) -> Path:
     for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"specdraft installation is missing its '{name}' directory")
+    raise InstallationError(
+        f"The specdraft installation is missing its '{name}' directory.",
+        hint="Reinstall specdraft (pip install --force-reinstall specdraft).",
+    )

@@ -22,7 +22,7 @@ CTX_PER_SLOT = 4096
 class EmbeddedSettings:
     model_path: Path
     model_name: str
-    parallel: int = 4
+    slots: int = 4
     ctx_per_slot: int = CTX_PER_SLOT
     threads: int | None = None
     #: llama.cpp keeps evicted slots' prompt states in host RAM for reuse; its default (8 GiB) let a
@@ -60,8 +60,8 @@ class EmbeddedServer:
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.model_alias = [self.settings.model_name]  # a set of aliases, not one string
-        params.n_parallel = self.settings.parallel
-        params.n_ctx = self.settings.ctx_per_slot * self.settings.parallel
+        params.n_parallel = self.settings.slots
+        params.n_ctx = self.settings.ctx_per_slot * self.settings.slots
         params.cont_batching = True
         params.cache_prompt = True
         params.cache_ram_mib = self.settings.prompt_cache_ram_mib

@@ -42,7 +42,8 @@ class ModelSettings:
     model_path: Path | None = None
     temperature: float = 0.2
     timeout: float = 300.0
-    parallel: int = 4
+    #: server slots: requests the embedded server answers at once
+    slots: int = 4
     #: transport-level retries (429, 5xx, connection errors), done by the OpenAI SDK with backoff
     http_retries: int = 3
     seed: int | None = 42
@@ -186,19 +187,19 @@ def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str |
     """The GGUF to serve: --model-path, a pulled model named by --model, or the default local model."""
     from agent.models.select import any_gguf, fit_server_settings, resolve_local_model
 
-    parallel = max(1, settings.parallel)
+    wanted = max(1, settings.slots)
     if settings.model_path is not None:
         path = settings.model_path.expanduser()
         if not path.is_file():  # the embedded server reports it, naming --model-path
-            return EmbeddedSettings(model_path=path, model_name=path.stem, parallel=parallel), None
+            return EmbeddedSettings(model_path=path, model_name=path.stem, slots=wanted), None
         resolved = any_gguf(path)
     else:
         resolved = resolve_local_model(settings.model)
-    n_ctx, slots = fit_server_settings(resolved, parallel)
+    n_ctx, slots = fit_server_settings(resolved, wanted)
     embedded = EmbeddedSettings(
         model_path=resolved.path,
         model_name=resolved.name,
-        parallel=slots,
+        slots=slots,
         ctx_per_slot=max(1, n_ctx // slots),
     )
     return embedded, resolved.notice

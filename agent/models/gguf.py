@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agent.errors import ModelError
+from agent.errors import CorruptModelError
 
 GGUF_MAGIC = b"GGUF"
 _SCALAR_FORMATS: dict[int, str] = {
@@ -40,10 +40,6 @@ _WANTED_SUFFIXES = (
 _REPULL_HINT = "Delete it and download it again (specdraft models rm NAME, then specdraft models pull NAME)."
 #: Bytes of KV cache per token assumed when a file's header does not say (a 7B-class model, f16 cache).
 FALLBACK_KV_BYTES_PER_TOKEN = 128 * 1024
-
-
-class CorruptModelError(ModelError):
-    """A model file is missing, truncated or not a GGUF file."""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import ConfigError, ModelError
+from agent.errors import ConfigError, CorruptModelError, ModelError
 from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 from agent.models.catalog import ModelEntry, find_model, load_catalog, split_parts
-from agent.models.gguf import FALLBACK_KV_BYTES_PER_TOKEN, CorruptModelError, check_gguf, read_gguf_info
+from agent.models.gguf import FALLBACK_KV_BYTES_PER_TOKEN, check_gguf, read_gguf_info
 from agent.models.store import installed_files
 
 GIB = 1024**3
@@ -217,7 +217,7 @@ def _default_model() -> ResolvedModel:
 # ---------------------------------------------------------------- sizing the server
 
 
-def fit_server_settings(model: ResolvedModel, requested_parallel: int) -> tuple[int, int]:
+def fit_server_settings(model: ResolvedModel, requested_slots: int) -> tuple[int, int]:
     """``(n_ctx, n_parallel)`` for the embedded server: total context over all slots, and the slot count.
 
     Keeps weights plus KV cache within the memory available now: each slot gets up to
@@ -234,10 +234,10 @@ def fit_server_settings(model: ResolvedModel, requested_parallel: int) -> tuple[
     budget = int(memory_available() * 0.85) - weights - overhead
     tokens = max(0, budget) // kv_per_token
     slot_cap = min(model.context_length, SLOT_CONTEXT_TARGET)
-    parallel = max(1, requested_parallel)
-    while parallel > 1 and tokens // parallel < min(SLOT_CONTEXT_MIN, slot_cap):
-        parallel -= 1
-    per_slot = min(slot_cap, tokens // parallel)
+    slots = max(1, requested_slots)
+    while slots > 1 and tokens // slots < min(SLOT_CONTEXT_MIN, slot_cap):
+        slots -= 1
+    per_slot = min(slot_cap, tokens // slots)
     per_slot -= per_slot % 256
     if per_slot < SLOT_CONTEXT_FLOOR:
         raise ModelError(
@@ -245,4 +245,4 @@ def fit_server_settings(model: ResolvedModel, requested_parallel: int) -> tuple[
             f"the weights alone take {weights / GIB:.1f} GiB.",
             hint=f"Close other programs or use a smaller model: specdraft models pull {recommended_model()}",
         )
-    return per_slot * parallel, parallel
+    return per_slot * slots, slots

@@ -19,10 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.errors import ConfigError, InputError, ModelError, SpecdraftError
+from agent.errors import (
+    ChecksumError,
+    ConfigError,
+    CorruptModelError,
+    DiskSpaceError,
+    HubUnreachableError,
+    InputError,
+    ModelError,
+    SpecdraftError,
+)
 from agent.models.bundled import bundled_model_path
 from agent.models.catalog import HF_SCHEME, ModelEntry
-from agent.models.gguf import CorruptModelError, check_gguf
+from agent.models.gguf import check_gguf
 
 __all__ = [
     "CachedFile",
@@ -48,18 +57,6 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _BUNDLED_HINT = "The bundled model still works offline: run specdraft without --model."
-
-
-class HubUnreachableError(ModelError):
-    """The Hub (or HF_ENDPOINT) could not be reached, or offline mode is on."""
-
-
-class ChecksumError(ModelError):
-    """A downloaded file's size or sha256 is not what it should be; the file was deleted."""
-
-
-class DiskSpaceError(ModelError):
-    """Not enough free disk space for a download."""
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,15 @@ from typing import Literal
 
 from agent.spec.document import (
     SpecDocument,
-    TemplateOutline,
     fence_mask,
     load_spec,
     normalise_heading,
     parse_spec,
-    read_template_outline,
-    resolve_template,
     split_lines,
 )
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
+from agent.spec.template_resolver import TemplateOutline, spec_outline
 
 Severity = Literal["error", "warning"]
 
@@ -83,7 +81,7 @@ def lint_text(text: str, outline: TemplateOutline | None = None, *, source: str 
     """
     doc = parse_spec(text, source=source)
     if outline is None:
-        outline = read_template_outline(resolve_template(None, spec=doc))
+        outline = spec_outline(None, doc, None)
     return lint_document(doc, outline)
 
 
@@ -92,7 +90,7 @@ def lint_path(
 ) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
     """Load a spec file and lint it against ``template`` (name or path), or the one it names."""
     doc = load_spec(path)
-    outline = read_template_outline(resolve_template(template, spec=doc, base=Path(path).parent))
+    outline = spec_outline(template, doc, Path(path))
     return doc, outline, lint_document(doc, outline)
 
 

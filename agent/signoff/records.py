@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.errors import InputError, SpecdraftError
+from agent.errors import InputError, LifecycleError
 from agent.signoff import sshsig
 from agent.signoff.lint import LIFECYCLE, Finding
 from agent.signoff.sshsig import SshSignature
@@ -33,10 +33,6 @@ SECTION_HASH_CHARS = 16
 
 _SINGLE_LINE = r"^[^\n\r\t<>]*$"
 _EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"
-
-
-class LifecycleError(SpecdraftError):
-    """A lifecycle step refused (review with lint errors, approve of a DRAFT, ...): exit 1."""
 
 
 class Person(BaseModel):
@@ -403,6 +399,12 @@ class VerifyReport:
             "problems": self.problems,
             "approvals": [c.to_dict() for c in self.checks],
         }
+
+
+def is_approved(doc: SpecDocument, report: VerifyReport | None = None) -> bool:
+    """The lifecycle rule: APPROVED status and at least the required number of approvals holding."""
+    report = report if report is not None else verify(doc)
+    return current_status(doc) == "APPROVED" and report.holding >= approvals_required(doc)
 
 
 def _holds_content(record: Signoff, doc: SpecDocument) -> bool:

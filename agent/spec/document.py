@@ -14,8 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InputError, TemplateError
-from agent.io.resources import resource_dir
+from agent.errors import InputError
 from agent.spec.frontmatter import dump_front_matter, split_front_matter
 
 PREAMBLE_KEY = "(preamble)"
@@ -333,82 +332,3 @@ def load_spec(path: str | Path) -> SpecDocument:
 
     text, label = read_user_text(path, what="Spec")
     return parse_spec(text, source=label)
-
-
-# -- templates --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemplateOutline:
-    """The headings a spec drafted from a template must carry, and the template's placeholders."""
-
-    name: str
-    path: Path
-    #: ``##`` titles in order, each with its ``###`` titles in order
-    sections: tuple[tuple[str, tuple[str, ...]], ...]
-    #: the bracketed placeholder texts of the template, e.g. "Specific functional requirement"
-    placeholders: frozenset[str]
-    sha256: str
-
-
-_PLACEHOLDER = re.compile(r"\[([^\[\]\n]{2,})\]")
-
-
-def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOutline:
-    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none)."""
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
-    try:
-        doc = parse_spec(text, source=str(path))
-    except InputError:
-        raise TemplateError(f"Template '{path}' has no '## ' sections.") from None
-    sections = tuple((s.title, tuple(sub.title for sub in s.subsections)) for s in doc.sections)
-    placeholders = frozenset(
-        m.group(1).strip() for m in _PLACEHOLDER.finditer(text) if m.group(1).strip() not in ("x", "X")
-    )
-    return TemplateOutline(
-        name=name or path.stem,
-        path=path,
-        sections=sections,
-        placeholders=placeholders,
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
-
-
-DEFAULT_TEMPLATE = "tech-spec"
-
-
-def resolve_template(ref: str | None, *, spec: SpecDocument | None = None, base: Path | None = None) -> Path:
-    """Find a template by name (in the shipped templates) or by path.
-
-    Order: ``ref`` when given; else the spec's front matter ``specdraft.template``; else tech-spec.
-    """
-    origin = "--template"
-    if ref is None and spec is not None:
-        meta = spec.front_matter.get("specdraft")
-        if isinstance(meta, dict) and isinstance(meta.get("template"), str) and meta["template"].strip():
-            ref, origin = meta["template"].strip(), "the spec's front matter (specdraft.template)"
-    if ref is None:
-        ref, origin = DEFAULT_TEMPLATE, "default"
-    candidates: list[Path] = []
-    as_path = Path(ref).expanduser()
-    if as_path.is_absolute():
-        candidates.append(as_path)
-    else:
-        if base is not None:
-            candidates.append(base / as_path)
-        candidates.append(as_path)
-    shipped = resource_dir("templates")
-    stem = ref.removesuffix(".md")
-    candidates += [shipped / f"{stem}.md", shipped / ref]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    names = ", ".join(sorted(p.stem for p in shipped.glob("*.md")))
-    raise TemplateError(
-        f"Unknown template '{ref}' (from {origin}).",
-        hint=f"Shipped templates: {names}. Pass --template NAME or --template PATH.",
-    )

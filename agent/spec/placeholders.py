@@ -1,13 +1,24 @@
-"""What counts as template text left in a spec: ``[bracketed words]`` that are not links, indexes,
-numbers or markers. Shared by lint (on a written spec) and the quality checks (on a model's answer), so
-an answer that passes validation is not then reported by lint.
+"""The one placeholder rule: what a ``[bracketed]`` template instruction is, and what counts as
+template text left in a spec (``[bracketed words]`` that are not links, indexes, numbers or markers).
+
+Shared by the template compiler (a field's instruction), the renderer, lint (on a written spec) and the
+quality checks (on a model's answer), so an answer that passes validation is not then reported by lint.
 """
 
 from __future__ import annotations
 
 import re
 
+#: any single-line ``[...]`` (lint and quality then decide with :func:`is_placeholder`)
 BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
+#: a template's instruction placeholder: ``[List of UI components]`` (not ``[]`` nor a ``[NEEDS ...]`` marker)
+PLACEHOLDER = re.compile(r"\[(?!\s*\]|NEEDS )([^\[\]\n]{1,300})\]")
+
+
+def template_placeholders(text: str) -> frozenset[str]:
+    """The instruction texts of a template's placeholders (checkbox marks like ``[x]`` excluded)."""
+    found = (m.group(1).strip() for m in PLACEHOLDER.finditer(text))
+    return frozenset(item for item in found if len(item) >= 2)
 
 
 def is_placeholder(text: str, match: re.Match[str], *, fenced: bool) -> bool:

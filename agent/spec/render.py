@@ -20,7 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from agent.errors import SpecdraftError
 from agent.spec.frontmatter import dump_front_matter
-from agent.spec.template import PLACEHOLDER, Block, FieldKind, SpecTemplate, TemplateSection
+from agent.spec.placeholders import PLACEHOLDER
+from agent.spec.template import Block, FieldKind, SpecTemplate, TemplateSection
 
 MACROS = r"""
 {%- macro prose(value) -%}{{ value | block }}{%- endmacro -%}
@@ -297,6 +298,46 @@ def _footer(template: SpecTemplate, values: DocumentValues) -> list[str]:
     return lines
 
 
+#: headings meant for the assumptions a draft makes, best first
+ASSUMPTION_HEADINGS = ("assumptions", "notes", "open questions")
+#: the label of the assumptions list inside a section not named for them alone
+ASSUMPTIONS_LABEL = "**Assumptions**:"
+
+
+def _heading_key(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def assumptions_home(template: SpecTemplate) -> tuple[str, str | None] | None:
+    """Where a draft's assumptions go: (section key, ``###`` title or None), or None when no heading fits."""
+    for wanted in ASSUMPTION_HEADINGS:
+        for section in template.sections:
+            for sub in section.subsections:
+                if _heading_key(sub) == wanted:
+                    return section.key, sub
+        for section in template.sections:
+            if _heading_key(section.title) == wanted:
+                return section.key, None
+    return None
+
+
+def _with_assumptions(text: str, subsection: str | None, assumptions: list[str]) -> str:
+    """The section text with the assumptions listed under the chosen heading (no heading added)."""
+    listed = "\n".join(f"- {a}" for a in assumptions)
+    if subsection is None:
+        return f"{text.rstrip()}\n\n{ASSUMPTIONS_LABEL}\n{listed}"
+    lines = text.rstrip().split("\n")
+    start = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("### ") and _heading_key(line[4:]) == _heading_key(subsection)
+    )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "\n".join([*lines[:end], listed, *([""] if end < len(lines) else []), *lines[end:]]).rstrip()
+
+
 def render_spec(
     template: SpecTemplate,
     contents: dict[str, SectionContent],
@@ -305,18 +346,23 @@ def render_spec(
 ) -> str:
     """The whole spec: front matter, title, every section in template order, notes, footer."""
     env = _environment()
-    parts = [dump_front_matter(_front_matter(template, values, provenance)).rstrip("\n")]
+    front = _front_matter(template, values, provenance)
+    if assumptions_home(template) is None:
+        # no section of the template is meant for them: the front matter keeps them, never a new heading
+        listed = list(dict.fromkeys(_oneline(a) for c in contents.values() for a in c.assumptions))
+        if listed:
+            front["specdraft"]["assumptions"] = listed
+    parts = [dump_front_matter(front).rstrip("\n")]
     head = [fill_document_placeholders(template.title_line, values)] if template.title_line else []
     head += [fill_document_placeholders(line, values) for line in template.preamble]
     parts.append("\n".join(head).strip("\n"))
-    assumptions = [a for content in contents.values() for a in content.assumptions]
-    last_key = template.sections[-1].key
+    assumptions = list(dict.fromkeys(_oneline(a) for c in contents.values() for a in c.assumptions))
+    home = assumptions_home(template)
     for section in template.sections:
         content = contents.get(section.key) or SectionContent(attention="not drafted")
         text = render_section(section, content, env=env)
-        if section.key == last_key and assumptions:
-            listed = "\n".join(f"- {_oneline(a)}" for a in dict.fromkeys(assumptions))
-            text += f"\n\n### Assumptions\n{listed}"
+        if home is not None and section.key == home[0] and assumptions:
+            text = _with_assumptions(text, home[1], assumptions)
         parts.append(text)
     document = "\n\n".join(part for part in parts if part)
     if template.footer:

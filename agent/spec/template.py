@@ -13,9 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from agent.spec.placeholders import PLACEHOLDER
 from agent.spec.schemas.base import SectionData
-
-PLACEHOLDER = re.compile(r"\[(?!\s*\]|NEEDS )([^\[\]\n]{1,300})\]")
 
 
 class FieldKind(str, Enum):

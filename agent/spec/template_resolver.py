@@ -1,12 +1,22 @@
-"""The one template resolver: built-in names and paths to compiled templates."""
+"""The one template resolver: built-in names and paths to compiled templates and outlines.
+
+A spec records its template in its front matter (``specdraft.template``): a built-in template by
+name, a custom one by its path relative to the spec file (plus ``template_sha256``), so every
+command finds it again from any working directory.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import TemplateError
+from agent.errors import InputError, TemplateError
 from agent.io.resources import resource_dir
 from agent.io.textinput import read_user_text
+from agent.spec.document import SpecDocument, parse_spec
+from agent.spec.placeholders import template_placeholders
 from agent.spec.schemas.registry import apply_typed_models
 from agent.spec.template import SpecTemplate, TemplateInfo
 from agent.spec.template_compiler import MAX_TEMPLATE_CHARS, compile_template
@@ -60,3 +70,105 @@ def load_template(name_or_path: str | None = None) -> SpecTemplate:
     name = path.stem
     template = compile_template(text, name=name, path=path, source=label)
     return apply_typed_models(template)
+
+
+DEFAULT_TEMPLATE = "tech-spec"
+
+
+def _is_builtin(path: Path) -> bool:
+    try:
+        return path.resolve().parent == builtin_templates_dir().resolve()
+    except OSError:
+        return False
+
+
+def template_reference(template: SpecTemplate, spec_path: Path | None) -> str:
+    """How a spec records its template: a built-in by name, a custom one by path relative to the spec."""
+    if _is_builtin(template.path):
+        return template.name
+    target = template.path.expanduser().resolve()
+    if spec_path is None:
+        return str(target)
+    return Path(os.path.relpath(target, spec_path.expanduser().resolve().parent)).as_posix()
+
+
+def spec_template_path(ref: str | None, spec: SpecDocument, spec_path: Path | None) -> Path:
+    """The template a spec follows: ``ref`` when given, else the one its front matter records.
+
+    A recorded path is relative to the spec file; a recorded name is a built-in template; a spec
+    that records nothing follows the default template.
+    """
+    if ref is not None:
+        return resolve_template_path(ref)
+    meta = spec.front_matter.get("specdraft")
+    recorded = meta.get("template") if isinstance(meta, dict) else None
+    if not isinstance(recorded, str) or not recorded.strip():
+        return resolve_template_path(DEFAULT_TEMPLATE)
+    recorded = recorded.strip()
+    where = str(spec_path) if spec_path is not None else "the spec"
+    if "/" in recorded or "\\" in recorded or recorded.endswith(".md"):
+        candidate = Path(recorded).expanduser()
+        if not candidate.is_absolute() and spec_path is not None:
+            candidate = spec_path.parent / candidate
+        if candidate.is_file():
+            return candidate
+        raise TemplateError(
+            f"The template recorded in {where} (specdraft.template: {recorded}) is not at {candidate}.",
+            hint="The template has moved or was deleted: pass its new location with --template PATH.",
+        )
+    builtin = builtin_templates_dir() / f"{recorded}.md"
+    if builtin.is_file():
+        return builtin
+    known = ", ".join(sorted(p.stem for p in builtin_templates_dir().glob("*.md")))
+    raise TemplateError(
+        f"Unknown template '{recorded}' (recorded in {where} as specdraft.template).",
+        hint=f"Built-in templates: {known}. For a custom template, pass it with --template PATH.",
+    )
+
+
+def load_spec_template(ref: str | None, spec: SpecDocument, spec_path: Path | None) -> SpecTemplate:
+    """The compiled template a spec follows (see :func:`spec_template_path`)."""
+    return load_template(str(spec_template_path(ref, spec, spec_path)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Outlines (what lint checks a spec against)
+
+
+@dataclass(frozen=True)
+class TemplateOutline:
+    """The headings a spec drafted from a template must carry, and the template's placeholders."""
+
+    name: str
+    path: Path
+    #: ``##`` titles in order, each with its ``###`` titles in order
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+    #: the bracketed placeholder texts of the template, e.g. "Specific functional requirement"
+    placeholders: frozenset[str]
+    sha256: str
+
+
+def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOutline:
+    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none)."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
+    try:
+        doc = parse_spec(text, source=str(path))
+    except InputError:
+        raise TemplateError(f"Template '{path}' has no '## ' sections.") from None
+    sections = tuple((s.title, tuple(sub.title for sub in s.subsections)) for s in doc.sections)
+    return TemplateOutline(
+        name=name or path.stem,
+        path=path,
+        sections=sections,
+        placeholders=template_placeholders(text),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def spec_outline(ref: str | None, spec: SpecDocument, spec_path: Path | None) -> TemplateOutline:
+    """The outline of the template a spec follows (see :func:`spec_template_path`)."""
+    return read_template_outline(spec_template_path(ref, spec, spec_path))

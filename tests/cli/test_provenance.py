@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from helpers.fault_server import FaultServer
@@ -41,3 +42,14 @@ def test_draft_records_the_brief_and_refine_finds_it(fault_server: FaultServer, 
 
     result = CliRunner().invoke(app, ["draft", str(tmp_path / "briefs" / "csv.md"), *common])
     assert result.exit_code == 0 and "brief: " not in result.stdout, "no path for a spec sent to stdout"
+
+    # chat (refine of a named section), with neither --brief nor --template, reads both from the front matter
+    before = len(fault_server.chat_requests())
+    server = ["--base-url", fault_server.base_url, "--model", "fault-model"]
+    result = CliRunner().invoke(
+        app, ["chat", str(spec), *server], input="/edit Summary name the date range\n/quit\n"
+    )
+    assert result.exit_code == 0, result.output
+    sent = [json.dumps(r.body) for r in fault_server.chat_requests()[before:]]
+    assert sent, "refine asked the model nothing"
+    assert any("Users export their invoices as CSV files" in body for body in sent), "the brief was not used"

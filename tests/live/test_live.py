@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.drafting.brief import load_brief
-from agent.drafting.drafter import max_tokens_for, validate_answer
 from agent.drafting.prompting import section_messages, shared_prefix
+from agent.drafting.reask import max_tokens_for, validate_answer
 from agent.llm.client import ChatClient
 from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
 from agent.llm.providers import ModelSettings, open_endpoint
@@ -26,7 +26,7 @@ def test_embedded_model_drafts_one_section() -> None:
     template = load_template("adr")
     section = template.sections[0]
     brief = load_brief(ROOT / "examples" / "briefs" / "csv-export.md")
-    settings = ModelSettings(parallel=1)
+    settings = ModelSettings(slots=1)
     with open_endpoint(settings) as endpoint:
         assert endpoint.base_url.startswith("http://127.0.0.1:")
         client = ChatClient(endpoint, settings)
@@ -57,7 +57,7 @@ def test_draft_through_base_url_of_a_separate_server(tmp_path: Path) -> None:
     from agent.cli.main import app
 
     out = tmp_path / "adr.md"
-    settings = EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, parallel=2)
+    settings = EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, slots=2)
     with EmbeddedServer(settings) as server:
         result = CliRunner().invoke(
             app,

@@ -11,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from agent.drafting.refine import Proposal, Refiner, Route, SectionChange
-from agent.errors import InputError
-from agent.io.journal import Journal, JournalCorrupt, SectionEdit, journal_path, replay
+from agent.errors import InputError, JournalCorrupt
+from agent.io.journal import Journal, SectionEdit, journal_path, replay
 from agent.llm.providers import Endpoint, ModelSettings, Provider
 
 CLEAN = Path(__file__).resolve().parent.parent / "data" / "specs" / "clean.md"

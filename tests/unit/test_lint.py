@@ -8,11 +8,11 @@ import pytest
 
 from agent.errors import InputError
 from agent.signoff.lint import RULES, Finding, failed, lint_text, summary_line
-from agent.spec.document import read_template_outline, resolve_template
+from agent.spec.template_resolver import read_template_outline, resolve_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")
-OUTLINE = read_template_outline(resolve_template("tech-spec"))
+OUTLINE = read_template_outline(resolve_template_path("tech-spec"))
 
 
 def lint(text: str) -> list[Finding]:
@@ -246,7 +246,7 @@ def test_summary_and_strict() -> None:
 
 
 def test_the_template_itself_fails() -> None:
-    template = resolve_template("tech-spec").read_text(encoding="utf-8")
+    template = resolve_template_path("tech-spec").read_text(encoding="utf-8")
     findings = lint(template)
     rules = {f.rule for f in findings}
     assert {"placeholder", "status-invalid"} <= rules

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from helpers.hub_server import isolate_env, make_gguf
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, CorruptModelError
 from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 from agent.models.catalog import find_model, load_catalog, parse_hf_uri, split_parts
-from agent.models.gguf import CorruptModelError, check_gguf, read_gguf_info
+from agent.models.gguf import check_gguf, read_gguf_info
 
 EXPECTED = {
     "smollm2-135m-instruct",

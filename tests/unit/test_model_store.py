@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from helpers.hub_server import HubServer, make_gguf
 
-from agent.errors import ConfigError, InputError, ModelError
+from agent.errors import ConfigError, CorruptModelError, InputError, ModelError
 from agent.models import select as model_select
 from agent.models.bundled import bundled_model_path
 from agent.models.catalog import find_model
-from agent.models.gguf import CorruptModelError
 from agent.models.select import GIB, ResolvedModel, fit_server_settings, resolve_local_model
 from agent.models.store import (
     ChecksumError,
@@ -348,9 +347,9 @@ def test_a_model_path_gguf_is_sized_to_memory_too(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(
         model_select, "memory_available", lambda: int((weights + overhead + 5000 * kv) / 0.85)
     )
-    embedded, notice = _embedded_settings(ModelSettings(model_path=gguf, parallel=64))
-    assert (embedded.model_name, embedded.parallel, embedded.ctx_per_slot) == ("my-model", 2, 2304)
+    embedded, notice = _embedded_settings(ModelSettings(model_path=gguf, slots=64))
+    assert (embedded.model_name, embedded.slots, embedded.ctx_per_slot) == ("my-model", 2, 2304)
     assert notice is None
 
-    missing, _ = _embedded_settings(ModelSettings(model_path=tmp_path / "nope.gguf", parallel=64))
+    missing, _ = _embedded_settings(ModelSettings(model_path=tmp_path / "nope.gguf", slots=64))
     assert missing.model_path == tmp_path / "nope.gguf"  # left for the server's "does not exist" error

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from agent.spec.placeholders import PLACEHOLDER
 from agent.spec.render import DocumentValues, Provenance, SectionContent, render_section, render_spec
 from agent.spec.schemas.techspec import TYPED_SECTIONS
-from agent.spec.template import PLACEHOLDER, SpecTemplate
+from agent.spec.template import SpecTemplate
 from agent.spec.template_resolver import load_template
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"
@@ -363,8 +364,7 @@ def test_every_heading_in_order(tech_spec: SpecTemplate, rendered: str) -> None:
     for section in tech_spec.sections:
         expected.append(f"## {section.title}")
         expected.extend(f"### {sub}" for sub in section.subsections)
-    expected.append("### Assumptions")
-    assert headings == expected
+    assert headings == expected  # assumptions go under Notes without a heading of their own
 
 
 def test_needs_attention_section_keeps_its_headings(rendered: str) -> None:
@@ -397,7 +397,7 @@ def test_open_questions_become_clarification_markers(rendered: str) -> None:
 
 def test_assumptions_under_notes(rendered: str) -> None:
     notes = rendered.split("\n## Notes\n", 1)[1]
-    assumptions = notes.split("### Assumptions\n", 1)[1].split("\n\n---", 1)[0]
+    assumptions = notes.split("**Assumptions**:\n", 1)[1].split("\n\n---", 1)[0]
     assert assumptions.splitlines() == [
         "- Invitations are sent to work email addresses.",
         "- Existing sessions are reused.",
@@ -545,7 +545,7 @@ def test_runbook_renders_every_shape() -> None:
 def test_brackets_in_a_marker_reason_do_not_break_the_marker() -> None:
     """A reason quoting a placeholder must not close the marker early (lint would see a placeholder)."""
     from agent.signoff.lint import lint_text
-    from agent.spec.document import read_template_outline
+    from agent.spec.template_resolver import read_template_outline
 
     template = load_template("tech-spec")
     reason = (
@@ -559,3 +559,56 @@ def test_brackets_in_a_marker_reason_do_not_break_the_marker() -> None:
     assert "placeholder '(Description)'" in markdown and "'[Description]'" not in markdown
     findings = lint_text(markdown, read_template_outline(template.path))
     assert not [f for f in findings if f.rule == "placeholder" and "Description" in f.message]
+
+
+API_CHANGE = """# API change: [FEATURE_NAME]
+
+## Motivation
+[Why the API has to change]
+
+## Proposed Change
+[The new or changed endpoints]
+
+### Compatibility
+[What breaks for existing clients]
+
+## Rollout
+- [A rollout step]
+"""
+
+
+def _custom_spec(text: str, tmp_path: Path) -> tuple[SpecTemplate, str]:
+    path = tmp_path / "api-change.md"
+    path.write_text(text, encoding="utf-8")
+    template = load_template(str(path))
+    contents = {
+        s.key: SectionContent(data=None, attention="not drafted", assumptions=["Clients pin API versions."])
+        for s in template.sections
+    }
+    return template, render_spec(template, contents, VALUES, PROVENANCE)
+
+
+def _headings(text: str) -> list[str]:
+    body = text.split("---\n", 2)[2]
+    return [line for line in body.splitlines() if re.match(r"^#{1,6} ", line)]
+
+
+def test_assumptions_without_a_home_go_to_the_front_matter(tmp_path: Path) -> None:
+    _template, text = _custom_spec(API_CHANGE, tmp_path)
+    template_headings = [line for line in API_CHANGE.splitlines() if line.startswith("#")]
+    assert [h.split(":")[0] for h in _headings(text)] == [h.split(":")[0] for h in template_headings]
+    front = yaml.safe_load(text.split("---\n", 2)[1])
+    assert front["specdraft"]["assumptions"] == ["Clients pin API versions."]
+    assert "Clients pin API versions." not in text.split("---\n", 2)[2]
+
+
+def test_assumptions_go_under_the_templates_own_heading(tmp_path: Path) -> None:
+    with_home = API_CHANGE.replace(
+        "## Rollout", "## Open Questions\n### Assumptions\n[What we assume]\n\n## Rollout"
+    )
+    _template, text = _custom_spec(with_home, tmp_path)
+    assert _headings(text).count("### Assumptions") == 1
+    part = text.split("### Assumptions\n", 1)[1].split("\n## ", 1)[0]
+    assert "- Clients pin API versions." in part
+    front = yaml.safe_load(text.split("---\n", 2)[1])
+    assert "assumptions" not in front["specdraft"]

@@ -14,11 +14,12 @@ from agent.errors import ConfigError, InputError
 from agent.signoff import records as so
 from agent.signoff import sshsig
 from agent.signoff.lint import lint_document
-from agent.spec.document import SpecDocument, parse_spec, read_template_outline, resolve_template
+from agent.spec.document import SpecDocument, parse_spec
+from agent.spec.template_resolver import read_template_outline, resolve_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")
-OUTLINE = read_template_outline(resolve_template("tech-spec"))
+OUTLINE = read_template_outline(resolve_template_path("tech-spec"))
 ANA = so.Person(name="Ana Lima", email="ana@example.com")
 BEN = so.Person(name="Ben Okafor", email="ben@example.com")
 WHEN = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)

@@ -14,9 +14,8 @@ from agent.spec.document import (
     PREAMBLE_KEY,
     load_spec,
     parse_spec,
-    read_template_outline,
-    resolve_template,
 )
+from agent.spec.template_resolver import read_template_outline, resolve_template_path, spec_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")
@@ -54,7 +53,7 @@ def test_parses_front_matter_title_sections_and_footer() -> None:
 
 def test_round_trip_is_byte_exact() -> None:
     assert parse_spec(CLEAN).serialise() == CLEAN
-    template = resolve_template("tech-spec").read_text(encoding="utf-8")
+    template = resolve_template_path("tech-spec").read_text(encoding="utf-8")
     assert parse_spec(template).serialise() == template
 
 
@@ -141,7 +140,7 @@ def test_duplicate_titles_get_unique_keys() -> None:
 
 
 def test_template_outline_reads_headings_in_order() -> None:
-    outline = read_template_outline(resolve_template(None))
+    outline = read_template_outline(resolve_template_path(None))
     assert outline.name == "tech-spec"
     assert outline.sections[0] == ("Overview", ())
     assert outline.sections[2][1] == (
@@ -156,11 +155,17 @@ def test_template_outline_reads_headings_in_order() -> None:
 def test_template_resolution(tmp_path: Path) -> None:
     custom = tmp_path / "mine.md"
     custom.write_text("# X\n\n## Goals\n[goal]\n", encoding="utf-8")
-    assert resolve_template(str(custom)) == custom
+    assert resolve_template_path(str(custom)) == custom
     doc = parse_spec("---\nspecdraft:\n  template: mine.md\n---\n## Goals\nship\n")
-    assert resolve_template(None, spec=doc, base=tmp_path) == custom
+    assert spec_template_path(None, doc, tmp_path / "spec.md") == custom
+    with pytest.raises(TemplateError, match=r"specdraft\.template: mine\.md"):
+        spec_template_path(None, doc, tmp_path / "sub" / "spec.md")
+    assert spec_template_path(str(custom), doc, tmp_path / "sub" / "spec.md") == custom
     with pytest.raises(TemplateError, match="Unknown template 'nope'"):
-        resolve_template("nope")
+        resolve_template_path("nope")
+    named = parse_spec("---\nspecdraft:\n  template: nope\n---\n## Goals\nship\n")
+    with pytest.raises(TemplateError, match="Unknown template 'nope'"):
+        spec_template_path(None, named, tmp_path / "spec.md")
     empty = tmp_path / "empty.md"
     empty.write_text("# nothing\n", encoding="utf-8")
     with pytest.raises(TemplateError, match="has no '## ' sections"):

@@ -1,0 +1,203 @@
+"""The one re-ask loop: ask for a section, validate the answer, re-ask with the problems, bounded.
+
+Draft, refine and chat all go through :func:`ask_section`. The sampling ramp (each re-ask a little
+hotter, with a stronger repeat penalty) and the repair messages live here and nowhere else.
+
+Validation is pluggable: the answer is parsed and checked against the section model and the quality
+rules (:func:`validate_answer`), then every :data:`Check` in ``checks`` runs on the accepted data
+(the prompt-leak check by default). A check returns the problems to re-ask with, or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.drafting.prompting import Message, example_values, repair_messages
+from agent.drafting.quality import check_section, normalise, without_example_copies
+from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
+from agent.llm.client import ChatClient, Usage
+from agent.spec.schemas.base import SectionData, json_schema
+from agent.spec.template import TemplateSection
+
+#: a check run on an answer that passed the schema: (raw answer, parsed data) -> problems
+Check = Callable[[str, SectionData], list[str]]
+#: told about every re-ask: (attempt that failed, its problems)
+RetryHandler = Callable[[int, list[str]], None]
+
+CUT_OFF = "the answer was cut off at the length limit; write shorter values"
+
+
+@dataclass(frozen=True)
+class ReaskPolicy:
+    """How many times to ask and how sampling changes per attempt."""
+
+    max_retries: int = 2
+    temperature: float = 0.2
+    #: each re-ask samples this much hotter: a small model that looped once loops again when cold
+    temperature_step: float = 0.25
+    #: and penalises repetition this much more
+    repeat_penalty_step: float = 0.15
+
+    @property
+    def attempts(self) -> int:
+        return self.max_retries + 1
+
+    def temperature_for(self, attempt: int) -> float:
+        return self.temperature + self.temperature_step * (attempt - 1)
+
+    def repeat_penalty_for(self, attempt: int) -> float:
+        return 1.0 + self.repeat_penalty_step * (attempt - 1)
+
+
+@dataclass
+class Accepted:
+    """An answer that passed every check."""
+
+    data: SectionData
+    answer: str
+    attempt: int
+
+
+def validate_answer(
+    answer: str, model: type[SectionData], section: TemplateSection
+) -> tuple[SectionData | None, list[str]]:
+    """Parse and validate a model answer; return the data or the problems to re-ask with."""
+    try:
+        obj = json.loads(answer)
+    except json.JSONDecodeError as exc:
+        return None, [
+            f"the answer is not valid JSON ({exc.msg} at character {exc.pos}); reply with one JSON object"
+        ]
+    if not isinstance(obj, dict):
+        return None, ["the answer must be a JSON object with the section's fields"]
+    try:
+        data = model.model_validate(obj)
+    except ValidationError as exc:
+        return None, [_format_error(err) for err in exc.errors()]
+    problems = check_section(obj, section, examples=example_values(section.key))
+    return (None, problems) if problems else (data, [])
+
+
+def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
+    """A problem when the answer repeats ``words`` words in a row of the system prompt (injection obeyed)."""
+    prompt = normalise(system_prompt).split()
+    said = f" {normalise(answer)} "
+    for start in range(max(0, len(prompt) - words + 1)):
+        if f" {' '.join(prompt[start : start + words])} " in said:
+            return ["the answer repeats the instructions given to you; write the section's content instead"]
+    return []
+
+
+def leak_check(messages: Sequence[Message]) -> Check:
+    """The prompt-leak check against the system message of ``messages`` (none without one)."""
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    return lambda answer, data: prompt_leaks(answer, system) if system else []
+
+
+def _format_error(err: Any) -> str:
+    where = ".".join(str(part) for part in err.get("loc", ())) or "answer"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    if len(shown) > 80:
+        shown = shown[:80] + "...'"
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message} (got {shown})"
+
+
+def max_tokens_for(model: type[SectionData]) -> int:
+    """A completion budget sized from the schema: enough for every field, not for a loop."""
+    schema = json_schema(model)
+    defs = schema.get("$defs", {})
+
+    def weight(prop: dict[str, Any], depth: int = 0) -> int:
+        if "$ref" in prop:
+            prop = defs[prop["$ref"].rsplit("/", 1)[-1]]
+        if "allOf" in prop:
+            return sum(weight(p, depth) for p in prop["allOf"])
+        kind = prop.get("type")
+        if kind == "object":
+            return sum(weight(p, depth + 1) for p in prop.get("properties", {}).values()) + 4
+        if kind == "array":
+            items = min(int(prop.get("maxItems", 6)), 6)
+            return weight(prop.get("items", {}), depth + 1) * items + 4
+        if kind == "string":
+            return min(int(prop.get("maxLength", 300)) // 4, 90) + 4
+        return 6
+
+    total = sum(weight(p) for p in schema.get("properties", {}).values())
+    return max(256, min(1536, total))
+
+
+async def ask_section(
+    client: ChatClient,
+    messages: list[Message],
+    section: TemplateSection,
+    model: type[SectionData],
+    policy: ReaskPolicy,
+    usage: Usage,
+    *,
+    checks: Sequence[Check] | None = None,
+    retry_messages: list[Message] | None = None,
+    cache_prompt: bool = True,
+    on_retry: RetryHandler | None = None,
+) -> Accepted:
+    """Ask until an answer passes, at most ``policy.attempts`` times.
+
+    ``usage`` accumulates every answer's token counts (also when the section fails).
+    ``retry_messages``, when given, replace ``messages`` from the first re-ask on (the task without
+    its worked example: a small model that copied the example copies it again while it can see it).
+    Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
+    ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
+    """
+    checks = [leak_check(messages)] if checks is None else list(checks)
+    schema = json_schema(model)
+    budget = max_tokens_for(model)
+    examples = example_values(section.key)
+    answer, problems = "", list[str]()
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            completion = await client.complete_json(
+                messages,
+                schema,
+                max_tokens=budget,
+                temperature=policy.temperature_for(attempt),
+                repeat_penalty=policy.repeat_penalty_for(attempt),
+                cache_prompt=cache_prompt,
+            )
+        except ModelTimeoutError as exc:
+            raise ModelTimeoutError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
+        except ModelError as exc:
+            # The transport's own retries are spent: say which section was being asked for.
+            raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
+        usage.add(completion.usage)
+        if completion.fault is not None:
+            # A malformed reply has nothing to repair: ask the same question again.
+            problems = [completion.fault]
+            if attempt < policy.attempts and on_retry is not None:
+                on_retry(attempt, problems)
+            continue
+        answer = completion.text
+        data, problems = validate_answer(answer, model, section)
+        if data is not None:
+            for check in checks:
+                problems = check(answer, data)
+                if problems:
+                    data = None
+                    break
+        if completion.finish_reason == "length" and data is None:
+            problems = [CUT_OFF, *problems]
+        if data is not None:
+            return Accepted(data, answer, attempt)
+        if attempt < policy.attempts:
+            if on_retry is not None:
+                on_retry(attempt, problems)
+            if attempt == 1 and retry_messages is not None:
+                messages = retry_messages
+            quoted = without_example_copies(answer, examples)
+            messages = repair_messages(messages, section, quoted, problems)
+    raise SectionFailedError(section.title, policy.attempts, problems, answer)
