@@ -17,6 +17,7 @@ import typer
 
 from agent import __version__
 from agent.errors import EXIT_RUNTIME, SpecdraftError, TerminationRequested
+from agent.io.redact import redact
 
 app = typer.Typer(
     name="specdraft",
@@ -65,10 +66,8 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecdraftError as exc:
         if debug_enabled():
-            import traceback
-
-            traceback.print_exception(exc, file=sys.stderr)
-        typer.echo(f"Error: {exc}", err=True)
+            _print_traceback(exc)
+        typer.echo(redact(f"Error: {exc}"), err=True)
         raise typer.Exit(exc.exit_code) from None
     except (KeyboardInterrupt, TerminationRequested):
         typer.echo("Interrupted; nothing half-written was left behind.", err=True)
@@ -77,7 +76,15 @@ def user_errors() -> Iterator[None]:
         raise
     except Exception as exc:
         if debug_enabled():
-            raise
-        typer.echo(f"Error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
-        typer.echo("Run again with --debug for the traceback.", err=True)
+            _print_traceback(exc)
+        else:
+            typer.echo(redact(f"Error: unexpected failure: {type(exc).__name__}: {exc}"), err=True)
+            typer.echo("Run again with --debug for the traceback.", err=True)
         raise typer.Exit(EXIT_RUNTIME) from None
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback for --debug: never local variables, and secrets redacted like every message."""
+    import traceback
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))

@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import InputError
 from agent.io.textinput import read_user_text
@@ -32,6 +32,12 @@ class BriefMeta(BaseModel):
     priority: Priority = Priority.medium
     owner: str | None = Field(default=None, max_length=200)
 
+    @field_validator("title", "owner", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        # A newline in a title would become a line of the spec (an injected heading): one line only.
+        return one_line(value) if isinstance(value, str) else value
+
 
 class Brief(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,6 +49,11 @@ class Brief(BaseModel):
     context: dict[str, str] = Field(default_factory=dict)
     source: str = "<brief>"
 
+    @field_validator("title", "owner", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        return one_line(value) if isinstance(value, str) else value
+
     @property
     def sha256(self) -> str:
         """A digest of everything that shapes the prompt (for provenance and resume)."""
@@ -52,11 +63,36 @@ class Brief(BaseModel):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: line breaks, tabs and other control or bidi characters become spaces."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value quoted in an error message, shortened: a 10,000-character title is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
+def meta_problems(exc: ValidationError) -> str:
+    """A brief's front-matter (or batch row) validation errors, each quoting the bad value shortened."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {shown(err.get('input'))})"
+        for err in exc.errors()
+    )
+
+
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
     """Build a Brief from Markdown or plain text with optional YAML front matter."""
+    text = text.replace("\r\n", "\n")  # CRs of CRLF line ends do not count toward the limit
+    if "\x00" in text:
+        raise InputError(f"Brief '{source}' looks binary (it contains NUL bytes); give a text file.")
     if len(text) > MAX_BRIEF_CHARS:
         raise InputError(
             f"Brief '{source}' has {len(text):,} characters; the limit is {MAX_BRIEF_CHARS:,}.",
@@ -68,12 +104,8 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
     try:
         meta = BriefMeta.model_validate(fm.data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        )
         raise InputError(
-            f"Brief '{source}': bad front matter: {problems}.",
+            f"Brief '{source}': bad front matter: {meta_problems(exc)}.",
             hint="priority is one of low, medium, high; title and owner are short strings.",
         ) from None
     body = fm.body.strip()
@@ -82,7 +114,7 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
             f"Brief '{source}' has front matter but no text.",
             hint="Write a few sentences describing the feature below the front matter.",
         )
-    title = meta.title or _title_from_body(body)
+    title = one_line(meta.title or _title_from_body(body)) or "Untitled feature"
     extra: dict[str, Any] = dict(meta.model_extra or {})
     context = {key: _as_text(value) for key, value in extra.items()}
     return Brief(
