@@ -17,11 +17,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.drafting.brief import MAX_BRIEF_CHARS, Brief, BriefMeta, load_brief, meta_problems, parse_brief
+from agent.drafting.brief import (
+    BRIEF_SUFFIXES,
+    MAX_BRIEF_CHARS,
+    Brief,
+    BriefMeta,
+    load_brief,
+    meta_problems,
+    parse_brief,
+)
 from agent.errors import InputError
 from agent.io.textinput import read_user_text
 
-BRIEF_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_TABLE_BYTES = 50_000_000
 _KNOWN = {"id", "title", "brief", "body", "priority", "owner"}
 

@@ -127,6 +127,29 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
     )
 
 
+BRIEF_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def recorded_brief_path(spec: Path, reference: str) -> Path:
+    """The brief a spec's front matter names (``specdraft.brief``), confined to the spec's folder tree.
+
+    The front matter is only text: anyone can write ``brief: /home/me/.ssh/id_rsa`` or
+    ``../secret.env`` into it, and the brief is sent to the model. So a recorded path is used only when
+    it is relative, stays inside the spec's directory (symlinks followed) and names a .md, .markdown
+    or .txt file; otherwise InputError says why (a brief given on the command line is not limited).
+    """
+    root = spec.resolve().parent
+    candidate = Path(reference)
+    if candidate.is_absolute():
+        raise InputError(f"it is an absolute path, outside the spec's folder {root}.")
+    resolved = (root / candidate).resolve()
+    if not resolved.is_relative_to(root):
+        raise InputError(f"it is outside the spec's folder {root}.")
+    if resolved.suffix.lower() not in BRIEF_SUFFIXES:
+        raise InputError(f"it is not a .md, .markdown or .txt file ({resolved.name}).")
+    return resolved
+
+
 def load_brief(path: str | Path) -> Brief:
     """Read and parse a brief from a file path, or stdin when ``path`` is ``-``."""
     text, label = read_user_text(path, what="Brief", max_chars=MAX_BRIEF_CHARS)

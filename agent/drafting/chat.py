@@ -34,6 +34,10 @@ After a proposed change: y applies it to the file, n discards it, e opens $EDITO
 Ctrl-C while the model works cancels that request."""
 
 
+#: characters of one piped line kept at most (an instruction is far shorter)
+MAX_LINE_CHARS = 100_000
+
+
 class LineReader(Protocol):
     def read(self, prompt: str) -> str | None:
         """The next line without its end, or None at end of input."""
@@ -47,9 +51,13 @@ class PipeReader:
         self.echo = echo
 
     def read(self, prompt: str) -> str | None:
-        line = self.stream.readline()
+        # bounded like every input: an endless line is cut (and then refused as too long), not buffered
+        line = self.stream.readline(MAX_LINE_CHARS + 1)
         if not line:
             return None
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            while (rest := self.stream.readline(1 << 16)) and not rest.endswith("\n"):
+                pass  # skip the remainder of the over-long line
         line = line.rstrip("\r\n")
         self.echo(f"{prompt}{line}")
         return line
