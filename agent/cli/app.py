@@ -17,7 +17,7 @@ import typer
 
 from agent import __version__
 from agent.errors import EXIT_RUNTIME, SpecdraftError, TerminationRequested
-from agent.io.redact import redact
+from agent.io.sanitize import for_terminal
 
 app = typer.Typer(
     name="specdraft",
@@ -67,7 +67,7 @@ def user_errors() -> Iterator[None]:
     except SpecdraftError as exc:
         if debug_enabled():
             _print_traceback(exc)
-        typer.echo(redact(f"Error: {exc}"), err=True)
+        typer.echo(for_terminal(f"Error: {exc}"), err=True)
         raise typer.Exit(exc.exit_code) from None
     except (KeyboardInterrupt, TerminationRequested):
         typer.echo("Interrupted; nothing half-written was left behind.", err=True)
@@ -78,7 +78,7 @@ def user_errors() -> Iterator[None]:
         if debug_enabled():
             _print_traceback(exc)
         else:
-            typer.echo(redact(f"Error: unexpected failure: {type(exc).__name__}: {exc}"), err=True)
+            typer.echo(for_terminal(f"Error: unexpected failure: {type(exc).__name__}: {exc}"), err=True)
             typer.echo("Run again with --debug for the traceback.", err=True)
         raise typer.Exit(EXIT_RUNTIME) from None
 
@@ -87,4 +87,4 @@ def _print_traceback(exc: BaseException) -> None:
     """The traceback for --debug: never local variables, and secrets redacted like every message."""
     import traceback
 
-    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.write(for_terminal("".join(traceback.format_exception(exc))))

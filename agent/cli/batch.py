@@ -157,6 +157,9 @@ class BatchProgress:
     def _print(self, line: str) -> None:
         if self.quiet:
             return
+        from agent.io.sanitize import for_terminal
+
+        line = for_terminal(line)
         if self._live is not None:
             self._live.console.print(line, markup=False, highlight=False)
         else:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import InputError
+from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
 from agent.spec.frontmatter import split_front_matter
 
@@ -63,12 +64,9 @@ class Brief(BaseModel):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
-
-
 def one_line(text: str) -> str:
     """``text`` as one line: line breaks, tabs and other control or bidi characters become spaces."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(CONTROL_CHARS.sub(" ", text).split())
 
 
 def shown(value: object, limit: int = 80) -> str:

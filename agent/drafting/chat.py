@@ -17,7 +17,7 @@ from rich.text import Text
 
 from agent.drafting.refine import Proposal, Refiner, SectionChange
 from agent.errors import SpecdraftError
-from agent.io.redact import redact
+from agent.io.sanitize import for_terminal
 
 HELP = """\
 Type what to change ("use PostgreSQL 16, not MongoDB") or ask a question ("why Redis?").
@@ -151,7 +151,7 @@ class ChatSession:
                 else:
                     self.turn(line)
             except SpecdraftError as exc:
-                self.say(redact(f"Error: {exc}"), "red")
+                self.say(for_terminal(f"Error: {exc}"), "red")
         self.say(
             f"Session ended: {self.accepted} change(s) accepted; the file and its history are up to date."
         )

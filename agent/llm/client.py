@@ -152,7 +152,9 @@ class ChatClient:
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
         try:
-            result = await asyncio.wait_for(runnable.ainvoke(messages), call_deadline(self.settings))
+            # the current task is cancelled at the deadline (no extra task: signals land where they did)
+            async with asyncio.timeout(call_deadline(self.settings)):
+                result = await runnable.ainvoke(messages)
         except TimeoutError:
             settings = self.settings
             raise ModelTimeoutError(

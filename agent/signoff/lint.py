@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from agent.io.redact import find_secrets
+from agent.io.sanitize import CONTROL_CHARS
 from agent.spec.document import (
     SpecDocument,
     TemplateOutline,
@@ -25,7 +26,6 @@ from agent.spec.document import (
 )
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
-from agent.spec.render import CONTROL_CHARS
 
 Severity = Literal["error", "warning"]
 

@@ -19,6 +19,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from agent.errors import SpecdraftError
+from agent.io.sanitize import CONTROL_CHARS
 from agent.spec.frontmatter import dump_front_matter
 from agent.spec.template import PLACEHOLDER, Block, FieldKind, SpecTemplate, TemplateSection
 
@@ -60,12 +61,6 @@ MACROS = r"""
 #: thematic break in any spelling (``---``, ``- - -``, ``***``, ``___``) or a setext underline (``===``,
 #: ``---``: under a line of prose either turns that line into a heading)
 _STRUCTURE_START = re.compile(r"^(\s{0,3})(#{1,6}(?=\s|$)|```|~~~|(?:[-*_][ \t]*){3,}$|=+[ \t]*$|-+[ \t]*$)")
-#: characters that never belong in a spec: C0/C1 controls (ESC, BEL, ...; not tab or newline), DEL,
-#: zero-width and bidi controls (U+202E turns text around on the screen), line/paragraph separators
-CONTROL_CHARS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]"
-)
-
 EscapeMode = Literal["line", "block", "code", "marker"]
 
 
