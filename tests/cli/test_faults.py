@@ -286,16 +286,13 @@ def test_a_dripping_answer_is_bounded_by_the_call_deadline(
     fault_server: FaultServer, files: dict[str, Path]
 ) -> None:
     """A body sent a byte every half second never trips httpx's per-read timeout; the deadline stops it."""
-    from agent.llm.client import call_deadline
-    from agent.llm.providers import ModelSettings
-
     fault_server.drip_seconds = 0.5  # a ~700-byte answer would take about six minutes
     fault_server.plan(default="drip")
     code, _, err, seconds = _draft(fault_server, files)
     assert code == 1, err
     assert DEADLINE_FAULTS["drip"] in err and "--timeout 1" in err, err
-    deadline = call_deadline(ModelSettings(timeout=1))
-    assert seconds < deadline + 10, f"took {seconds:.1f} s; the deadline is {deadline:g} s"
+    # the deadline: 4 attempts of --timeout 1 plus the SDK's capped backoff (8 s) between them = 28 s
+    assert seconds < 28 + 10, f"took {seconds:.1f} s"
     _no_leftovers(files)
 
 
