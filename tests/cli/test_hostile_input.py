@@ -500,6 +500,7 @@ def test_a_secret_in_a_model_answer_is_flagged(fault_server: FaultServer, tmp_pa
     brief.write_text("# Invoice export\n\nUsers export invoices as CSV files.\n")
     code, spec, stderr = _draft_against(fault_server, tmp_path, brief)
     assert code == 0, stderr
+    assert "sk-live0123456789abcdefghijkl" in spec, "the spec says what the model wrote; lint flags it"
     assert "warning" in stderr.split("lint:")[1]
     result = CliRunner().invoke(app, ["lint", str(tmp_path / "spec.md"), "--template",
                                       str(_small_template(tmp_path))], env={"COLUMNS": "200"})  # fmt: skip
