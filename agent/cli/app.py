@@ -17,6 +17,7 @@ import typer
 
 from agent import __version__
 from agent.errors import EXIT_RUNTIME, SpecdraftError, TerminationRequested
+from agent.io.sanitize import for_terminal
 
 app = typer.Typer(
     name="specdraft",
@@ -72,10 +73,8 @@ def user_errors(hints: Mapping[type[SpecdraftError], str] | None = None) -> Iter
                 exc.hint = hint
                 break
         if debug_enabled():
-            import traceback
-
-            traceback.print_exception(exc, file=sys.stderr)
-        typer.echo(f"Error: {exc}", err=True)
+            _print_traceback(exc)
+        typer.echo(for_terminal(f"Error: {exc}"), err=True)
         raise typer.Exit(exc.exit_code) from None
     except (KeyboardInterrupt, TerminationRequested):
         typer.echo("Interrupted; nothing half-written was left behind.", err=True)
@@ -84,7 +83,15 @@ def user_errors(hints: Mapping[type[SpecdraftError], str] | None = None) -> Iter
         raise
     except Exception as exc:
         if debug_enabled():
-            raise
-        typer.echo(f"Error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
-        typer.echo("Run again with --debug for the traceback.", err=True)
+            _print_traceback(exc)
+        else:
+            typer.echo(for_terminal(f"Error: unexpected failure: {type(exc).__name__}: {exc}"), err=True)
+            typer.echo("Run again with --debug for the traceback.", err=True)
         raise typer.Exit(EXIT_RUNTIME) from None
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback for --debug: never local variables, and secrets redacted like every message."""
+    import traceback
+
+    sys.stderr.write(for_terminal("".join(traceback.format_exception(exc))))

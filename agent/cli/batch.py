@@ -102,8 +102,9 @@ def batch(
             no_cache=no_cache,
         )
         check_price_table(settings)
-        if output_dir.exists() and not output_dir.is_dir():
-            raise InputError(f"Output path '{output_dir}' is a file; give a directory.")
+        from agent.io.output import check_output_dir
+
+        check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
         loaded_template = load_template(template)
         loaded = load_inputs(inputs)
         if not loaded.items and not loaded.problems:
@@ -157,6 +158,9 @@ class BatchProgress:
     def _print(self, line: str) -> None:
         if self.quiet:
             return
+        from agent.io.sanitize import for_terminal
+
+        line = for_terminal(line)
         if self._live is not None:
             self._live.console.print(line, markup=False, highlight=False)
         else:
@@ -236,6 +240,9 @@ def print_summary(report: BatchReport) -> None:
     rows = report.records
     if len(rows) > TABLE_ROWS:
         rows = [r for r in rows if r.status not in ("ok", "skipped")]
+    hidden = max(0, len(rows) - TABLE_ROWS)
+    # at most TABLE_ROWS rows: a 10,000-brief batch interrupted prints a summary, not 10,000 rows
+    rows = rows[:TABLE_ROWS]
     if rows:
         table = Table(
             "id",
@@ -272,6 +279,12 @@ def print_summary(report: BatchReport) -> None:
                 escape(where or ""),
             )
         console.print(table)
+    if hidden:
+        console.print(
+            f"... and {hidden:,} more brief(s) that did not succeed; report.json lists every one.",
+            markup=False,
+            highlight=False,
+        )
     totals = report.as_dict()["totals"]
     console.print(
         f"{totals['briefs']} briefs: {totals['ok']} ok, {totals['attention']} need attention, "
@@ -284,5 +297,11 @@ def print_summary(report: BatchReport) -> None:
     spent = report.usage()
     hits = f"; {spent.cache_hits} answers from the response cache" if spent.cache_hits else ""
     console.print(f"{token_line(spent)}{hits}; {report.cost().describe()}", markup=False, highlight=False)
-    for problem in report.problems:
+    for problem in report.problems[:TABLE_ROWS]:
         console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)
+    if len(report.problems) > TABLE_ROWS:
+        console.print(
+            f"... and {len(report.problems) - TABLE_ROWS:,} more malformed input(s) in report.json.",
+            markup=False,
+            highlight=False,
+        )

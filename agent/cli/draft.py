@@ -26,7 +26,7 @@ from agent.cli.options import (
     sigterm_as_interrupt,
     token_line,
 )
-from agent.errors import EXIT_ATTENTION, InputError
+from agent.errors import EXIT_ATTENTION
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -153,7 +153,10 @@ def draft(
         )
         check_price_table(settings)
         if output is not None:
-            _check_output(output, force)
+            from agent.io.output import check_output_path
+
+            # before any model work: a bad -o is found now, not after the whole draft
+            check_output_path(output, overwrite=force, inputs=[brief, *([template] if template else [])])
         loaded_brief = load_brief(brief)
         loaded_template = load_template(template)
         options = DraftOptions(
@@ -185,23 +188,6 @@ def draft(
             _report(outcome, output, lint_line)
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
-
-
-def _check_output(output: Path, force: bool) -> None:
-    """Refuse before any model work: a missing directory or an existing file without --force."""
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(
-            f"Output directory '{directory}' does not exist.",
-            hint="Create it first, or choose another -o path.",
-        )
-    if output.is_dir():
-        raise InputError(f"Output path '{output}' is a directory; give a file name.")
-    if output.exists() and not force:
-        raise InputError(
-            f"'{output}' already exists; not overwriting it.",
-            hint="Pass --force to replace it, or choose another path with -o.",
-        )
 
 
 def _run(brief, template, settings, options, *, quiet: bool, progress, output):  # type: ignore[no-untyped-def]

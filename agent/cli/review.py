@@ -18,6 +18,7 @@ from rich.table import Table
 from agent.cli.app import app, user_errors
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
+from agent.io.sanitize import for_terminal
 from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.signoff.records import (
     ApprovalCheck,
@@ -123,7 +124,7 @@ def lint_command(
                 bad_input = True
                 results.append({"path": str(path), "error": str(exc)})
                 if not as_json:
-                    typer.echo(f"Error: {exc}", err=True)
+                    typer.echo(for_terminal(f"Error: {exc}"), err=True)
                 continue
             any_failed = any_failed or failed(findings, strict=strict)
             results.append(_lint_entry(path, used, findings))

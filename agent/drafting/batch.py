@@ -5,8 +5,10 @@ One event loop drafts every brief; the sections of each brief run concurrently i
 All drafts share one endpoint (for the local provider one embedded llama.cpp server with ``jobs``
 slots) and one HTTP client, so connections are reused. Transport faults are retried by the OpenAI
 SDK (429 with Retry-After, 5xx, timeouts, resets); a brief that still fails is recorded as failed
-and the batch goes on. Each spec is written atomically as soon as it is done, and report.json after
-every finished brief, so an interrupted batch resumes where it stopped.
+and the batch goes on. Each spec is written atomically as soon as it is done and its record appended
+to report.jsonl (one line per finished brief, so the cost stays the same for 10 or 10,000 briefs);
+report.json is written once, at the end or on an interrupt, and report.jsonl then removed. A batch
+killed outright resumes from report.jsonl where it stopped.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from agent.errors import (
     TerminationRequested,
 )
 from agent.io.atomic import atomic_write_text
+from agent.io.redact import redact
 from agent.io.slug import assign_slugs
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
@@ -43,6 +46,8 @@ from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_
 from agent.spec.template import SpecTemplate
 
 REPORT_NAME = "report.json"
+#: one JSON line per finished brief, appended as the batch runs (merged into report.json at the end)
+PROGRESS_LOG_NAME = "report.jsonl"
 EXIT_INTERRUPTED = 130
 #: statuses of a spec on disk (a skipped brief keeps the status of the run that wrote it)
 WRITTEN = ("ok", "attention")
@@ -145,9 +150,18 @@ class BatchReport:
         return estimate_cost(self.usage(), self.model or "", self.provider or "")
 
     def write(self) -> Path:
+        """Write report.json (the whole report) and remove the progress log it supersedes."""
         path = self.output_dir / REPORT_NAME
         atomic_write_text(path, json.dumps(self.as_dict(), indent=2) + "\n")
+        (self.output_dir / PROGRESS_LOG_NAME).unlink(missing_ok=True)
         return path
+
+    def log(self, record: BriefRecord) -> None:
+        """Append one finished brief to report.jsonl (a few hundred bytes, whatever the batch's size)."""
+        line = json.dumps(record.as_dict(), ensure_ascii=False) + "\n"
+        with open(self.output_dir / PROGRESS_LOG_NAME, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
 
 
 class BatchObserver(Protocol):
@@ -223,12 +237,26 @@ def inputs_digest(
 
 
 def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
-    """The entries of an earlier report.json in ``output_dir`` by id (empty when absent or unreadable)."""
+    """The entries of an earlier report.json in ``output_dir`` by id, updated by the lines of a
+    report.jsonl an interrupted or killed run left (empty when absent or unreadable)."""
+    entries: dict[str, dict[str, Any]] = {}
     try:
         data = json.loads((output_dir / REPORT_NAME).read_text(encoding="utf-8"))
-        return {str(e["id"]): e for e in data.get("briefs", []) if isinstance(e, dict) and "id" in e}
+        entries = {str(e["id"]): e for e in data.get("briefs", []) if isinstance(e, dict) and "id" in e}
     except (OSError, ValueError, TypeError, AttributeError):
-        return {}
+        pass
+    try:
+        lines = (output_dir / PROGRESS_LOG_NAME).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        lines = []
+    for line in lines:  # a torn last line (the process killed mid-write) is skipped
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and "id" in entry:
+            entries[str(entry["id"])] = entry
+    return entries
 
 
 def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
@@ -322,7 +350,7 @@ def run_batch(
         except ModelError as exc:
             for record in todo:
                 if record.status == "pending":
-                    record.status, record.error, record.output = "failed", str(exc), None
+                    record.status, record.error, record.output = "failed", redact(str(exc)), None
                     observer.finished(record)
     report.seconds = time.perf_counter() - started
     report.write()
@@ -338,7 +366,7 @@ async def _draft_all(
     report: BatchReport,
     observer: BatchObserver,
 ) -> bool:
-    from agent.drafting.service import adraft_with_endpoint
+    from agent.drafting.service import DraftOutcome, adraft_with_endpoint
 
     client = _SharedClient(endpoint, job.settings)
     limit = asyncio.Semaphore(max(1, job.jobs))
@@ -354,6 +382,7 @@ async def _draft_all(
                 if event.kind in ("done", "attention") and event.usage is not None:
                     observer.tokens(record, event.usage.completion_tokens)
 
+            outcome: DraftOutcome | None = None
             try:
                 outcome = await adraft_with_endpoint(
                     endpoint,
@@ -366,13 +395,18 @@ async def _draft_all(
                     spec_path=paths[record.id],
                 )
             except SpecdraftError as exc:
-                record.status, record.error, record.output = "failed", str(exc), None
+                record.status, record.error, record.output = "failed", redact(str(exc)), None
             except Exception as exc:  # one brief's unexpected failure must not stop the batch
                 record.status, record.output = "failed", None
-                record.error = f"unexpected failure: {type(exc).__name__}: {exc}"
+                record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
             else:
                 # Synchronous from here on: a cancellation cannot land between the write and the record.
-                atomic_write_text(paths[record.id], outcome.markdown)
+                try:
+                    atomic_write_text(paths[record.id], outcome.markdown)
+                except SpecdraftError as exc:  # e.g. a FIFO where the spec should go: never replaced
+                    record.status, record.error, record.output = "failed", redact(str(exc)), None
+                    outcome = None
+            if outcome is not None:
                 result = outcome.result
                 record.status = record.spec_status = "attention" if result.needs_attention else "ok"
                 record.sections = len(result.sections)
@@ -384,7 +418,7 @@ async def _draft_all(
                 record.model_calls = result.usage.calls
                 record.response_cache_hits = result.usage.cache_hits
             record.seconds = round(time.perf_counter() - began, 2)
-            report.write()
+            report.log(record)
             observer.finished(record)
 
     tasks = [asyncio.create_task(one(record)) for record in todo]

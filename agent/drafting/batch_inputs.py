@@ -17,10 +17,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.drafting.brief import MAX_BRIEF_CHARS, Brief, BriefMeta, parse_brief
+from agent.drafting.brief import (
+    BRIEF_SUFFIXES,
+    MAX_BRIEF_CHARS,
+    Brief,
+    BriefMeta,
+    load_brief,
+    meta_problems,
+    parse_brief,
+)
 from agent.errors import InputError
+from agent.io.textinput import read_user_text
 
-BRIEF_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_TABLE_BYTES = 50_000_000
 _KNOWN = {"id", "title", "brief", "body", "priority", "owner"}
 
@@ -101,27 +109,16 @@ def _from_files(files: list[Path], *, base: Path) -> BatchInputs:
         except ValueError:
             relative = Path(file.name)
         identifier = relative.with_suffix("").as_posix()
-        try:
-            text = file.read_text(encoding="utf-8")
-            inputs.items.append(BatchItem(identifier, parse_brief(text, source=str(file))))
-        except UnicodeDecodeError:
-            inputs.problems.append(InputProblem(str(file), "not UTF-8 text"))
-        except OSError as exc:
-            inputs.problems.append(InputProblem(str(file), f"cannot be read ({exc.strerror or exc})"))
+        try:  # the same reader and parser as `specdraft draft`: same limits, same refusals
+            inputs.items.append(BatchItem(identifier, load_brief(file)))
         except InputError as exc:
             inputs.problems.append(InputProblem(str(file), exc.message))
     return inputs
 
 
 def _read_table(path: Path) -> str:
-    if path.stat().st_size > MAX_TABLE_BYTES:
-        raise InputError(
-            f"'{path}' is larger than {MAX_TABLE_BYTES // 1_000_000} MB.", hint="Split it into parts."
-        )
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"'{path}' is not UTF-8 text.", hint="Save it as UTF-8.") from None
+    text, _label = read_user_text(path, what="Batch input", max_bytes=MAX_TABLE_BYTES)
+    return text
 
 
 def _from_jsonl(path: Path) -> BatchInputs:
@@ -195,18 +192,14 @@ def _row_brief(row: dict[str, Any], where: str) -> Brief:
     try:
         meta = BriefMeta.model_validate(meta_fields)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        )
-        raise InputError(problems) from None
+        raise InputError(meta_problems(exc)) from None
     parsed = parse_brief(body, source=where)  # front matter in the text is honoured too
     context = dict(parsed.context)
     for key, value in row.items():
         if key not in _KNOWN and value not in (None, ""):
             context[str(key)] = value if isinstance(value, str) else json.dumps(value)
     return Brief(
-        title=(meta.title or parsed.title).strip(),
+        title=meta.title or parsed.title,
         body=parsed.body,
         priority=meta.priority if "priority" in meta_fields else parsed.priority,
         owner=meta.owner or parsed.owner,

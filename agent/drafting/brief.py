@@ -8,9 +8,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import InputError
+from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
 from agent.spec.frontmatter import split_front_matter
 
@@ -32,6 +33,12 @@ class BriefMeta(BaseModel):
     priority: Priority = Priority.medium
     owner: str | None = Field(default=None, max_length=200)
 
+    @field_validator("title", "owner", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        # A newline in a title would become a line of the spec (an injected heading): one line only.
+        return one_line(value) if isinstance(value, str) else value
+
 
 class Brief(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,6 +50,11 @@ class Brief(BaseModel):
     context: dict[str, str] = Field(default_factory=dict)
     source: str = "<brief>"
 
+    @field_validator("title", "owner", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        return one_line(value) if isinstance(value, str) else value
+
     @property
     def sha256(self) -> str:
         """A digest of everything that shapes the prompt (for provenance and resume)."""
@@ -52,11 +64,33 @@ class Brief(BaseModel):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def one_line(text: str) -> str:
+    """``text`` as one line: line breaks, tabs and other control or bidi characters become spaces."""
+    return " ".join(CONTROL_CHARS.sub(" ", text).split())
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value quoted in an error message, shortened: a 10,000-character title is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
+def meta_problems(exc: ValidationError) -> str:
+    """A brief's front-matter (or batch row) validation errors, each quoting the bad value shortened."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {shown(err.get('input'))})"
+        for err in exc.errors()
+    )
+
+
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
     """Build a Brief from Markdown or plain text with optional YAML front matter."""
+    text = text.replace("\r\n", "\n")  # CRs of CRLF line ends do not count toward the limit
+    if "\x00" in text:
+        raise InputError(f"Brief '{source}' looks binary (it contains NUL bytes); give a text file.")
     if len(text) > MAX_BRIEF_CHARS:
         raise InputError(
             f"Brief '{source}' has {len(text):,} characters; the limit is {MAX_BRIEF_CHARS:,}.",
@@ -68,12 +102,8 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
     try:
         meta = BriefMeta.model_validate(fm.data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        )
         raise InputError(
-            f"Brief '{source}': bad front matter: {problems}.",
+            f"Brief '{source}': bad front matter: {meta_problems(exc)}.",
             hint="priority is one of low, medium, high; title and owner are short strings.",
         ) from None
     body = fm.body.strip()
@@ -82,7 +112,7 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
             f"Brief '{source}' has front matter but no text.",
             hint="Write a few sentences describing the feature below the front matter.",
         )
-    title = meta.title or _title_from_body(body)
+    title = one_line(meta.title or _title_from_body(body)) or "Untitled feature"
     extra: dict[str, Any] = dict(meta.model_extra or {})
     context = {key: _as_text(value) for key, value in extra.items()}
     return Brief(
@@ -93,6 +123,29 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
         context=context,
         source=source,
     )
+
+
+BRIEF_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def recorded_brief_path(spec: Path, reference: str) -> Path:
+    """The brief a spec's front matter names (``specdraft.brief``), confined to the spec's folder tree.
+
+    The front matter is only text: anyone can write ``brief: /home/me/.ssh/id_rsa`` or
+    ``../secret.env`` into it, and the brief is sent to the model. So a recorded path is used only when
+    it is relative, stays inside the spec's directory (symlinks followed) and names a .md, .markdown
+    or .txt file; otherwise InputError says why (a brief given on the command line is not limited).
+    """
+    root = spec.resolve().parent
+    candidate = Path(reference)
+    if candidate.is_absolute():
+        raise InputError(f"it is an absolute path, outside the spec's folder {root}.")
+    resolved = (root / candidate).resolve()
+    if not resolved.is_relative_to(root):
+        raise InputError(f"it is outside the spec's folder {root}.")
+    if resolved.suffix.lower() not in BRIEF_SUFFIXES:
+        raise InputError(f"it is not a .md, .markdown or .txt file ({resolved.name}).")
+    return resolved
 
 
 def load_brief(path: str | Path) -> Brief:

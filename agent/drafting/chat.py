@@ -17,6 +17,7 @@ from rich.text import Text
 
 from agent.drafting.refine import Proposal, Refiner, SectionChange
 from agent.errors import SpecdraftError
+from agent.io.sanitize import for_terminal
 
 HELP = """\
 Type what to change ("use PostgreSQL 16, not MongoDB") or ask a question ("why Redis?").
@@ -33,6 +34,10 @@ After a proposed change: y applies it to the file, n discards it, e opens $EDITO
 Ctrl-C while the model works cancels that request."""
 
 
+#: characters of one piped line kept at most (an instruction is far shorter)
+MAX_LINE_CHARS = 100_000
+
+
 class LineReader(Protocol):
     def read(self, prompt: str) -> str | None:
         """The next line without its end, or None at end of input."""
@@ -46,9 +51,13 @@ class PipeReader:
         self.echo = echo
 
     def read(self, prompt: str) -> str | None:
-        line = self.stream.readline()
+        # bounded like every input: an endless line is cut (and then refused as too long), not buffered
+        line = self.stream.readline(MAX_LINE_CHARS + 1)
         if not line:
             return None
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            while (rest := self.stream.readline(1 << 16)) and not rest.endswith("\n"):
+                pass  # skip the remainder of the over-long line
         line = line.rstrip("\r\n")
         self.echo(f"{prompt}{line}")
         return line
@@ -142,7 +151,7 @@ class ChatSession:
                 else:
                     self.turn(line)
             except SpecdraftError as exc:
-                self.say(f"Error: {exc}", "red")
+                self.say(for_terminal(f"Error: {exc}"), "red")
         self.say(
             f"Session ended: {self.accepted} change(s) accepted; the file and its history are up to date."
         )

@@ -13,12 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
 from agent.drafting.brief import Brief
 from agent.io.resources import resource_dir
+from agent.spec.frontmatter import load_yaml
 from agent.spec.schemas.base import json_schema
 from agent.spec.template import SpecTemplate, TemplateSection
 
@@ -42,7 +42,7 @@ def render_prompt(name: str, **values: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _examples() -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load((resource_dir("prompts") / "examples.yaml").read_text(encoding="utf-8"))
+    data = load_yaml((resource_dir("prompts") / "examples.yaml").read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.drafting.brief import Brief, load_brief
+from agent.drafting.brief import Brief, load_brief, recorded_brief_path
 from agent.drafting.prompting import Message, describe_fields, render_prompt, shared_prefix
 from agent.drafting.reask import ReaskPolicy, ask_section
 from agent.errors import InputError, SectionFailedError
@@ -137,7 +137,13 @@ def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | N
     reference = meta.get("brief") if isinstance(meta, dict) else None
     if not isinstance(reference, str) or not reference.strip():
         return None, None
-    path = spec.parent / reference
+    try:
+        path = recorded_brief_path(spec, reference)
+    except InputError as exc:  # refused: the front matter cannot send any file to the model
+        return None, (
+            f"The brief recorded in the spec ({_clip_reference(reference)}) was not read: {exc.message} "
+            "Pass --brief to use a brief from elsewhere."
+        )
     try:
         brief = load_brief(path)
     except InputError as exc:
@@ -146,6 +152,10 @@ def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | N
     if recorded and recorded != brief.sha256:
         return brief, f"Using the brief {path}; it has changed since the spec was drafted."
     return brief, f"Using the brief {path} (recorded in the spec)."
+
+
+def _clip_reference(reference: str) -> str:
+    return reference if len(reference) <= 120 else reference[:117] + "..."
 
 
 def _trailing(text: str) -> str:

@@ -5,38 +5,41 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
-from agent.errors import InputError
+from agent.io.output import check_output_path
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it, so under a lock and restored at once)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str, *, overwrite: bool = True) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a rename.
 
-    With ``overwrite=False`` an existing file is left alone and an InputError raised.
+    With ``overwrite=False`` an existing file is left alone and an InputError raised; a special file
+    (a device, a FIFO) is never replaced (agent.io.output.check_output_path).
     """
+    check_output_path(path, overwrite=overwrite)
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(
-            f"Output directory '{directory}' does not exist.",
-            hint="Create it first, or choose another path with -o.",
-        )
-    if path.is_dir():
-        raise InputError(f"Output path '{path}' is a directory; give a file name.")
-    if not overwrite and path.exists():
-        raise InputError(
-            f"'{path}' already exists; not overwriting it.",
-            hint="Pass --force to replace it, or choose another path with -o.",
-        )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp_name, path.stat().st_mode & 0o777)
+        with contextlib.suppress(OSError):
+            # An existing file keeps its mode; a new one gets what open() would give it (0666 & ~umask),
+            # not mkstemp's 0600.
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~current_umask()
+            os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         # Interrupted or failed: remove the temporary file so nothing half-written remains.

@@ -8,7 +8,9 @@ one spec never interleave lines and an accepted change survives the process bein
 
 ``before``/``after`` are a section's exact text (heading line included), so undo and redo restore the
 file byte for byte. The undo and redo stacks are replayed from the file, so they work across sessions.
-A journal that cannot be read is moved aside (``.corrupt-<time>``) with a warning; the spec is kept.
+A torn last line (the process killed in the middle of an append) is cut off with a warning and every
+complete line kept; a journal that cannot be read otherwise is moved aside (``.corrupt-<time>``) with
+a warning; the spec is kept.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ class Journal:
             return History()
         try:
             text = self.path.read_text(encoding="utf-8")
+            if text and not text.endswith("\n"):
+                text = self._cut_torn_tail(text)
             return replay(text.split("\n"))
         except (OSError, UnicodeDecodeError, JournalCorrupt) as exc:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -154,6 +158,36 @@ class Journal:
                 "and started a new one. The spec itself is unchanged; undo cannot reach earlier changes."
             )
             return History()
+
+    def _cut_torn_tail(self, text: str) -> str:
+        """Drop an incomplete last line (no newline, not JSON) and keep the complete lines before it.
+
+        The file is truncated under the lock, so the next append starts on a line of its own.
+        """
+        last = text.rsplit("\n", 1)[-1]
+        try:
+            json.loads(last)
+        except ValueError:
+            pass
+        else:  # complete but missing its newline: end the line, so the next append starts anew
+            with self._locked() as handle:
+                handle.seek(0)
+                if handle.read() == text:
+                    handle.write("\n")
+                    handle.flush()
+            return text + "\n"
+        kept = text[: len(text) - len(last)]
+        with self._locked() as handle:
+            handle.seek(0)
+            if handle.read() == text:  # nobody appended meanwhile
+                handle.truncate(len(kept.encode("utf-8")))
+                handle.flush()
+                os.fsync(handle.fileno())
+        self.warning = (
+            f"Warning: the last line of the history {self.path.name} was incomplete (a write was cut "
+            f"off); dropped it and kept the {kept.count(chr(10))} complete line(s) before it."
+        )
+        return kept
 
     def _append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -7,11 +7,13 @@ validation, so the re-ask can quote exactly what was wrong.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
+from agent.io.redact import redact
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 
@@ -150,7 +152,17 @@ class ChatClient:
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
         try:
-            result = await runnable.ainvoke(messages)
+            # the current task is cancelled at the deadline (no extra task: signals land where they did)
+            async with asyncio.timeout(call_deadline(self.settings)):
+                result = await runnable.ainvoke(messages)
+        except TimeoutError:
+            settings = self.settings
+            raise ModelTimeoutError(
+                f"The model server at {self.endpoint.base_url} did not answer in time: the answer was "
+                f"still arriving after {call_deadline(settings):g} s (--timeout {settings.timeout:g} s "
+                f"per attempt, {settings.http_retries + 1} attempts).",
+                hint="Raise --timeout, or lower --parallel on a slow machine.",
+            ) from None
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
@@ -188,6 +200,20 @@ class ChatClient:
                 completion.text, completion.finish_reason, usage.prompt_tokens, usage.completion_tokens
             )
             self.cache.put(key, answer)
+
+
+#: the OpenAI SDK's longest wait between two attempts
+MAX_BACKOFF_SECONDS = 8.0
+
+
+def call_deadline(settings: ModelSettings) -> float:
+    """Seconds one model call may take in all, retries included.
+
+    httpx's timeout bounds each read, not the answer: a server sending a byte every half second never
+    trips it. This overall deadline does (asyncio cancels the request, closing its connection): every
+    attempt's --timeout plus the SDK's capped backoff between attempts.
+    """
+    return settings.timeout * (settings.http_retries + 1) + MAX_BACKOFF_SECONDS * settings.http_retries
 
 
 def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:
@@ -261,4 +287,6 @@ def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
 
 
 def _short(text: str, limit: int = 300) -> str:
+    """A server's message for an error: secrets it repeats (an echoed Authorization header) redacted."""
+    text = redact(text)
     return text if len(text) <= limit else text[:limit] + " ..."

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from agent.io.redact import find_secrets
+from agent.io.sanitize import CONTROL_CHARS
 from agent.spec.document import (
     SpecDocument,
     fence_mask,
@@ -50,6 +52,16 @@ RULES: dict[str, tuple[Severity, str]] = {
     "status-invalid": ("error", "a status other than DRAFT, REVIEW or APPROVED"),
     "status-mismatch": ("error", "front matter status and footer **Status**: line disagree"),
     "title-missing": ("warning", "no '# ' title line"),
+    "structure-unexpected": (
+        "error",
+        "structure no template has: a setext heading (a line under '===' or '---'), an empty '#' heading, "
+        "a second '# ' title, a thematic break spelled '- - -', '***' or '___'",
+    ),
+    "control-character": ("error", "an invisible control character: ESC, BEL, a bidi override (U+202E), ..."),
+    "secret-like": (
+        "warning",
+        "text shaped like an API key, token or private key (sk-..., AKIA..., Bearer ...)",
+    ),
 }
 
 LIFECYCLE = ("DRAFT", "REVIEW", "APPROVED")
@@ -103,6 +115,8 @@ def lint_document(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
     found += _check_endpoints(lines)
     found += _check_front_matter(doc)
     found += _check_status(doc)
+    found += _check_structure(lines)
+    found += _check_characters(lines)
     if doc.title is None:
         found.append(finding("title-missing", "", 1, "The spec has no '# ' title line."))
     return sorted(found, key=lambda f: (f.line, f.rule))
@@ -612,6 +626,84 @@ def _check_front_matter(doc: SpecDocument) -> list[Finding]:
                     "front matter",
                     line,
                     f"Front matter '{key}' is still a placeholder: '{shown}'.",
+                )
+            )
+    return found
+
+
+# -- structure, characters, secrets -----------------------------------------------------------------
+
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_ODD_BREAK = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|-[ \t]+-[ \t]*(?:-[ \t]*)+)$")
+_EMPTY_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]*$")
+_H1 = re.compile(r"^ {0,3}#(?:[ \t]|$)")
+_LIST_OR_HEADING = re.compile(r"^ {0,3}([-*+]\s|\d+[.)]\s|#|>|\||```|~~~)")
+
+
+def _check_structure(lines: _Lines) -> list[Finding]:
+    """Markdown structure model text can smuggle in and no template has (the renderer escapes it)."""
+    found: list[Finding] = []
+    titles = 0
+    previous: _Line | None = None
+    for line in lines.items:
+        text = line.text
+        if line.fenced:
+            previous = None
+            continue
+        where = lines.where(line)
+        problem = None
+        if _EMPTY_HEADING.match(text):
+            problem = f"an empty heading '{text.strip()}'"
+        elif _H1.match(text):
+            titles += 1
+            if titles > 1:
+                problem = f"a second '# ' title line '{_clip(text)}'"
+        elif _ODD_BREAK.match(text):
+            problem = f"a thematic break '{text.strip()}'"
+        elif (
+            _SETEXT.match(text)
+            and previous is not None
+            and previous.text.strip()
+            and not _LIST_OR_HEADING.match(previous.text)
+            and not _SETEXT.match(previous.text)
+        ):
+            problem = f"'{_clip(text.strip())}' under '{_clip(previous.text.strip())}' makes it a heading"
+        if problem is not None:
+            found.append(
+                finding(
+                    "structure-unexpected",
+                    where,
+                    line.number,
+                    f"{problem}: structure the template does not have (often from model text).",
+                )
+            )
+        previous = line
+    return found
+
+
+def _check_characters(lines: _Lines) -> list[Finding]:
+    found: list[Finding] = []
+    for line in lines.items:
+        where = lines.where(line)
+        controls = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARS.findall(line.text)})
+        if controls:
+            found.append(
+                finding(
+                    "control-character",
+                    where,
+                    line.number,
+                    f"Invisible control character(s) {', '.join(controls)}; remove them.",
+                )
+            )
+        kinds = find_secrets(line.text)
+        if kinds:
+            found.append(
+                finding(
+                    "secret-like",
+                    where,
+                    line.number,
+                    f"This line holds what looks like {' and '.join(kinds)}; a spec must not carry "
+                    "secrets. Remove it and revoke the secret if it is real.",
                 )
             )
     return found

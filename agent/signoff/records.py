@@ -1,7 +1,11 @@
 """The review lifecycle (DRAFT -> REVIEW -> APPROVED), sign-off records and their verification.
 
 Sign-off records live in the spec's front matter under ``approvals``; ``approvals_required`` (default 1)
-says how many must hold for APPROVED. A record keeps the sha256 of the body and of every section as they
+says how many must hold for APPROVED. Approvals are counted once per signer (email, and SSH key when
+signed): a copied record does not count twice. A record made by this version also carries the
+``approvals_required`` in force when it was signed, inside its front-matter hash and its signed
+payload (v2), so lowering the number after sign-off breaks the record; records without it (v1,
+written before) verify as before. A record keeps the sha256 of the body and of every section as they
 were at signing, so ``verify`` can say which sections changed. Nothing here writes files or exits: the
 CLI does that.
 """
@@ -73,6 +77,8 @@ class Signoff(BaseModel):
     note: str | None = Field(default=None, max_length=500, pattern=r"^[^\n\r]*$")
     signature: SshSignature | None = None
     superseded: Superseded | None = None
+    #: approvals_required when signed (v2 records); None in v1 records, which did not cover it
+    approvals_required: int | None = Field(default=None, ge=1, le=20)
 
     @field_validator("signed_at")
     @classmethod
@@ -91,10 +97,17 @@ class Signoff(BaseModel):
     def signer(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    @property
+    def identity(self) -> str:
+        """Who signed, for counting approvals once per signer."""
+        return self.email.casefold()
+
     def payload(self) -> bytes:
-        """The exact bytes an SSH signature covers: the hashes and who signed, when, in what role."""
+        """The exact bytes an SSH signature covers: the hashes and who signed, when, in what role
+        (v2 adds the approvals_required in force at signing)."""
+        version = "v1" if self.approvals_required is None else "v2"
         lines = [
-            "specdraft sign-off v1",
+            f"specdraft sign-off {version}",
             f"body-sha256: {self.body_sha256}",
             f"front-matter-sha256: {self.front_matter_sha256}",
             f"name: {self.name}",
@@ -104,6 +117,8 @@ class Signoff(BaseModel):
             f"forced: {'true' if self.forced else 'false'}",
             f"note: {self.note or ''}",
         ]
+        if self.approvals_required is not None:
+            lines.append(f"approvals-required: {self.approvals_required}")
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     def to_front_matter(self) -> dict[str, Any]:
@@ -189,9 +204,14 @@ def current_status(doc: SpecDocument) -> str:
     return normalised
 
 
-def front_matter_sha256(doc: SpecDocument) -> str:
-    """sha256 of the front matter without the keys the lifecycle changes (canonical JSON)."""
-    data = {k: v for k, v in doc.front_matter.items() if k not in LIFECYCLE_KEYS}
+def front_matter_sha256(doc: SpecDocument, *, required: int | None = None) -> str:
+    """sha256 of the front matter without the keys the lifecycle changes (canonical JSON).
+
+    With ``required`` (v2 records) the approvals_required in force is hashed too.
+    """
+    data: dict[str, Any] = {k: v for k, v in doc.front_matter.items() if k not in LIFECYCLE_KEYS}
+    if required is not None:
+        data[REQUIRED_KEY] = required
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -271,13 +291,13 @@ def approve(
             hint="Fix them, or approve anyway with --force (recorded in the sign-off).",
         )
     body = doc.body_sha256()
-    fm_hash = front_matter_sha256(doc)
+    fm_hash = front_matter_sha256(doc, required=required)
     for existing in records:
         if (
-            existing.email.casefold() == by.email.casefold()
+            existing.identity == by.email.casefold()
             and existing.superseded is None
             and existing.body_sha256 == body
-            and existing.front_matter_sha256 == fm_hash
+            and existing.front_matter_sha256 == _record_fm_hash(existing, doc)
         ):
             raise LifecycleError(
                 f"{existing.signer} already approved this version of {doc.source} "
@@ -295,6 +315,7 @@ def approve(
             sections=short_section_hashes(doc),
             forced=bool(errors) and force,
             note=note or None,
+            approvals_required=required,
         )
     except ValidationError as exc:
         raise InputError(f"Bad sign-off details: {_problems(exc, '')}.") from None
@@ -302,7 +323,7 @@ def approve(
         record = record.model_copy(update={"signature": sshsig.sign(record.payload(), ssh_key)})
     records.append(record)
     new = _with_records(doc, records)
-    holding = sum(1 for r in records if _holds_content(r, new))
+    holding = len(_distinct_holding([r for r in records if _holds_content(r, new)]))
     new_status = "APPROVED" if holding >= required else "REVIEW"
     new = set_status(new, new_status)
     return Approval(new, record, status, new_status, holding, required)
@@ -371,7 +392,8 @@ class VerifyReport:
 
     @property
     def holding(self) -> int:
-        return sum(1 for c in self.checks if c.holds)
+        """Approvals that hold, once per signer (check_approvals marks repeats as not holding)."""
+        return len(_distinct_holding([c.record for c in self.checks if c.holds]))
 
     @property
     def unknown_keys(self) -> bool:
@@ -407,11 +429,38 @@ def is_approved(doc: SpecDocument, report: VerifyReport | None = None) -> bool:
     return current_status(doc) == "APPROVED" and report.holding >= approvals_required(doc)
 
 
+def _record_fm_hash(record: Signoff, doc: SpecDocument) -> str:
+    """The front-matter hash as ``record``'s version computes it (v2 covers approvals_required)."""
+    if record.approvals_required is None:
+        return front_matter_sha256(doc)
+    return front_matter_sha256(doc, required=approvals_required(doc))
+
+
+def _signer_keys(record: Signoff) -> set[str]:
+    keys = {f"email:{record.identity}"}
+    if record.signature is not None:
+        keys.add(f"key:{record.signature.key}")
+    return keys
+
+
+def _distinct_holding(records: list[Signoff]) -> list[Signoff]:
+    """One record per signer: a record whose email or SSH key was already counted does not count."""
+    seen: set[str] = set()
+    kept: list[Signoff] = []
+    for record in records:
+        keys = _signer_keys(record)
+        if keys & seen:
+            continue
+        seen |= keys
+        kept.append(record)
+    return kept
+
+
 def _holds_content(record: Signoff, doc: SpecDocument) -> bool:
     return (
         record.superseded is None
         and record.body_sha256 == doc.body_sha256()
-        and record.front_matter_sha256 == front_matter_sha256(doc)
+        and record.front_matter_sha256 == _record_fm_hash(record, doc)
     )
 
 
@@ -446,10 +495,16 @@ def check_approval(
         if check.order_changed:
             parts.append("sections reordered")
         check.reasons.append("body changed since signing" + (f" ({'; '.join(parts)})" if parts else ""))
-    if record.front_matter_sha256 != front_matter_sha256(doc):
+    if record.front_matter_sha256 != _record_fm_hash(record, doc):
         check.holds = False
         check.front_matter_changed = True
-        check.reasons.append("front matter changed since signing (keys other than status and approvals)")
+        if record.approvals_required is not None and record.approvals_required != approvals_required(doc):
+            check.reasons.append(
+                f"approvals_required changed since signing ({record.approvals_required} then, "
+                f"{approvals_required(doc)} now)"
+            )
+        else:
+            check.reasons.append("front matter changed since signing (keys other than status and approvals)")
     if record.signature is None:
         check.signature = "none"
         if allowed_signers is not None and not check.superseded:
@@ -475,6 +530,19 @@ def verify(doc: SpecDocument, *, allowed_signers: Path | None = None) -> VerifyR
     if allowed_signers is not None:
         sshsig.check_allowed_signers(allowed_signers)
     checks = [check_approval(i + 1, r, doc, allowed_signers=allowed_signers) for i, r in enumerate(records)]
+    counted: dict[str, int] = {}
+    for check in checks:  # a second holding record of the same signer (a copy) does not count
+        if not check.holds:
+            continue
+        earlier = next((counted[k] for k in sorted(_signer_keys(check.record)) if k in counted), None)
+        if earlier is not None:
+            check.holds = False
+            check.reasons.append(
+                f"repeats approval {earlier} by the same signer (same email or SSH key); counted once"
+            )
+            continue
+        for key in _signer_keys(check.record):
+            counted[key] = check.index
     report = VerifyReport(doc.source, status, required, checks, [], doc.body_sha256())
     active = [c for c in checks if not c.superseded]
     if not active:

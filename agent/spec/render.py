@@ -13,12 +13,13 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from agent.errors import SpecdraftError
+from agent.io.sanitize import CONTROL_CHARS
 from agent.spec.frontmatter import dump_front_matter
 from agent.spec.placeholders import PLACEHOLDER
 from agent.spec.template import Block, FieldKind, SpecTemplate, TemplateSection
@@ -57,22 +58,49 @@ MACROS = r"""
 {%- macro attention(reason) -%}[NEEDS ATTENTION: {{ reason | marker_text }}]{%- endmacro -%}
 """
 
-_HEADING_START = re.compile(r"^(\s{0,3})(#{1,6}\s|---\s*$|```|~~~)")
+#: a line that would open structure in Markdown: an ATX heading (a bare ``#`` too), a fence, a
+#: thematic break in any spelling (``---``, ``- - -``, ``***``, ``___``) or a setext underline (``===``,
+#: ``---``: under a line of prose either turns that line into a heading)
+_STRUCTURE_START = re.compile(r"^(\s{0,3})(#{1,6}(?=\s|$)|```|~~~|(?:[-*_][ \t]*){3,}$|=+[ \t]*$|-+[ \t]*$)")
+EscapeMode = Literal["line", "block", "code", "marker"]
+
+
+def escape_model_text(value: Any, mode: EscapeMode = "line") -> str:
+    """The ONE escaping of model-written (and brief-written) text before it enters a spec.
+
+    Model output is untrusted: it never adds structure. Control and bidi characters are dropped in
+    every mode; then
+
+    * ``line``: one line (line breaks become spaces); a leading heading, rule or fence is escaped;
+    * ``block``: prose of several lines; every line that could open a heading (ATX or setext), a
+      thematic break or a fence is escaped with a backslash;
+    * ``code``: the body of a fenced block (the fence is made longer than any run inside it);
+    * ``marker``: one line without square brackets, for ``[NEEDS ...: reason]`` markers.
+    """
+    text = CONTROL_CHARS.sub("", str(value))
+    if mode == "code":
+        return text.rstrip()
+    if mode == "block":
+        lines = text.strip().splitlines()
+        return "\n".join(_STRUCTURE_START.sub(r"\1\\\2", line) for line in lines)
+    line = " ".join(text.split())
+    if mode == "marker":
+        return line.replace("[", "(").replace("]", ")")
+    return _STRUCTURE_START.sub(r"\1\\\2", line)
 
 
 def _oneline(value: Any) -> str:
-    return " ".join(str(value).split())
+    return escape_model_text(value, "line")
 
 
 def _marker_text(value: Any) -> str:
     """One line without square brackets: a reason quoting '[Description]' would close the marker early."""
-    return _oneline(value).replace("[", "(").replace("]", ")")
+    return escape_model_text(value, "marker")
 
 
 def _block(value: Any) -> str:
     """Multi-line prose that cannot open a heading, a rule or a fence and break the spec's structure."""
-    lines = str(value).strip().splitlines()
-    return "\n".join(_HEADING_START.sub(r"\1\\\2", line) for line in lines)
+    return escape_model_text(value, "block")
 
 
 def _fence(value: Any) -> str:
@@ -132,7 +160,7 @@ def _environment() -> SandboxedEnvironment:
     env.filters["marker_text"] = _marker_text
     env.filters["block"] = _block
     env.filters["fence"] = _fence
-    env.filters["rstrip"] = lambda value: str(value).rstrip()
+    env.filters["rstrip"] = lambda value: escape_model_text(value, "code")
     return env
 
 
@@ -254,7 +282,7 @@ def fill_document_placeholders(text: str, values: DocumentValues) -> str:
                         return option
             return options[0]
         found = values.lookup(inner)
-        return found if found is not None else f"[NEEDS CLARIFICATION: {inner}]"
+        return _oneline(found) if found is not None else f"[NEEDS CLARIFICATION: {inner}]"
 
     return PLACEHOLDER.sub(replace, text)
 

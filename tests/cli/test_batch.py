@@ -292,3 +292,106 @@ def test_signal_leaves_no_partial_file(tmp_path: Path, sig: signal.Signals) -> N
     for name in done:
         text = (out / f"{name}.md").read_text(encoding="utf-8")
         assert text.startswith("---\n") and text.endswith("\n")
+
+
+# -- round 2: incremental report, bounded summary, outputs checked --------------------------------
+
+
+def test_report_json_is_written_once_and_progress_appended(
+    tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each finished brief appends one line to report.jsonl; report.json is written once, at the end."""
+    import agent.drafting.batch as batch_module
+
+    briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta", "gamma", "delta"])
+    out = tmp_path / "out"
+    writes: list[str] = []
+    logged: list[int] = []
+    real_write, real_log = batch_module.atomic_write_text, batch_module.BatchReport.log
+
+    def counting_write(path: Path, text: str, **kwargs: Any) -> None:
+        writes.append(path.name)
+        real_write(path, text, **kwargs)
+
+    def counting_log(self: Any, record: Any) -> None:
+        real_log(self, record)
+        logged.append(len((out / "report.jsonl").read_text().splitlines()))
+
+    monkeypatch.setattr(batch_module, "atomic_write_text", counting_write)
+    monkeypatch.setattr(batch_module.BatchReport, "log", counting_log)
+    result = run(server, str(briefs), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert writes.count("report.json") == 1, writes
+    assert logged == [1, 2, 3, 4], "one line appended per finished brief"
+    assert not (out / "report.jsonl").exists(), "merged into report.json at the end"
+    assert {e["status"] for e in report(out)["briefs"]} == {"ok"}
+
+
+def test_a_killed_batch_resumes_from_its_progress_log(tmp_path: Path, server: FakeOpenAI) -> None:
+    briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta"])
+    out = tmp_path / "out"
+    assert run(server, str(briefs), "-o", str(out)).exit_code == 0
+    entries = report(out)["briefs"]
+    # what a run killed outright (no report.json written) leaves: the progress log, with a torn last line
+    (out / "report.json").unlink()
+    (out / "report.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in entries) + '{"id": "gam', encoding="utf-8"
+    )
+    requests = server.requests
+    result = run(server, str(briefs), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert server.requests == requests, "nothing drafted again"
+    assert {e["status"] for e in report(out)["briefs"]} == {"skipped"}
+
+
+def test_the_summary_of_a_huge_interrupted_batch_is_short(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli.batch import TABLE_ROWS, print_summary
+    from agent.drafting.batch import BatchReport, BriefRecord
+
+    records = [
+        BriefRecord(
+            id=f"brief-{n}", source=f"b{n}.md", status="interrupted", error="interrupted before it finished"
+        )
+        for n in range(10_000)
+    ]
+    started = time.perf_counter()
+    print_summary(BatchReport(records=records, problems=[], output_dir=Path("out"), interrupted=True))
+    seconds = time.perf_counter() - started
+    err = capsys.readouterr().err
+    assert err.count("brief-") == TABLE_ROWS
+    assert "and 9,960 more brief(s)" in err and "10000 briefs" in err
+    assert seconds < 10
+
+
+def test_a_special_file_where_a_spec_goes_is_left_alone(tmp_path: Path, server: FakeOpenAI) -> None:
+    briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta"])
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "alpha.md")
+    result = run(server, str(briefs), "-o", str(out))
+    assert result.exit_code == 3, result.output
+    entries = by_id(report(out))
+    assert entries["alpha"]["status"] == "failed" and "special file" in entries["alpha"]["error"]
+    assert entries["beta"]["status"] == "ok"
+    import stat as stat_module
+
+    assert stat_module.S_ISFIFO((out / "alpha.md").lstat().st_mode)
+
+
+def test_an_unwritable_output_dir_is_found_before_the_model_runs(
+    tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    briefs = write_briefs(tmp_path / "briefs", ["alpha"])
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:  # root writes anywhere: make the check see what a user would meet
+        real_access = os.access
+        monkeypatch.setattr(
+            os, "access", lambda p, mode, **kw: False if Path(p) == locked else real_access(p, mode, **kw)
+        )
+    else:
+        locked.chmod(0o555)
+    result = run(server, str(briefs), "-o", str(locked / "specs"))
+    assert result.exit_code == 2, result.output
+    assert "is not writable" in result.stderr
+    assert server.requests == 0

@@ -575,3 +575,32 @@ def test_a_changed_or_missing_recorded_brief_is_a_notice(spec: Path, fake_model:
     assert "The brief recorded in the spec (invites.md) was not used" in result.stderr
     assert "Pass --brief" in result.stderr
     assert "QUOKKA-MARKER" not in json.dumps(fake_model.requests[before:])
+
+
+@pytest.mark.parametrize("where", ["parent", "absolute", "symlink-out", "not-a-brief"])
+def test_a_recorded_brief_outside_the_spec_folder_is_not_sent(
+    spec: Path, fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory, where: str
+) -> None:
+    """The front matter is only text: it cannot make refine send any file on the machine to the model."""
+    outside = tmp_path_factory.mktemp("elsewhere") / "secret.md"
+    outside.write_text("# Secret\n\nDB_PASSWORD=QUOKKA-MARKER\n")
+    if where == "parent":
+        (spec.parent.parent / "secret.md").write_text(outside.read_text())
+        reference = "../secret.md"
+    elif where == "absolute":
+        reference = str(outside)
+    elif where == "symlink-out":
+        (spec.parent / "brief.md").symlink_to(outside)
+        reference = "brief.md"
+    else:
+        (spec.parent / "secret.env").write_text(outside.read_text())
+        reference = "secret.env"
+    _record_brief(spec, reference)
+    _route_to_overview(fake_model)
+    result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
+    assert result.exit_code == 0, result.output
+    assert "was not read" in result.stderr and "Pass --brief" in result.stderr, result.stderr
+    assert "QUOKKA-MARKER" not in json.dumps(fake_model.requests)
+    # given on the command line, the same file is used: the user chose it
+    result = run(["refine", str(spec), "-m", "use Okta", "--brief", str(outside)], fake_model)
+    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"]), result.output

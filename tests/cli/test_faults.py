@@ -41,8 +41,12 @@ ANSWER_FAULTS = {
 }
 
 
+# Faults only the overall per-call deadline catches: every read is quick, the answer never ends.
+DEADLINE_FAULTS = {"drip": "did not answer in time"}
+
+
 def test_every_fault_kind_is_covered() -> None:
-    assert set(TRANSPORT_FAULTS) | set(ANSWER_FAULTS) == set(FAULT_KINDS)
+    assert set(TRANSPORT_FAULTS) | set(ANSWER_FAULTS) | set(DEADLINE_FAULTS) == set(FAULT_KINDS)
 
 
 @pytest.fixture
@@ -276,3 +280,53 @@ def test_chat_survives_a_fault_and_leaves_the_spec_alone(
     assert spec.read_text() == before, "a failed revision never touches the spec"
     if fault in TRANSPORT_FAULTS:
         assert "Error: " in result.stdout and TRANSPORT_FAULTS[fault] in result.stdout
+
+
+def test_a_dripping_answer_is_bounded_by_the_call_deadline(
+    fault_server: FaultServer, files: dict[str, Path]
+) -> None:
+    """A body sent a byte every half second never trips httpx's per-read timeout; the deadline stops it."""
+    fault_server.drip_seconds = 0.5  # a ~700-byte answer would take about six minutes
+    fault_server.plan(default="drip")
+    code, _, err, seconds = _draft(fault_server, files)
+    assert code == 1, err
+    assert DEADLINE_FAULTS["drip"] in err and "--timeout 1" in err, err
+    # the deadline: 4 attempts of --timeout 1 plus the SDK's capped backoff (8 s) between them = 28 s
+    assert seconds < 28 + 10, f"took {seconds:.1f} s"
+    _no_leftovers(files)
+
+
+def test_the_deadline_cancels_one_call_quickly(fault_server: FaultServer) -> None:
+    """The same at the client: one call with no transport retries ends within its --timeout."""
+    import asyncio
+
+    from pydantic import SecretStr
+
+    from agent.errors import ModelTimeoutError
+    from agent.llm.client import ChatClient
+    from agent.llm.providers import Endpoint, ModelSettings, Provider
+
+    fault_server.drip_seconds = 0.2
+    fault_server.plan(default="drip")
+    endpoint = Endpoint(Provider.compatible, fault_server.base_url, "fault-model", SecretStr("none"))
+    settings = ModelSettings(provider=Provider.compatible, timeout=1, http_retries=0, use_cache=False)
+    schema = {
+        "title": "Answer",
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+    }
+
+    async def call() -> None:
+        client = ChatClient(endpoint, settings)
+        try:
+            await client.complete_json(
+                [{"role": "user", "content": "hi"}], schema, max_tokens=50, temperature=0
+            )
+        finally:
+            await client.aclose()
+
+    started = time.monotonic()
+    with pytest.raises(ModelTimeoutError, match="still arriving after 1 s"):
+        asyncio.run(call())
+    assert time.monotonic() - started < 5

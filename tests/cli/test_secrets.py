@@ -15,7 +15,6 @@ from agent.cli.app import app as root_app
 from agent.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECDRAFT = ROOT / ".venv" / "bin" / "specdraft"
 FAKE_KEY = "sk-specdraft-FAKE-KEY-7f3a9c1e5b2d4e6f8a0b"
 # the tail alone is recognisable too: a key printed shortened or wrapped still counts as a leak
 NEEDLES = [FAKE_KEY, FAKE_KEY[-16:]]
@@ -40,11 +39,20 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run(args: list[str], cwd: Path, server: FaultServer) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "COLUMNS": "120", "HOME": str(cwd)}
+def _run(
+    args: list[str], cwd: Path, server: FaultServer, key: str = FAKE_KEY
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENAI_API_KEY": key, "COLUMNS": "120", "HOME": str(cwd), "PYTHONPATH": str(ROOT)}
     env.pop("SPECDRAFT_DEBUG", None)
+    # this checkout's code (`python -m agent`), whichever specdraft is installed
     return subprocess.run(
-        [str(SPECDRAFT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -91,6 +99,48 @@ def test_fake_key_never_in_batch_output_or_files(
     for path, data in _all_files(workdir).items():
         assert not _leaks(data.decode("utf-8", "replace")), path
     assert fault_server.chat_requests()[0].headers.get("authorization") == f"Bearer {FAKE_KEY}"
+
+
+# a gateway key with no recognisable shape: only the configured value can find it
+GATEWAY_KEY = "gw-7f3a9c1e5b2d4e6f8a0b1c2d"
+
+
+@pytest.mark.parametrize("key", [FAKE_KEY, GATEWAY_KEY], ids=["sk-key", "gateway-key"])
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+@pytest.mark.parametrize("status", [403, 400, 422])
+def test_a_server_error_repeating_the_key_is_redacted(
+    fault_server: FaultServer, workdir: Path, debug: bool, status: int, key: str
+) -> None:
+    """Some gateways put the Authorization header into their error message: it is never shown or stored."""
+    fault_server.echo_status = status
+    fault_server.plan(default="echo_auth")
+    flags = ["--debug"] if debug else []
+    result = _run([*flags, "draft", "briefs/export.md", "-o", "spec.md", *_common(fault_server, workdir)],
+                  workdir, fault_server, key)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"HTTP {status}" in result.stderr and "[REDACTED]" in result.stderr, result.stderr
+    result_batch = _run([*flags, "batch", "briefs", "-o", "specs", "--jobs", "1",
+                         *_common(fault_server, workdir)], workdir, fault_server, key)  # fmt: skip
+    assert result_batch.returncode == 1, result_batch.stderr
+    report = (workdir / "specs" / "report.json").read_text()
+    assert "[REDACTED]" in report
+    for text in (result.stdout, result.stderr, result_batch.stdout, result_batch.stderr, report):
+        assert key not in text and key[-12:] not in text
+    for path, data in _all_files(workdir).items():
+        assert key not in data.decode("utf-8", "replace"), path
+    assert fault_server.chat_requests()[0].headers.get("authorization") == f"Bearer {key}"
+
+
+def test_redact_finds_configured_values_and_token_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.io.redact import redact
+
+    monkeypatch.setenv("MY_GATEWAY_TOKEN", GATEWAY_KEY)
+    text = (
+        f"key {GATEWAY_KEY}; Bearer abc.def-123456; sk-proj-{'a' * 30}; AKIAIOSFODNN7EXAMPLE; ghp_" + "b" * 36
+    )
+    cleaned = redact(text)
+    assert cleaned.count("[REDACTED]") == 5, cleaned
+    assert redact("a plain sentence about keys and tokens") == "a plain sentence about keys and tokens"
 
 
 def test_key_is_read_only_from_the_environment(

@@ -16,7 +16,11 @@ Actions (strings):
 * ``invalid``           a well-formed completion whose content is JSON that violates the schema
 * ``empty_choices``     a completion with ``"choices": []``
 * ``huge``              a completion whose content is several megabytes
+* ``drip``              a valid answer whose body arrives one byte every ``drip_seconds`` (no read ever
+                        times out, the answer takes minutes)
 * ``leak``              a schema-valid answer that repeats the request's system prompt (an injection obeyed)
+* ``echo_auth``         HTTP ``echo_status`` (403 by default) whose error message repeats the request's
+                        ``Authorization`` header, as some gateways do
 
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
@@ -35,7 +39,20 @@ from typing import Any
 
 import pytest
 
-FAULT_KINDS = ("500", "503", "429", "slow", "drop", "truncated", "invalid", "empty_choices", "huge")
+FAULT_KINDS = (
+    "500",
+    "503",
+    "429",
+    "slow",
+    "drop",
+    "drip",
+    "truncated",
+    "invalid",
+    "empty_choices",
+    "huge",
+)
+#: actions that are not transport or answer faults of their own
+OTHER_ACTIONS = ("valid", "leak", "echo_auth")
 MODEL_ID = "fault-model"
 
 _WORDS = (
@@ -81,6 +98,8 @@ class FaultServer:
     retry_after: float = 1.0
     slow_seconds: float = 5.0
     huge_bytes: int = 4_000_000
+    drip_seconds: float = 0.5
+    echo_status: int = 403
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
     extra_text: str = ""
@@ -94,7 +113,7 @@ class FaultServer:
 
     def plan(self, *actions: str, default: str | None = None) -> None:
         """Replace the script: the next requests get these actions, in order, then ``default``."""
-        unknown = [a for a in actions if a not in ("valid", "leak") and a not in FAULT_KINDS]
+        unknown = [a for a in actions if a not in OTHER_ACTIONS and a not in FAULT_KINDS]
         assert not unknown, f"unknown fault actions {unknown}"
         with self._lock:
             self.script = deque(actions)
@@ -320,6 +339,29 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
                 self.close_connection = True
+            elif action == "drip":
+                data = json.dumps(_completion(json.dumps(valid()))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                for index in range(len(data)):
+                    if server._stop.is_set():
+                        break
+                    try:
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up: what a deadline should make it do
+                        break
+                    server.sleep(server.drip_seconds)
+                self.close_connection = True
+            elif action == "echo_auth":
+                auth = self.headers.get("Authorization", "")
+                message = f"Forbidden: the credentials '{auth}' are not allowed for this model"
+                self._send_json(
+                    server.echo_status,
+                    {"error": {"message": message, "type": "invalid_request_error"}},
+                )
             elif action == "truncated":
                 data = json.dumps(_completion(json.dumps(valid()))).encode()
                 data = data[: len(data) // 2]

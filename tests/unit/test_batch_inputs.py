@@ -108,3 +108,41 @@ def test_csv_needs_a_brief_column_and_reports_ragged_rows(tmp_path: Path) -> Non
     loaded = load_inputs(str(ragged))
     assert [i.id for i in loaded.items] == ["a"]
     assert [p.where for p in loaded.problems] == [f"{ragged}:3", f"{ragged}:4"]
+
+
+def test_batch_reads_files_like_draft(tmp_path: Path) -> None:
+    """The one reader and brief parser: a BOM is dropped, NUL bytes and UTF-16 refused, the limit the same."""
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    (folder / "bom.md").write_bytes(
+        b"\xef\xbb\xbf---\r\ntitle: Invoice export\r\npriority: high\r\n---\r\n" + BODY.encode()
+    )
+    (folder / "nul.md").write_bytes(b"# Export\n\nUsers export\x00 invoices.\n")
+    (folder / "utf16.md").write_bytes(f"# Export\n\n{BODY}\n".encode("utf-16"))
+    (folder / "big.md").write_text("# Big\n\n" + "word " * 30_000)
+    inputs = load_inputs(str(folder))
+    [item] = inputs.items
+    assert item.id == "bom"
+    assert item.brief.title == "Invoice export" and item.brief.priority is Priority.high
+    assert item.brief.body == BODY and "---" not in item.brief.body
+    problems = {Path(p.where).name: p.message for p in inputs.problems}
+    assert "NUL bytes" in problems["nul.md"]
+    assert "UTF-16" in problems["utf16.md"]
+    assert "the limit is 20,000" in problems["big.md"]
+
+
+def test_rows_are_parsed_like_briefs(tmp_path: Path) -> None:
+    table = tmp_path / "briefs.jsonl"
+    rows = [
+        {"id": "nul", "brief": "Users export\u0000 invoices."},
+        {"id": "title", "title": "Export\n## Injected", "brief": BODY},
+        {"id": "long-title", "title": "T" * 10_000, "brief": BODY},
+    ]
+    table.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    inputs = load_inputs(str(table))
+    assert [item.id for item in inputs.items] == ["title"]
+    assert inputs.items[0].brief.title == "Export ## Injected"
+    problems = [p.message for p in inputs.problems]
+    assert any("NUL bytes" in m for m in problems)
+    long = next(m for m in problems if "title" in m)
+    assert "10,002 characters" in long and len(long) < 400

@@ -141,3 +141,30 @@ def test_apply_refuses_text_that_adds_a_section(tmp_path: Path) -> None:
         refiner.apply(proposal)
     assert refiner.path.read_bytes() == original
     assert not refiner.journal.path.exists()
+
+
+def test_a_torn_last_line_is_cut_and_the_complete_lines_kept(tmp_path: Path) -> None:
+    """A process killed in the middle of an append leaves half a line: the history before it survives."""
+    journal = Journal(tmp_path / "spec.md")
+    journal.record_apply("first", [edit(1)])
+    journal.record_apply("second", [edit(2)])
+    complete = journal.path.read_text(encoding="utf-8")
+    with open(journal.path, "a", encoding="utf-8") as handle:
+        handle.write('{"op":"apply","id":3,"at":"2026-11-2')  # torn: no end, no newline
+    fresh = Journal(tmp_path / "spec.md")
+    history = fresh.load()
+    assert history.done == [1, 2]
+    assert fresh.warning is not None and "incomplete" in fresh.warning and "kept the 2" in fresh.warning
+    assert journal.path.read_text(encoding="utf-8") == complete, "the torn tail is cut off the file"
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    assert fresh.record_apply("third", [edit(3)]).id == 3  # the next append starts on its own line
+    assert Journal(tmp_path / "spec.md").load().done == [1, 2, 3]
+
+
+def test_a_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "spec.md")
+    journal.record_apply("first", [edit(1)])
+    journal.path.write_text(journal.path.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")
+    assert Journal(tmp_path / "spec.md").load().done == [1]
+    journal.record_apply("second", [edit(2)])
+    assert Journal(tmp_path / "spec.md").load().done == [1, 2]

@@ -178,6 +178,31 @@ CASES: list[tuple[str, list[tuple[str, str]], int, str]] = [
     ("status-invalid", [("status: DRAFT", "status: planned")], 1, "'planned' is not one of"),
     ("status-mismatch", [("**Status**: DRAFT", "**Status**: APPROVED")], 311, "Footer says 'APPROVED'"),
     ("title-missing", [("# Technical Specifications: Team invitations by email\n", "")], 1, "no '# ' title"),
+    # structure model text can smuggle in (the renderer escapes it; lint finds it in a hand-edited spec)
+    (
+        "structure-unexpected",
+        [("role the admin chose.\n", "role the admin chose.\n=====\n")],
+        20,
+        "makes it a heading",
+    ),
+    (
+        "structure-unexpected",
+        [("role the admin chose.\n", "role the admin chose.\n---\n")],
+        20,
+        "makes it a heading",
+    ),
+    ("structure-unexpected", [("role the admin chose.\n", "role the admin chose.\n\n##\n")], 21, "empty"),
+    ("structure-unexpected", [("role the admin chose.\n", "role the admin chose.\n\n- - -\n")], 21, "break"),
+    (
+        "structure-unexpected",
+        [("role the admin chose.\n", "role the admin chose.\n\n# Injected\n")],
+        21,
+        "second '# ' title",
+    ),
+    ("control-character", [("Workspace admins", "Workspace \x1b[2Jadmins")], 18, "U+001B"),
+    ("control-character", [("Workspace admins", "Workspace \u202eadmins")], 18, "U+202E"),
+    ("secret-like", [("Workspace admins", "Workspace sk-live0123456789abcdefghij admins")], 18, "API key"),
+    ("secret-like", [("Workspace admins", "Workspace AKIAIOSFODNN7EXAMPLE admins")], 18, "AWS"),
 ]
 
 

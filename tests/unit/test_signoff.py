@@ -363,3 +363,77 @@ def test_record_is_valid_yaml_in_front_matter() -> None:
     text = approved(reviewed()).doc.serialise()
     data = yaml.safe_load(text.split("---\n", 2)[1])
     assert data["approvals"][0]["name"] == "Ana Lima"
+
+
+# -- tampered sign-off: copied records, lowered approvals_required ---------------------------------
+
+
+def _with_front_matter(doc: SpecDocument, **changes: object) -> SpecDocument:
+    data = dict(doc.front_matter)
+    data.update(changes)
+    return reparse(doc.with_front_matter(data))
+
+
+def _duplicated_first_record(doc: SpecDocument) -> SpecDocument:
+    records = list(doc.front_matter["approvals"])
+    return _with_front_matter(doc, approvals=[*records, dict(records[0])], status="APPROVED")
+
+
+def test_a_copied_approval_counts_once() -> None:
+    doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
+    first = approved(doc)
+    assert first.status == "REVIEW"
+    tampered = _duplicated_first_record(first.doc)
+    report = so.verify(tampered)
+    assert report.holding == 1, "the same signer twice is one approval"
+    assert not report.ok
+    assert "only 1 of 2 required approval(s) hold" in " ".join(report.problems)
+    assert any("repeats approval 1 by the same signer" in r for c in report.checks for r in c.reasons)
+
+
+def test_approvals_required_is_covered_by_the_record() -> None:
+    doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
+    first = approved(doc)
+    assert first.record.approvals_required == 2
+    # lowering the number after sign-off so that one approval "suffices" breaks the record
+    lowered = _with_front_matter(first.doc, approvals_required=1, status="APPROVED")
+    lowered = reparse(so.set_status(lowered, "APPROVED"))
+    report = so.verify(lowered)
+    assert not report.ok and report.holding == 0
+    assert any(
+        "approvals_required changed since signing (2 then, 1 now)" in r for r in report.checks[0].reasons
+    )
+    # removing the key (default 1) is the same change
+    data = {k: v for k, v in first.doc.front_matter.items() if k != "approvals_required"}
+    assert not so.verify(reparse(so.set_status(reparse(first.doc.with_front_matter(data)), "APPROVED"))).ok
+
+
+def test_records_without_approvals_required_still_verify() -> None:
+    """v1 records (made before approvals_required was covered) keep verifying as they did."""
+    result = approved(reviewed())
+    data = dict(result.doc.front_matter)
+    record = dict(data["approvals"][0])
+    record.pop("approvals_required")
+    record["front_matter_sha256"] = so.front_matter_sha256(result.doc)  # the v1 hash
+    data["approvals"] = [record]
+    report = so.verify(reparse(result.doc.with_front_matter(data)))
+    assert report.ok and report.holding == 1
+
+
+@needs_ssh
+def test_a_copied_signed_approval_counts_once_and_required_is_signed(keys: dict[str, Path]) -> None:
+    doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
+    first = approved(doc, ssh_key=keys["ana"])
+    assert b"approvals-required: 2" in first.record.payload()
+    report = so.verify(_duplicated_first_record(first.doc), allowed_signers=keys["allowed"])
+    assert report.holding == 1 and not report.ok
+    # rewriting the record's own approvals_required (and hash) to match a lowered value: the signature fails
+    lowered = _with_front_matter(first.doc, approvals_required=1)
+    data = dict(lowered.front_matter)
+    record = dict(data["approvals"][0])
+    record["approvals_required"] = 1
+    record["front_matter_sha256"] = so.front_matter_sha256(lowered, required=1)
+    data["approvals"] = [record]
+    forged = reparse(so.set_status(reparse(lowered.with_front_matter(data)), "APPROVED"))
+    report = so.verify(forged, allowed_signers=keys["allowed"])
+    assert not report.ok and report.checks[0].signature == "invalid"
