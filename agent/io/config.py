@@ -137,12 +137,16 @@ class EffectiveConfig:
             raise ValueError(f"not settings: {unknown}")
         if not given:
             return self
+        if "provider" in given and given["provider"] not in ("local", "openai", "compatible"):
+            raise ConfigError(
+                f"Unknown provider {given['provider']!r}.", hint="Choose local, openai or compatible."
+            )
         merged = {**self.settings.model_dump(), **given}
         try:
             settings = Settings.model_validate(merged)
         except ValidationError as exc:
             problems = [
-                f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']} (got {e['input']!r})"
+                f"--{str(e['loc'][0]).replace('_', '-')} {_shown(e['input'])}: {_message(e['msg'])}"
                 for e in exc.errors()
             ]
             raise ConfigError("Bad option value: " + "; ".join(problems)) from None
