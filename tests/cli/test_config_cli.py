@@ -76,12 +76,13 @@ def test_config_show_bad_file_exits_2_naming_file_and_line(project: Path) -> Non
 def test_init_writes_a_commented_file_and_never_overwrites(project: Path) -> None:
     code, out, err = _run(["init", str(project)])
     assert code == 0, err
+    assert f"Wrote {project}/specdraft.toml" in out
     written = (project / "specdraft.toml").read_text()
     assert all(f"# {key} = " in written for key in KEYS)
     assert _show()["provider"]["source"] == "default"  # everything commented out
 
     (project / "specdraft.toml").write_text('model = "mine"\n')
-    code, out, err = _run(["init", str(project)])
+    code, _, err = _run(["init", str(project)])
     assert code == 2
     assert "already exists; not overwriting it" in err
     assert (project / "specdraft.toml").read_text() == 'model = "mine"\n'
@@ -140,7 +141,7 @@ def test_a_flag_overrides_a_dead_configured_server(project: Path, fault_server: 
     (project / "specdraft.toml").write_text('base_url = "http://127.0.0.1:9/v1"\ntemplate = "small.md"\n')
     code, _, err = _run(["draft", "csv-export.md", "-o", "-", "-q"])
     assert code == 1 and "Cannot reach the model server at http://127.0.0.1:9/v1" in err
-    code, out, err = _run(["draft", "csv-export.md", "-o", "-", "-q", "--base-url", fault_server.base_url])
+    code, _, err = _run(["draft", "csv-export.md", "-o", "-", "-q", "--base-url", fault_server.base_url])
     assert code == 0, err
 
 
@@ -160,6 +161,7 @@ def test_batch_uses_configured_output_dir_and_jobs(project: Path, fault_server: 
     )
     code, out, err = _run(["batch", str(project / "briefs"), "--json", "-q"])
     assert code == 0, err
+    assert json.loads(out)["totals"]["ok"] == 1
     assert (project / "out" / "report.json").is_file()
     assert len(list((project / "out").glob("*.md"))) == 1
 

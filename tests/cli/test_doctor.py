@@ -117,7 +117,7 @@ def test_a_bad_configuration_is_a_failure_naming_the_file(_repo: Path) -> None:
 
 def test_a_missing_model_path_fails(_repo: Path) -> None:
     (_repo / "specdraft.toml").write_text('model_path = "models/none.gguf"\n')
-    code, report, checks = _json({})
+    code, _, checks = _json({})
     assert code == 1
     assert checks["model"]["status"] == "fail"
     assert str(_repo / "models" / "none.gguf") in checks["model"]["detail"]
