@@ -69,7 +69,10 @@ def config_show(
         user = f"{config.user_file}" + ("" if config.user_file_exists else " (not present)")
         console.print(f"Project file: {project}", markup=False)
         console.print(f"User file:    {user}", markup=False)
-        console.print("Flags given to a command override all of these.", markup=False)
+        console.print(
+            "Variables: SPECDRAFT_<SETTING> (e.g. SPECDRAFT_MODEL); flags given to a command override all.",
+            markup=False,
+        )
 
 
 @app.command("init")

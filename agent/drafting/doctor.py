@@ -306,7 +306,10 @@ def _check_chosen_model(
             f"model from {source('model')}" if settings.model else "the first model the server lists"
         )
     if provider is not Provider.local:
-        report.add("model", "ok", f"{report.model or '(asked from the server)'}: {report.model_reason}")
+        if report.model:
+            report.add("model", "ok", f"{report.model}: {report.model_reason}")
+        else:
+            report.add("model", "info", f"not named: {report.model_reason}")
         return None
     try:
         if settings.model_path is not None:
@@ -434,7 +437,8 @@ def _get_models(report: DoctorReport, label: str, base_url: str, model: str | No
             "provider",
             "fail",
             f"{label}: cannot reach {base_url} ({reason})",
-            "Is the server running? Check base_url (it usually ends in /v1), or use --provider local.",
+            "Is the server running? Check base_url (it usually ends in /v1); `specdraft config show` "
+            "says where it is set.",
         )
         return
     except ValueError:
@@ -449,8 +453,11 @@ def _get_models(report: DoctorReport, label: str, base_url: str, model: str | No
             "provider", "warn", f"{detail}; '{model}' is not among them ({shown})", "Check the model setting."
         )
         return
-    if not model and report.provider == "compatible":
-        report.model = ids[0] if ids else None
+    if not model and report.provider == "compatible" and ids:
+        report.model = ids[0]
+        for check in report.checks:
+            if check.name == "model":
+                check.detail = f"{ids[0]}: {report.model_reason}"
     report.add("provider", "ok", detail)
 
 

@@ -48,6 +48,7 @@ def test_live_compatible_server_is_ready(fault_server: FaultServer) -> None:
     assert checks["provider"]["status"] == "ok"
     assert "1 model(s) listed" in checks["provider"]["detail"]
     assert report["model"] == MODEL_ID  # what a draft would use: the first model the server lists
+    assert checks["model"]["detail"] == f"{MODEL_ID}: the first model the server lists"
     assert [r.path for r in fault_server.received] == ["/v1/models"]
     assert fault_server.chat_requests() == []
 
@@ -133,3 +134,14 @@ def test_missing_context_paths_are_a_warning(_repo: Path, fault_server: FaultSer
     assert checks["context"]["status"] == "warn"
     assert "1 of 2 context paths do not exist" in checks["context"]["detail"]
     assert f"{_repo}/specdraft.toml:2" in checks["context"]["fix"]
+
+
+@pytest.mark.live
+def test_probe_starts_and_stops_the_embedded_server() -> None:
+    code, out = _doctor({}, "--json", "--probe")
+    report = json.loads(out)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert code == 0, checks
+    assert checks["provider"]["status"] == "ok"
+    assert "local (probe)" in checks["provider"]["detail"]
+    assert "started and stopped" in checks["provider"]["detail"]
