@@ -2,7 +2,7 @@
 
 * The project file is the nearest ``specdraft.toml``, or ``pyproject.toml`` with a ``[tool.specdraft]``
   table, found by walking up from the working directory (a ``pyproject.toml`` without that table does
-  not count). The walk stops at the repository root (the first directory holding ``.git``), so a file
+  not count). The walk stops at the repository root (a directory holding ``.git`` or ``.hg``), so a file
   outside your repository never applies to it; outside any repository it goes up to the filesystem root.
   In one directory ``specdraft.toml`` wins over ``pyproject.toml``.
 * The user file is ``$XDG_CONFIG_HOME/specdraft/config.toml`` (``~/.config/specdraft/config.toml``),
@@ -35,6 +35,8 @@ PROJECT_FILE = "specdraft.toml"
 PYPROJECT_FILE = "pyproject.toml"
 USER_FILE_ENV = "SPECDRAFT_USER_CONFIG"
 KEY_ENV = "OPENAI_API_KEY"
+#: the walk for a project file stops at a repository root (a directory holding one of these)
+REPOSITORY_MARKERS = (".git", ".hg")
 
 #: keys whose values are paths, resolved against the directory of the file that sets them
 PATH_KEYS = ("model_path", "output_dir", "context")
@@ -171,7 +173,7 @@ def find_project_config(start: Path | None = None) -> ConfigFile | None:
 
     Stops after the repository root (a directory holding ``.git``) or at the filesystem root.
     """
-    directory = (start or Path.cwd()).resolve()
+    directory = (start or _cwd()).resolve()
     for candidate_dir in (directory, *directory.parents):
         own = candidate_dir / PROJECT_FILE
         if own.is_file():
@@ -183,9 +185,18 @@ def find_project_config(start: Path | None = None) -> ConfigFile | None:
             tool = data.get("tool")
             if isinstance(tool, dict) and "specdraft" in tool:
                 return ConfigFile(pyproject, "tool.specdraft", text)
-        if (candidate_dir / ".git").exists():
+        if any((candidate_dir / marker).exists() for marker in REPOSITORY_MARKERS):
             break
     return None
+
+
+def _cwd() -> Path:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise ConfigError(
+            "The working directory no longer exists.", hint="cd to an existing directory and run again."
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -302,7 +313,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(
             "\n".join(problems), hint="Fix or unset the variable (see `specdraft config show`)."
         ) from None
-    return _resolve_paths(values, Path.cwd())
+    return _resolve_paths(values, _cwd())
 
 
 def _shown(value: object) -> str:

@@ -178,3 +178,24 @@ def test_help_still_shows_the_defaults() -> None:
     for shown in ("[default: (local)]", "[default: (0.2)]", "[default: (300.0)]", "[default: (tech-spec)]"):
         assert shown in flat
     assert "specdraft config show" in flat
+
+
+def test_draft_from_stdin_into_the_configured_output_dir(project: Path, fault_server: FaultServer) -> None:
+    (project / "specdraft.toml").write_text(
+        f'base_url = "{fault_server.base_url}"\ntemplate = "small.md"\noutput_dir = "specs"\n'
+    )
+    result = CliRunner().invoke(app, ["draft", "-", "-q"], input=BRIEF, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert (project / "specs" / "csv-export.md").is_file()  # named after the brief's title
+
+
+def test_refine_takes_the_server_and_temperature_from_configuration(
+    project: Path, fault_server: FaultServer
+) -> None:
+    spec = project / "spec.md"
+    spec.write_bytes((Path(__file__).parents[1] / "data" / "specs" / "clean.md").read_bytes())
+    (project / "specdraft.toml").write_text(f'base_url = "{fault_server.base_url}"\ntemperature = 0.45\n')
+    code, _, err = _run(["refine", str(spec), "-m", "Use PostgreSQL for storage"])
+    assert fault_server.chat_requests(), err  # the configured server was asked
+    assert 0.45 in _temperatures(fault_server)
+    assert code == 0, err
