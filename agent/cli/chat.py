@@ -108,6 +108,8 @@ def chat(
 
     Every accepted change is written to SPEC at once and recorded in SPEC.history.jsonl (/undo, /redo
     work across sessions). Lines are read from a pipe too: a scripted session.
+
+    Model options not given come from SPECDRAFT_* variables and specdraft.toml (`specdraft config show`).
     """
     with user_errors(), sigterm_as_interrupt():
         from rich.console import Console
@@ -162,6 +164,8 @@ def refine(
 
     Exit codes: 0 ok (also when nothing needed changing), 1 model error or a section that never
     validated, 2 bad input.
+
+    Model options not given come from SPECDRAFT_* variables and specdraft.toml (`specdraft config show`).
     """
     with user_errors(), sigterm_as_interrupt():
         from rich.console import Console

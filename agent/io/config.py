@@ -171,7 +171,7 @@ def user_config_path() -> Path:
 def find_project_config(start: Path | None = None) -> ConfigFile | None:
     """The nearest specdraft.toml, or pyproject.toml with [tool.specdraft], from ``start`` upwards.
 
-    Stops after the repository root (a directory holding ``.git``) or at the filesystem root.
+    Stops after the repository root (a directory holding ``.git`` or ``.hg``) or at the filesystem root.
     """
     directory = (start or _cwd()).resolve()
     for candidate_dir in (directory, *directory.parents):
