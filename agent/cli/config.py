@@ -34,10 +34,12 @@ def config_show(
 ) -> None:
     """Print every effective setting and where it came from (variable, file:line, or default)."""
     with user_errors():
-        from agent.io.config import ENV_VARS, KEYS, load_config
+        from agent.io.config import ENV_VARS, KEYS, display_url, load_config
 
         config = load_config()
         values = config.settings.model_dump()
+        if values["base_url"]:
+            values["base_url"] = display_url(values["base_url"])
         rows = [
             {"key": key, "value": _shown(values[key]), "source": config.sources[key], "env": ENV_VARS[key]}
             for key in KEYS

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from agent import __version__
 from agent.errors import SpecdraftError
-from agent.io.config import KEY_ENV, EffectiveConfig, Settings, load_config, user_config_path
+from agent.io.config import KEY_ENV, EffectiveConfig, Settings, display_url, load_config, user_config_path
 from agent.llm.providers import (
     DEFAULT_OPENAI_MODEL,
     OPENAI_BASE_URL,
@@ -419,6 +419,7 @@ def _get_models(report: DoctorReport, label: str, base_url: str, model: str | No
     if key:
         headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(f"{base_url}/models", headers=headers)
+    shown = display_url(base_url)
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -429,24 +430,24 @@ def _get_models(report: DoctorReport, label: str, base_url: str, model: str | No
             if exc.code in (401, 403)
             else "Check base_url (it usually ends in /v1)."
         )
-        report.add("provider", "fail", f"{label}: {base_url}/models answered HTTP {exc.code}", fix)
+        report.add("provider", "fail", f"{label}: {shown}/models answered HTTP {exc.code}", fix)
         return
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         report.add(
             "provider",
             "fail",
-            f"{label}: cannot reach {base_url} ({reason})",
+            f"{label}: cannot reach {shown} ({reason})",
             "Is the server running? Check base_url (it usually ends in /v1); `specdraft config show` "
             "says where it is set.",
         )
         return
     except ValueError:
-        report.add("provider", "fail", f"{label}: {base_url}/models did not answer JSON", "Check base_url.")
+        report.add("provider", "fail", f"{label}: {shown}/models did not answer JSON", "Check base_url.")
         return
     seconds = time.perf_counter() - started
     ids = _model_ids(payload)
-    detail = f"{label}: {base_url} answered in {seconds * 1000:.0f} ms, {len(ids)} model(s) listed"
+    detail = f"{label}: {shown} answered in {seconds * 1000:.0f} ms, {len(ids)} model(s) listed"
     if model and ids and model not in ids:
         shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
         report.add(

@@ -199,3 +199,11 @@ def test_refine_takes_the_server_and_temperature_from_configuration(
     assert fault_server.chat_requests(), err  # the configured server was asked
     assert 0.45 in _temperatures(fault_server)
     assert code == 0, err
+
+
+def test_config_show_hides_a_password_in_base_url(project: Path) -> None:
+    (project / "specdraft.toml").write_text('base_url = "https://ann:hunter2-secret@gw.example/v1"\n')
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        code, out, err = _run(args)
+        assert code == 0, err
+        assert "hunter2" not in out and "ann:***@gw.example" in out
