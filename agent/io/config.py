@@ -142,6 +142,8 @@ class EffectiveConfig:
     user_file: Path | None = None
     user_file_exists: bool = False
     files: tuple[ConfigFile, ...] = field(default=())
+    #: key -> strength of its source: 0 default, 1 user file, 2 project file, 3 variable, 4 flag
+    ranks: dict[str, int] = field(default_factory=dict)
 
     def with_flags(self, flags: Mapping[str, object]) -> EffectiveConfig:
         """These settings overridden by the command-line values that were given (None = not given)."""
@@ -165,11 +167,48 @@ class EffectiveConfig:
             ]
             raise ConfigError("Bad option value: " + "; ".join(problems)) from None
         sources = dict(self.sources)
+        ranks = dict(self.ranks)
         for key in given:
             sources[key] = f"flag --{key.replace('_', '-')}"
+            ranks[key] = RANK_FLAG
+        settings, sources = _reconcile(settings, sources, ranks)
         return EffectiveConfig(
-            settings, sources, self.project_file, self.user_file, self.user_file_exists, self.files
+            settings, sources, self.project_file, self.user_file, self.user_file_exists, self.files, ranks
         )
+
+
+RANK_DEFAULT, RANK_USER, RANK_PROJECT, RANK_ENV, RANK_FLAG = range(5)
+
+
+def _reconcile(
+    settings: Settings, sources: dict[str, str], ranks: dict[str, int]
+) -> tuple[Settings, dict[str, str]]:
+    """Settings from a weaker place that a stronger choice cannot use are turned off (shown as ignored).
+
+    ``--provider local`` (or a project's ``provider = "local"``) is not turned into a compatible server by a
+    ``base_url`` from the user file; a ``model_path`` from a weaker place does not clash with a stronger
+    ``base_url`` or a remote provider, nor a weaker ``base_url`` with a stronger ``model_path``.
+    """
+
+    def rank(key: str) -> int:
+        return ranks.get(key, RANK_DEFAULT)
+
+    drop: dict[str, str] = {}
+    if settings.provider == "local" and settings.base_url and rank("provider") > rank("base_url"):
+        drop["base_url"] = f"provider local ({sources['provider']})"
+    if settings.provider != "local" and settings.model_path and rank("provider") > rank("model_path"):
+        drop["model_path"] = f"provider {settings.provider} ({sources['provider']})"
+    if settings.base_url and settings.model_path and "base_url" not in drop and "model_path" not in drop:
+        if rank("base_url") > rank("model_path"):
+            drop["model_path"] = f"base_url ({sources['base_url']})"
+        elif rank("model_path") > rank("base_url"):
+            drop["base_url"] = f"model_path ({sources['model_path']})"
+    if not drop:
+        return settings, sources
+    sources = dict(sources)
+    for key, reason in drop.items():
+        sources[key] = f"ignored ({sources[key]}): overridden by {reason}"
+    return settings.model_copy(update=dict.fromkeys(drop)), sources
 
 
 # ---------------------------------------------------------------- finding files
@@ -397,17 +436,21 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
     project = find_project_config(cwd)
     if project is not None and not (user_exists and _same_file(project.path, user)):
         layers.append(project)
+    ranks: dict[str, int] = {}
     for layer in layers:
         values = _file_values(layer)
         merged.update(values)
+        layer_rank = RANK_PROJECT if layer is project else RANK_USER
         for key in values:
             sources[key] = layer.where(key)
+            ranks[key] = layer_rank
         files.append(layer)
     env_values = _env_values(env)
     merged.update(env_values)
     for key in env_values:
         sources[key] = f"env {ENV_VARS[key]}"
-    settings = Settings.model_validate(merged)
+        ranks[key] = RANK_ENV
+    settings, sources = _reconcile(Settings.model_validate(merged), sources, ranks)
     return EffectiveConfig(
         settings,
         sources,
@@ -415,6 +458,7 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
         user_file=user,
         user_file_exists=user_exists,
         files=tuple(files),
+        ranks=ranks,
     )
 
 
