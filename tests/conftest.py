@@ -45,6 +45,16 @@ def _private_response_cache(
     monkeypatch.setenv("SPECDRAFT_CACHE_DIR", str(tmp_path_factory.mktemp("response-cache")))
 
 
+@pytest.fixture(autouse=True)
+def _no_user_configuration(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's ~/.config/specdraft files or the SPECDRAFT_* settings of the shell."""
+    from agent.io.config import ENV_VARS, USER_FILE_ENV
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    for name in (*ENV_VARS.values(), USER_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _json_body(request: Any) -> Any:
     body = request.body
     if isinstance(body, bytes):

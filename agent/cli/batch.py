@@ -23,11 +23,13 @@ from agent.cli.options import (
     TemplateOpt,
     TimeoutOpt,
     check_price_table,
-    model_settings,
+    effective_config,
+    settings_from_config,
     sigterm_as_interrupt,
     token_line,
 )
 from agent.errors import InputError
+from agent.io.config import DEFAULTS
 
 if TYPE_CHECKING:
     from agent.drafting.batch import BatchReport, BriefRecord
@@ -45,17 +47,27 @@ def batch(
         ),
     ],
     output_dir: Annotated[
-        Path, typer.Option("-o", "--output-dir", help="Directory for the specs and report.json.")
-    ],
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output-dir",
+            help="Directory for the specs and report.json (required unless output_dir is configured).",
+        ),
+    ] = None,
     template: TemplateOpt = None,
-    provider: ProviderOpt = "local",
+    provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
-    parallel: Annotated[int, typer.Option(min=1, max=64, help="Sections of one spec drafted at once.")] = 4,
-    timeout: TimeoutOpt = 300.0,
+    temperature: TemperatureOpt = None,
+    max_retries: RetriesOpt = None,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Sections of one spec drafted at once.", show_default=str(DEFAULTS.parallel)
+        ),
+    ] = None,
+    timeout: TimeoutOpt = None,
     keep_going: Annotated[
         bool,
         typer.Option(
@@ -63,11 +75,16 @@ def batch(
         ),
     ] = False,
     jobs: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--jobs", "-j", min=1, max=1024, help="Specs drafted at once (and embedded server slots)."
+            "--jobs",
+            "-j",
+            min=1,
+            max=1024,
+            help="Specs drafted at once (and embedded server slots).",
+            show_default=str(DEFAULTS.jobs),
         ),
-    ] = 4,
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Redraft every brief, even unchanged finished ones.")
     ] = False,
@@ -84,6 +101,9 @@ def batch(
 
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.
+
+    Options not given fall back to SPECDRAFT_* variables, specdraft.toml and the user configuration
+    (see `specdraft config show`).
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.drafting.batch import BatchJob, run_batch
@@ -91,27 +111,41 @@ def batch(
         from agent.drafting.drafter import DraftOptions
         from agent.spec.template_resolver import load_template
 
-        settings = model_settings(
+        config = effective_config(
+            template=template,
             provider=provider,
             model=model,
             base_url=base_url,
             model_path=model_path,
             temperature=temperature,
+            max_retries=max_retries,
+            parallel=parallel,
             timeout=timeout,
-            slots=jobs,
-            no_cache=no_cache,
+            jobs=jobs,
+            output_dir=output_dir,
         )
+        cfg = config.settings
+        if cfg.output_dir is None:
+            raise InputError(
+                "Where should the specs go? Give -o DIR (or set output_dir in specdraft.toml).",
+                hint="e.g. specdraft batch briefs/ -o specs/",
+            )
+        output_dir = cfg.output_dir
+        settings = settings_from_config(config, slots=cfg.jobs, no_cache=no_cache)
         check_price_table(settings)
         from agent.io.output import check_output_dir
 
         check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
-        loaded_template = load_template(template)
+        loaded_template = load_template(cfg.template)
         loaded = load_inputs(inputs)
         if not loaded.items and not loaded.problems:
             raise InputError(f"No briefs found in '{inputs}'.")
         output_dir.mkdir(parents=True, exist_ok=True)
         options = DraftOptions(
-            max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
+            max_retries=cfg.max_retries,
+            keep_going=keep_going,
+            parallel=cfg.parallel,
+            temperature=cfg.temperature,
         )
         job = BatchJob(
             items=loaded.items,
@@ -119,7 +153,7 @@ def batch(
             template=loaded_template,
             settings=settings,
             options=options,
-            jobs=jobs,
+            jobs=cfg.jobs,
             force=force,
             problems=loaded.problems,
         )

@@ -20,7 +20,8 @@ from agent.cli.options import (
     RetriesOpt,
     TemperatureOpt,
     TimeoutOpt,
-    model_settings,
+    effective_config,
+    settings_from_config,
     sigterm_as_interrupt,
 )
 
@@ -56,28 +57,30 @@ ByOpt = Annotated[
 
 
 def _settings(
-    provider: str,
+    provider: str | None,
     model: str | None,
     base_url: str | None,
     model_path: Path | None,
-    temperature: float,
-    timeout: float,
-    max_retries: int,
+    temperature: float | None,
+    timeout: float | None,
+    max_retries: int | None,
     no_cache: bool,
 ) -> tuple[ModelSettings, RefineOptions]:
+    """The flags given, over the configuration (see `specdraft config show`)."""
     from agent.drafting.refine import RefineOptions
 
-    settings = model_settings(
+    config = effective_config(
         provider=provider,
         model=model,
         base_url=base_url,
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,
-        slots=1,
-        no_cache=no_cache,
+        max_retries=max_retries,
     )
-    return settings, RefineOptions(max_retries=max_retries, temperature=temperature)
+    settings = settings_from_config(config, slots=1, no_cache=no_cache)
+    cfg = config.settings
+    return settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
 
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
@@ -102,19 +105,21 @@ def chat(
     ] = False,
     reopen: ReopenOpt = False,
     by: ByOpt = None,
-    provider: ProviderOpt = "local",
+    provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
-    timeout: TimeoutOpt = 300.0,
+    temperature: TemperatureOpt = None,
+    max_retries: RetriesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """A conversation about SPEC: each message is a question (answered) or a change (diff, Apply? y/n/e).
 
     Every accepted change is written to SPEC at once and recorded in SPEC.history.jsonl (/undo, /redo
     work across sessions). Lines are read from a pipe too: a scripted session.
+
+    Model options not given come from SPECDRAFT_* variables and specdraft.toml (`specdraft config show`).
     """
     with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
@@ -157,19 +162,21 @@ def refine(
     template: TemplateOpt = None,
     reopen: ReopenOpt = False,
     by: ByOpt = None,
-    provider: ProviderOpt = "local",
+    provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
-    timeout: TimeoutOpt = 300.0,
+    temperature: TemperatureOpt = None,
+    max_retries: RetriesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Apply one instruction to SPEC: without --yes print the diff and write nothing; with --yes apply it.
 
     Exit codes: 0 ok (also when nothing needed changing), 1 model error or a section that never
     validated, 2 bad input.
+
+    Model options not given come from SPECDRAFT_* variables and specdraft.toml (`specdraft config show`).
     """
     with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console

@@ -16,17 +16,19 @@ from agent.cli.options import (
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
+    ParallelOpt,
     ProviderOpt,
     RetriesOpt,
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
     check_price_table,
-    model_settings,
+    effective_config,
+    settings_from_config,
     sigterm_as_interrupt,
     token_line,
 )
-from agent.errors import EXIT_ATTENTION
+from agent.errors import EXIT_ATTENTION, InputError
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -102,19 +104,23 @@ def templates_show(
 def draft(
     brief: Annotated[str, typer.Argument(help="The feature brief (Markdown or text), or - for stdin.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the spec here (default: stdout).")
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the spec here; - for stdout. Default: stdout, or <brief name>.md in the "
+            "configured output_dir.",
+        ),
     ] = None,
     template: TemplateOpt = None,
-    provider: ProviderOpt = "local",
+    provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
-    parallel: Annotated[
-        int, typer.Option(min=1, max=64, help="Sections drafted at once (and embedded server slots).")
-    ] = 4,
-    timeout: TimeoutOpt = 300.0,
+    temperature: TemperatureOpt = None,
+    max_retries: RetriesOpt = None,
+    parallel: ParallelOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
     keep_going: Annotated[
         bool,
@@ -134,6 +140,9 @@ def draft(
     """Draft a spec from BRIEF: every template section filled by the model and validated.
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
+
+    Options not given fall back to SPECDRAFT_* variables, specdraft.toml and the user configuration
+    (see `specdraft config show`).
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
@@ -141,26 +150,35 @@ def draft(
         from agent.drafting.drafter import DraftOptions
         from agent.spec.template_resolver import load_template
 
-        settings = model_settings(
+        config = effective_config(
+            template=template,
             provider=provider,
             model=model,
             base_url=base_url,
             model_path=model_path,
             temperature=temperature,
+            max_retries=max_retries,
+            parallel=parallel,
             timeout=timeout,
-            slots=parallel,
-            no_cache=no_cache,
         )
+        cfg = config.settings
+        settings = settings_from_config(config, slots=cfg.parallel, no_cache=no_cache)
         check_price_table(settings)
+        loaded_brief = load_brief(brief)
+        loaded_template = load_template(cfg.template)
+        output = _output_path(output, cfg.output_dir, brief, loaded_brief.title)
         if output is not None:
             from agent.io.output import check_output_path
 
             # before any model work: a bad -o is found now, not after the whole draft
-            check_output_path(output, overwrite=force, inputs=[brief, *([template] if template else [])])
-        loaded_brief = load_brief(brief)
-        loaded_template = load_template(template)
+            check_output_path(
+                output, overwrite=force, inputs=[brief, *([str(cfg.template)] if cfg.template else [])]
+            )
         options = DraftOptions(
-            max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
+            max_retries=cfg.max_retries,
+            keep_going=keep_going,
+            parallel=cfg.parallel,
+            temperature=cfg.temperature,
         )
         outcome = _run(
             loaded_brief,
@@ -188,6 +206,24 @@ def draft(
             _report(outcome, output, lint_line)
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
+
+
+def _output_path(output: Path | None, output_dir: Path | None, brief: str, title: str) -> Path | None:
+    """-o as given (- is stdout); without it, <brief name>.md in a configured output_dir, else stdout."""
+    if output is not None:
+        return None if str(output) == "-" else output
+    if output_dir is None:
+        return None
+    from agent.io.slug import slugify
+
+    name = slugify(Path(brief).stem if brief != "-" else title)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(f"The configured output_dir '{output_dir}' is a file; it must be a directory.")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the configured output_dir '{output_dir}': {exc.strerror}.") from None
+    return output_dir / f"{name}.md"
 
 
 def _run(brief, template, settings, options, *, quiet: bool, progress, output):  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ from agent.cli import (  # noqa: F401
     batch,
     cache,
     chat,
+    config,
+    doctor,
     draft,
     models,
     review,

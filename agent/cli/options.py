@@ -15,15 +15,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agent.errors import InputError, SectionFailedError, SpecdraftError, TerminationRequested
+from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
 if TYPE_CHECKING:
     from agent.llm.client import Usage
     from agent.llm.providers import ModelSettings, Provider
 
+CONFIG_NOTE = (
+    "Options not given fall back to SPECDRAFT_* variables, then specdraft.toml (or [tool.specdraft] in "
+    "pyproject.toml), then ~/.config/specdraft/config.toml; `specdraft config show` prints what applies."
+)
+
 ProviderOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url)."
+        help="local (embedded llama.cpp, no key), openai (OPENAI_API_KEY) or compatible (--base-url).",
+        show_default=DEFAULTS.provider,
     ),
 ]
 ModelOpt = Annotated[
@@ -33,11 +40,35 @@ BaseUrlOpt = Annotated[
     str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
 ]
 ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
-TemperatureOpt = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
-RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")]
-TimeoutOpt = Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")]
+TemperatureOpt = Annotated[
+    float | None,
+    typer.Option(min=0.0, max=2.0, help="Sampling temperature.", show_default=str(DEFAULTS.temperature)),
+]
+RetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        max=10,
+        help="Re-asks per section when validation fails.",
+        show_default=str(DEFAULTS.max_retries),
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(min=1.0, help="Seconds to wait for one model answer.", show_default=str(DEFAULTS.timeout)),
+]
 TemplateOpt = Annotated[
-    str | None, typer.Option("--template", "-t", help="Template name or path (default: tech-spec).")
+    str | None,
+    typer.Option("--template", "-t", help="Template name or path.", show_default="tech-spec"),
+]
+ParallelOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Sections drafted at once (and embedded server slots).",
+        show_default=str(DEFAULTS.parallel),
+    ),
 ]
 NoCacheOpt = Annotated[
     bool,
@@ -60,6 +91,11 @@ REFINE_HINTS: dict[type[SpecdraftError], str] = {
 }
 
 
+def effective_config(**flags: object) -> EffectiveConfig:
+    """The settings in force: these command-line values (None = not given) over the configuration."""
+    return load_config().with_flags(flags)
+
+
 def parse_provider(name: str) -> Provider:
     from agent.llm.providers import Provider
 
@@ -67,6 +103,21 @@ def parse_provider(name: str) -> Provider:
         return Provider(name)
     except ValueError:
         raise InputError(f"Unknown provider {name!r}.", hint="Choose local, openai or compatible.") from None
+
+
+def settings_from_config(config: EffectiveConfig, *, slots: int, no_cache: bool) -> ModelSettings:
+    """The ModelSettings for a command, from the effective configuration."""
+    s = config.settings
+    return model_settings(
+        provider=s.provider,
+        model=s.model,
+        base_url=s.base_url,
+        model_path=s.model_path,
+        temperature=s.temperature,
+        timeout=s.timeout,
+        slots=slots,
+        no_cache=no_cache,
+    )
 
 
 def model_settings(

@@ -113,6 +113,13 @@ def recommended_model(total_memory: int | None = None, cores: int | None = None)
     return "qwen2.5-0.5b-instruct"
 
 
+def memory_needed(model: ResolvedModel) -> int:
+    """About how much memory serving ``model`` takes (weights plus runtime), as the selection assumes."""
+    parts = [model.path.parent / Path(p).name for p in split_parts(model.path.name)]
+    weights = sum(p.stat().st_size for p in parts if p.exists())
+    return int(weights * 1.3) + 256 * 1024**2
+
+
 def _needed_memory(entry: ModelEntry, files: list[Path]) -> int:
     weights = sum(f.stat().st_size for f in files)
     return max(entry.min_ram_bytes or 0, int(weights * 1.3) + 256 * 1024**2)

@@ -1,0 +1,108 @@
+"""``specdraft config show`` and ``specdraft init``: the settings in force, and a commented project file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agent.cli.app import app, user_errors
+from agent.errors import InputError
+
+config_app = typer.Typer(
+    help="specdraft's settings: flags > SPECDRAFT_* variables > specdraft.toml (or [tool.specdraft] in "
+    "pyproject.toml, found by walking up to the repository root) > ~/.config/specdraft/config.toml "
+    "> defaults. See docs/configuration.md.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
+@config_app.command("show")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print every effective setting and where it came from (variable, file:line, or default)."""
+    with user_errors():
+        from agent.io.config import ENV_VARS, KEYS, display_url, load_config
+
+        config = load_config()
+        values = config.settings.model_dump()
+        if values["base_url"]:
+            values["base_url"] = display_url(values["base_url"])
+        rows = [
+            {"key": key, "value": _shown(values[key]), "source": config.sources[key], "env": ENV_VARS[key]}
+            for key in KEYS
+        ]
+        files = {
+            "project": str(config.project_file) if config.project_file else None,
+            "user": str(config.user_file) if config.user_file else None,
+            "user_exists": config.user_file_exists,
+        }
+        if as_json:
+            typer.echo(json.dumps({"settings": rows, "files": files}, indent=2))
+            return
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("setting", "value", "from", title="Effective settings", title_justify="left")
+        for row in rows:
+            value = row["value"]
+            shown = "-" if value is None or value == [] else json.dumps(value)
+            source = row["source"]
+            style = "dim" if source == "default" else ""
+            table.add_row(
+                row["key"], escape(shown), f"[{style}]{escape(source)}[/]" if style else escape(source)
+            )
+        console = Console(highlight=False, soft_wrap=True)
+        console.print(table)
+        project = config.project_file or "none found (run `specdraft init` to write one)"
+        user = f"{config.user_file}" + ("" if config.user_file_exists else " (not present)")
+        console.print(f"Project file: {project}", markup=False)
+        console.print(f"User file:    {user}", markup=False)
+        console.print(
+            "Variables: SPECDRAFT_<SETTING> (e.g. SPECDRAFT_MODEL); flags given to a command override all.",
+            markup=False,
+        )
+
+
+@app.command("init")
+def init_command(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to write specdraft.toml (default: the working directory).")
+    ] = Path("."),
+) -> None:
+    """Write a commented specdraft.toml (every setting, with its default) into DIRECTORY.
+
+    An existing specdraft.toml is never overwritten (exit 2, nothing written).
+    """
+    with user_errors():
+        from agent.io.atomic import atomic_write_text
+        from agent.io.config import INIT_TEXT, PROJECT_FILE
+
+        if not directory.is_dir():
+            raise InputError(
+                f"'{directory}' is not a directory.", hint="Create it first, or give an existing directory."
+            )
+        target = directory / PROJECT_FILE
+        if target.exists() or target.is_symlink():
+            raise InputError(
+                f"'{target}' already exists; not overwriting it.",
+                hint="Edit it, or delete it first to start from the commented example.",
+            )
+        try:
+            atomic_write_text(target, INIT_TEXT, overwrite=False)
+        except OSError as exc:
+            raise InputError(f"Cannot write '{target}': {exc.strerror}.") from None
+        typer.echo(f"Wrote {target}. Uncomment the settings you need; `specdraft config show` checks them.")
