@@ -60,7 +60,7 @@ def test_lint_flawed_spec_prints_a_table_and_exits_1() -> None:
         "FETCH",
     ]:
         assert text in result.stdout
-    assert "lint: 9 errors, 4 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)" in result.stdout
+    assert "lint: 9 errors, 5 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)" in result.stdout
     assert all(len(line) <= 120 for line in result.stdout.splitlines())
 
 
