@@ -85,22 +85,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=str(ROOT / "tests/data/smells/requirements.jsonl"))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--misses", action="store_true", help="list requirements where rules and labels differ")
+    parser.add_argument(
+        "--misses", action="store_true", help="list requirements where rules and labels differ"
+    )
     args = parser.parse_args()
-    rows = [json.loads(line) for line in Path(args.corpus).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in Path(args.corpus).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     result = evaluate(rows)
     if args.json:
-        print(json.dumps(result if args.misses else {k: v for k, v in result.items() if k != "misses"}, indent=2))
+        print(
+            json.dumps(
+                result if args.misses else {k: v for k, v in result.items() if k != "misses"}, indent=2
+            )
+        )
         return 0
     print(f"corpus: {args.corpus} ({result['requirements']} requirements, {result['smelly']} smelly)")
     print(f"{'rule':<24} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>10} {'recall':>8}")
     rules: dict[str, dict[str, float]] = result["rules"]  # type: ignore[assignment]
     for rule, f in rules.items():
-        print(f"{rule:<24} {f['tp']:>4} {f['fp']:>4} {f['fn']:>4} {f['precision']:>10.2f} {f['recall']:>8.2f}")
+        print(
+            f"{rule:<24} {f['tp']:>4} {f['fp']:>4} {f['fn']:>4} {f['precision']:>10.2f} {f['recall']:>8.2f}"
+        )
     for name in ("overall", "old_vague_wording"):
         f = result[name]  # type: ignore[assignment]
         label = "overall (requirement)" if name == "overall" else "old vague-wording"
-        print(f"{label:<24} {f['tp']:>4} {f['fp']:>4} {f['fn']:>4} {f['precision']:>10.2f} {f['recall']:>8.2f}")
+        print(
+            f"{label:<24} {f['tp']:>4} {f['fp']:>4} {f['fn']:>4} {f['precision']:>10.2f} {f['recall']:>8.2f}"
+        )
     print(f"time: {result['us_per_requirement']} us per requirement")
     if args.misses:
         print("\n".join(result["misses"]))  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from agent.signoff.smells import SMELLS, detect
 from agent.spec.document import (
     SpecDocument,
     TemplateOutline,
@@ -24,7 +25,6 @@ from agent.spec.document import (
 )
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
-from agent.signoff.smells import SMELLS, detect
 
 Severity = Literal["error", "warning"]
 
@@ -408,7 +408,8 @@ _MEASURABLE = re.compile(
 )
 # list items of these sections are requirements too (any template): smell rules run on them
 _REQUIREMENT_SECTIONS = re.compile(
-    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b", re.IGNORECASE
+    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b",
+    re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(
     r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*(?P<label>[^*]{1,60})\*\*:?\s*)?(?P<text>.*)$"
@@ -493,9 +494,7 @@ def _smells_of_item(line: _Line, where: str) -> list[Finding]:
 
 def _smells(line: _Line, where: str, rid: str | None, text: str) -> list[Finding]:
     subject = rid or "This item"
-    return [
-        finding(smell.rule, where, line.number, f"{subject}: {smell.message}.") for smell in detect(text)
-    ]
+    return [finding(smell.rule, where, line.number, f"{subject}: {smell.message}.") for smell in detect(text)]
 
 
 def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:

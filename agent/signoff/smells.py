@@ -67,7 +67,9 @@ SMELLS: dict[str, tuple[str, str]] = {
 }
 
 #: the smells precise enough to reject a drafted requirement and re-ask the model.
-DRAFTING_SMELLS = frozenset({"smell-loophole", "smell-open-ended", "smell-vague-quantity", "smell-weak-modal"})
+DRAFTING_SMELLS = frozenset(
+    {"smell-loophole", "smell-open-ended", "smell-vague-quantity", "smell-weak-modal"}
+)
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,8 @@ _OPEN_ENDED = re.compile(
 _SUPERLATIVE = re.compile(
     r"\b(?:best|worst|fastest|quickest|slowest|easiest|simplest|safest|strongest|cheapest|optimal(?:ly)?|"
     r"optimum|ideal(?:ly)?|best[- ]in[- ]class|world[- ]class|maximi[sz]e[sd]?|minimi[sz]e[sd]?)\b"
-    r"|\b(?:most|least) (?!recent|recently|of\b|one\b|\d)[a-z]+(?:ure|ble|ive|ent|ant|al|ful|ous|ic|ly|cise)\b",
+    r"|\b(?:most|least) (?!recent|recently|of\b|one\b|\d)"
+    r"[a-z]+(?:ure|ble|ive|ent|ant|al|ful|ous|ic|ly|cise)\b",
     re.IGNORECASE,
 )
 _COMPARATIVE = re.compile(
@@ -195,8 +198,31 @@ _UNIVERSAL_BOUND = re.compile(
     re.IGNORECASE,
 )
 _RESTRICTING = frozenset(
-    "in of within listed defined specified named that which whose belonging configured assigned registered "
-    "selected matching received sent stored created open pending active".split()
+    [
+        "in",
+        "of",
+        "within",
+        "listed",
+        "defined",
+        "specified",
+        "named",
+        "that",
+        "which",
+        "whose",
+        "belonging",
+        "configured",
+        "assigned",
+        "registered",
+        "selected",
+        "matching",
+        "received",
+        "sent",
+        "stored",
+        "created",
+        "open",
+        "pending",
+        "active",
+    ]
 )
 _WEAK_MODAL = re.compile(
     r"\b(?:should|may|might|could|ought to|would)\b(?! \d)"
@@ -231,8 +257,45 @@ _GRADED = re.compile(r"\b(?:more|most|less|least)\s+$", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Za-z])")
 _TOKEN = re.compile(r"[A-Za-z][\w-]*")
 _FUNCTION_WORDS = frozenset(
-    "shall must will should may might can could is are be been was were has have the a an of to in on for "
-    "with by at from and or not no as it they this that".split()
+    [
+        "shall",
+        "must",
+        "will",
+        "should",
+        "may",
+        "might",
+        "can",
+        "could",
+        "is",
+        "are",
+        "be",
+        "been",
+        "was",
+        "were",
+        "has",
+        "have",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "at",
+        "from",
+        "and",
+        "or",
+        "not",
+        "no",
+        "as",
+        "it",
+        "they",
+        "this",
+        "that",
+    ]
 )
 
 
@@ -282,7 +345,11 @@ def _universal(sentence: str, add: _Add) -> None:
             following = [t.lower() for t in _TOKEN.findall(sentence[m.end() :])[:2]]
             if following and following[0] in _RESTRICTING:
                 continue
-            if len(following) == 2 and not (set(following) & _FUNCTION_WORDS) and following[1] not in ("other",):
+            if (
+                len(following) == 2
+                and not (set(following) & _FUNCTION_WORDS)
+                and following[1] not in ("other",)
+            ):
                 continue  # "all API requests", "every pending invitation": a named set
         add("smell-universal", m.group(0))
 

@@ -156,31 +156,56 @@ CASES: list[tuple[str, list[tuple[str, str]], int, str]] = [
     ),
     (
         "smell-subjective",
-        [("An admin lists, resends and revokes pending invitations", "An admin has an intuitive page to list pending invitations")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin has an intuitive page to list pending invitations",
+            )
+        ],
         42,
         "'intuitive'",
     ),
     (
         "smell-loophole",
-        [("An admin lists, resends and revokes pending invitations", "An admin lists pending invitations where feasible")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists pending invitations where feasible",
+            )
+        ],
         42,
         "'where feasible'",
     ),
     (
         "smell-open-ended",
-        [("An admin lists, resends and revokes pending invitations", "An admin lists pending invitations, expired invitations, etc.")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists pending invitations, expired invitations, etc.",
+            )
+        ],
         42,
         "'etc'",
     ),
     (
         "smell-superlative",
-        [("An admin lists, resends and revokes pending invitations", "An admin sees pending invitations in the best order")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin sees pending invitations in the best order",
+            )
+        ],
         42,
         "'best'",
     ),
     (
         "smell-comparative",
-        [("An admin lists, resends and revokes pending invitations", "An admin finds pending invitations faster")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin finds pending invitations faster",
+            )
+        ],
         42,
         "'faster'",
     ),
@@ -192,25 +217,45 @@ CASES: list[tuple[str, list[tuple[str, str]], int, str]] = [
     ),
     (
         "smell-weak-modal",
-        [("An admin lists, resends and revokes pending invitations", "An admin should be able to list pending invitations")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin should be able to list pending invitations",
+            )
+        ],
         42,
         "'should'",
     ),
     (
         "smell-pronoun",
-        [("An admin lists, resends and revokes pending invitations", "It lists pending invitations for an admin")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "It lists pending invitations for an admin",
+            )
+        ],
         42,
         "'it'",
     ),
     (
         "smell-compound",
-        [("An admin lists, resends and revokes pending invitations", "An admin shall list pending invitations and/or revoke them")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin shall list pending invitations and/or revoke them",
+            )
+        ],
         42,
         "'and/or'",
     ),
     (
         "smell-vague-quantity",
-        [("An admin lists, resends and revokes pending invitations", "An admin lists several pending invitations at once")],
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists several pending invitations at once",
+            )
+        ],
         42,
         "'several'",
     ),

@@ -437,7 +437,13 @@ def test_a_bullet_lists_template_items_inside_a_value_are_rejected(tech_spec: Sp
 def test_smelly_requirements_are_re_asked(tech_spec: SpecTemplate) -> None:
     section = tech_spec.section("technical_requirements")
     nfrs = [
-        {"category": "performance", "metric": f"p95 latency {n}", "comparator": "<=", "target": 200, "unit": "ms"}
+        {
+            "category": "performance",
+            "metric": f"p95 latency {n}",
+            "comparator": "<=",
+            "target": 200,
+            "unit": "ms",
+        }
         for n in range(3)
     ]
     data: dict[str, Any] = {

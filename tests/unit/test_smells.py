@@ -102,7 +102,7 @@ def test_every_rule_is_covered_and_says_how_to_fix() -> None:
 
 
 def test_drafting_rejects_only_the_precise_smells() -> None:
-    assert DRAFTING_SMELLS < set(SMELLS)
+    assert set(SMELLS) > DRAFTING_SMELLS
     assert drafting_problems("The page shall be user-friendly and fast.", "fr[0]") == []
     problems = drafting_problems("The page shall list orders, invoices, etc.", "fr[0]")
     assert len(problems) == 1 and problems[0].startswith("fr[0]: an open-ended list ('etc')")
