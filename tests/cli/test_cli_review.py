@@ -105,7 +105,7 @@ def test_lint_a_directory(tmp_path: Path) -> None:
     shutil.copy(SPECS / "flawed.md", tmp_path / "nested" / "b.md")
     result = run("lint", tmp_path)
     assert result.exit_code == 1
-    assert "2 files: 9 error(s), 4 warning(s)" in result.stdout
+    assert "2 files: 9 error(s), 5 warning(s)" in result.stdout
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "skipped.md").write_text("not a spec, but hidden\n", encoding="utf-8")
     assert run("lint", tmp_path).exit_code == 1
