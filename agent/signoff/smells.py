@@ -106,7 +106,6 @@ _SUBJECTIVE = _words(
     r"pleasant",
     r"elegant(?:ly)?",
     r"beautiful(?:ly)?",
-    r"look and feel",
     r"straightforward",
     r"seamless(?:ly)?",
     r"ergonomic(?:ally)?",
@@ -128,6 +127,11 @@ _VAGUE = _words(
     r"robust(?:ly)?",
     r"reasonabl[ey]",
     r"timely",
+    r"regularly",
+    r"periodically",
+    r"frequently",
+    r"occasionally",
+    r"in the (?:near )?future",
     r"minimal",
     r"gracefully",
     r"good",
@@ -189,7 +193,7 @@ _REFERENCE = re.compile(
 )
 _UNIVERSAL = re.compile(
     r"\b(?:always|never|at all times|under all (?:circumstances|conditions)|in all cases|everything|"
-    r"everyone|everybody|anyone|anything|anywhere|anytime|nothing|none|all|every|any)\b",
+    r"everyone|everybody|anyone|anything|anywhere|anytime|nothing|all|every|any)\b",
     re.IGNORECASE,
 )
 _UNIVERSAL_BOUND = re.compile(
