@@ -28,7 +28,7 @@ from agent.spec.placeholders import is_placeholder
 
 Severity = Literal["error", "warning"]
 
-#: every rule: id -> (severity, what it checks); README.md lists the same rules.
+#: every rule: id -> (severity, what it checks); docs/signoff.md lists the same rules.
 RULES: dict[str, tuple[Severity, str]] = {
     "section-missing": ("error", "a ## or ### section of the template is absent"),
     "section-order": ("error", "template sections appear out of the template's order"),
