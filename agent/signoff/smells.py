@@ -88,6 +88,8 @@ def _words(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
 
 
+# a word ending like an adjective or adverb ("more reliable", "most secure"; not "more users")
+_ADJECTIVE_END = r"(?:ure|ble|ive|ent|ant|al|ful|ous|ic|ly|cise|ate)\b"
 _SUBJECTIVE = _words(
     r"user[- ]friendly",
     r"customer[- ]friendly",
@@ -178,14 +180,14 @@ _SUPERLATIVE = re.compile(
     r"\b(?:best|worst|fastest|quickest|slowest|easiest|simplest|safest|strongest|cheapest|optimal(?:ly)?|"
     r"optimum|ideal(?:ly)?|best[- ]in[- ]class|world[- ]class|maximi[sz]e[sd]?|minimi[sz]e[sd]?)\b"
     r"|\b(?:most|least) (?!recent|recently|of\b|one\b|\d)"
-    r"[a-z]+(?:ure|ble|ive|ent|ant|al|ful|ous|ic|ly|cise)\b",
+    r"[a-z]+" + _ADJECTIVE_END,
     re.IGNORECASE,
 )
 _COMPARATIVE = re.compile(
     r"\b(?:faster|slower|quicker|better|worse|easier|simpler|cheaper|safer|stronger|smaller|larger|greater|"
     r"fewer|less|improved|enhanced)\b"
     r"|(?<!or )\b(?:higher|lower)\b(?![- ]?case)"
-    r"|(?<!\bone or )(?<!\d or )\bmore\b(?! than)",
+    r"|\bmore (?!than)[a-z]+" + _ADJECTIVE_END,
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(
@@ -228,6 +230,7 @@ _RESTRICTING = frozenset(
         "active",
     ]
 )
+_SCOPING = frozenset(["of", "in", "to", "from", "within", "that", "which", "whose", "on"])
 _WEAK_MODAL = re.compile(
     r"\b(?:should|may|might|could|ought to|would)\b(?! \d)"
     r"|\b(?:system|application|software|product|service|tool|platform|app)\s+can\b",
@@ -253,7 +256,8 @@ _VAGUE_QUANTITY = re.compile(
     r"\b(?:several|some|many|numerous|various|multiple|a few|few|a number of|a large number of|"
     r"a (?:small|large|great) amount of|a lot of|lots of|a couple of|a majority of|a variety of|plenty of|"
     r"countless)\b(?!-)"
-    r"|(?<!\bat )\bmost\b(?! recent| recently)(?= (?:of\b|[a-z]+s\b|[a-z]+ [a-z]+s\b))",
+    r"|(?<!\bat )\bmost\b(?! recent| recently)(?! [a-z]+" + _ADJECTIVE_END + r")"
+    r"(?= (?:of\b|[a-z]+s\b|[a-z]+ [a-z]+s\b))",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
@@ -347,8 +351,8 @@ def _universal(sentence: str, add: _Add) -> None:
         word = m.group(0).lower()
         if word in ("all", "every", "any"):
             following = [t.lower() for t in _TOKEN.findall(sentence[m.end() :])[:2]]
-            if following and following[0] in _RESTRICTING:
-                continue
+            if following and (following[0] in _RESTRICTING or (following[1:] and following[1] in _SCOPING)):
+                continue  # "all of the", "any change to the tariff table": a scoped set
             if (
                 len(following) == 2
                 and not (set(following) & _FUNCTION_WORDS)
