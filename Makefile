@@ -39,6 +39,7 @@ cassettes: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/draft.py
+	$(PY) bench/smells.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from agent.signoff.smells import DRAFTING_SMELLS, drafting_problems
 from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder
 from agent.spec.template import FieldKind, TemplateSection
 
@@ -134,7 +135,36 @@ def check_section(
             problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
     problems.extend(_repeated_items(data))
     problems.extend(_same_value_everywhere(data))
+    problems.extend(requirement_smells(data, section))
     return problems
+
+
+def requirement_smells(data: dict[str, Any], section: TemplateSection) -> list[str]:
+    """Re-ask reasons for smelly numbered requirements (FR-001, QR-001, ...), as lint's smell rules say.
+
+    Only the precise smells reject (``DRAFTING_SMELLS``: loopholes, open-ended lists, vague quantities,
+    and weak modals in functional requirements): a weak model re-asked on a doubtful finding gets worse.
+    """
+    problems: list[str] = []
+    for key, prefix in _numbered_keys(section).items():
+        items = data.get(key)
+        if not isinstance(items, list):
+            continue
+        rules = DRAFTING_SMELLS if prefix.startswith("FR") else DRAFTING_SMELLS - {"smell-weak-modal"}
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                problems.extend(drafting_problems(item, f"{key}[{index}]", rules=rules))
+    return problems
+
+
+def _numbered_keys(section: TemplateSection) -> dict[str, str]:
+    """Data key -> ID prefix of every numbered requirement list of the section."""
+    keys: dict[str, str] = {}
+    for key, entry in section.shape:
+        for spec in entry if isinstance(entry, list) else [entry]:
+            if spec.kind is FieldKind.numbered:
+                keys[key] = keys[spec.key] = spec.id_prefix or ""
+    return keys
 
 
 def _same_value_everywhere(data: dict[str, Any], limit: int = 3) -> list[str]:

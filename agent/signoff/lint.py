@@ -13,6 +13,7 @@ from typing import Literal
 
 from agent.io.redact import find_secrets
 from agent.io.sanitize import CONTROL_CHARS
+from agent.signoff.smells import SMELLS, detect
 from agent.spec.document import (
     SpecDocument,
     fence_mask,
@@ -27,7 +28,7 @@ from agent.spec.template_resolver import TemplateOutline, spec_outline
 
 Severity = Literal["error", "warning"]
 
-#: every rule: id -> (severity, what it checks); README.md lists the same rules.
+#: every rule: id -> (severity, what it checks); docs/signoff.md lists the same rules.
 RULES: dict[str, tuple[Severity, str]] = {
     "section-missing": ("error", "a ## or ### section of the template is absent"),
     "section-order": ("error", "template sections appear out of the template's order"),
@@ -44,7 +45,7 @@ RULES: dict[str, tuple[Severity, str]] = {
         "error",
         "a non-functional requirement without a number and unit, percentile or ratio",
     ),
-    "vague-wording": ("warning", "fast, robust, scalable, ... in a requirement without a number"),
+    **{rule: ("warning", what) for rule, (what, _fix) in SMELLS.items()},
     "endpoint-invalid": ("error", "an endpoint line without a valid HTTP method and a path starting with /"),
     "endpoint-duplicate": ("error", "the same method and path listed twice"),
     "fr-untraced": ("warning", "a functional requirement no test, success criterion or task refers to"),
@@ -417,14 +418,15 @@ _MEASURABLE = re.compile(
     r"|\b\d+(\.\d+)?\s?(:|/)\s?\d+(\.\d+)?\b|\b\d+\s+in\s+\d[\d,]*\b"
     rf"|\d[\d,]*(\.\d+)?\s?[kKMG]?\s?(-\s?)?({_UNITS})\b)",
 )
-_VAGUE = re.compile(
-    r"\b(fast|faster|quick(ly)?|slow|robust|scalable|user[- ]friendly|secure(ly)?|efficient(ly)?|performant|"
-    r"reliabl[ey]|intuitive|easy|easily|simple|seamless(ly)?|flexible|responsive|lightweight|"
-    r"high[- ]performance|highly available|minimal|optimal|optimi[sz]ed|sufficient|adequate|appropriate|"
-    r"reasonable|as needed|as soon as possible|asap|real[- ]time|instant(ly)?|modern|best practices?)\b",
+# list items of these sections are requirements too (any template): smell rules run on them
+_REQUIREMENT_SECTIONS = re.compile(
+    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b",
     re.IGNORECASE,
 )
-_VAGUE_SECTIONS = re.compile(r"performance|success|scalab", re.IGNORECASE)
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*(?P<label>[^*]{1,60})\*\*:?\s*)?(?P<text>.*)$"
+)
+_LOOSE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]{0,5}-\d{1,5}|[A-Z]{1,4}\d{1,4}(?:\.\d+)*)\b[:.)]?\s*")
 _TRACE_SECTIONS = re.compile(
     r"test|success|criteri|timeline|task|acceptance|milestone|rollout|plan", re.IGNORECASE
 )
@@ -443,8 +445,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
         match = _REQ.match(line.text)
         where = lines.where(line)
         if match is None:
-            if _VAGUE_SECTIONS.search(line.section) and line.text.lstrip().startswith(("-", "*", "+")):
-                found += _vague(line, where)
+            found += _smells_of_item(line, where)
             continue
         prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
         rid = f"{prefix}-{match.group('num')}"
@@ -482,27 +483,30 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     f"'{_clip(text)}'.",
                 )
             )
-        found += _vague(line, where, rid, text)
+        found += _smells(line, where, rid, text)
         if prefix == "FR" and defined[rid] == line.number:
             functional.append((rid, line))
     found += _check_traceability(lines, functional)
     return found
 
 
-def _vague(line: _Line, where: str, rid: str | None = None, text: str | None = None) -> list[Finding]:
-    text = line.text if text is None else text
-    if re.search(r"\d", text):
+def _smells_of_item(line: _Line, where: str) -> list[Finding]:
+    """Smells of a list item that is a requirement: in a requirements-like section, or with an ID."""
+    item = _LIST_ITEM.match(line.text)
+    if item is None:
         return []
-    words = sorted({m.group(0).lower() for m in _VAGUE.finditer(text)})
-    if not words:
+    text = item.group("text")
+    loose = _LOOSE_ID.match(text)
+    if loose:
+        return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :])
+    if not (_REQUIREMENT_SECTIONS.search(line.section) or _REQUIREMENT_SECTIONS.search(line.subsection)):
         return []
-    subject = rid or "This line"
-    listed = ", ".join(f"'{w}'" for w in words)
-    return [
-        finding(
-            "vague-wording", where, line.number, f"{subject} says {listed} without a number; quantify it."
-        )
-    ]
+    return _smells(line, where, None, text)
+
+
+def _smells(line: _Line, where: str, rid: str | None, text: str) -> list[Finding]:
+    subject = rid or "This item"
+    return [finding(smell.rule, where, line.number, f"{subject}: {smell.message}.") for smell in detect(text)]
 
 
 def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:

@@ -60,7 +60,7 @@ def test_lint_flawed_spec_prints_a_table_and_exits_1() -> None:
         "FETCH",
     ]:
         assert text in result.stdout
-    assert "lint: 9 errors, 4 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)" in result.stdout
+    assert "lint: 9 errors, 5 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)" in result.stdout
     assert all(len(line) <= 120 for line in result.stdout.splitlines())
 
 
@@ -81,7 +81,7 @@ def test_lint_json_schema(spec: Path) -> None:
     assert data["schema"] == "specdraft.lint/1"
     assert data["strict"] is False
     assert data["exit_code"] == 1
-    assert data["totals"] == {"files": 2, "errors": 9, "warnings": 4, "bad_input": 0}
+    assert data["totals"] == {"files": 2, "errors": 9, "warnings": 5, "bad_input": 0}
     clean, flawed = data["files"]
     assert clean == {
         "path": str(spec),
@@ -105,7 +105,7 @@ def test_lint_a_directory(tmp_path: Path) -> None:
     shutil.copy(SPECS / "flawed.md", tmp_path / "nested" / "b.md")
     result = run("lint", tmp_path)
     assert result.exit_code == 1
-    assert "2 files: 9 error(s), 4 warning(s)" in result.stdout
+    assert "2 files: 9 error(s), 5 warning(s)" in result.stdout
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "skipped.md").write_text("not a spec, but hidden\n", encoding="utf-8")
     assert run("lint", tmp_path).exit_code == 1

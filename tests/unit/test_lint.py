@@ -143,16 +143,121 @@ CASES: list[tuple[str, list[tuple[str, str]], int, str]] = [
         "NFR-003 has no measurable target",
     ),
     (
-        "vague-wording",
+        "smell-vague",
         [("An admin lists, resends", "A fast and robust way to list, resend")],
         42,
         "'fast', 'robust'",
     ),
     (
-        "vague-wording",
+        "smell-vague",
         [("- **Page Load**: Invitations page interactive within 2 s", "- **Page Load**: Fast")],
         160,
         "'fast'",
+    ),
+    (
+        "smell-subjective",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin has an intuitive page to list pending invitations",
+            )
+        ],
+        42,
+        "'intuitive'",
+    ),
+    (
+        "smell-loophole",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists pending invitations where feasible",
+            )
+        ],
+        42,
+        "'where feasible'",
+    ),
+    (
+        "smell-open-ended",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists pending invitations, expired invitations, etc.",
+            )
+        ],
+        42,
+        "'etc'",
+    ),
+    (
+        "smell-superlative",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin sees pending invitations in the best order",
+            )
+        ],
+        42,
+        "'best'",
+    ),
+    (
+        "smell-comparative",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin finds pending invitations faster",
+            )
+        ],
+        42,
+        "'faster'",
+    ),
+    (
+        "smell-universal",
+        [("An admin lists, resends and revokes pending invitations", "An admin can always see everything")],
+        42,
+        "'always'",
+    ),
+    (
+        "smell-weak-modal",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin should be able to list pending invitations",
+            )
+        ],
+        42,
+        "'should'",
+    ),
+    (
+        "smell-pronoun",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "It lists pending invitations for an admin",
+            )
+        ],
+        42,
+        "'it'",
+    ),
+    (
+        "smell-compound",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin shall list pending invitations and/or revoke them",
+            )
+        ],
+        42,
+        "'and/or'",
+    ),
+    (
+        "smell-vague-quantity",
+        [
+            (
+                "An admin lists, resends and revokes pending invitations",
+                "An admin lists several pending invitations at once",
+            )
+        ],
+        42,
+        "'several'",
     ),
     (
         "endpoint-invalid",
@@ -263,7 +368,7 @@ def test_traceability_accepts_ranges() -> None:
 def test_summary_and_strict() -> None:
     flawed = (SPECS / "flawed.md").read_text(encoding="utf-8")
     findings = lint(flawed)
-    assert summary_line(findings) == "lint: 9 errors, 4 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)"
+    assert summary_line(findings) == "lint: 9 errors, 5 warnings (1 NEEDS ATTENTION, 1 NEEDS CLARIFICATION)"
     warnings_only = lint(edited(*UNTRACED))
     assert summary_line(warnings_only) == "lint: 0 errors, 1 warning"
     assert not failed(warnings_only)

@@ -432,3 +432,29 @@ def test_a_bullet_lists_template_items_inside_a_value_are_rejected(tech_spec: Sp
     item = bullets.examples[0]
     data = {spec.key: [f"Ours: {item}; the rest follows."] for spec in notes.fields}
     assert any("contains the template's text" in p for p in check_section(data, notes))
+
+
+def test_smelly_requirements_are_re_asked(tech_spec: SpecTemplate) -> None:
+    section = tech_spec.section("technical_requirements")
+    nfrs = [
+        {
+            "category": "performance",
+            "metric": f"p95 latency {n}",
+            "comparator": "<=",
+            "target": 200,
+            "unit": "ms",
+        }
+        for n in range(3)
+    ]
+    data: dict[str, Any] = {
+        "functional_requirements": [
+            "An admin invites one or more email addresses",
+            "An admin should be able to revoke a pending invitation",
+            "Invitees receive an email with a link, a code, etc.",
+        ],
+        "non_functional_requirements": nfrs,
+        "quality_requirements": ["Public functions should have docstrings", "Line coverage at least 90%"],
+    }
+    problems = [p for p in _check(section, data) if "functional_requirements[" in p or "quality_req" in p]
+    assert [p.split(":")[0] for p in problems] == ["functional_requirements[1]", "functional_requirements[2]"]
+    assert "'should'" in problems[0] and "'etc'" in problems[1]
