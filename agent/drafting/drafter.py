@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.drafting.brief import Brief
+from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import dependencies
 from agent.drafting.prompting import (
     example_values,
@@ -269,7 +270,9 @@ class Drafter:
             answer = completion.text
             data, problems = validate_answer(answer, model, section)
             if data is not None:
-                problems = prompt_leaks(answer, self.prefix[0]["content"])
+                problems = prompt_leaks(answer, self.prefix[0]["content"]) or grounding_problems(
+                    data.render_data(), section, self.brief, [text for _, text in context], root=open_points
+                )
                 data = None if problems else data
             if completion.finish_reason == "length" and data is None:
                 problems = ["the answer was cut off at the length limit; write shorter values", *problems]
