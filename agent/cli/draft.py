@@ -174,12 +174,14 @@ def draft(
         else:
             sys.stdout.write(outcome.markdown)
         lint_line = _lint_summary(outcome.markdown, loaded_template.path)
+        coverage = _brief_coverage(outcome.markdown, loaded_brief)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
             summary["lint"] = lint_line
+            summary["brief_coverage"] = coverage
             typer.echo(json.dumps(summary, indent=2))
         elif not quiet:
-            _report(outcome, output, lint_line)
+            _report(outcome, output, f"{lint_line}; brief coverage {coverage:.0%}")
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
 
@@ -223,6 +225,12 @@ def _lint_summary(markdown: str, template_path: Path) -> str:
     from agent.spec.document import read_template_outline
 
     return summary_line(lint_text(markdown, read_template_outline(template_path)))
+
+
+def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]
+    from agent.spec.grounding import extract
+
+    return extract(brief.body, brief.title).coverage(markdown)[0]
 
 
 def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from agent.cli import (  # noqa: F401
     chat,
     draft,
     models,
+    quality,
     review,
 )
 from agent.cli.app import app

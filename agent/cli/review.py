@@ -16,6 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.drafting.brief import Brief, load_brief
+from agent.drafting.refine import recorded_brief
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
@@ -37,6 +39,7 @@ from agent.spec.document import (
     read_template_outline,
     resolve_template,
 )
+from agent.spec.grounding import BriefFacts, extract
 
 TemplateOption = Annotated[
     str | None,
@@ -48,6 +51,21 @@ TemplateOption = Annotated[
 ]
 SpecArgument = Annotated[Path, typer.Argument(help="The spec Markdown file.", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+BriefOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--brief", help="The brief to check against (default: the one the spec's front matter records)."
+    ),
+]
+
+
+def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
+    """Facts of ``brief``, else of the brief the spec records; None when there is none to read."""
+    if brief is not None:
+        loaded: Brief | None = load_brief(brief)
+    else:
+        loaded, _ = recorded_brief(spec, doc)
+    return None if loaded is None else extract(loaded.body, loaded.title)
 
 
 def _console() -> Console:
@@ -103,8 +121,12 @@ def lint_command(
     template: TemplateOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
     as_json: JsonOption = False,
+    brief: BriefOption = None,
 ) -> None:
     """Check specs against their template without a model: sections, placeholders, IDs, NFRs, endpoints.
+
+    With a brief (--brief, or the one recorded in the spec's front matter) also off-topic and
+    brief-uncovered.
 
     Exit 0 clean, 1 errors (or warnings with --strict), 2 bad input.
     """
@@ -117,7 +139,7 @@ def lint_command(
             try:
                 doc = load_spec(path)
                 used = outline or read_template_outline(resolve_template(None, spec=doc, base=path.parent))
-                findings = lint_document(doc, used)
+                findings = lint_document(doc, used, brief=brief_facts(path, doc, brief))
             except SpecdraftError as exc:
                 bad_input = True
                 results.append({"path": str(path), "error": str(exc)})

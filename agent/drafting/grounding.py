@@ -3,6 +3,8 @@
 The section that states what is built (the template's first section) and requirement items must share
 key terms with the brief or the sections decided before; otherwise the answer is re-asked with the reason
 (the small model likes to describe the prompt's example feature instead of the brief's).
+Only the first section is held to the stricter "mostly known terms" test; functional requirements must
+share at least one key term.
 Later sections (stack, deployment, risks) legitimately bring new words and are not judged.
 """
 
@@ -19,6 +21,8 @@ from agent.spec.template import TemplateSection
 #: strings shorter than this (words) are names, values or fragments: not judged.
 MIN_WORDS = 8
 _REQUIREMENT_KEYS = re.compile(r"requirement|functional", re.IGNORECASE)
+#: the values judged in a requirements section: functional ones (NFRs bring their own vocabulary)
+_FUNCTIONAL = re.compile(r"^(?:functional|fr\b|requirements?\b)", re.IGNORECASE)
 
 
 def judged(section: TemplateSection, *, root: bool) -> bool:
@@ -42,9 +46,9 @@ def grounding_problems(
     reference = set(facts.terms) | reference_terms(*earlier, *labels)
     problems: list[str] = []
     for path, value in iter_strings(data):
-        if len(value.split()) < MIN_WORDS:
+        if len(value.split()) < MIN_WORDS or not (root or _FUNCTIONAL.search(path)):
             continue
-        reason = off_topic(value, reference)
+        reason = off_topic(value, reference, strict=root)
         if reason:
             problems.append(f"{path or 'value'} is off-topic: {reason}; write about the brief's feature")
     return problems

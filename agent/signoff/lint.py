@@ -56,7 +56,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "title-missing": ("warning", "no '# ' title line"),
     "off-topic": (
         "warning",
-        "an Overview sentence or requirement that shares (almost) no key term with the brief",
+        "a sentence of the first section or a functional requirement that is not about the brief",
     ),
     "brief-uncovered": (
         "warning",
@@ -644,11 +644,14 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     for line in lines.items:
         if line.fenced or line.text.lstrip().startswith("#") or len(line.text.split()) < _MIN_JUDGED_WORDS:
             continue
+        if "[NEEDS " in line.text:  # markers are reported by their own rules
+            continue
         requirement = _REQ.match(line.text)
-        if not (requirement or normalise_heading(line.section) == normalise_heading(first)):
+        overview = normalise_heading(line.section) == normalise_heading(first)
+        if not (overview or (requirement and requirement.group("prefix") == "FR")):
             continue
         text = requirement.group("text") if requirement else line.text
-        reason = off_topic(text, reference)
+        reason = off_topic(text, reference, strict=overview)
         if reason:
             found.append(finding("off-topic", lines.where(line), line.number, f"'{_clip(text)}': {reason}."))
     ratio, missing = brief.coverage(lines.doc.body)

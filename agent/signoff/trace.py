@@ -19,6 +19,7 @@ REQUIREMENT = re.compile(
 )
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?")
 
 #: kind of a referring line, by its section or subsection title (first match wins)
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -119,7 +120,7 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
         kind = _kind(section, sub)
         if kind is not None and line.strip():
             body = match.group("text") if match is not None else line
-            referring.append((kind, body.strip().lstrip("-*+ ").strip(), own))
+            referring.append((kind, _CHECKBOX.sub("", body).strip(), own))
     for kind, text, own in referring:
         for rid in references(text):
             if rid in defined and rid != own:

@@ -251,7 +251,9 @@ def _number_mentioned(fact: str, text: str) -> bool:
     per = re.search(r"per\s+([a-z]+)", fact, re.IGNORECASE)
     stems = set(content_stems(text))
     subject = [s for s in content_stems(fact.split(" per ")[0]) if s not in {"few", "hundred", "thousand"}]
-    return bool(per) and stem(per.group(1)) in stems and all(s in stems for s in subject[-1:])
+    if per is None:
+        return False
+    return stem(per.group(1)) in stems and all(s in stems for s in subject[-1:])
 
 
 # -- off-topic ------------------------------------------------------------------------------------
@@ -262,11 +264,12 @@ MIN_TERMS = 6
 MIN_SHARE = 0.34
 
 
-def off_topic(text: str, reference: set[str] | frozenset[str]) -> str | None:
+def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool = True) -> str | None:
     """Why ``text`` is off-topic against ``reference`` stems (the brief and earlier sections), or None.
 
     A text is off-topic when it has at least MIN_TERMS specific (non-generic) terms and shares none of
     them with the reference, or when fewer than MIN_SHARE of them are known and three or more are not.
+    Without ``strict`` only the first test applies (for items that may add their own detail).
     Short or generic texts are never flagged: they cannot be judged.
     """
     specific = [s for s in dict.fromkeys(content_stems(text)) if not is_generic(s) and not s.isdigit()]
@@ -275,7 +278,7 @@ def off_topic(text: str, reference: set[str] | frozenset[str]) -> str | None:
     known = [s for s in specific if s in reference]
     unknown = [s for s in specific if s not in reference]
     share = len(known) / len(specific)
-    if not known or (len(specific) >= MIN_TERMS and share < MIN_SHARE and len(unknown) >= 4):
+    if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and len(unknown) >= 4):
         sample = ", ".join(_display(text, unknown)[:4])
         return f"it is about {sample}, which neither the brief nor the earlier sections mention"
     return None

@@ -1,0 +1,141 @@
+"""``specdraft trace`` and ``specdraft eval``: how far a spec can be trusted, without a model.
+
+trace: the requirement -> endpoints, tests, success criteria, tasks matrix and what nothing covers.
+eval: a scorecard per spec and overall (lint, smells, brief coverage, off-topic, duplicates, trace, usage),
+optionally compared with a baseline ``--json`` result; ``--draft`` drafts briefs first and scores those.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.cli.app import app, user_errors
+from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOption, brief_facts
+from agent.errors import InputError
+from agent.io.atomic import atomic_write_text
+from agent.signoff.eval import FIGURES, compare, markdown, report, score
+from agent.signoff.trace import KINDS, trace_document
+from agent.spec.document import load_spec, read_template_outline, resolve_template
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@app.command("trace")
+def trace_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
+    """Print which endpoints, tests, success criteria and tasks cite each requirement (FR-001, ...).
+
+    Exit 0 when every requirement is cited somewhere, 1 when some are not, 2 bad input.
+    """
+    with user_errors():
+        matrix = trace_document(load_spec(spec))
+        if as_json:
+            typer.echo(json.dumps(matrix.to_dict(), indent=2))
+        else:
+            table = Table(title=f"{spec}: traceability", title_justify="left")
+            table.add_column("Requirement", no_wrap=True)
+            for kind, _ in KINDS:
+                table.add_column(kind.capitalize())
+            for req in matrix.requirements:
+                cells = [_refs(req.covered_by[kind]) for kind, _ in KINDS]
+                table.add_row(req.id if req.covered else f"[yellow]{req.id}[/]", *cells)
+            console = _console()
+            console.print(table)
+            uncovered = ", ".join(r.id for r in matrix.uncovered) or "none"
+            console.print(
+                f"{len(matrix.requirements)} requirement(s), {matrix.traced_share:.0%} traced; "
+                f"covered by nothing: {escape(uncovered)}"
+            )
+        if matrix.uncovered:
+            raise typer.Exit(1)
+
+
+def _refs(lines: list[str]) -> str:
+    return escape("\n".join(line if len(line) <= 48 else line[:45] + "..." for line in lines)) or "-"
+
+
+@app.command("eval")
+def eval_command(
+    specs: Annotated[list[Path], typer.Argument(help="Specs to score (or briefs with --draft).")],
+    brief: BriefOption = None,
+    template: TemplateOption = None,
+    as_json: JsonOption = False,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Also write the scorecard as a Markdown table to FILE.")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="An earlier `specdraft eval --json` result: show every figure's change."
+        ),
+    ] = None,
+) -> None:
+    """Score specs: sections, lint by rule, smells per 10 requirements, brief coverage, off-topic items,
+    duplicates, clarifications, traced share, tokens, seconds, cost.
+
+    The brief comes from --brief, else from each spec's front matter. Exit 0, or 2 on bad input.
+    """
+    with user_errors():
+        old = _read_baseline(baseline) if baseline else None
+        cards: list[dict[str, Any]] = []
+        for path in specs:
+            doc = load_spec(path)
+            outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
+            cards.append(score(doc, outline, brief_facts(path, doc, brief), path=str(path)))
+        result = report(cards)
+        if old is not None:
+            result["delta"] = compare(result, old)
+        if report_path is not None:
+            atomic_write_text(report_path, markdown(result), overwrite=True)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+        else:
+            _print(result)
+
+
+def _read_baseline(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"Cannot read the baseline '{path}': {exc}.",
+            hint="Pass a file written by `specdraft eval --json`.",
+        ) from None
+    if not isinstance(data, dict) or data.get("schema") != "specdraft.eval/1":
+        raise InputError(
+            f"'{path}' is not a `specdraft eval --json` result.",
+            hint="Pass a file written by `specdraft eval --json`.",
+        )
+    return data
+
+
+def _print(result: dict[str, Any]) -> None:
+    table = Table(title="specdraft eval", title_justify="left")
+    table.add_column("Figure")
+    for card in result["specs"]:
+        table.add_column(escape(Path(card["path"]).name))
+    table.add_column("overall")
+    if "delta" in result:
+        table.add_column("change")
+    for key in FIGURES:
+        row = [key, *(_fmt(c.get(key)) for c in result["specs"]), _fmt(result["overall"].get(key))]
+        if "delta" in result:
+            change = result["delta"].get(key)
+            row.append("-" if change is None else f"{change:+g}")
+        table.add_row(*row)
+    _console().print(table)
+    rules = result["overall"]["lint_by_rule"]
+    if rules:
+        _console().print("lint by rule: " + ", ".join(f"{rule} {n}" for rule, n in rules.items()))
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
