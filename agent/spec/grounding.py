@@ -9,6 +9,7 @@ one stem. Drafting (re-ask an off-topic section), lint (``off-topic``, ``brief-u
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -267,19 +268,24 @@ MIN_SHARE = 0.34
 def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool = True) -> str | None:
     """Why ``text`` is off-topic against ``reference`` stems (the brief and earlier sections), or None.
 
-    A text is off-topic when it has at least MIN_TERMS specific (non-generic) terms and shares none of
-    them with the reference, or when fewer than MIN_SHARE of them are known and three or more are not.
-    Without ``strict`` only the first test applies (for items that may add their own detail).
+    A text with at least MIN_TERMS - 2 specific (non-generic) terms is off-topic when it shares none
+    of them with the reference. With ``strict`` (the section that says what is built) it is also
+    off-topic when it has MIN_TERMS or more, fewer than MIN_SHARE of them known, and it centres on an
+    unknown one (its most repeated term, said at least twice, is absent from the reference).
     Short or generic texts are never flagged: they cannot be judged.
     """
-    specific = [s for s in dict.fromkeys(content_stems(text)) if not is_generic(s) and not s.isdigit()]
+    every = [s for s in content_stems(text) if not is_generic(s) and not s.isdigit()]
+    specific = list(dict.fromkeys(every))
     if len(specific) < MIN_TERMS - 2:
         return None
     known = [s for s in specific if s in reference]
     unknown = [s for s in specific if s not in reference]
+    centre, repeats = Counter(every).most_common(1)[0]
+    centred = repeats >= 2 and centre not in reference
     share = len(known) / len(specific)
-    if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and len(unknown) >= 4):
-        sample = ", ".join(_display(text, unknown)[:4])
+    if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and centred):
+        first = [centre] if centre in unknown else []
+        sample = ", ".join(_display(text, first + [s for s in unknown if s != centre])[:4])
         return f"it is about {sample}, which neither the brief nor the earlier sections mention"
     return None
 
