@@ -244,10 +244,22 @@ def _numbers(text: str) -> set[str]:
     return out
 
 
+def _quantities(text: str) -> set[tuple[str, str]]:
+    """(value, unit stem) of every number with a unit: ``20k workspaces`` -> ("20000", "workspac")."""
+    out: set[tuple[str, str]] = set()
+    for match in _NUMBER.finditer(text):
+        unit = match.group(3) or match.group(2) or ""
+        if match.group(2) and match.group(2).lower() in ("k", "m") and match.group(3):
+            unit = match.group(3)
+        for value in _numbers(match.group(1) + (match.group(2) or "")):
+            out.add((value, stem(unit) if unit not in ("%",) else "%"))
+    return out
+
+
 def _number_mentioned(fact: str, text: str) -> bool:
-    wanted = _numbers(fact)
+    wanted = _quantities(fact)
     if wanted:
-        return bool(wanted & _numbers(text))
+        return bool(wanted & _quantities(text))
     # "a few hundred invites per minute": the rate's unit and subject
     per = re.search(r"per\s+([a-z]+)", fact, re.IGNORECASE)
     stems = set(content_stems(text))

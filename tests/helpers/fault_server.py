@@ -17,6 +17,7 @@ Actions (strings):
 * ``empty_choices``     a completion with ``"choices": []``
 * ``huge``              a completion whose content is several megabytes
 * ``leak``              a schema-valid answer that repeats the request's system prompt (an injection obeyed)
+* ``off_topic``         a schema-valid answer about another feature (a password reset), not the brief
 
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
@@ -96,7 +97,7 @@ class FaultServer:
 
     def plan(self, *actions: str, default: str | None = None) -> None:
         """Replace the script: the next requests get these actions, in order, then ``default``."""
-        unknown = [a for a in actions if a not in ("valid", "leak") and a not in FAULT_KINDS]
+        unknown = [a for a in actions if a not in ("valid", "leak", "off_topic") and a not in FAULT_KINDS]
         assert not unknown, f"unknown fault actions {unknown}"
         with self._lock:
             self.script = deque(actions)
@@ -303,6 +304,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
             prompt = " ".join(str(m.get("content", "")) for m in (body or {}).get("messages", []))
             subject = brief_topic(prompt)
+            if action == "off_topic":
+                subject = "a self-service password reset for forgotten passwords"
 
             def valid() -> Any:
                 return answer_for(schema, namer=_Namer(extra, subject))
