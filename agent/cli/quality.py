@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,12 +17,25 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TimeoutOpt,
+    model_settings,
+)
 from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOption, brief_facts
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.eval import FIGURES, compare, markdown, report, score
 from agent.signoff.trace import KINDS, trace_document
 from agent.spec.document import load_spec, read_template_outline, resolve_template
+
+if TYPE_CHECKING:
+    from agent.llm.providers import ModelSettings
 
 
 def _console() -> Console:
@@ -77,6 +90,21 @@ def eval_command(
             "--baseline", help="An earlier `specdraft eval --json` result: show every figure's change."
         ),
     ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option("--draft", help="The arguments are briefs: draft each (keep going), then score it."),
+    ] = False,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="With --draft: where the drafted specs are written.")
+    ] = Path("eval-specs"),
+    provider: ProviderOpt = "local",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    temperature: TemperatureOpt = 0.2,
+    max_retries: RetriesOpt = 2,
+    timeout: TimeoutOpt = 300.0,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="With --draft: sections drafted at once.")] = 4,
 ) -> None:
     """Score specs: sections, lint by rule, smells per 10 requirements, brief coverage, off-topic items,
     duplicates, clarifications, traced share, tokens, seconds, cost.
@@ -85,11 +113,28 @@ def eval_command(
     """
     with user_errors():
         old = _read_baseline(baseline) if baseline else None
+        usage: dict[Path, dict[str, float | None]] = {}
+        if draft:
+            settings = model_settings(
+                provider=provider,
+                model=model,
+                base_url=base_url,
+                model_path=model_path,
+                temperature=temperature,
+                timeout=timeout,
+                parallel=parallel,
+                no_cache=True,
+            )
+            specs, usage = _draft_all(
+                specs, output_dir, template, settings, max_retries, parallel, temperature
+            )
         cards: list[dict[str, Any]] = []
         for path in specs:
             doc = load_spec(path)
             outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
-            cards.append(score(doc, outline, brief_facts(path, doc, brief), path=str(path)))
+            card = score(doc, outline, brief_facts(path, doc, brief), path=str(path))
+            card.update({k: v for k, v in usage.get(path, {}).items() if v is not None})
+            cards.append(card)
         result = report(cards)
         if old is not None:
             result["delta"] = compare(result, old)
@@ -99,6 +144,45 @@ def eval_command(
             typer.echo(json.dumps(result, indent=2))
         else:
             _print(result)
+
+
+def _draft_all(
+    briefs: list[Path],
+    output_dir: Path,
+    template: str | None,
+    settings: ModelSettings,
+    max_retries: int,
+    parallel: int,
+    temperature: float,
+) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
+    """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``."""
+    from agent.drafting.brief import load_brief
+    from agent.drafting.drafter import DraftOptions
+    from agent.drafting.service import draft_with_endpoint
+    from agent.llm.providers import open_endpoint
+    from agent.spec.template_resolver import load_template
+
+    loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
+    spec_template = load_template(template)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    options = DraftOptions(
+        max_retries=max_retries, keep_going=True, parallel=parallel, temperature=temperature
+    )
+    written: list[Path] = []
+    usage: dict[Path, dict[str, float | None]] = {}
+    with open_endpoint(settings) as endpoint:
+        for index, (path, brief) in enumerate(loaded, 1):
+            spec = output_dir / f"{path.stem}.md"
+            typer.echo(f"[{index}/{len(loaded)}] drafting {path} -> {spec}", err=True)
+            outcome = draft_with_endpoint(endpoint, brief, spec_template, settings, options, spec_path=spec)
+            atomic_write_text(spec, outcome.markdown, overwrite=True)
+            tokens = outcome.result.usage.as_dict()
+            total = tokens["prompt_tokens"] + tokens["completion_tokens"]
+            usd = outcome.cost().usd
+            usage[spec] = {"tokens": float(total), "seconds": round(outcome.seconds, 2), "cost": usd}
+            typer.echo(f"  {outcome.seconds:.0f} s, {total} tokens", err=True)
+            written.append(spec)
+    return written, usage
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:

@@ -57,8 +57,10 @@ def _usage(doc: SpecDocument) -> dict[str, float | None]:
                 return float(value)
         return None
 
+    prompt, completion = number("prompt_tokens"), number("completion_tokens")
+    summed = prompt + completion if prompt is not None and completion is not None else None
     return {
-        "tokens": number("total_tokens", "tokens"),
+        "tokens": number("total_tokens", "tokens") or summed,
         "seconds": number("seconds"),
         "cost": number("cost_usd", "cost"),
     }

@@ -107,3 +107,17 @@ def test_an_off_topic_answer_is_re_asked_with_the_reason(tmp_path: Path, fault_s
     assert "off-topic" in repair and "password" in repair
     assert "password" not in out.read_text(encoding="utf-8")
     assert 0 <= json.loads(stdout)["brief_coverage"] <= 1
+
+
+def test_eval_draft_drafts_each_brief_and_scores_it(tmp_path: Path, fault_server: FaultServer) -> None:
+    shutil.copy(BRIEFS / "csv-export.md", tmp_path / "csv-export.md")
+    out = tmp_path / "specs"
+    code, stdout, err = invoke(
+        "eval", "--draft", tmp_path / "csv-export.md", "--output-dir", out, "--template", "adr",
+        "--base-url", fault_server.base_url, "--model", "fault-model", "--parallel", "1", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    card = json.loads(stdout)["specs"][0]
+    assert card["path"] == str(out / "csv-export.md") and (out / "csv-export.md").is_file()
+    assert card["tokens"] and card["tokens"] > 0 and card["seconds"] is not None
+    assert card["brief_coverage"] is not None
