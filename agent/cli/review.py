@@ -16,8 +16,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
-from agent.drafting.brief import Brief, load_brief
-from agent.drafting.refine import recorded_brief
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
@@ -61,6 +59,10 @@ BriefOption = Annotated[
 
 def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
     """Facts of ``brief``, else of the brief the spec records; None when there is none to read."""
+    # drafting is imported here, not at module level: it would slow every command's start
+    from agent.drafting.brief import Brief, load_brief
+    from agent.drafting.refine import recorded_brief
+
     if brief is not None:
         loaded: Brief | None = load_brief(brief)
     else:
