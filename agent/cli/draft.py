@@ -198,12 +198,14 @@ def draft(
         from agent.signoff.lint import summary_line
 
         lint_line = summary_line(outcome.findings)
+        coverage = _brief_coverage(outcome.markdown, loaded_brief)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
             summary["lint"] = lint_line
+            summary["brief_coverage"] = coverage
             typer.echo(json.dumps(summary, indent=2))
         elif not quiet:
-            _report(outcome, output, lint_line)
+            _report(outcome, output, f"{lint_line}; brief coverage {coverage:.0%}")
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
 
@@ -241,6 +243,12 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
             return draft_with_endpoint(
                 endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
             )
+
+
+def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]
+    from agent.spec.grounding import extract
+
+    return extract(brief.body, brief.title).coverage(markdown)[0]
 
 
 def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]

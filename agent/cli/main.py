@@ -16,6 +16,7 @@ from agent.cli import (  # noqa: F401
     doctor,
     draft,
     models,
+    quality,
     review,
 )
 from agent.cli.app import app

@@ -33,6 +33,7 @@ from agent.signoff.records import (
     verify,
 )
 from agent.spec.document import SpecDocument, load_spec
+from agent.spec.grounding import BriefFacts, extract
 from agent.spec.template_resolver import (
     TemplateOutline,
     read_template_outline,
@@ -50,6 +51,25 @@ TemplateOption = Annotated[
 ]
 SpecArgument = Annotated[Path, typer.Argument(help="The spec Markdown file.", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+BriefOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--brief", help="The brief to check against (default: the one the spec's front matter records)."
+    ),
+]
+
+
+def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
+    """Facts of ``brief``, else of the brief the spec records; None when there is none to read."""
+    # drafting is imported here, not at module level: it would slow every command's start
+    from agent.drafting.brief import Brief, load_brief
+    from agent.drafting.refine import recorded_brief
+
+    if brief is not None:
+        loaded: Brief | None = load_brief(brief)
+    else:
+        loaded, _ = recorded_brief(spec, doc)
+    return None if loaded is None else extract(loaded.body, loaded.title)
 
 
 def _console() -> Console:
@@ -105,8 +125,12 @@ def lint_command(
     template: TemplateOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
     as_json: JsonOption = False,
+    brief: BriefOption = None,
 ) -> None:
     """Check specs against their template without a model: sections, placeholders, IDs, NFRs, endpoints.
+
+    With a brief (--brief, or the one recorded in the spec's front matter) also off-topic and
+    brief-uncovered.
 
     Exit 0 clean, 1 errors (or warnings with --strict), 2 bad input.
     """
@@ -119,7 +143,7 @@ def lint_command(
             try:
                 doc = load_spec(path)
                 used = outline or spec_outline(None, doc, path)
-                findings = lint_document(doc, used)
+                findings = lint_document(doc, used, brief=brief_facts(path, doc, brief))
             except SpecdraftError as exc:
                 bad_input = True
                 results.append({"path": str(path), "error": str(exc)})

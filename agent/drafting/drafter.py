@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.drafting.brief import Brief
+from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import dependencies
 from agent.drafting.prompting import naive_messages, section_messages, shared_prefix
 from agent.drafting.quality import iter_strings
@@ -20,6 +21,7 @@ from agent.drafting.reask import ReaskPolicy, ask_section, leak_check
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.spec.render import SectionContent
+from agent.spec.schemas.base import SectionData
 from agent.spec.schemas.generic import with_open_points
 from agent.spec.template import SpecTemplate, TemplateSection
 
@@ -173,6 +175,13 @@ class Drafter:
             self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
 
         self.on_event(SectionEvent("started", section.key, section.title))
+
+        def grounded(answer: str, data: SectionData) -> list[str]:
+            # off-topic answers (the prompt's example feature, another product) are re-asked
+            return grounding_problems(
+                data.render_data(), section, self.brief, [text for _, text in context], root=open_points
+            )
+
         try:
             accepted = await ask_section(
                 self.client,
@@ -181,7 +190,7 @@ class Drafter:
                 model,
                 policy,
                 usage,
-                checks=[leak_check(self.prefix)],
+                checks=[leak_check(self.prefix), grounded],
                 retry_messages=retry_messages,
                 cache_prompt=not self.options.naive_layout,
                 on_retry=on_retry,

@@ -14,6 +14,7 @@ from typing import Literal
 from agent.io.redact import find_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.signoff.smells import SMELLS, detect
+from agent.signoff.trace import trace_document
 from agent.spec.document import (
     SpecDocument,
     fence_mask,
@@ -22,6 +23,7 @@ from agent.spec.document import (
     parse_spec,
     split_lines,
 )
+from agent.spec.grounding import BriefFacts, off_topic, reference_terms
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
 from agent.spec.template_resolver import TemplateOutline, spec_outline
@@ -63,6 +65,14 @@ RULES: dict[str, tuple[Severity, str]] = {
         "warning",
         "text shaped like an API key, token or private key (sk-..., AKIA..., Bearer ...)",
     ),
+    "off-topic": (
+        "warning",
+        "a sentence of the first section or a functional requirement that is not about the brief",
+    ),
+    "brief-uncovered": (
+        "warning",
+        "brief facts (numbers with units, technologies, title terms) never mentioned",
+    ),
 }
 
 LIFECYCLE = ("DRAFT", "REVIEW", "APPROVED")
@@ -87,7 +97,13 @@ def finding(rule: str, section: str, line: int, message: str) -> Finding:
 # -- entry points -----------------------------------------------------------------------------------
 
 
-def lint_text(text: str, outline: TemplateOutline | None = None, *, source: str = "spec") -> list[Finding]:
+def lint_text(
+    text: str,
+    outline: TemplateOutline | None = None,
+    *,
+    source: str = "spec",
+    brief: BriefFacts | None = None,
+) -> list[Finding]:
     """Lint a spec's text. ``outline`` defaults to the template its front matter names, else tech-spec.
 
     Raises InputError when the text is not a spec (no ``##`` sections) or its front matter is malformed.
@@ -95,7 +111,7 @@ def lint_text(text: str, outline: TemplateOutline | None = None, *, source: str 
     doc = parse_spec(text, source=source)
     if outline is None:
         outline = spec_outline(None, doc, None)
-    return lint_document(doc, outline)
+    return lint_document(doc, outline, brief=brief)
 
 
 def lint_path(
@@ -107,7 +123,10 @@ def lint_path(
     return doc, outline, lint_document(doc, outline)
 
 
-def lint_document(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
+def lint_document(
+    doc: SpecDocument, outline: TemplateOutline, *, brief: BriefFacts | None = None
+) -> list[Finding]:
+    """All findings; with ``brief`` (the spec's brief's facts) also ``off-topic`` and ``brief-uncovered``."""
     lines = _Lines(doc)
     found: list[Finding] = []
     found += _check_sections(doc, outline)
@@ -120,6 +139,8 @@ def lint_document(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
     found += _check_characters(lines)
     if doc.title is None:
         found.append(finding("title-missing", "", 1, "The spec has no '# ' title line."))
+    if brief is not None:
+        found += _check_grounding(lines, outline, brief)
     return sorted(found, key=lambda f: (f.line, f.rule))
 
 
@@ -510,21 +531,8 @@ def _smells(line: _Line, where: str, rid: str | None, text: str) -> list[Finding
 
 
 def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:
-    referenced: set[str] = set()
-    for line in lines.items:
-        if not (_TRACE_SECTIONS.search(line.section) or _TRACE_SECTIONS.search(line.subsection)):
-            continue
-        if _REQ.match(line.text) and not line.fenced:
-            definition = _REQ.match(line.text)
-            assert definition is not None
-            text = definition.group("text")
-        else:
-            text = line.text
-        for match in _REF_RANGE.finditer(text):
-            prefix, low, high = match.group(1), int(match.group(2)), int(match.group(3))
-            width = len(match.group(2))
-            referenced.update(f"{prefix}-{n:0{width}d}" for n in range(low, min(high, low + 999) + 1))
-        referenced.update(f"{m.group(1)}-{m.group(2)}" for m in _REF.finditer(text))
+    """FRs the trace matrix (``specdraft trace``) finds no test, task, criterion or endpoint for."""
+    uncovered = {r.id for r in trace_document(lines.doc).uncovered}
     return [
         finding(
             "fr-untraced",
@@ -533,7 +541,7 @@ def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> l
             f"{rid} is not referenced by any test, success criterion or task.",
         )
         for rid, line in functional
-        if rid not in referenced
+        if rid in uncovered
     ]
 
 
@@ -710,6 +718,47 @@ def _check_characters(lines: _Lines) -> list[Finding]:
                     "secrets. Remove it and revoke the secret if it is real.",
                 )
             )
+    return found
+
+
+# -- grounding --------------------------------------------------------------------------------------
+
+#: lines shorter than this (words) are not judged off-topic
+_MIN_JUDGED_WORDS = 8
+
+
+def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts) -> list[Finding]:
+    """Overview prose and requirements that are not about the brief; brief facts the spec never mentions."""
+    found: list[Finding] = []
+    first = lines.doc.sections[0].title if lines.doc.sections else ""
+    reference = set(brief.terms) | reference_terms(
+        lines.doc.title or "", *(s.title for s in lines.doc.sections)
+    )
+    del outline  # the template's own words are instructions and examples, not grounding
+    for line in lines.items:
+        if line.fenced or line.text.lstrip().startswith("#") or len(line.text.split()) < _MIN_JUDGED_WORDS:
+            continue
+        if "[NEEDS " in line.text:  # markers are reported by their own rules
+            continue
+        requirement = _REQ.match(line.text)
+        overview = normalise_heading(line.section) == normalise_heading(first)
+        if not (overview or (requirement and requirement.group("prefix") == "FR")):
+            continue
+        text = requirement.group("text") if requirement else line.text
+        reason = off_topic(text, reference, strict=overview)
+        if reason:
+            found.append(finding("off-topic", lines.where(line), line.number, f"'{_clip(text)}': {reason}."))
+    ratio, missing = brief.coverage(lines.doc.body)
+    if missing:
+        listed = ", ".join(f"'{fact.text}'" for fact in missing)
+        found.append(
+            finding(
+                "brief-uncovered",
+                "",
+                lines.doc.title_line or 1,
+                f"The spec never mentions {len(missing)} brief fact(s) ({ratio:.0%} covered): {listed}.",
+            )
+        )
     return found
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from helpers.topic import brief_topic
+
 MODEL = "fake-model"
 _WORDS = [
     "alpha",
@@ -194,7 +196,11 @@ class FakeOpenAI:
         if self.delay:
             time.sleep(self.delay)
         schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
-        content = json.dumps(SchemaFaker(schema).value(schema))
+        # answers are about the brief (its title), as the drafter re-asks off-topic ones
+        prompt = " ".join(str(m.get("content", "")) for m in request.get("messages", []))
+        topic = brief_topic(prompt)
+        faker = SchemaFaker(schema, topic=topic) if topic else SchemaFaker(schema)
+        content = json.dumps(faker.value(schema))
         prompt_tokens = len(text) // 4
         completion_tokens = len(content) // 4
         handler._send(

@@ -21,6 +21,7 @@ Actions (strings):
 * ``leak``              a schema-valid answer that repeats the request's system prompt (an injection obeyed)
 * ``echo_auth``         HTTP ``echo_status`` (403 by default) whose error message repeats the request's
                         ``Authorization`` header, as some gateways do
+* ``off_topic``         a schema-valid answer about another feature (a password reset), not the brief
 
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
@@ -39,6 +40,8 @@ from typing import Any
 
 import pytest
 
+from helpers.topic import brief_topic
+
 FAULT_KINDS = (
     "500",
     "503",
@@ -52,7 +55,7 @@ FAULT_KINDS = (
     "huge",
 )
 #: actions that are not transport or answer faults of their own
-OTHER_ACTIONS = ("valid", "leak", "echo_auth")
+OTHER_ACTIONS = ("valid", "leak", "echo_auth", "off_topic")
 MODEL_ID = "fault-model"
 
 _WORDS = (
@@ -139,16 +142,19 @@ class FaultServer:
 class _Namer:
     """Distinct, readable sentences: no repeats, no loops, no identifiers, no placeholders."""
 
-    def __init__(self, extra: str = "") -> None:
+    def __init__(self, extra: str = "", subject: str = "") -> None:
         self.count = 0
         self.extra = extra
+        #: the brief's title, so that answers are about the brief (the drafter re-asks off-topic ones)
+        self.subject = subject
 
     def sentence(self, hint: str) -> str:
         self.count += 1
         n = self.count
         a, b = _WORDS[n % len(_WORDS)], _WORDS[(n * 7 + 3) % len(_WORDS)]
         topic = hint.replace("_", " ").strip() or "item"
-        text = f"The {a} service handles {topic} case {n} with the {b} queue."
+        about = f" for {self.subject}" if self.subject else ""
+        text = f"The {a} service handles {topic}{about} case {n} with the {b} queue."
         return f"{self.extra} {text}" if self.extra else text
 
     def token(self) -> str:
@@ -315,8 +321,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 system = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system"]
                 extra = " ".join(system)[:150]
 
+            prompt = " ".join(str(m.get("content", "")) for m in (body or {}).get("messages", []))
+            subject = brief_topic(prompt)
+            if action == "off_topic":
+                subject = "a self-service password reset for forgotten passwords"
+
             def valid() -> Any:
-                return answer_for(schema, namer=_Namer(extra))
+                return answer_for(schema, namer=_Namer(extra, subject))
 
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"

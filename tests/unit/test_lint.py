@@ -323,8 +323,12 @@ def test_rule_triggers(rule: str, edits: list[tuple[str, str]], line: int, fragm
     assert all(f.severity == RULES[rule][0] for f in hits)
 
 
+#: rules that need the spec's brief: triggered in tests/unit/test_grounding.py
+BRIEF_RULES = {"off-topic", "brief-uncovered"}
+
+
 def test_every_rule_has_a_triggering_case() -> None:
-    assert {c[0] for c in CASES} == set(RULES)
+    assert {c[0] for c in CASES} == set(RULES) - BRIEF_RULES
 
 
 def test_findings_name_the_section_and_are_sorted() -> None:

@@ -1,0 +1,231 @@
+"""``specdraft trace`` and ``specdraft eval``: how far a spec can be trusted, without a model.
+
+trace: the requirement -> endpoints, tests, success criteria, tasks matrix and what nothing covers.
+eval: a scorecard per spec and overall (lint, smells, brief coverage, off-topic, duplicates, trace, usage),
+optionally compared with a baseline ``--json`` result; ``--draft`` drafts briefs first and scores those.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.cli.app import app, user_errors
+from agent.cli.options import (
+    BaseUrlOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ParallelOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TemperatureOpt,
+    TimeoutOpt,
+    effective_config,
+    settings_from_config,
+)
+from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOption, brief_facts
+from agent.errors import InputError
+from agent.io.atomic import atomic_write_text
+from agent.signoff.eval import FIGURES, compare, markdown, report, score
+from agent.signoff.trace import KINDS, trace_document
+from agent.spec.document import load_spec
+from agent.spec.template_resolver import spec_outline
+
+if TYPE_CHECKING:
+    from agent.llm.providers import ModelSettings
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@app.command("trace")
+def trace_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
+    """Print which endpoints, tests, success criteria and tasks cite each requirement (FR-001, ...).
+
+    Exit 0 when every requirement is cited somewhere, 1 when some are not, 2 bad input.
+    """
+    with user_errors():
+        matrix = trace_document(load_spec(spec))
+        if as_json:
+            typer.echo(json.dumps(matrix.to_dict(), indent=2))
+        else:
+            table = Table(title=f"{spec}: traceability", title_justify="left")
+            table.add_column("Requirement", no_wrap=True)
+            for kind, _ in KINDS:
+                table.add_column(kind.capitalize())
+            for req in matrix.requirements:
+                cells = [_refs(req.covered_by[kind]) for kind, _ in KINDS]
+                table.add_row(req.id if req.covered else f"[yellow]{req.id}[/]", *cells)
+            console = _console()
+            console.print(table)
+            uncovered = ", ".join(r.id for r in matrix.uncovered) or "none"
+            console.print(
+                f"{len(matrix.requirements)} requirement(s), {matrix.traced_share:.0%} traced; "
+                f"covered by nothing: {escape(uncovered)}"
+            )
+        if matrix.uncovered:
+            raise typer.Exit(1)
+
+
+def _refs(lines: list[str]) -> str:
+    return escape("\n".join(line if len(line) <= 48 else line[:45] + "..." for line in lines)) or "-"
+
+
+@app.command("eval")
+def eval_command(
+    specs: Annotated[list[Path], typer.Argument(help="Specs to score (or briefs with --draft).")],
+    brief: BriefOption = None,
+    template: TemplateOption = None,
+    as_json: JsonOption = False,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Also write the scorecard as a Markdown table to FILE.")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="An earlier `specdraft eval --json` result: show every figure's change."
+        ),
+    ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option("--draft", help="The arguments are briefs: draft each (keep going), then score it."),
+    ] = False,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="With --draft: where the drafted specs are written.")
+    ] = Path("eval-specs"),
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    model_path: ModelPathOpt = None,
+    temperature: TemperatureOpt = None,
+    max_retries: RetriesOpt = None,
+    timeout: TimeoutOpt = None,
+    parallel: ParallelOpt = None,
+) -> None:
+    """Score specs: sections, lint by rule, smells per 10 requirements, brief coverage, off-topic items,
+    duplicates, clarifications, traced share, tokens, seconds, cost.
+
+    The brief comes from --brief, else from each spec's front matter. Exit 0, or 2 on bad input.
+    """
+    with user_errors():
+        old = _read_baseline(baseline) if baseline else None
+        usage: dict[Path, dict[str, float | None]] = {}
+        if draft:
+            config = effective_config(
+                template=template,
+                provider=provider,
+                model=model,
+                base_url=base_url,
+                model_path=model_path,
+                temperature=temperature,
+                max_retries=max_retries,
+                parallel=parallel,
+                timeout=timeout,
+            )
+            cfg = config.settings
+            settings = settings_from_config(config, slots=cfg.parallel, no_cache=True)
+            specs, usage = _draft_all(
+                specs, output_dir, cfg.template, settings, cfg.max_retries, cfg.parallel, cfg.temperature
+            )
+        cards: list[dict[str, Any]] = []
+        for path in specs:
+            doc = load_spec(path)
+            outline = spec_outline(template, doc, path)
+            card = score(doc, outline, brief_facts(path, doc, brief), path=str(path))
+            card.update({k: v for k, v in usage.get(path, {}).items() if v is not None})
+            cards.append(card)
+        result = report(cards)
+        if old is not None:
+            result["delta"] = compare(result, old)
+        if report_path is not None:
+            atomic_write_text(report_path, markdown(result), overwrite=True)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+        else:
+            _print(result)
+
+
+def _draft_all(
+    briefs: list[Path],
+    output_dir: Path,
+    template: str | None,
+    settings: ModelSettings,
+    max_retries: int,
+    parallel: int,
+    temperature: float,
+) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
+    """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``."""
+    from agent.drafting.brief import load_brief
+    from agent.drafting.drafter import DraftOptions
+    from agent.drafting.service import draft_with_endpoint
+    from agent.llm.providers import open_endpoint
+    from agent.spec.template_resolver import load_template
+
+    loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
+    spec_template = load_template(template)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    options = DraftOptions(
+        max_retries=max_retries, keep_going=True, parallel=parallel, temperature=temperature
+    )
+    written: list[Path] = []
+    usage: dict[Path, dict[str, float | None]] = {}
+    with open_endpoint(settings) as endpoint:
+        for index, (path, brief) in enumerate(loaded, 1):
+            spec = output_dir / f"{path.stem}.md"
+            typer.echo(f"[{index}/{len(loaded)}] drafting {path} -> {spec}", err=True)
+            outcome = draft_with_endpoint(endpoint, brief, spec_template, settings, options, spec_path=spec)
+            atomic_write_text(spec, outcome.markdown, overwrite=True)
+            tokens = outcome.result.usage.as_dict()
+            total = tokens["prompt_tokens"] + tokens["completion_tokens"]
+            usd = outcome.cost().usd
+            usage[spec] = {"tokens": float(total), "seconds": round(outcome.seconds, 2), "cost": usd}
+            typer.echo(f"  {outcome.seconds:.0f} s, {total} tokens", err=True)
+            written.append(spec)
+    return written, usage
+
+
+def _read_baseline(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"Cannot read the baseline '{path}': {exc}.",
+            hint="Pass a file written by `specdraft eval --json`.",
+        ) from None
+    if not isinstance(data, dict) or data.get("schema") != "specdraft.eval/1":
+        raise InputError(
+            f"'{path}' is not a `specdraft eval --json` result.",
+            hint="Pass a file written by `specdraft eval --json`.",
+        )
+    return data
+
+
+def _print(result: dict[str, Any]) -> None:
+    table = Table(title="specdraft eval", title_justify="left")
+    table.add_column("Figure")
+    for card in result["specs"]:
+        table.add_column(escape(Path(card["path"]).name))
+    table.add_column("overall")
+    if "delta" in result:
+        table.add_column("change")
+    for key in FIGURES:
+        row = [key, *(_fmt(c.get(key)) for c in result["specs"]), _fmt(result["overall"].get(key))]
+        if "delta" in result:
+            change = result["delta"].get(key)
+            row.append("-" if change is None else f"{change:+g}")
+        table.add_row(*row)
+    _console().print(table)
+    rules = result["overall"]["lint_by_rule"]
+    if rules:
+        _console().print("lint by rule: " + ", ".join(f"{rule} {n}" for rule, n in rules.items()))
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,128 @@
+"""Traceability: which endpoints, tasks, tests and success criteria refer to each requirement.
+
+Parsed from the rendered Markdown, so it works on any spec: requirements are checklist or bullet items
+whose bold ID leads the line (``- [ ] **FR-001**: ...``); a reference is an ID (``FR-001``) or a range
+(``FR-001..003``, ``FR-001 to FR-003``) in a line of a section that plans, tests or measures the work.
+``specdraft trace`` prints the matrix and lint's ``fr-untraced`` reports the same uncovered requirements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.spec.document import SpecDocument, fence_mask, split_lines
+
+REQUIREMENT = re.compile(
+    r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?\*\*(?P<prefix>[A-Z][A-Z0-9]{0,5})-(?P<num>\d{1,5})\*\*:?\s*(?P<text>.*)$"
+)
+_REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
+_REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?")
+
+#: kind of a referring line, by its section or subsection title (first match wins)
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("endpoints", re.compile(r"endpoint|\bapi\b", re.IGNORECASE)),
+    ("tests", re.compile(r"test|acceptance|verif", re.IGNORECASE)),
+    ("criteria", re.compile(r"success|criteri", re.IGNORECASE)),
+    ("tasks", re.compile(r"timeline|task|milestone|rollout|plan|phase", re.IGNORECASE)),
+)
+
+
+def references(text: str) -> set[str]:
+    """Requirement IDs a text refers to, ranges expanded (``FR-001..003`` -> FR-001, FR-002, FR-003)."""
+    found: set[str] = set()
+    for match in _REF_RANGE.finditer(text):
+        prefix, low, high = match.group(1), int(match.group(2)), int(match.group(3))
+        width = len(match.group(2))
+        found.update(f"{prefix}-{n:0{width}d}" for n in range(low, min(high, low + 999) + 1))
+    found.update(f"{m.group(1)}-{m.group(2)}" for m in _REF.finditer(text))
+    return found
+
+
+@dataclass
+class TracedRequirement:
+    id: str
+    text: str
+    line: int
+    section: str
+    #: kind -> the referring lines (text, stripped of list markers)
+    covered_by: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind, _ in KINDS})
+
+    @property
+    def covered(self) -> bool:
+        return any(self.covered_by.values())
+
+
+@dataclass
+class TraceMatrix:
+    requirements: list[TracedRequirement]
+
+    @property
+    def uncovered(self) -> list[TracedRequirement]:
+        return [r for r in self.requirements if not r.covered]
+
+    @property
+    def traced_share(self) -> float:
+        if not self.requirements:
+            return 1.0
+        return round(1 - len(self.uncovered) / len(self.requirements), 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "specdraft.trace/1",
+            "requirements": [
+                {"id": r.id, "text": r.text, "line": r.line, "section": r.section, **r.covered_by}
+                for r in self.requirements
+            ],
+            "uncovered": [r.id for r in self.uncovered],
+            "traced_share": self.traced_share,
+        }
+
+
+def _kind(section: str, subsection: str) -> str | None:
+    for kind, pattern in KINDS:
+        if pattern.search(subsection) or pattern.search(section):
+            return kind
+    return None
+
+
+def trace_document(doc: SpecDocument) -> TraceMatrix:
+    """The requirement -> endpoints/tests/criteria/tasks matrix of a parsed spec."""
+    offset = doc.front_matter_text.count("\n")
+    raw = split_lines(doc.body)
+    mask = fence_mask(raw)
+    defined: dict[str, TracedRequirement] = {}
+    referring: list[tuple[str, str, str]] = []  # (kind, line text, the ID it defines or "")
+    sub, current = "", ""
+    for i, text in enumerate(raw):
+        number = i + 1 + offset
+        section = doc.section_at(number)
+        if section != current:
+            current, sub = section, ""
+        line = text.rstrip("\n")
+        if mask[i]:
+            kind = _kind(section, sub)
+            if kind == "endpoints":
+                referring.append((kind, line.strip(), ""))
+            continue
+        if line.lstrip().startswith("### "):
+            sub = line.lstrip()[4:].strip()
+            continue
+        match = REQUIREMENT.match(line)
+        own = ""
+        if match is not None:
+            own = f"{match.group('prefix')}-{match.group('num')}"
+            if own not in defined and _kind(section, sub) is None:
+                where = f"{section} / {sub}" if sub else section
+                defined[own] = TracedRequirement(own, match.group("text").strip(), number, where)
+        kind = _kind(section, sub)
+        if kind is not None and line.strip():
+            body = match.group("text") if match is not None else line
+            referring.append((kind, _CHECKBOX.sub("", body).strip(), own))
+    for kind, text, own in referring:
+        for rid in references(text):
+            if rid in defined and rid != own:
+                defined[rid].covered_by[kind].append(text)
+    return TraceMatrix(list(defined.values()))

@@ -1,0 +1,320 @@
+"""Brief grounding: the key terms and facts of a brief, and whether a text shares them.
+
+Deterministic and dependency-free: words are lower-cased, stop words dropped and suffixes stripped
+(``invitations`` -> ``invit``, ``invites`` -> ``invit``), a short synonym list maps common variants onto
+one stem. Drafting (re-ask an off-topic section), lint (``off-topic``, ``brief-uncovered``) and eval
+(brief coverage) share this one module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
+_STOP = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either else etc ever
+    every few for from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just let like may me might more most must my myself neither no nor not
+    now of off on once one only or other our ours ourselves out over own per same shall she should
+    so some such than that the their theirs them themselves then there these they this those through
+    to too under until up upon us very via was we were what when where which while who whom why will
+    with within without would yet you your yours yourself yourselves e.g i.e eg ie don doesn isn
+    aren won t s get gets got make makes made use used using uses need needs needed want wants way
+    ways new thing things lot lots many much well want able within across around
+    """.split()  # noqa: SIM905
+)
+#: words any feature's spec may use: they neither ground a text nor make it off-topic.
+_GENERIC = frozenset(
+    """
+    system service services feature features user users data application app api apis support
+    supports supported provide provides provided allow allows allowed enable enables ensure ensures
+    ensured handle handles implement implementation implemented manage managed management process
+    processing request requests response responses component components module modules solution
+    platform functionality functional requirement requirements spec specification technical design
+    architecture performance security secure reliability reliable scalability scalable maintain
+    maintainability quality test tests testing integration integrations time team teams work works
+    based include includes including information content page pages view views option options
+    setting settings level support error errors handling change changes update updates updated
+    create created creates add added remove removed existing current currently simple easy fast
+    clear high low large small good better best first second main key core overall general specific
+    various multiple single common standard default customer customers client clients people person
+    help helps business value goal goals approach plan phase
+    """.split()  # noqa: SIM905
+)
+#: variant -> canonical word (applied before stemming).
+_SYNONYMS = {
+    "invite": "invitation",
+    "invitee": "invitation",
+    "invitees": "invitation",
+    "e-mail": "email",
+    "mail": "email",
+    "mails": "email",
+    "postgres": "postgresql",
+    "db": "database",
+    "signup": "register",
+    "sign-up": "register",
+    "login": "signin",
+    "log-in": "signin",
+    "administrator": "admin",
+    "administrators": "admin",
+    "organisation": "organization",
+    "org": "organization",
+    "colour": "color",
+    "theme": "color",
+    "themes": "color",
+    "callback": "webhook",
+    "hook": "webhook",
+    "retry": "retries",
+    "retrying": "retries",
+    "spreadsheet": "csv",
+    "download": "export",
+    "downloads": "export",
+}
+_SUFFIXES = (
+    "ational",
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ness",
+    "ings",
+    "ing",
+    "ies",
+    "ied",
+    "ers",
+    "er",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
+
+_UNIT_WORDS = (
+    r"ms|milliseconds?|s|sec|secs|seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
+    r"kb|mb|gb|tb|bytes?|%|percent|rows?|users?|requests?|rps|qps|items?|records?|workspaces?|tenants?|"
+    r"accounts?|invites?|invitations?|events?|messages?|emails?|attempts?|retries|times|files?|columns?|"
+    r"pages?|characters?|k|m"
+)
+_NUMBER = re.compile(
+    rf"\b(\d[\d,]*(?:\.\d+)?)\s?(k\b|m\b|%)?\s?({_UNIT_WORDS})?\b(?:\s+per\s+([a-z]+))?",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\b(?:a few|several|hundreds of|thousands of|millions of|a few hundred|a few thousand|dozens of)"
+    r"\s+(?:[a-z]+\s+){0,2}?[a-z]+\s+per\s+[a-z]+\b",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?!\[[ xX]\]\s*$)(.+)$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*(?:[-*+]\s+)?)$")
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem: enough to match plural, verb and -ation forms."""
+    word = word.lower().strip(".")
+    word = _SYNONYMS.get(word, word)
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 5:
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    return [m.group(0) for m in _WORD.finditer(text)]
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning: not stop words, not one letter."""
+    out: list[str] = []
+    for word in words(text):
+        low = word.lower().strip(".")
+        if low in _STOP or len(low) < 2:
+            continue
+        for part in low.split("/"):
+            out.append(stem(part))
+    return out
+
+
+_GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC)
+
+
+def is_generic(term: str) -> bool:
+    return term in _GENERIC_STEMS
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One checkable fact of a brief: a number with its unit, a technology, a title term."""
+
+    kind: str  # "number" | "technology" | "term"
+    text: str
+
+    def mentioned_in(self, text: str, stems: set[str]) -> bool:
+        if self.kind == "number":
+            return _number_mentioned(self.text, text)
+        return all(s in stems for s in content_stems(self.text))
+
+
+@dataclass(frozen=True)
+class BriefFacts:
+    """What a brief is about: its key terms (stems) and checkable facts."""
+
+    title: str
+    terms: frozenset[str]
+    facts: tuple[Fact, ...]
+    asks: tuple[str, ...] = field(default=())
+
+    def coverage(self, text: str) -> tuple[float, list[Fact]]:
+        """Share (0-1) of facts ``text`` mentions, and the facts it never mentions."""
+        if not self.facts:
+            return 1.0, []
+        stems = set(content_stems(text))
+        missing = [fact for fact in self.facts if not fact.mentioned_in(text, stems)]
+        return round(1 - len(missing) / len(self.facts), 3), missing
+
+
+def extract(body: str, title: str = "") -> BriefFacts:
+    """Key terms and facts of a brief (its Markdown body and title)."""
+    lines = [ln for ln in body.splitlines() if not ln.lstrip().startswith("#")]
+    prose = "\n".join(lines)
+    terms = {s for s in content_stems(f"{title}\n{prose}") if not s.isdigit()}
+    facts: list[Fact] = []
+    seen: set[str] = set()
+
+    def add(kind: str, text: str) -> None:
+        key = text.lower()
+        if key not in seen:
+            seen.add(key)
+            facts.append(Fact(kind, text))
+
+    for match in _NUMBER.finditer(prose):
+        if match.group(2) or match.group(3) or match.group(4):
+            add("number", " ".join(match.group(0).split()))
+    for match in _QUANTITY.finditer(prose):
+        add("number", " ".join(match.group(0).split()))
+    for tech in technologies(prose):
+        add("technology", tech)
+    for word in words(title):
+        low = word.lower()
+        if low not in _STOP and len(low) > 2 and not is_generic(stem(low)):
+            add("term", low)
+    asks = tuple(m.group(1).strip() for ln in lines if (m := _BULLET.match(ln)))
+    return BriefFacts(title=title, terms=frozenset(terms), facts=tuple(facts), asks=asks)
+
+
+def technologies(text: str) -> list[str]:
+    """Named technologies and products: words with inner capitals or all capitals, and capitalised
+    words that do not start a sentence (``FastAPI``, ``PostgreSQL``, ``SMTP``, ``Stripe``)."""
+    found: list[str] = []
+    for match in _WORD.finditer(text):
+        word = match.group(0).strip(".")
+        if len(word) < 2 or word.lower() in _STOP:
+            continue
+        inner = any(c.isupper() for c in word[1:])
+        capital = word[0].isupper()
+        if not capital and not inner:
+            continue
+        if not inner and _SENTENCE_START.search(text[: match.start()]):
+            continue
+        if is_generic(stem(word)) and not word.isupper():
+            continue
+        if word not in found:
+            found.append(word)
+    return found
+
+
+def _numbers(text: str) -> set[str]:
+    out: set[str] = set()
+    for match in re.finditer(r"(\d[\d,]*(?:\.\d+)?)\s?([kK]\b|[mM]\b)?", text):
+        value = match.group(1).replace(",", "")
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        scale = {"k": 1_000, "m": 1_000_000}.get((match.group(2) or "").lower(), 1)
+        out.add(f"{number * scale:g}")
+    return out
+
+
+def _quantities(text: str) -> set[tuple[str, str]]:
+    """(value, unit stem) of every number with a unit: ``20k workspaces`` -> ("20000", "workspac")."""
+    out: set[tuple[str, str]] = set()
+    for match in _NUMBER.finditer(text):
+        unit = match.group(3) or match.group(2) or ""
+        if match.group(2) and match.group(2).lower() in ("k", "m") and match.group(3):
+            unit = match.group(3)
+        for value in _numbers(match.group(1) + (match.group(2) or "")):
+            out.add((value, stem(unit) if unit not in ("%",) else "%"))
+    return out
+
+
+def _number_mentioned(fact: str, text: str) -> bool:
+    wanted = _quantities(fact)
+    if wanted:
+        return bool(wanted & _quantities(text))
+    # "a few hundred invites per minute": the rate's unit and subject
+    per = re.search(r"per\s+([a-z]+)", fact, re.IGNORECASE)
+    stems = set(content_stems(text))
+    subject = [s for s in content_stems(fact.split(" per ")[0]) if s not in {"few", "hundred", "thousand"}]
+    if per is None:
+        return False
+    return stem(per.group(1)) in stems and all(s in stems for s in subject[-1:])
+
+
+# -- off-topic ------------------------------------------------------------------------------------
+
+#: a text needs this many meaningful, non-generic words before it can be called off-topic.
+MIN_TERMS = 6
+#: below this share of its specific terms known from the brief or earlier sections, a text is off-topic.
+MIN_SHARE = 0.34
+
+
+def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool = True) -> str | None:
+    """Why ``text`` is off-topic against ``reference`` stems (the brief and earlier sections), or None.
+
+    A text with at least MIN_TERMS - 2 specific (non-generic) terms is off-topic when it shares none
+    of them with the reference. With ``strict`` (the section that says what is built) it is also
+    off-topic when it has MIN_TERMS or more, fewer than MIN_SHARE of them known, and it centres on an
+    unknown one (its most repeated term, said at least twice, is absent from the reference).
+    Short or generic texts are never flagged: they cannot be judged.
+    """
+    every = [s for s in content_stems(text) if not is_generic(s) and not s.isdigit()]
+    specific = list(dict.fromkeys(every))
+    if len(specific) < MIN_TERMS - 2:
+        return None
+    known = [s for s in specific if s in reference]
+    unknown = [s for s in specific if s not in reference]
+    centre, repeats = Counter(every).most_common(1)[0]
+    centred = repeats >= 2 and centre not in reference
+    share = len(known) / len(specific)
+    if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and centred):
+        first = [centre] if centre in unknown else []
+        sample = ", ".join(_display(text, first + [s for s in unknown if s != centre])[:4])
+        return f"it is about {sample}, which neither the brief nor the earlier sections mention"
+    return None
+
+
+def _display(text: str, unknown: list[str]) -> list[str]:
+    """The original words of ``text`` behind the ``unknown`` stems (for a readable reason)."""
+    shown: list[str] = []
+    wanted = set(unknown)
+    for word in words(text):
+        s = stem(word)
+        if s in wanted and word.lower() not in (w.lower() for w in shown):
+            shown.append(word.lower())
+    return shown
+
+
+def reference_terms(*texts: str) -> set[str]:
+    out: set[str] = set()
+    for text in texts:
+        out.update(content_stems(text))
+    return out
