@@ -13,6 +13,8 @@ from agent.cli import (  # noqa: F401
     cache,
     chat,
     draft,
+    export,
+    mcp,
     models,
     review,
 )
