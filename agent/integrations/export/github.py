@@ -68,7 +68,7 @@ def repo_from_remote(cwd: Path) -> str:
 
 
 def check_repo(repo: str) -> str:
-    if not _REPO.match(repo):
+    if not _REPO.match(repo) or any(part in (".", "..") for part in repo.split("/")):
         raise InputError(f"--repo '{repo}' is not of the form owner/name.")
     return repo
 
