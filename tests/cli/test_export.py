@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.fake_github import FakeGithub
 from typer.testing import CliRunner, Result
 
 from agent.cli.main import app
 from agent.integrations.export.github import GithubClient, export_to_github
 from agent.integrations.export.records import records_path
 from agent.integrations.export.tasks import load_tasks
-from helpers.fake_github import FakeGithub
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ class FakeGithub:
 
 def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -90,7 +90,7 @@ def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
                 self._send(500, {"message": f"internal error for {self.headers.get('Authorization')}"})
             return True
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             fake.requests.append(("GET", self.path))
             if self._fault():
@@ -110,7 +110,7 @@ def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, {"message": "Not Found"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             url = urlparse(self.path)
             fake.requests.append(("POST", self.path))
             length = int(self.headers.get("Content-Length", "0"))
