@@ -15,6 +15,8 @@ from agent.cli import (  # noqa: F401
     config,
     doctor,
     draft,
+    export,
+    mcp,
     models,
     quality,
     review,

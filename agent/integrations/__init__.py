@@ -1,0 +1,1 @@
+"""Integrations into a team's tools: the MCP server for coding agents and the task exporters."""

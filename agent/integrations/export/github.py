@@ -1,0 +1,273 @@
+"""Export tasks as GitHub issues through the REST API (httpx), idempotently.
+
+The token comes from GITHUB_TOKEN or GH_TOKEN only and never appears in output: every message that could
+carry server text passes through :func:`redact`. The API base is GITHUB_API_URL (GitHub Enterprise).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agent.errors import ConfigError, InputError, SpecdraftError
+from agent.integrations.export.formats import issue_body, issue_title, label_for
+from agent.integrations.export.records import read_records, record_issue
+from agent.integrations.export.tasks import Task
+
+DEFAULT_API = "https://api.github.com"
+MAX_RATE_WAIT = 60.0
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_REMOTE = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([^/]+/[^/]+?)(?:\.git)?/?$"
+)
+_TASK_IN_TITLE = re.compile(r"\[(T-\d{3,})\]")
+
+
+class ExportError(SpecdraftError):
+    """The issue tracker refused or failed an export step."""
+
+
+def token_from_env() -> str | None:
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+
+
+def redact(text: str, token: str | None) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def repo_from_remote(cwd: Path) -> str:
+    try:
+        url = subprocess.run(
+            ["git", "remote", "get-url", "origin"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        raise InputError(
+            "No --repo given and no 'origin' git remote found.",
+            hint="Name the repository with --repo owner/name.",
+        ) from None
+    match = _REMOTE.match(url)
+    if not match:
+        raise InputError(
+            f"The origin remote '{url}' is not a GitHub repository URL.",
+            hint="Name the repository with --repo owner/name.",
+        )
+    return match.group(1)
+
+
+def check_repo(repo: str) -> str:
+    if not _REPO.match(repo) or any(part in (".", "..") for part in repo.split("/")):
+        raise InputError(f"--repo '{repo}' is not of the form owner/name.")
+    return repo
+
+
+@dataclass
+class GithubResult:
+    repo: str
+    created: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    planned: list[dict[str, Any]] = field(default_factory=list)
+
+
+class GithubClient:
+    def __init__(
+        self,
+        repo: str,
+        token: str,
+        *,
+        api: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_RATE_WAIT,
+    ) -> None:
+        self.repo = check_repo(repo)
+        self.token = token
+        self.api = (api or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._http = httpx.Client(
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "specdraft",
+            },
+            timeout=30.0,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for _attempt in range(3):
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.HTTPError as exc:
+                raise ExportError(
+                    redact(f"Cannot reach the GitHub API at {self.api}: {exc}", self.token)
+                ) from None
+            if response.status_code in (403, 429) and self._rate_limited(response):
+                wait = self._wait_seconds(response)
+                if wait is None or wait > self._max_wait:
+                    raise ExportError(
+                        "GitHub rate limit reached"
+                        + (f"; it resets in {int(wait)} s" if wait is not None else "")
+                        + ". Issues created so far are recorded.",
+                        hint="Run the same export again later: it resumes without duplicates.",
+                    )
+                self._sleep(wait)
+                continue
+            if response.status_code == 401:
+                raise ConfigError(
+                    "GitHub refused the token (401 Unauthorized).",
+                    hint="Set GITHUB_TOKEN or GH_TOKEN to a token with 'issues: write' on the repository.",
+                )
+            if response.status_code == 404:
+                raise InputError(
+                    f"Repository '{self.repo}' not found at {self.api}, or the token cannot see it."
+                )
+            if response.status_code >= 400:
+                message = ""
+                try:
+                    message = str(response.json().get("message", ""))
+                except ValueError:
+                    message = response.text[:200]
+                raise ExportError(
+                    redact(f"GitHub answered {response.status_code} to {method} {url}: {message}", self.token)
+                )
+            return response
+        raise ExportError("GitHub kept answering with rate limits; try again later.")
+
+    @staticmethod
+    def _rate_limited(response: httpx.Response) -> bool:
+        return (
+            response.status_code == 429
+            or "retry-after" in response.headers
+            or response.headers.get("x-ratelimit-remaining") == "0"
+        )
+
+    @staticmethod
+    def _wait_seconds(response: httpx.Response) -> float | None:
+        if "retry-after" in response.headers:
+            try:
+                return max(0.0, float(response.headers["retry-after"]))
+            except ValueError:
+                return None
+        reset = response.headers.get("x-ratelimit-reset")
+        if reset and reset.isdigit():
+            return max(0.0, float(reset) - time.time())
+        return None
+
+    def existing_task_issues(self) -> dict[str, dict[str, Any]]:
+        """Task ID -> issue for every issue (all states, all pages) whose title carries ``[T-nnn]``."""
+        found: dict[str, dict[str, Any]] = {}
+        url: str | None = f"{self.api}/repos/{self.repo}/issues"
+        params: dict[str, Any] | None = {"state": "all", "per_page": 100}
+        while url:
+            response = self._request("GET", url, params=params)
+            for issue in response.json():
+                match = _TASK_IN_TITLE.search(str(issue.get("title", "")))
+                if match and "pull_request" not in issue:
+                    found.setdefault(match.group(1), issue)
+            next_link = response.links.get("next", {}).get("url")
+            url = next_link if next_link and next_link.startswith(self.api) else None
+            params = None
+        return found
+
+    def milestone_number(self, title: str) -> int:
+        response = self._request("GET", f"{self.api}/repos/{self.repo}/milestones", params={"state": "all"})
+        for milestone in response.json():
+            if milestone.get("title") == title:
+                return int(milestone["number"])
+        created = self._request("POST", f"{self.api}/repos/{self.repo}/milestones", json={"title": title})
+        return int(created.json()["number"])
+
+    def create_issue(self, payload: dict[str, Any]) -> dict[str, Any]:
+        response = self._request("POST", f"{self.api}/repos/{self.repo}/issues", json=payload)
+        data: dict[str, Any] = response.json()
+        return data
+
+
+def plan_payload(task: Task, *, spec_name: str, milestones: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {"title": issue_title(task), "body": issue_body(task, spec_name=spec_name)}
+    if not milestones:
+        payload["labels"] = [label_for(task.phase)]
+    return payload
+
+
+def export_to_github(
+    spec: Path,
+    tasks: list[Task],
+    *,
+    repo: str,
+    dry_run: bool = False,
+    milestones: bool = False,
+    client: GithubClient | None = None,
+    on_created: Callable[[str, dict[str, Any]], None] | None = None,
+) -> GithubResult:
+    result = GithubResult(repo=check_repo(repo))
+    recorded: dict[str, Any] = read_records(spec).get(f"github:{repo}", {})
+    for task in tasks:
+        old = recorded.get(task.id)
+        if old and old.get("sha256") != task.text_hash:
+            result.changed.append(task.id)
+    if dry_run:
+        for task in tasks:
+            if task.id in recorded:
+                result.skipped[task.id] = str(recorded[task.id].get("url", "recorded"))
+            else:
+                result.planned.append(plan_payload(task, spec_name=spec.name, milestones=milestones))
+        return result
+    if client is None:
+        token = token_from_env()
+        if not token:
+            raise ConfigError(
+                "No GitHub token: set GITHUB_TOKEN or GH_TOKEN.",
+                hint="Or preview with --dry-run (no token needed).",
+            )
+        client = GithubClient(repo, token)
+    try:
+        existing = client.existing_task_issues()
+        milestone_numbers: dict[str, int] = {}
+        for task in tasks:
+            if task.id in existing:
+                issue = existing[task.id]
+                result.skipped[task.id] = str(issue.get("html_url", issue.get("number")))
+                if task.id not in recorded:
+                    record_issue(
+                        spec,
+                        f"github:{repo}",
+                        task.id,
+                        {
+                            "number": issue.get("number"),
+                            "url": issue.get("html_url"),
+                            "sha256": task.text_hash,
+                        },
+                    )
+                continue
+            payload = plan_payload(task, spec_name=spec.name, milestones=milestones)
+            if milestones:
+                if task.phase not in milestone_numbers:
+                    milestone_numbers[task.phase] = client.milestone_number(task.phase)
+                payload["milestone"] = milestone_numbers[task.phase]
+            issue = client.create_issue(payload)
+            entry = {"number": issue.get("number"), "url": issue.get("html_url"), "sha256": task.text_hash}
+            record_issue(spec, f"github:{repo}", task.id, entry)
+            result.created[task.id] = entry
+            if on_created:
+                on_created(task.id, entry)
+    finally:
+        client.close()
+    return result

@@ -1,0 +1,144 @@
+"""Read a spec's tasks: checklist items with stable IDs, phase, cited requirements and acceptance criteria.
+
+Tasks come from the Implementation Timeline (``### Phase ...`` subsections) when the spec has one, else from
+every checklist item of the template that is not itself a requirement (``**FR-001**: ...``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.errors import InputError
+from agent.spec.document import SpecDocument, load_spec, normalise_heading
+
+_CHECK = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(?P<text>.+?)\s*$")
+_REQ_DEF = re.compile(r"^\s*[-*]\s+(?:\[[ xX]\]\s+)?\*\*(?P<id>N?FR-\d+)\*\*\s*:?\s*(?P<text>.*?)\s*$")
+_REQ_REF = re.compile(r"\bN?FR-\d+\b")
+_BULLET = re.compile(r"^\s*[-*]\s+(?:\[[ xX]\]\s+)?(?P<text>.+?)\s*$")
+_ACCEPTANCE_TITLES = ("success", "testing", "acceptance", "criteria", "verification")
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    phase: str
+    requirements: tuple[str, ...]
+    requirement_texts: dict[str, str] = field(default_factory=dict)
+    acceptance: tuple[str, ...] = ()
+
+    @property
+    def text_hash(self) -> str:
+        """sha256 of the task's own text and what it cites: changes when the spec's wording does."""
+        parts = [self.title, self.phase, *self.requirements, *self.acceptance]
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "phase": self.phase,
+            "requirements": [{"id": r, "text": self.requirement_texts.get(r, "")} for r in self.requirements],
+            "acceptance_criteria": list(self.acceptance),
+            "sha256": self.text_hash,
+        }
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("**", "")).strip()
+
+
+def requirements_of(doc: SpecDocument) -> dict[str, str]:
+    """Every ``**FR-001**: text`` / ``**NFR-001**: text`` definition in the spec, in order."""
+    found: dict[str, str] = {}
+    for section in doc.sections:
+        for line in section.text.splitlines():
+            match = _REQ_DEF.match(line)
+            if match and match.group("id") not in found:
+                found[match.group("id")] = _clean(match.group("text"))
+    return found
+
+
+def _acceptance_lines(doc: SpecDocument) -> list[str]:
+    lines: list[str] = []
+    for section in doc.sections:
+        if any(word in section.title.lower() for word in _ACCEPTANCE_TITLES):
+            for line in section.content.splitlines():
+                match = _BULLET.match(line)
+                if match:
+                    lines.append(_clean(match.group("text")))
+    return lines
+
+
+def _phase_items(doc: SpecDocument) -> list[tuple[str, str]]:
+    timeline = next(
+        (
+            s
+            for s in doc.sections
+            if normalise_heading(s.title) == normalise_heading("Implementation Timeline")
+        ),
+        None,
+    )
+    items: list[tuple[str, str]] = []
+    if timeline is not None:
+        phase = "Timeline"
+        for line in timeline.content.splitlines():
+            if line.startswith("### "):
+                phase = _clean(line[4:])
+                continue
+            match = _CHECK.match(line)
+            if match:
+                items.append((phase, _clean(match.group("text"))))
+        if items:
+            return items
+    for section in doc.sections:
+        phase = section.title.strip()
+        for line in section.content.splitlines():
+            if line.startswith("### "):
+                phase = _clean(line[4:])
+                continue
+            match = _CHECK.match(line)
+            if match and not _REQ_DEF.match(line):
+                items.append((phase, _clean(match.group("text"))))
+    return items
+
+
+def tasks_of(doc: SpecDocument) -> list[Task]:
+    """The spec's tasks in document order with IDs T-001, T-002, ... (stable while the order holds)."""
+    requirements = requirements_of(doc)
+    acceptance_pool = _acceptance_lines(doc)
+    tasks: list[Task] = []
+    for index, (phase, text) in enumerate(_phase_items(doc), start=1):
+        cited = tuple(dict.fromkeys(_REQ_REF.findall(text)))
+        acceptance: list[str] = []
+        for req in cited:
+            matching = [line for line in acceptance_pool if re.search(rf"\b{re.escape(req)}\b", line)]
+            if matching:
+                acceptance.extend(m for m in matching if m not in acceptance)
+            elif requirements.get(req):
+                acceptance.append(f"{req}: {requirements[req]}")
+        tasks.append(
+            Task(
+                id=f"T-{index:03d}",
+                title=text,
+                phase=phase,
+                requirements=cited,
+                requirement_texts={r: requirements[r] for r in cited if r in requirements},
+                acceptance=tuple(acceptance),
+            )
+        )
+    return tasks
+
+
+def load_tasks(path: Path) -> tuple[SpecDocument, list[Task]]:
+    doc = load_spec(path)
+    tasks = tasks_of(doc)
+    if not tasks:
+        raise InputError(
+            f"'{path}' has no tasks to export: no checklist items ('- [ ] ...') outside its requirements.",
+            hint="Add tasks under '## Implementation Timeline' (a '### Phase' per group) and export again.",
+        )
+    return doc, tasks

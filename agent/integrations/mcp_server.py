@@ -1,0 +1,296 @@
+"""``specdraft mcp``: specdraft's core as Model Context Protocol tools for coding agents (stdio).
+
+Built on the official ``mcp`` SDK's FastMCP (1.x: ``mcp.server.fastmcp``). Tools return compact structured
+results (agents pay for context). Every path is confined to the server's root directory; a specdraft error
+becomes a tool error carrying the same message the CLI prints, never a crash of the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from agent.drafting.brief import load_brief, parse_brief
+from agent.drafting.drafter import DraftOptions, SectionEvent
+from agent.drafting.refine import Refiner, check_instruction, recorded_brief
+from agent.drafting.service import draft_with_endpoint
+from agent.errors import InputError, SpecdraftError
+from agent.io.atomic import atomic_write_text
+from agent.llm.providers import ModelSettings, Provider, open_endpoint
+from agent.signoff.lint import count_errors, lint_path, summary_line
+from agent.signoff.records import verify
+from agent.spec.document import load_spec
+from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
+
+ProviderName = Literal["local", "openai", "compatible"]
+
+
+class DraftResult(BaseModel):
+    path: str
+    status: Literal["ok", "attention"]
+    needs_attention: list[str]
+    lint: str
+    usage: dict[str, Any]
+
+
+class LintFinding(BaseModel):
+    rule: str
+    severity: str
+    section: str
+    line: int
+    message: str
+
+
+class LintResult(BaseModel):
+    path: str
+    errors: int
+    warnings: int
+    summary: str
+    findings: list[LintFinding]
+
+
+class RefineResult(BaseModel):
+    path: str
+    applied: bool
+    answer: str | None = None
+    sections: list[str] = Field(default_factory=list)
+    diff: str = ""
+    failed: list[str] = Field(default_factory=list)
+
+
+class VerifyResult(BaseModel):
+    path: str
+    ok: bool
+    status: str
+    required: int
+    holding: int
+    problems: list[str]
+
+
+class TemplateEntry(BaseModel):
+    name: str
+    description: str
+    sections: int
+
+
+class Workspace:
+    """The directory the tools may touch; every user path is resolved inside it or refused."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path(self, value: str, *, what: str = "path") -> Path:
+        candidate = Path(value)
+        resolved = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise InputError(
+                f"The {what} '{value}' is outside the server's working directory {self.root}.",
+                hint="Give a path inside it (relative paths are resolved against it).",
+            )
+        return resolved
+
+    def shown(self, path: Path) -> str:
+        return str(path.relative_to(self.root)) if self.root in path.parents else str(path)
+
+
+def _settings(
+    provider: ProviderName, model: str | None, base_url: str | None, timeout: float
+) -> ModelSettings:
+    return ModelSettings(
+        provider=Provider(provider), model=model, base_url=base_url, timeout=timeout, slots=4
+    )
+
+
+def build_server(root: Path) -> FastMCP:
+    ws = Workspace(root)
+    server = FastMCP(
+        "specdraft",
+        instructions=(
+            "Draft technical specs from feature briefs, lint them, refine them by instruction and verify "
+            f"their sign-offs. Paths are relative to {ws.root}."
+        ),
+    )
+
+    async def _call(fn: Any, *args: Any) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)
+        except SpecdraftError as exc:
+            raise ToolError(str(exc)) from None
+
+    @server.tool()
+    async def draft_spec(
+        ctx: Context,  # type: ignore[type-arg]
+        output: str = Field(description="Where to write the spec (inside the working directory)."),
+        brief_path: str | None = Field(None, description="A brief file to draft from."),
+        brief_text: str | None = Field(None, description="Or the brief itself (Markdown or text)."),
+        template: str | None = Field(None, description="Template name or path (default tech-spec)."),
+        provider: ProviderName = "local",
+        model: str | None = None,
+        base_url: str | None = Field(None, description="OpenAI-compatible server (provider compatible)."),
+        timeout: float = 300.0,
+        force: bool = Field(False, description="Overwrite an existing output file."),
+    ) -> DraftResult:
+        """Draft a spec from a brief; every template section filled by the model and validated."""
+
+        def work() -> DraftResult:
+            if (brief_path is None) == (brief_text is None):
+                raise InputError("Give exactly one of brief_path or brief_text.")
+            out = ws.path(output, what="output")
+            if out.exists() and not force:
+                raise InputError(
+                    f"'{ws.shown(out)}' already exists; not overwriting it.", hint="Pass force=true."
+                )
+            brief = (
+                load_brief(ws.path(brief_path, what="brief")) if brief_path else parse_brief(brief_text or "")
+            )
+            tmpl = load_template(
+                str(ws.path(template, what="template")) if template and "/" in template else template
+            )
+            settings = _settings(provider, model, base_url, timeout)
+            total = len(tmpl.sections)
+            done = 0
+
+            def on_event(event: SectionEvent) -> None:
+                nonlocal done
+                if event.kind in ("done", "attention"):
+                    done += 1
+                    anyio.from_thread.run(ctx.report_progress, done, total, f"{event.kind}: {event.key}")
+
+            with open_endpoint(settings) as endpoint:
+                outcome = draft_with_endpoint(
+                    endpoint, brief, tmpl, settings, DraftOptions(keep_going=True), on_event, spec_path=out
+                )
+            atomic_write_text(out, outcome.markdown, overwrite=force)
+            _doc, _outline, findings = lint_path(out)
+            return DraftResult(
+                path=ws.shown(out),
+                status="attention" if outcome.result.needs_attention else "ok",
+                needs_attention=outcome.result.needs_attention,
+                lint=summary_line(findings),
+                usage=outcome.result.usage.as_dict(),
+            )
+
+        result: DraftResult = await _call(work)
+        return result
+
+    @server.tool()
+    async def lint_spec(
+        path: str = Field(description="The spec file."),
+        template: str | None = Field(
+            None, description="Template to check against (default: the spec's own)."
+        ),
+    ) -> LintResult:
+        """Lint a spec: structure, placeholders, requirement IDs, traceability. Findings are structured."""
+
+        def work() -> LintResult:
+            spec = ws.path(path, what="spec")
+            _doc, _outline, findings = lint_path(spec, template)
+            errors, warnings = count_errors(findings)
+            return LintResult(
+                path=ws.shown(spec),
+                errors=errors,
+                warnings=warnings,
+                summary=summary_line(findings),
+                findings=[LintFinding(**f.to_dict()) for f in findings],
+            )
+
+        result: LintResult = await _call(work)
+        return result
+
+    @server.tool()
+    async def refine_spec(
+        path: str = Field(description="The spec file."),
+        instruction: str = Field(description="What to change, e.g. 'make NFR-001 measurable'."),
+        apply: bool = Field(False, description="Write the change (default: only return the diff)."),
+        provider: ProviderName = "local",
+        model: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 300.0,
+    ) -> RefineResult:
+        """Revise the sections an instruction concerns; returns the unified diff, writes only with apply."""
+
+        def work() -> RefineResult:
+            spec = ws.path(path, what="spec")
+            text = check_instruction(instruction)
+            brief, _notice = recorded_brief(spec, load_spec(spec))
+            settings = _settings(provider, model, base_url, timeout)
+            with open_endpoint(settings) as endpoint:
+                refiner = Refiner(spec, endpoint, settings, brief=brief)
+                proposal = refiner.propose(text)
+                applied = bool(apply and proposal.changes)
+                if applied:
+                    refiner.apply(proposal)
+            return RefineResult(
+                path=ws.shown(spec),
+                applied=applied,
+                answer=proposal.answer,
+                sections=[c.title for c in proposal.changes],
+                diff="".join("".join(c.diff(spec.name)) for c in proposal.changes),
+                failed=[f.title for f in proposal.failures],
+            )
+
+        result: RefineResult = await _call(work)
+        return result
+
+    @server.tool()
+    async def verify_spec(path: str = Field(description="The spec file.")) -> VerifyResult:
+        """Check every sign-off of a spec against its text as it is now."""
+
+        def work() -> VerifyResult:
+            spec = ws.path(path, what="spec")
+            report = verify(load_spec(spec))
+            return VerifyResult(
+                path=ws.shown(spec),
+                ok=report.ok,
+                status=report.status,
+                required=report.required,
+                holding=report.holding,
+                problems=report.problems,
+            )
+
+        result: VerifyResult = await _call(work)
+        return result
+
+    @server.tool(name="list_templates")
+    async def list_templates_tool() -> list[TemplateEntry]:
+        """The built-in spec templates."""
+        infos = await _call(list_templates)
+        return [TemplateEntry(name=i.name, description=i.description, sections=i.sections) for i in infos]
+
+    @server.resource("specdraft://templates/{name}", mime_type="text/markdown")
+    def template_resource(name: str) -> str:
+        """A built-in template's Markdown."""
+        path = builtin_templates_dir() / f"{Path(name).name}.md"
+        if not path.is_file():
+            raise ValueError(f"No built-in template '{name}'.")
+        return path.read_text(encoding="utf-8")
+
+    @server.resource("specdraft://specs", mime_type="application/json")
+    def specs_resource() -> list[str]:
+        """The specs (Markdown files with front matter naming specdraft) under the working directory."""
+        found = []
+        for md in sorted(ws.root.rglob("*.md"))[:500]:
+            if any(part.startswith(".") for part in md.relative_to(ws.root).parts):
+                continue
+            try:
+                head = md.read_text(encoding="utf-8", errors="replace")[:2000]
+            except OSError:
+                continue
+            if head.startswith("---") and "specdraft" in head:
+                found.append(ws.shown(md))
+        return found
+
+    return server
+
+
+def serve(root: Path) -> None:
+    if not root.is_dir():
+        raise InputError(f"--root '{root}' is not a directory.")
+    build_server(root).run("stdio")

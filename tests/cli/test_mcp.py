@@ -1,0 +1,140 @@
+"""`specdraft mcp` driven by the MCP SDK's own stdio client: a real session spawning `python -m agent mcp`.
+
+The model calls go to the fault_server fixture (an OpenAI-compatible fake on 127.0.0.1) via base_url.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+from helpers.fault_server import FaultServer
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import CallToolResult, TextContent
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CLEAN = (ROOT / "tests" / "data" / "specs" / "clean.md").read_text(encoding="utf-8")
+BRIEF = "# Team invitations\n\nAdmins invite people to a workspace by email; links expire after 7 days.\n"
+TRANSCRIPT = os.environ.get("SPECDRAFT_MCP_TRANSCRIPT")  # docs: write the session's calls and results here
+
+
+def _params(cwd: Path) -> StdioServerParameters:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "", "GITHUB_TOKEN": ""}
+    return StdioServerParameters(command=sys.executable, args=["-m", "agent", "mcp"], env=env, cwd=str(cwd))
+
+
+def _text(result: CallToolResult) -> str:
+    return "".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+def _session(cwd: Path, body: Any) -> None:
+    async def main() -> None:
+        async with stdio_client(_params(cwd)) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await body(session)
+
+    anyio.run(main)
+
+
+def test_agent_session_list_draft_lint_refine_verify(tmp_path: Path, fault_server: FaultServer) -> None:
+    (tmp_path / "brief.md").write_text(BRIEF, encoding="utf-8")
+    log: list[dict[str, Any]] = []
+    progress: list[float] = []
+    model = {
+        "provider": "compatible",
+        "base_url": fault_server.base_url,
+        "model": "fault-model",
+        "timeout": 10,
+    }
+
+    async def body(session: ClientSession) -> None:
+        tools = await session.list_tools()
+        names = sorted(t.name for t in tools.tools)
+        log.append({"list_tools": names})
+        assert names == ["draft_spec", "lint_spec", "list_templates", "refine_spec", "verify_spec"]
+        assert all(t.inputSchema.get("type") == "object" for t in tools.tools)
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append(done)
+
+        args = {"brief_path": "brief.md", "output": "spec.md", **model}
+        drafted = await session.call_tool("draft_spec", args, progress_callback=on_progress)
+        assert not drafted.isError, _text(drafted)
+        assert drafted.structuredContent is not None
+        log.append({"call": "draft_spec", "arguments": args, "result": drafted.structuredContent})
+        assert drafted.structuredContent["path"] == "spec.md"
+        assert drafted.structuredContent["usage"]
+        assert (tmp_path / "spec.md").read_text(encoding="utf-8").startswith("---")
+        assert progress and progress == sorted(progress)
+
+        linted = await session.call_tool("lint_spec", {"path": "spec.md"})
+        assert not linted.isError and linted.structuredContent is not None
+        log.append(
+            {"call": "lint_spec", "arguments": {"path": "spec.md"}, "result": linted.structuredContent}
+        )
+        assert {"errors", "warnings", "findings", "summary"} <= set(linted.structuredContent)
+
+        before = (tmp_path / "spec.md").read_text(encoding="utf-8")
+        refine_args = {"path": "spec.md", "instruction": "Make the Overview shorter", **model}
+        refined = await session.call_tool("refine_spec", refine_args)
+        assert not refined.isError, _text(refined)
+        assert refined.structuredContent is not None and refined.structuredContent["applied"] is False
+        log.append({"call": "refine_spec", "arguments": refine_args, "result": refined.structuredContent})
+        assert (tmp_path / "spec.md").read_text(encoding="utf-8") == before  # apply defaults to false
+
+        verified = await session.call_tool("verify_spec", {"path": "spec.md"})
+        assert not verified.isError and verified.structuredContent is not None
+        log.append(
+            {"call": "verify_spec", "arguments": {"path": "spec.md"}, "result": verified.structuredContent}
+        )
+        assert verified.structuredContent["ok"] is False
+        assert "not been signed off" in verified.structuredContent["problems"][0]
+
+    _session(tmp_path, body)
+    if TRANSCRIPT:
+        Path(TRANSCRIPT).write_text(json.dumps(log, indent=2), encoding="utf-8")
+
+
+def test_errors_are_tool_errors_and_paths_are_confined(tmp_path: Path) -> None:
+    (tmp_path / "spec.md").write_text(CLEAN, encoding="utf-8")
+
+    async def body(session: ClientSession) -> None:
+        outside = await session.call_tool("lint_spec", {"path": "../elsewhere/spec.md"})
+        assert outside.isError and "outside the server's working directory" in _text(outside)
+        missing = await session.call_tool("lint_spec", {"path": "nope.md"})
+        assert missing.isError and "nope.md" in _text(missing)
+        no_brief = await session.call_tool("draft_spec", {"output": "new.md"})
+        assert no_brief.isError and "brief_path or brief_text" in _text(no_brief)
+        exists = await session.call_tool("draft_spec", {"output": "spec.md", "brief_text": BRIEF})
+        assert exists.isError and "already exists" in _text(exists)
+        # the server is still alive and answers correctly after the errors
+        linted = await session.call_tool("lint_spec", {"path": "spec.md"})
+        assert not linted.isError and linted.structuredContent is not None
+        assert linted.structuredContent["errors"] == 0
+        templates = await session.call_tool("list_templates", {})
+        assert "tech-spec" in _text(templates)
+
+    _session(tmp_path, body)
+
+
+def test_resources_list_templates_and_specs(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "spec.md").write_text(CLEAN, encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# not a spec\n", encoding="utf-8")
+
+    async def body(session: ClientSession) -> None:
+        from pydantic import AnyUrl
+
+        template = await session.read_resource(AnyUrl("specdraft://templates/tech-spec"))
+        text = "".join(getattr(c, "text", "") for c in template.contents)
+        assert "## Implementation Timeline" in text
+        specs = await session.read_resource(AnyUrl("specdraft://specs"))
+        listed = json.loads("".join(getattr(c, "text", "") for c in specs.contents))
+        assert listed == ["docs/spec.md"]
+
+    _session(tmp_path, body)
