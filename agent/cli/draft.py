@@ -12,6 +12,8 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -129,8 +131,12 @@ def draft(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Draft a spec from BRIEF: every template section filled by the model and validated.
+
+    --context PATH grounds the spec in existing files (OpenAPI, SQL, code, docs): see docs/context.md.
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
     """
@@ -158,6 +164,13 @@ def draft(
         options = DraftOptions(
             max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
         )
+        pack = None
+        if context:
+            from agent.drafting.context.retrieval import build_context
+
+            pack = build_context(context, f"{loaded_brief.title}\n{loaded_brief.body}", budget=context_budget)
+            if not (quiet or as_json):
+                typer.echo(f"Context: {pack.walk.summary()}, {len(pack.chunks)} chunks", err=True)
         outcome = _run(
             loaded_brief,
             loaded_template,
@@ -166,6 +179,7 @@ def draft(
             quiet=quiet or as_json,
             progress=DraftProgress,
             output=output,
+            context=pack,
         )
         if output is not None:
             from agent.io.atomic import atomic_write_text
@@ -201,7 +215,7 @@ def _check_output(output: Path, force: bool) -> None:
         )
 
 
-def _run(brief, template, settings, options, *, quiet: bool, progress, output):  # type: ignore[no-untyped-def]
+def _run(brief, template, settings, options, *, quiet: bool, progress, output, context=None):  # type: ignore[no-untyped-def]
     from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
 
@@ -214,7 +228,14 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
             return draft_with_endpoint(
-                endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
+                endpoint,
+                brief,
+                template,
+                settings,
+                options,
+                reporter.on_event,
+                spec_path=output,
+                context=context,
             )
 
 

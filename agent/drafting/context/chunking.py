@@ -90,7 +90,11 @@ def _load_openapi(text: str) -> dict[str, Any] | None:
         data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError):
         return None
-    if isinstance(data, dict) and ("openapi" in data or "swagger" in data) and isinstance(data.get("paths"), dict):
+    if (
+        isinstance(data, dict)
+        and ("openapi" in data or "swagger" in data)
+        and isinstance(data.get("paths"), dict)
+    ):
         return data
     return None
 
@@ -140,7 +144,9 @@ def chunk_sql(source: str, text: str, facts: Facts) -> list[Chunk]:
 
 _TOP_LEVEL = {
     ".py": re.compile(r"^(?:async\s+def|def|class)\s+\w+|^@"),
-    ".ts": re.compile(r"^(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function|class|interface|type|enum|const|let)\s"),
+    ".ts": re.compile(
+        r"^(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function|class|interface|type|enum|const|let)\s"
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
+import bm25s  # type: ignore[import-untyped]
 
 from agent.drafting.context.chunking import Chunk, Facts, chunk_file
 from agent.drafting.context.walk import WalkResult, walk_context
@@ -48,7 +48,11 @@ class ContextPack:
         """The best-scoring chunks (score > 0) for ``query`` that fit ``budget`` tokens, in file order."""
         excluded = {id(c) for c in exclude or []}
         scored = sorted(
-            ((score, i) for i, score in enumerate(self._scores(query)) if score > 0 and id(self.chunks[i]) not in excluded),
+            (
+                (score, i)
+                for i, score in enumerate(self._scores(query))
+                if score > 0 and id(self.chunks[i]) not in excluded
+            ),
             key=lambda pair: (-pair[0], pair[1]),
         )
         chosen: list[int] = []

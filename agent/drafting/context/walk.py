@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -80,7 +81,9 @@ def _read(path: Path, result: WalkResult) -> None:
     result.files.append(ContextFile(path.resolve(), text))
 
 
-def _ignore_spec(directory: Path, inherited: list[tuple[Path, pathspec.PathSpec]]) -> list[tuple[Path, pathspec.PathSpec]]:
+def _ignore_spec(
+    directory: Path, inherited: list[tuple[Path, pathspec.PathSpec[Any]]]
+) -> list[tuple[Path, pathspec.PathSpec[Any]]]:
     gitignore = directory / ".gitignore"
     if not gitignore.is_file():
         return inherited
@@ -91,7 +94,7 @@ def _ignore_spec(directory: Path, inherited: list[tuple[Path, pathspec.PathSpec]
     return [*inherited, (directory, pathspec.PathSpec.from_lines("gitwildmatch", lines))]
 
 
-def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.PathSpec]]) -> bool:
+def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.PathSpec[Any]]]) -> bool:
     for base, spec in specs:
         relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
         if spec.match_file(relative):
@@ -105,7 +108,7 @@ def walk_directory(root: Path, result: WalkResult) -> list[Path]:
     result.directories.append(root)
     found: list[Path] = []
 
-    def visit(directory: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> None:
+    def visit(directory: Path, specs: list[tuple[Path, pathspec.PathSpec[Any]]]) -> None:
         specs = _ignore_spec(directory, specs)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -122,10 +125,9 @@ def walk_directory(root: Path, result: WalkResult) -> list[Path]:
             if entry.is_dir():
                 if entry.name in SKIP_DIRS:
                     result.skipped["generated"] += 1
-                elif not _ignored(path, True, specs):
-                    if not entry.is_symlink():
-                        result.directories.append(path.resolve())
-                        visit(path, specs)
+                elif not _ignored(path, True, specs) and not entry.is_symlink():
+                    result.directories.append(path.resolve())
+                    visit(path, specs)
                 continue
             if entry.is_file() and not _ignored(path, False, specs):
                 found.append(path)
