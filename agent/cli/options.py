@@ -127,7 +127,7 @@ ContextOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--context",
-        help="Ground the spec in existing files: a file, directory (honours .gitignore) or glob (repeatable).",
+        help="Existing files to ground the spec in: file, directory (honours .gitignore) or glob; repeatable.",
     ),
 ]
 ContextBudgetOpt = Annotated[
