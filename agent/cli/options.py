@@ -127,7 +127,10 @@ ContextOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--context",
-        help="Existing files to ground the spec in: file, directory (honours .gitignore) or glob; repeatable.",
+        help=(
+            "Existing files to ground the spec in: a file, directory (honours .gitignore) or glob;"
+            " repeatable."
+        ),
     ),
 ]
 ContextBudgetOpt = Annotated[
