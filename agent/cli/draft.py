@@ -187,7 +187,7 @@ def draft(
             atomic_write_text(output, outcome.markdown, overwrite=force)
         else:
             sys.stdout.write(outcome.markdown)
-        lint_line = _lint_summary(outcome.markdown, loaded_template.path)
+        lint_line = _lint_summary(outcome.markdown, loaded_template.path, output)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
             summary["lint"] = lint_line
@@ -239,11 +239,13 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output, c
             )
 
 
-def _lint_summary(markdown: str, template_path: Path) -> str:
-    from agent.signoff.lint import lint_text, summary_line
-    from agent.spec.document import read_template_outline
+def _lint_summary(markdown: str, template_path: Path, output: Path | None) -> str:
+    from agent.signoff.lint import lint_document, summary_line
+    from agent.spec.document import parse_spec, read_template_outline
 
-    return summary_line(lint_text(markdown, read_template_outline(template_path)))
+    doc = parse_spec(markdown)
+    base = (output.parent if output is not None else Path(".")).resolve()
+    return summary_line(lint_document(doc, read_template_outline(template_path), base=base))
 
 
 def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]

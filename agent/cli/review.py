@@ -57,7 +57,7 @@ def _console() -> Console:
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
     doc = load_spec(path)
     outline = read_template_outline(resolve_template(template, spec=doc, base=path.parent))
-    return doc, outline, lint_document(doc, outline)
+    return doc, outline, lint_document(doc, outline, base=path.parent)
 
 
 def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
@@ -117,7 +117,7 @@ def lint_command(
             try:
                 doc = load_spec(path)
                 used = outline or read_template_outline(resolve_template(None, spec=doc, base=path.parent))
-                findings = lint_document(doc, used)
+                findings = lint_document(doc, used, base=path.parent)
             except SpecdraftError as exc:
                 bad_input = True
                 results.append({"path": str(path), "error": str(exc)})
