@@ -77,6 +77,8 @@ class Signoff(BaseModel):
     note: str | None = Field(default=None, max_length=500, pattern=r"^[^\n\r]*$")
     signature: SshSignature | None = None
     superseded: Superseded | None = None
+    #: the spec's --context files as they were when approved (path -> sha256); drift compares against it
+    context: dict[str, str] | None = None
 
     @field_validator("signed_at")
     @classmethod
@@ -258,8 +260,12 @@ def approve(
     force: bool = False,
     ssh_key: Path | None = None,
     now: datetime | None = None,
+    context: dict[str, str] | None = None,
 ) -> Approval:
-    """Add a sign-off record; the status becomes APPROVED once enough approvals hold."""
+    """Add a sign-off record; the status becomes APPROVED once enough approvals hold.
+
+    ``context`` (path -> sha256 of the spec's --context files now) is kept for ``specdraft drift``.
+    """
     status = current_status(doc)
     records = read_signoffs(doc)
     required = approvals_required(doc)
@@ -299,6 +305,7 @@ def approve(
             sections=short_section_hashes(doc),
             forced=bool(errors) and force,
             note=note or None,
+            context=context or None,
         )
     except ValidationError as exc:
         raise InputError(f"Bad sign-off details: {_problems(exc, '')}.") from None

@@ -8,9 +8,10 @@ import hashlib
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.drafting.context.retrieval import ContextPack
+if TYPE_CHECKING:  # retrieval pulls in bm25s and numpy: drift and lint only need the hashing here
+    from agent.drafting.context.retrieval import ContextPack
 
 GIT_TIMEOUT_SECONDS = 5.0
 
