@@ -82,8 +82,8 @@ def _read(path: Path, result: WalkResult) -> None:
 
 
 def _ignore_spec(
-    directory: Path, inherited: list[tuple[Path, pathspec.PathSpec[Any]]]
-) -> list[tuple[Path, pathspec.PathSpec[Any]]]:
+    directory: Path, inherited: list[tuple[Path, pathspec.GitIgnoreSpec]]
+) -> list[tuple[Path, pathspec.GitIgnoreSpec]]:
     gitignore = directory / ".gitignore"
     if not gitignore.is_file():
         return inherited
@@ -91,10 +91,10 @@ def _ignore_spec(
         lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return inherited
-    return [*inherited, (directory, pathspec.PathSpec.from_lines("gitwildmatch", lines))]
+    return [*inherited, (directory, pathspec.GitIgnoreSpec.from_lines(lines))]
 
 
-def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.PathSpec[Any]]]) -> bool:
+def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.GitIgnoreSpec]]) -> bool:
     for base, spec in specs:
         relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
         if spec.match_file(relative):
@@ -108,7 +108,7 @@ def walk_directory(root: Path, result: WalkResult) -> list[Path]:
     result.directories.append(root)
     found: list[Path] = []
 
-    def visit(directory: Path, specs: list[tuple[Path, pathspec.PathSpec[Any]]]) -> None:
+    def visit(directory: Path, specs: list[tuple[Path, pathspec.GitIgnoreSpec]]) -> None:
         specs = _ignore_spec(directory, specs)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
