@@ -82,7 +82,7 @@ def test_unreadable_file_is_skipped_and_counted(repo: Path) -> None:
 
 
 def test_bad_context_paths_are_named(repo: Path) -> None:
-    with pytest.raises(InputError, match="'nowhere/api.yaml' does not exist"):
+    with pytest.raises(InputError, match=r"'nowhere/api\.yaml' does not exist"):
         walk_context(["nowhere/api.yaml"])
     with pytest.raises(InputError, match="matches no file"):
         walk_context([str(repo / "*.nothing")])
@@ -176,9 +176,8 @@ def _lint(tmp_path: Path, text: str) -> list[tuple[str, str]]:
 def test_endpoint_conflict_and_table_unknown(tmp_path: Path) -> None:
     found = _lint(tmp_path, SPEC)
     conflicts = [m for r, m in found if r == "endpoint-conflict"]
-    assert conflicts == [
-        "GET /api/v1/orders/{} is marked new but already exists in the context; mark it (changed) or rename it."
-    ]
+    assert len(conflicts) == 1
+    assert conflicts[0].startswith("GET /api/v1/orders/{} is marked new but already exists in the context")
     unknown = sorted(m.split("'")[1] for r, m in found if r == "table-unknown")
     assert unknown == ["shipments", "support_agents"]  # orders, order_items exist; refunds is created
 
