@@ -19,6 +19,8 @@ from agent.drafting.context.walk import WalkResult, walk_context
 #: default prompt budget for context, in tokens: the bundled model serves a 2,048-token context of
 #: which the brief, instructions and answer need most; brief-wide chunks take 2/3, section ones 1/3
 DEFAULT_CONTEXT_BUDGET = 600
+#: chunks scoring below this fraction of the best chunk's score are left out
+RELATIVE_FLOOR = 0.25
 
 
 @dataclass
@@ -39,7 +41,8 @@ class ContextPack:
         if self._index is None or not self.chunks:
             return [0.0] * len(self.chunks)
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)
-        words = [w for w in tokens[0] if w]
+        # numbers and two-letter fragments (FR, 90, per) match anything: they are not evidence
+        words = [w for w in tokens[0] if len(w) > 2 and not w.isdigit()]
         if not words:
             return [0.0] * len(self.chunks)
         return [float(s) for s in self._index.get_scores(words)]
@@ -47,11 +50,14 @@ class ContextPack:
     def select(self, query: str, budget: int, exclude: list[Chunk] | None = None) -> list[Chunk]:
         """The best-scoring chunks (score > 0) for ``query`` that fit ``budget`` tokens, in file order."""
         excluded = {id(c) for c in exclude or []}
+        scores = self._scores(query)
+        # a chunk that shares one stray word with the query is noise: keep those near the best
+        floor = max(scores, default=0.0) * RELATIVE_FLOOR
         scored = sorted(
             (
                 (score, i)
-                for i, score in enumerate(self._scores(query))
-                if score > 0 and id(self.chunks[i]) not in excluded
+                for i, score in enumerate(scores)
+                if score > 0 and score >= floor and id(self.chunks[i]) not in excluded
             ),
             key=lambda pair: (-pair[0], pair[1]),
         )
