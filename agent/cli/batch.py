@@ -13,6 +13,8 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -73,6 +75,8 @@ def batch(
     no_cache: NoCacheOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
@@ -87,6 +91,7 @@ def batch(
     with user_errors(), sigterm_as_interrupt():
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
+        from agent.drafting.context.retrieval import index_context
         from agent.drafting.drafter import DraftOptions
         from agent.spec.template_resolver import load_template
 
@@ -120,6 +125,7 @@ def batch(
             jobs=jobs,
             force=force,
             problems=loaded.problems,
+            context=index_context(context, budget=context_budget) if context else None,
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from helpers.fault_server import FaultServer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "context" / "repo"
 BRIEF = (
@@ -149,3 +149,27 @@ def test_bad_context_input(fault_server: FaultServer, work: Path) -> None:
     assert not (work / "spec.md").exists() and not fault_server.chat_requests()
     plain = CliRunner().invoke(app, ["drift", str(work / "brief.md")], env=ENV)
     assert plain.exit_code == 2
+
+
+def test_batch_ranks_the_context_per_brief(fault_server: FaultServer, work: Path) -> None:
+    briefs = work / "briefs"
+    briefs.mkdir()
+    (briefs / "refunds.md").write_text(BRIEF, encoding="utf-8")
+    (briefs / "garden.md").write_text(
+        "# Garden planner\n\nPlan tomato seedling watering and compost in the greenhouse.\n", encoding="utf-8"
+    )
+    (work / "out").mkdir()
+    args = [
+        "batch", str(briefs), "-o", str(work / "out"), "--base-url", fault_server.base_url,
+        "--model", "fault-model", "--max-retries", "0", "--keep-going", "--context", str(work / "repo"), "--quiet",
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code in (0, 3), result.output
+    prefixes = {p[1]["content"] for p in _prompts(fault_server)}
+    assert len(prefixes) == 2  # one shared prefix per brief
+    refunds = next(p for p in prefixes if "Order refunds" in p)
+    garden = next(p for p in prefixes if "Garden planner" in p)
+    assert "def refund_order" in refunds and "Garden note" not in refunds
+    assert "Garden note" in garden and "def refund_order" not in garden
+    for spec in (work / "out").glob("*.md"):
+        assert "context" in yaml.safe_load(spec.read_text().split("---\n")[1])["specdraft"]

@@ -7,6 +7,8 @@ relevant parts of smaller files.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,19 @@ class ContextPack:
             used += cost
         return [self.chunks[i] for i in sorted(chosen)]
 
+    def for_brief(self, brief_text: str) -> ContextPack:
+        """The same index with the brief-wide chunks chosen for ``brief_text`` (one walk, many briefs)."""
+        pack = dataclasses.replace(self, shared=[])
+        pack.shared = pack.select(brief_text, self.budget * 2 // 3)
+        return pack
+
+    def digest(self) -> str:
+        """sha256 over the context files' paths and contents (a batch redrafts when it changes)."""
+        digest = hashlib.sha256()
+        for file in self.walk.files:
+            digest.update(str(file.path).encode() + b"\0" + file.text.encode() + b"\0")
+        return digest.hexdigest()
+
     def section_chunks(self, query: str) -> list[Chunk]:
         return self.select(query, self.budget - sum(c.tokens() for c in self.shared), exclude=self.shared)
 
@@ -84,6 +99,11 @@ def display_path(path: Path, base: Path) -> str:
 
 def build_context(paths: list[str], brief_text: str, *, budget: int = DEFAULT_CONTEXT_BUDGET) -> ContextPack:
     """Walk, chunk and index ``paths``; pick the brief-wide chunks for the shared prefix."""
+    return index_context(paths, budget=budget).for_brief(brief_text)
+
+
+def index_context(paths: list[str], *, budget: int = DEFAULT_CONTEXT_BUDGET) -> ContextPack:
+    """Walk, chunk and index ``paths`` (no brief yet: see ContextPack.for_brief)."""
     walk = walk_context(paths)
     facts = Facts()
     chunks: list[Chunk] = []
@@ -95,6 +115,4 @@ def build_context(paths: list[str], brief_text: str, *, budget: int = DEFAULT_CO
         corpus = [f"{c.label}\n{c.text}" for c in chunks]
         index = bm25s.BM25()
         index.index(bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False)
-    pack = ContextPack(walk=walk, chunks=chunks, facts=facts, budget=budget, _index=index)
-    pack.shared = pack.select(brief_text, budget * 2 // 3)
-    return pack
+    return ContextPack(walk=walk, chunks=chunks, facts=facts, budget=budget, _index=index)
