@@ -161,7 +161,8 @@ def test_batch_ranks_the_context_per_brief(fault_server: FaultServer, work: Path
     (work / "out").mkdir()
     args = [
         "batch", str(briefs), "-o", str(work / "out"), "--base-url", fault_server.base_url,
-        "--model", "fault-model", "--max-retries", "0", "--keep-going", "--context", str(work / "repo"), "--quiet",
+        "--model", "fault-model", "--max-retries", "0", "--keep-going",
+        "--context", str(work / "repo"), "--quiet",
     ]  # fmt: skip
     result = CliRunner().invoke(app, args, env=ENV)
     assert result.exit_code in (0, 3), result.output
