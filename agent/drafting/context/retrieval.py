@@ -18,8 +18,9 @@ import bm25s  # type: ignore[import-untyped]
 from agent.drafting.context.chunking import Chunk, Facts, chunk_file
 from agent.drafting.context.walk import WalkResult, walk_context
 
-#: default prompt budget for context, in tokens: the bundled model serves a 2,048-token context of
-#: which the brief, instructions and answer need most; brief-wide chunks take 2/3, section ones 1/3
+#: default prompt budget for context, in tokens: the embedded server gives each slot 4,096 tokens
+#: (llm/embedded.py CTX_PER_SLOT), of which a section's instructions, brief and answer take ~2,500;
+#: and prompt processing (~150 tokens/s on 2 cores) is the slow part. Brief-wide chunks take 2/3.
 DEFAULT_CONTEXT_BUDGET = 600
 #: chunks scoring below this fraction of the best chunk's score are left out
 RELATIVE_FLOOR = 0.25
