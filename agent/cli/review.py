@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.drafting.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.drift import DriftReport, check_drift, current_hashes
@@ -296,7 +297,8 @@ def verify_command(
     with user_errors():
         doc = load_spec(spec)
         report = verify(doc, allowed_signers=allowed_signers)
-        drifted = check_drift(doc, spec) if drift else None
+        # a spec drafted without --context has nothing to drift from: verify --drift passes it
+        drifted = check_drift(doc, spec) if drift and context_entries(doc.front_matter) else None
         if as_json:
             data = report.to_dict()
             if drifted is not None:
