@@ -14,6 +14,8 @@ from agent.cli.app import app, user_errors
 from agent.cli.options import (
     SECTION_HINTS,
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -91,6 +93,8 @@ def batch(
     no_cache: NoCacheOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
@@ -108,6 +112,7 @@ def batch(
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
+        from agent.drafting.context.retrieval import index_context
         from agent.drafting.drafter import DraftOptions
         from agent.spec.template_resolver import load_template
 
@@ -156,6 +161,7 @@ def batch(
             jobs=cfg.jobs,
             force=force,
             problems=loaded.problems,
+            context=index_context(context, budget=context_budget) if context else None,
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:

@@ -13,6 +13,8 @@ from agent.cli.app import app, user_errors
 from agent.cli.options import (
     REFINE_HINTS,
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -27,6 +29,7 @@ from agent.cli.options import (
 
 if TYPE_CHECKING:
     from agent.drafting.brief import Brief
+    from agent.drafting.context.retrieval import ContextPack
     from agent.drafting.refine import RefineOptions
     from agent.llm.providers import ModelSettings
 
@@ -95,6 +98,16 @@ def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | No
     return recorded_brief(spec, doc)
 
 
+def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> ContextPack | None:
+    """The indexed ``--context`` files ranked against the brief (None without --context)."""
+    if not paths:
+        return None
+    from agent.drafting.context.retrieval import index_context
+
+    pack = index_context(paths, budget=budget)
+    return pack.for_brief(f"{brief.title}\n{brief.body}") if brief is not None else pack
+
+
 @app.command()
 def chat(
     spec: SpecArg,
@@ -113,6 +126,8 @@ def chat(
     max_retries: RetriesOpt = None,
     timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """A conversation about SPEC: each message is a question (answered) or a change (diff, Apply? y/n/e).
 
@@ -143,7 +158,15 @@ def chat(
         with open_endpoint(settings) as endpoint:
             if endpoint.notice:
                 console.print(endpoint.notice, markup=False)
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
+            refiner = Refiner(
+                spec,
+                endpoint,
+                settings,
+                options,
+                brief=loaded_brief,
+                template=template,
+                context=_context(context, context_budget, loaded_brief),
+            )
             session = ChatSession(refiner, reader_for(sys.stdin, console), console, yes=yes)
             session.run()
 
@@ -170,6 +193,8 @@ def refine(
     max_retries: RetriesOpt = None,
     timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Apply one instruction to SPEC: without --yes print the diff and write nothing; with --yes apply it.
 
@@ -199,7 +224,15 @@ def refine(
         if notice:
             console.print(notice, style="yellow", markup=False)
         with open_endpoint(settings) as endpoint:
-            refiner = Refiner(spec, endpoint, settings, options, brief=loaded_brief, template=template)
+            refiner = Refiner(
+                spec,
+                endpoint,
+                settings,
+                options,
+                brief=loaded_brief,
+                template=template,
+                context=_context(context, context_budget, loaded_brief),
+            )
             if refiner.journal.warning:
                 typer.echo(refiner.journal.warning, err=True)
             proposal = refiner.propose(instruction)

@@ -13,6 +13,8 @@ from agent.cli.app import app, user_errors
 from agent.cli.options import (
     SECTION_HINTS,
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -136,8 +138,12 @@ def draft(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Draft a spec from BRIEF: every template section filled by the model and validated.
+
+    --context PATH grounds the spec in existing files (OpenAPI, SQL, code, docs): see docs/context.md.
 
     Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
 
@@ -180,6 +186,13 @@ def draft(
             parallel=cfg.parallel,
             temperature=cfg.temperature,
         )
+        pack = None
+        if context:
+            from agent.drafting.context.retrieval import build_context
+
+            pack = build_context(context, f"{loaded_brief.title}\n{loaded_brief.body}", budget=context_budget)
+            if not (quiet or as_json):
+                typer.echo(f"Context: {pack.walk.summary()}, {len(pack.chunks)} chunks", err=True)
         outcome = _run(
             loaded_brief,
             loaded_template,
@@ -188,6 +201,7 @@ def draft(
             quiet=quiet or as_json,
             progress=DraftProgress,
             output=output,
+            context=pack,
         )
         if output is not None:
             from agent.io.atomic import atomic_write_text
@@ -228,7 +242,7 @@ def _output_path(output: Path | None, output_dir: Path | None, brief: str, title
     return output_dir / f"{name}.md"
 
 
-def _run(brief, template, settings, options, *, quiet: bool, progress, output):  # type: ignore[no-untyped-def]
+def _run(brief, template, settings, options, *, quiet: bool, progress, output, context=None):  # type: ignore[no-untyped-def]
     from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
 
@@ -241,7 +255,14 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
             return draft_with_endpoint(
-                endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
+                endpoint,
+                brief,
+                template,
+                settings,
+                options,
+                reporter.on_event,
+                spec_path=output,
+                context=context,
             )
 
 

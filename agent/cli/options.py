@@ -183,3 +183,24 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+ContextOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--context",
+        help=(
+            "Existing files to ground the spec in: a file, directory (honours .gitignore) or glob;"
+            " repeatable."
+        ),
+    ),
+]
+ContextBudgetOpt = Annotated[
+    int,
+    typer.Option(
+        "--context-budget",
+        min=50,
+        max=100_000,
+        help="Prompt tokens given to --context excerpts (2/3 shared by all sections, 1/3 per section).",
+    ),
+]

@@ -16,9 +16,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.drafting.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal
+from agent.signoff.drift import DriftReport, check_drift, current_hashes
 from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.signoff.records import (
     ApprovalCheck,
@@ -79,7 +81,7 @@ def _console() -> Console:
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
     doc = load_spec(path)
     outline = spec_outline(template, doc, path)
-    return doc, outline, lint_document(doc, outline)
+    return doc, outline, lint_document(doc, outline, base=path.parent)
 
 
 def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
@@ -143,7 +145,7 @@ def lint_command(
             try:
                 doc = load_spec(path)
                 used = outline or spec_outline(None, doc, path)
-                findings = lint_document(doc, used, brief=brief_facts(path, doc, brief))
+                findings = lint_document(doc, used, brief=brief_facts(path, doc, brief), base=path.parent)
             except SpecdraftError as exc:
                 bad_input = True
                 results.append({"path": str(path), "error": str(exc)})
@@ -238,7 +240,10 @@ def approve_command(
     with user_errors():
         doc, _, findings = _load(spec, template)
         person = resolve_person(by, cwd=spec.resolve().parent)
-        result = approve(doc, findings, by=person, role=role, note=note, force=force, ssh_key=ssh_key)
+        context = current_hashes(doc, spec.parent)
+        result = approve(
+            doc, findings, by=person, role=role, note=note, force=force, ssh_key=ssh_key, context=context
+        )
         atomic_write_text(spec, result.doc.serialise())
         record = result.record
         if record.forced:
@@ -307,16 +312,60 @@ def verify_command(
         ),
     ] = None,
     as_json: JsonOption = False,
+    drift: Annotated[
+        bool,
+        typer.Option(
+            "--drift", help="Also fail (exit 1) when the spec's --context files changed (see drift)."
+        ),
+    ] = False,
 ) -> None:
     """Check that every approval still holds: exit 0 all hold, 1 any broken, 2 bad input or unknown signer."""
     with user_errors():
-        report = verify(load_spec(spec), allowed_signers=allowed_signers)
+        doc = load_spec(spec)
+        report = verify(doc, allowed_signers=allowed_signers)
+        # a spec drafted without --context has nothing to drift from: verify --drift passes it
+        drifted = check_drift(doc, spec) if drift and context_entries(doc.front_matter) else None
         if as_json:
-            typer.echo(json.dumps(report.to_dict(), indent=2))
+            data = report.to_dict()
+            if drifted is not None:
+                data["drift"] = drifted.as_dict()
+            typer.echo(json.dumps(data, indent=2))
         else:
             _print_report(report, spec, verdict=True)
-        if report.exit_code:
-            raise typer.Exit(report.exit_code)
+            if drifted is not None:
+                _print_drift(drifted, spec)
+        code = report.exit_code or (1 if drifted is not None and drifted.drifted else 0)
+        if code:
+            raise typer.Exit(code)
+
+
+def _print_drift(report: DriftReport, spec: Path) -> None:
+    if not report.drifted:
+        typer.echo(f"{spec}: no drift: the context files match the {report.baseline}.")
+        return
+    typer.echo(f"{spec}: context drift since the {report.baseline}:")
+    for kind, paths in (("changed", report.changed), ("missing", report.missing)):
+        for path in paths:
+            used = report.sections.get(path, [])
+            typer.echo(f"  {kind:<8}{path}" + (f"  (used by: {', '.join(used)})" if used else ""))
+    for path in report.new:
+        typer.echo(f"  {'new':<8}{path}")
+
+
+@app.command("drift")
+def drift_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
+    """List the spec's --context files changed, missing or new since the draft (or the last approval).
+
+    Exit codes: 0 no drift, 1 drift, 2 bad input (not a spec, or a spec drafted without --context).
+    """
+    with user_errors():
+        report = check_drift(load_spec(spec), spec)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2))
+        else:
+            _print_drift(report, spec)
+        if report.drifted:
+            raise typer.Exit(1)
 
 
 @app.command("status")

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from agent import __version__
 from agent.drafting.batch_inputs import BatchItem, InputProblem
+from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import DraftOptions, SectionEvent
 from agent.errors import (
     EXIT_ATTENTION,
@@ -201,6 +202,8 @@ class BatchJob:
     jobs: int = 4
     force: bool = False
     problems: list[InputProblem] = field(default_factory=list)
+    #: ``--context``: the indexed repository files, ranked against each brief
+    context: ContextPack | None = None
 
 
 def prompts_digest() -> str:
@@ -217,7 +220,12 @@ def prompts_digest() -> str:
 
 
 def inputs_digest(
-    item: BatchItem, template: SpecTemplate, settings: ModelSettings, options: DraftOptions, prompts: str
+    item: BatchItem,
+    template: SpecTemplate,
+    settings: ModelSettings,
+    options: DraftOptions,
+    prompts: str,
+    context: str = "",
 ) -> str:
     """What a spec depends on: brief, template, prompts and the model settings (not the endpoint)."""
     material = {
@@ -233,6 +241,8 @@ def inputs_digest(
         "max_retries": options.max_retries,
         "keep_going": options.keep_going,
     }
+    if context:  # only with --context, so digests of earlier runs still match
+        material["context"] = context
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -281,7 +291,14 @@ def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
             id=item.id,
             source=item.brief.source,
             output=str(path),
-            inputs_sha256=inputs_digest(item, job.template, job.settings, job.options, prompts),
+            inputs_sha256=inputs_digest(
+                item,
+                job.template,
+                job.settings,
+                job.options,
+                prompts,
+                job.context.digest() if job.context else "",
+            ),
         )
         old = previous.get(item.id)
         if (
@@ -393,6 +410,13 @@ async def _draft_all(
                     on_event,
                     client=client,
                     spec_path=paths[record.id],
+                    context=(
+                        job.context.for_brief(
+                            f"{items[record.id].brief.title}\n{items[record.id].brief.body}"
+                        )
+                        if job.context is not None
+                        else None
+                    ),
                 )
             except SpecdraftError as exc:
                 record.status, record.error, record.output = "failed", redact(str(exc)), None

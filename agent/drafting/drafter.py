@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.drafting.brief import Brief
+from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import dependencies
-from agent.drafting.prompting import naive_messages, section_messages, shared_prefix
+from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
 from agent.drafting.quality import iter_strings
 from agent.drafting.reask import ReaskPolicy, ask_section, leak_check
 from agent.errors import ModelTimeoutError, SectionFailedError
@@ -108,13 +109,31 @@ class Drafter:
         template: SpecTemplate,
         options: DraftOptions,
         on_event: EventHandler | None = None,
+        context: ContextPack | None = None,
     ) -> None:
         self.client = client
         self.brief = brief
         self.template = template
         self.options = options
         self.on_event = on_event or (lambda event: None)
-        self.prefix = shared_prefix(brief, template)
+        self.context = context
+        self.prefix = shared_prefix(brief, template, context.shared if context else None)
+        #: per section, the context files whose chunks its prompt carried (provenance, drift)
+        self.context_sources: dict[str, list[str]] = {}
+
+    def _grounding(self, section: TemplateSection) -> str:
+        if self.context is None:
+            return ""
+        query = f"{self.brief.title}\n{section.title}\n{section.source}"
+        chunks = self.context.section_chunks(query)
+        used = [*self.context.shared, *chunks]
+        self.context_sources[section.key] = sorted({c.source for c in used})
+        words = f"{section.key} {section.title}".lower()
+        api = any(w in words for w in ("api", "endpoint", "interface"))
+        data = any(w in words for w in ("data", "database", "schema", "storage", "model"))
+        endpoints = sorted(self.context.facts.endpoints) if api else []
+        tables = sorted(self.context.facts.tables) if data else []
+        return section_context(chunks, endpoints, tables)
 
     async def draft(self) -> DraftResult:
         started = time.perf_counter()
@@ -159,13 +178,22 @@ class Drafter:
     ) -> SectionResult:
         vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
         model = with_open_points(section.model, require_questions=vague) if open_points else section.model
+        grounding = self._grounding(section)
         if self.options.naive_layout:
             messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
             retry_messages = None
         else:
-            messages = section_messages(self.prefix, section, model, context, open_points=open_points)
+            messages = section_messages(
+                self.prefix, section, model, context, open_points=open_points, grounding=grounding
+            )
             retry_messages = section_messages(
-                self.prefix, section, model, context, open_points=open_points, with_example=False
+                self.prefix,
+                section,
+                model,
+                context,
+                open_points=open_points,
+                with_example=False,
+                grounding=grounding,
             )
         usage = Usage()
         started = time.perf_counter()

@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
 from agent.drafting.brief import Brief
+from agent.drafting.context.chunking import Chunk
 from agent.io.resources import resource_dir
 from agent.spec.frontmatter import load_yaml
 from agent.spec.schemas.base import json_schema
@@ -46,12 +47,26 @@ def _examples() -> dict[str, dict[str, Any]]:
     return data if isinstance(data, dict) else {}
 
 
-def shared_prefix(brief: Brief, template: SpecTemplate) -> list[Message]:
-    """The messages every section request of one spec starts with."""
+def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | None = None) -> list[Message]:
+    """The messages every section request of one spec starts with.
+
+    Repository excerpts relevant to the whole brief (``--context``) come last in the prefix, so it
+    stays byte-identical across sections; without them the prefix is exactly what it always was.
+    """
+    brief_text = render_prompt("brief.j2", brief=brief, outline=template.outline())
+    if context:
+        brief_text += "\n\n" + render_prompt("context.j2", chunks=context)
     return [
         {"role": "system", "content": render_prompt("system.j2")},
-        {"role": "user", "content": render_prompt("brief.j2", brief=brief, outline=template.outline())},
+        {"role": "user", "content": brief_text},
     ]
+
+
+def section_context(chunks: list[Chunk], endpoints: list[str], tables: list[str]) -> str:
+    """The section-specific part of the context (after the shared prefix), or ''."""
+    if not (chunks or endpoints or tables):
+        return ""
+    return render_prompt("context_section.j2", chunks=chunks, endpoints=endpoints, tables=tables)
 
 
 def section_messages(
@@ -62,6 +77,7 @@ def section_messages(
     *,
     open_points: bool = False,
     with_example: bool = True,
+    grounding: str = "",
 ) -> list[Message]:
     task = render_prompt(
         "section.j2",
@@ -71,6 +87,8 @@ def section_messages(
         example=example_for(section.key, model) if with_example else "",
         open_points=open_points,
     )
+    if grounding:
+        task = grounding + "\n\n" + task
     return [*prefix, {"role": "user", "content": task}]
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.drafting.brief import Brief, load_brief, recorded_brief_path
-from agent.drafting.prompting import Message, describe_fields, render_prompt, shared_prefix
+from agent.drafting.context.retrieval import ContextPack
+from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import ReaskPolicy, ask_section
 from agent.errors import InputError, SectionFailedError
 from agent.io.atomic import atomic_write_text
@@ -206,8 +207,11 @@ class Refiner:
         *,
         brief: Brief | None = None,
         template: str | None = None,
+        context: ContextPack | None = None,
     ) -> None:
         self.path = path
+        #: ``--context``: repository excerpts ranked against the brief and each instruction
+        self.context = context
         self.endpoint = endpoint
         self.settings = settings
         self.options = options or RefineOptions()
@@ -380,7 +384,7 @@ class Refiner:
             return SectionFailure(title, 0, [f"the template '{self.template.name}' has no section '{title}'"])
         model = tsection.model
         prefix: list[Message] = (
-            shared_prefix(self.brief, self.template)
+            shared_prefix(self.brief, self.template, self.context.shared if self.context else None)
             if self.brief is not None
             else [{"role": "system", "content": render_prompt("system.j2")}]
         )
@@ -392,6 +396,12 @@ class Refiner:
             turns=self.turns[-MAX_TURNS:],
             fields=describe_fields(model),
         )
+        if self.context is not None:
+            chunks = self.context.section_chunks(f"{tsection.title}\n{instruction}")
+            if self.brief is None:  # no shared prefix to carry the brief-wide excerpts
+                chunks = self.context.select(f"{tsection.title}\n{instruction}", self.context.budget)
+            grounding = section_context(chunks, [], [])
+            task = f"{grounding}\n\n{task}" if grounding else task
         messages: list[Message] = [*prefix, {"role": "user", "content": task}]
         try:
             accepted = await ask_section(

@@ -14,6 +14,8 @@ from typing import Any
 
 from agent import __version__
 from agent.drafting.brief import Brief
+from agent.drafting.context.provenance import context_provenance
+from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler
 from agent.llm.client import ChatClient
 from agent.llm.pricing import CostEstimate, estimate_cost
@@ -35,6 +37,7 @@ class DraftOutcome:
     notices: list[str] = field(default_factory=list)
     #: lint findings on the rendered spec, against the template it was drafted from
     findings: list[Finding] = field(default_factory=list)
+    context_summary: str = ""
 
     def cost(self) -> CostEstimate:
         return estimate_cost(self.result.usage, self.endpoint_model, self.provider)
@@ -62,6 +65,7 @@ class DraftOutcome:
             "cost": self.cost().as_dict(),
             "seconds": round(self.seconds, 2),
             "model_load_seconds": round(self.load_seconds, 2),
+            **({"context": self.context_summary} if self.context_summary else {}),
         }
 
 
@@ -101,9 +105,18 @@ def draft_with_endpoint(
     *,
     today: datetime | None = None,
     spec_path: Path | None = None,
+    context: ContextPack | None = None,
 ) -> DraftOutcome:
     drafting = adraft_with_endpoint(
-        endpoint, brief, template, settings, options, on_event, today=today, spec_path=spec_path
+        endpoint,
+        brief,
+        template,
+        settings,
+        options,
+        on_event,
+        today=today,
+        spec_path=spec_path,
+        context=context,
     )
     return asyncio.run(drafting)
 
@@ -119,13 +132,15 @@ async def adraft_with_endpoint(
     today: datetime | None = None,
     client: ChatClient | None = None,
     spec_path: Path | None = None,
+    context: ContextPack | None = None,
 ) -> DraftOutcome:
     """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``.
 
-    ``spec_path``, where the spec will be written, lets the front matter point to the brief.
+    ``spec_path``, where the spec will be written, lets the front matter point to the brief and the
+    ``context`` files (``--context``, see agent.drafting.context).
     """
     started = time.perf_counter()
-    drafter = Drafter(client or ChatClient(endpoint, settings), brief, template, options, on_event)
+    drafter = Drafter(client or ChatClient(endpoint, settings), brief, template, options, on_event, context)
     result = await drafter.draft()
     day = (today or datetime.now(UTC)).date()
     values = DocumentValues(
@@ -146,6 +161,13 @@ async def adraft_with_endpoint(
         usage=result.usage.as_dict(),
         settings_sha256=settings_digest(settings, options, endpoint.model),
         brief=brief_reference(brief.source, spec_path),
+        context=(
+            context_provenance(
+                context, (spec_path or Path("spec.md")).resolve().parent, drafter.context_sources
+            )
+            if context is not None
+            else None
+        ),
     )
     markdown = render_spec(template, result.contents(), values, provenance)
     return DraftOutcome(
@@ -157,6 +179,7 @@ async def adraft_with_endpoint(
         seconds=time.perf_counter() - started,
         notices=[endpoint.notice] if endpoint.notice else [],
         findings=lint_text(markdown, read_template_outline(template.path)),
+        context_summary=context.walk.summary() if context is not None else "",
     )
 
 
@@ -166,7 +189,12 @@ def draft_spec(
     settings: ModelSettings,
     options: DraftOptions,
     on_event: EventHandler | None = None,
+    *,
+    context: ContextPack | None = None,
+    spec_path: Path | None = None,
 ) -> DraftOutcome:
     """Open the provider (starting the embedded server when local), draft, render."""
     with open_endpoint(settings) as endpoint:
-        return draft_with_endpoint(endpoint, brief, template, settings, options, on_event)
+        return draft_with_endpoint(
+            endpoint, brief, template, settings, options, on_event, context=context, spec_path=spec_path
+        )

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from agent.drafting.context.chunking import Facts, table_name
+from agent.drafting.context.known import known_facts
 from agent.io.redact import find_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.signoff.smells import SMELLS, detect
@@ -50,6 +52,14 @@ RULES: dict[str, tuple[Severity, str]] = {
     **{rule: ("warning", what) for rule, (what, _fix) in SMELLS.items()},
     "endpoint-invalid": ("error", "an endpoint line without a valid HTTP method and a path starting with /"),
     "endpoint-duplicate": ("error", "the same method and path listed twice"),
+    "endpoint-conflict": (
+        "error",
+        "an endpoint marked (new) that already exists in the spec's --context files",
+    ),
+    "table-unknown": (
+        "warning",
+        "a table the spec alters or references that its --context files do not have and it does not create",
+    ),
     "fr-untraced": ("warning", "a functional requirement no test, success criterion or task refers to"),
     "status-missing": ("error", "no status in the front matter or no **Status**: line in the footer"),
     "status-invalid": ("error", "a status other than DRAFT, REVIEW or APPROVED"),
@@ -120,19 +130,28 @@ def lint_path(
     """Load a spec file and lint it against ``template`` (name or path), or the one it names."""
     doc = load_spec(path)
     outline = spec_outline(template, doc, Path(path))
-    return doc, outline, lint_document(doc, outline)
+    return doc, outline, lint_document(doc, outline, base=Path(path).parent)
 
 
 def lint_document(
-    doc: SpecDocument, outline: TemplateOutline, *, brief: BriefFacts | None = None
+    doc: SpecDocument,
+    outline: TemplateOutline,
+    *,
+    brief: BriefFacts | None = None,
+    base: Path | None = None,
 ) -> list[Finding]:
-    """All findings; with ``brief`` (the spec's brief's facts) also ``off-topic`` and ``brief-uncovered``."""
+    """All findings; with ``brief`` (the spec's brief's facts) also ``off-topic`` and ``brief-uncovered``;
+    ``base``, the spec's directory, lets the context rules read the files its provenance lists."""
     lines = _Lines(doc)
     found: list[Finding] = []
     found += _check_sections(doc, outline)
     found += _check_placeholders(lines, outline)
     found += _check_requirements(lines)
-    found += _check_endpoints(lines)
+    endpoints: list[tuple[str, str, _Line]] = []
+    found += _check_endpoints(lines, endpoints)
+    facts = known_facts(doc.front_matter, base) if base is not None else None
+    if facts is not None:
+        found += _check_context(lines, endpoints, facts)
     found += _check_front_matter(doc)
     found += _check_status(doc)
     found += _check_structure(lines)
@@ -552,7 +571,8 @@ _PATH = re.compile(r"^/[A-Za-z0-9._~%!$&'()*+,;=:@/{}\-]*$")
 _METHODISH = re.compile(r"^\s*([A-Za-z]+)\s+/")
 
 
-def _check_endpoints(lines: _Lines) -> list[Finding]:
+def _check_endpoints(lines: _Lines, endpoints: list[tuple[str, str, _Line]] | None = None) -> list[Finding]:
+    """Endpoint lines; each valid one is also appended to ``endpoints`` as (key, marker, line)."""
     found: list[Finding] = []
     blocks: list[list[_Line]] = []
     current: list[_Line] | None = None
@@ -594,6 +614,10 @@ def _check_endpoints(lines: _Lines) -> list[Finding]:
                 found.append(finding("endpoint-invalid", where, line.number, f"{problem}: '{_clip(code)}'."))
                 continue
             key = f"{method} {_canonical_path(path)}"
+            if endpoints is not None:
+                comment = line.text.split("#", 1)[1] if "#" in line.text else ""
+                marker = re.match(r"\s*\((new|changed)\)", comment)
+                endpoints.append((key, marker.group(1) if marker else "", line))
             if key in seen:
                 found.append(
                     finding(
@@ -605,6 +629,41 @@ def _check_endpoints(lines: _Lines) -> list[Finding]:
                 )
             else:
                 seen[key] = line.number
+    return found
+
+
+_ALTERED = re.compile(r"\b(?:alter\s+table|references)\s+([\w.\"`]+)", re.IGNORECASE)
+_CREATED = re.compile(
+    r"(?:\*\*Table Name\*\*:\s*|\bcreate\s+table\s+(?:if\s+not\s+exists\s+)?)`?([\w.\"]+)", re.IGNORECASE
+)
+
+
+def _check_context(lines: _Lines, endpoints: list[tuple[str, str, _Line]], facts: Facts) -> list[Finding]:
+    found: list[Finding] = []
+    existing = {f"{e.split(' ', 1)[0]} {_canonical_path(e.split(' ', 1)[1])}" for e in facts.endpoints}
+    for key, marker, line in endpoints:
+        if marker == "new" and key in existing:
+            found.append(
+                finding(
+                    "endpoint-conflict",
+                    lines.where(line),
+                    line.number,
+                    f"{key} is marked new but already exists in the context; mark it (changed) or rename it.",
+                )
+            )
+    created = {table_name(m.group(1)) for line in lines.items for m in _CREATED.finditer(line.text)}
+    for line in lines.items:
+        for match in _ALTERED.finditer(line.text):
+            name = table_name(match.group(1))
+            if name and name not in facts.tables and name not in created:
+                found.append(
+                    finding(
+                        "table-unknown",
+                        lines.where(line),
+                        line.number,
+                        f"Table '{name}' is altered or referenced; neither the context nor the spec has it.",
+                    )
+                )
     return found
 
 

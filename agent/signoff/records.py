@@ -79,6 +79,8 @@ class Signoff(BaseModel):
     superseded: Superseded | None = None
     #: approvals_required when signed (v2 records); None in v1 records, which did not cover it
     approvals_required: int | None = Field(default=None, ge=1, le=20)
+    #: the spec's --context files as they were when approved (path -> sha256); drift compares against it
+    context: dict[str, str] | None = None
 
     @field_validator("signed_at")
     @classmethod
@@ -274,8 +276,12 @@ def approve(
     force: bool = False,
     ssh_key: Path | None = None,
     now: datetime | None = None,
+    context: dict[str, str] | None = None,
 ) -> Approval:
-    """Add a sign-off record; the status becomes APPROVED once enough approvals hold."""
+    """Add a sign-off record; the status becomes APPROVED once enough approvals hold.
+
+    ``context`` (path -> sha256 of the spec's --context files now) is kept for ``specdraft drift``.
+    """
     status = current_status(doc)
     records = read_signoffs(doc)
     required = approvals_required(doc)
@@ -316,6 +322,7 @@ def approve(
             forced=bool(errors) and force,
             note=note or None,
             approvals_required=required,
+            context=context or None,
         )
     except ValidationError as exc:
         raise InputError(f"Bad sign-off details: {_problems(exc, '')}.") from None

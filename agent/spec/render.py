@@ -120,6 +120,8 @@ class Provenance:
     settings_sha256: str = ""
     #: the brief's path relative to the spec's directory, when both are files (chat finds it there)
     brief: str | None = None
+    #: ``--context``: files (path relative to the spec, sha256), directories, git state, per-section sources
+    context: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -135,6 +137,8 @@ class Provenance:
             data["settings_sha256"] = self.settings_sha256
         if self.brief:
             data["brief"] = self.brief
+        if self.context:
+            data["context"] = self.context
         return data
 
 

@@ -345,7 +345,14 @@ def test_request_field_named_like_a_label_is_accepted(tech_spec: SpecTemplate) -
 
     section = tech_spec.section("api_specifications")
     data = {
-        "endpoints": [{"method": "POST", "path": "/api/v1/invitations", "description": "Invite colleagues"}],
+        "endpoints": [
+            {
+                "method": "POST",
+                "path": "/api/v1/invitations",
+                "change": "new",
+                "description": "Invite colleagues",
+            }
+        ],
         "request_fields": [{"name": "method", "type": "string", "required": True}],
         "response_fields": [{"name": "invitation_id", "type": "string", "required": True}],
         "authentication": {

@@ -114,9 +114,24 @@ TECH_SPEC_DATA: dict[str, dict[str, Any]] = {
     },
     "api_specifications": {
         "endpoints": [
-            {"method": "POST", "path": "/api/v1/invitations", "description": "Create an invitation"},
-            {"method": "GET", "path": "/api/v1/invitations", "description": "List pending invitations"},
-            {"method": "DELETE", "path": "/api/v1/invitations/{id}", "description": "Revoke an invitation"},
+            {
+                "method": "POST",
+                "path": "/api/v1/invitations",
+                "change": "new",
+                "description": "Create an invitation",
+            },
+            {
+                "method": "GET",
+                "path": "/api/v1/invitations",
+                "change": "new",
+                "description": "List pending invitations",
+            },
+            {
+                "method": "DELETE",
+                "path": "/api/v1/invitations/{id}",
+                "change": "new",
+                "description": "Revoke an invitation",
+            },
         ],
         "request_fields": [
             {"name": "email", "type": "string", "required": True},
@@ -442,7 +457,7 @@ def test_checkboxes_and_fences(rendered: str) -> None:
     assert "- [ ] **Postmark**: Sends emails; 99.9% SLA." in rendered
     assert "- [ ] Create the invitations table" in rendered
     assert "```json\n{\n" in rendered
-    assert "```\nPOST   /api/v1/invitations       # Create an invitation\n" in rendered
+    assert "```\nPOST   /api/v1/invitations       # (new) Create an invitation\n" in rendered
 
 
 # --- injection and structure ------------------------------------------------------------------------

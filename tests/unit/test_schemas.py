@@ -140,8 +140,18 @@ def test_nfr_schema_makes_target_a_number() -> None:
 
 API: dict[str, Any] = {
     "endpoints": [
-        {"method": "POST", "path": "/api/v1/invitations", "description": "Create an invitation"},
-        {"method": "DELETE", "path": "/api/v1/invitations/{id}", "description": "Revoke an invitation"},
+        {
+            "method": "POST",
+            "path": "/api/v1/invitations",
+            "change": "new",
+            "description": "Create an invitation",
+        },
+        {
+            "method": "DELETE",
+            "path": "/api/v1/invitations/{id}",
+            "change": "new",
+            "description": "Revoke an invitation",
+        },
     ],
     "request_fields": [{"name": "email", "type": "string", "required": True}],
     "response_fields": [
@@ -159,8 +169,8 @@ API: dict[str, Any] = {
 def test_api_accepts_good_data() -> None:
     rendered = ApiSpecifications.model_validate(API).render_data()
     assert rendered["endpoints"].splitlines() == [
-        "POST   /api/v1/invitations       # Create an invitation",
-        "DELETE /api/v1/invitations/{id}  # Revoke an invitation",
+        "POST   /api/v1/invitations       # (new) Create an invitation",
+        "DELETE /api/v1/invitations/{id}  # (new) Revoke an invitation",
     ]
     schemas = json.loads(rendered["request_response_schemas"])
     assert schemas["request_schema"]["properties"] == {"email": {"type": "string", "required": True}}
@@ -183,12 +193,15 @@ def test_path_must_start_with_slash(path: str) -> None:
 def test_duplicate_endpoint_rejected() -> None:
     endpoints = [
         *API["endpoints"],
-        {"method": "POST", "path": "/api/v1/invitations/", "description": "Again"},
+        {"method": "POST", "path": "/api/v1/invitations/", "change": "new", "description": "Again"},
     ]
     message = _error(ApiSpecifications, _with(API, ("endpoints",), endpoints))
     assert "endpoint POST /api/v1/invitations/ is listed twice" in message
     # the same path with another method is fine
-    other = [*API["endpoints"], {"method": "GET", "path": "/api/v1/invitations", "description": "List them"}]
+    other = [
+        *API["endpoints"],
+        {"method": "GET", "path": "/api/v1/invitations", "change": "new", "description": "List them"},
+    ]
     ApiSpecifications.model_validate(_with(API, ("endpoints",), other))
 
 

@@ -161,11 +161,19 @@ PATH_PATTERN = r"^/[A-Za-z0-9_\-./{}:]*$"
 IDENT_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
 
 
+class EndpointChange(str, Enum):
+    """Whether the spec adds an endpoint or changes one that exists (lint checks it against --context)."""
+
+    NEW = "new"
+    CHANGED = "changed"
+
+
 class Endpoint(_Strict):
     method: HttpMethod
     path: str = Field(
         pattern=PATH_PATTERN, max_length=80, description="Starts with /, e.g. /api/v1/items/{id}"
     )
+    change: EndpointChange = Field(description="new, or changed when the endpoint already exists")
     description: str = Field(min_length=3, max_length=80)
 
 
@@ -216,7 +224,10 @@ class ApiSpecifications(SectionData):
 
     def render_data(self) -> dict[str, Any]:
         width = max(len(e.path) for e in self.endpoints) + 2
-        lines = [f"{e.method.value:<7}{e.path:<{width}}# {e.description}" for e in self.endpoints]
+        lines = [
+            f"{e.method.value:<7}{e.path:<{width}}# ({e.change.value}) {e.description}"
+            for e in self.endpoints
+        ]
 
         def schema(fields: list[SchemaField]) -> dict[str, Any]:
             props = {f.name: {"type": f.type.value, "required": f.required} for f in fields}
