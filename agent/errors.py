@@ -6,6 +6,8 @@ Messages are written for the person at the terminal: what was wrong, and what to
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -21,6 +23,8 @@ class SpecdraftError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: what the failed work had spent so far (an agent.llm.client.Usage), when there was model work
+        self.usage: Any = None
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
@@ -57,8 +61,8 @@ class SectionFailedError(ModelError):
         super().__init__(
             f"Section '{section}' failed validation after {attempts} attempt(s):\n{listed}\n"
             f"Last model output:\n{shown}",
-            hint="Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
-            "the section [NEEDS ATTENTION] and continue.",
+            hint="Try --max-retries with a higher number or a stronger model; without --strict the "
+            "section is marked [NEEDS ATTENTION] and the draft finishes.",
         )
         self.section = section
         self.attempts = attempts

@@ -13,11 +13,13 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
     BaseUrlOpt,
+    DraftRetriesOpt,
+    KeepGoingOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
     ProviderOpt,
-    RetriesOpt,
+    StrictOpt,
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
@@ -52,15 +54,11 @@ def batch(
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
     temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
+    max_retries: DraftRetriesOpt = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Sections of one spec drafted at once.")] = 4,
     timeout: TimeoutOpt = 300.0,
-    keep_going: Annotated[
-        bool,
-        typer.Option(
-            help="Mark sections that never validate [NEEDS ATTENTION] instead of failing the brief."
-        ),
-    ] = False,
+    keep_going: KeepGoingOpt = True,
+    strict: StrictOpt = False,
     jobs: Annotated[
         int,
         typer.Option(
@@ -79,7 +77,10 @@ def batch(
     Re-running skips briefs whose spec exists and whose brief, template, prompts and model settings
     are unchanged (--force redoes all; identical requests are still answered from the response cache
     unless --no-cache). Ctrl-C or SIGTERM stops cleanly; report.json marks what was interrupted.
-    The summary ends with the tokens spent and the estimated cost.
+    The summary ends with the tokens spent and the estimated cost. A section that never validates
+    is marked [NEEDS ATTENTION] and its brief's spec is still written; a brief fails only when no spec
+    could be written (bad input, server gone; --strict also fails a brief on a failed section).
+    Tokens, model calls and seconds are counted for every brief, failed or interrupted ones too.
 
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.
@@ -109,7 +110,11 @@ def batch(
             raise InputError(f"No briefs found in '{inputs}'.")
         output_dir.mkdir(parents=True, exist_ok=True)
         options = DraftOptions(
-            max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
+            max_retries=max_retries,
+            keep_going=not strict,
+            parallel=parallel,
+            temperature=temperature,
+            probe=True,
         )
         job = BatchJob(
             items=loaded.items,

@@ -12,11 +12,13 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
     BaseUrlOpt,
+    DraftRetriesOpt,
+    KeepGoingOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
     ProviderOpt,
-    RetriesOpt,
+    StrictOpt,
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
@@ -25,7 +27,7 @@ from agent.cli.options import (
     sigterm_as_interrupt,
     token_line,
 )
-from agent.errors import EXIT_ATTENTION, InputError
+from agent.errors import EXIT_ATTENTION, InputError, SpecdraftError
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -109,18 +111,20 @@ def draft(
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
     temperature: TemperatureOpt = 0.2,
-    max_retries: RetriesOpt = 2,
+    max_retries: DraftRetriesOpt = None,
     parallel: Annotated[
-        int, typer.Option(min=1, max=64, help="Sections drafted at once (and embedded server slots).")
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Most sections drafted at once (and embedded server slots); fewer run at once when "
+            "the measured engine speed could not finish them inside --timeout.",
+        ),
     ] = 4,
     timeout: TimeoutOpt = 300.0,
     no_cache: NoCacheOpt = False,
-    keep_going: Annotated[
-        bool,
-        typer.Option(
-            help="Mark sections that never validate or time out [NEEDS ATTENTION] and finish (exit 3)."
-        ),
-    ] = False,
+    keep_going: KeepGoingOpt = True,
+    strict: StrictOpt = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     as_json: Annotated[
         bool,
@@ -132,7 +136,12 @@ def draft(
 ) -> None:
     """Draft a spec from BRIEF: every template section filled by the model and validated.
 
-    Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
+    A section that never validates, or whose model call passes --timeout, is marked
+    [NEEDS ATTENTION: reason] and the rest of the spec is still written (exit 3); --strict fails fast.
+    Completion budgets and parallel calls are fitted to the engine's measured speed.
+
+    Exit codes: 0 ok, 1 model or runtime error (or a failed section with --strict), 2 bad input,
+    3 written with sections needing attention.
     """
     with user_errors(), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
@@ -156,7 +165,11 @@ def draft(
         loaded_brief = load_brief(brief)
         loaded_template = load_template(template)
         options = DraftOptions(
-            max_retries=max_retries, keep_going=keep_going, parallel=parallel, temperature=temperature
+            max_retries=max_retries,
+            keep_going=not strict,
+            parallel=parallel,
+            temperature=temperature,
+            probe=True,
         )
         outcome = _run(
             loaded_brief,
@@ -213,9 +226,16 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output): 
                 reporter.note(endpoint.notice)
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
-            return draft_with_endpoint(
-                endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
-            )
+            try:
+                return draft_with_endpoint(
+                    endpoint, brief, template, settings, options, reporter.on_event, spec_path=output
+                )
+            except SpecdraftError as exc:
+                if exc.usage is not None and not quiet:
+                    # What the failed draft spent is still reported.
+                    spent = exc.usage
+                    reporter.note(f"Spent before the failure: {spent.calls} model calls; {token_line(spent)}")
+                raise
 
 
 def _lint_summary(markdown: str, template_path: Path) -> str:

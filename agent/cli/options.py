@@ -35,7 +35,40 @@ BaseUrlOpt = Annotated[
 ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
 TemperatureOpt = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
 RetriesOpt = Annotated[int, typer.Option(min=0, max=10, help="Re-asks per section when validation fails.")]
-TimeoutOpt = Annotated[float, typer.Option(min=1.0, help="Seconds to wait for one model answer.")]
+DraftRetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-retries",
+        min=0,
+        max=10,
+        help="Re-asks per section when validation fails (default: chosen for the model's size: "
+        "1 for small models like the bundled 135M, 2 otherwise).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        min=1.0,
+        help="One deadline per model call, transport retries included; a call still running then is "
+        "cancelled (its server slot freed) and never re-sent.",
+    ),
+]
+KeepGoingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-going",
+        help="The default: mark a section that never validates or times out [NEEDS ATTENTION: reason], "
+        "write the spec and exit 3. Kept for scripts that pass it.",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail fast instead: the first section that never validates ends the draft with exit 1 "
+        "and nothing is written.",
+    ),
+]
 TemplateOpt = Annotated[
     str | None, typer.Option("--template", "-t", help="Template name or path (default: tech-spec).")
 ]

@@ -115,6 +115,7 @@ class BatchReport:
                 "briefs": len(self.records),
                 **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
                 "malformed": len(self.problems),
+                "model_calls": spent.calls,
                 "prompt_tokens": spent.prompt_tokens,
                 "completion_tokens": spent.completion_tokens,
                 "cached_tokens": spent.cached_tokens,
@@ -349,6 +350,7 @@ async def _draft_all(
             record.status = "running"
             observer.started(record)
             began = time.perf_counter()
+            spent = Usage()
 
             def on_event(event: SectionEvent) -> None:
                 if event.kind in ("done", "attention") and event.usage is not None:
@@ -364,6 +366,7 @@ async def _draft_all(
                     on_event,
                     client=client,
                     spec_path=paths[record.id],
+                    spent=spent,
                 )
             except SpecdraftError as exc:
                 record.status, record.error, record.output = "failed", str(exc), None
@@ -378,12 +381,14 @@ async def _draft_all(
                 record.sections = len(result.sections)
                 record.needs_attention = result.needs_attention
                 record.retries = result.retries
-                record.prompt_tokens = result.usage.prompt_tokens
-                record.completion_tokens = result.usage.completion_tokens
-                record.cached_tokens = result.usage.cached_tokens
-                record.model_calls = result.usage.calls
-                record.response_cache_hits = result.usage.cache_hits
-            record.seconds = round(time.perf_counter() - began, 2)
+            finally:
+                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
+                record.prompt_tokens = spent.prompt_tokens
+                record.completion_tokens = spent.completion_tokens
+                record.cached_tokens = spent.cached_tokens
+                record.model_calls = spent.calls
+                record.response_cache_hits = spent.cache_hits
+                record.seconds = round(time.perf_counter() - began, 2)
             report.write()
             observer.finished(record)
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from agent.drafting.brief import Brief
 from agent.drafting.plan import dependencies
+from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import (
     example_values,
     naive_messages,
@@ -28,6 +29,8 @@ from agent.drafting.prompting import (
 from agent.drafting.quality import check_section, iter_strings, normalise, without_example_copies
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
+from agent.llm.providers import Provider
+from agent.llm.speed import MIN_BUDGET, fit_budget, fit_slots
 from agent.spec.render import SectionContent
 from agent.spec.schemas.base import SectionData, json_schema
 from agent.spec.schemas.generic import with_open_points
@@ -40,10 +43,19 @@ VAGUE_BRIEF_WORDS = 40
 
 @dataclass(frozen=True)
 class DraftOptions:
-    max_retries: int = 2
-    keep_going: bool = False
+    #: re-asks per section; None lets the re-ask policy choose from the model's size
+    max_retries: int | None = None
+    #: a section that never validates (or times out) is marked [NEEDS ATTENTION] and the draft finishes;
+    #: False (--strict) fails the whole draft instead
+    keep_going: bool = True
     parallel: int = 4
     temperature: float = 0.2
+    #: the re-ask policy; None picks one from the model (agent.drafting.policy.policy_for)
+    policy: ReaskPolicy | None = None
+    #: fit completion budgets and parallel calls to the engine's measured speed
+    fit_to_speed: bool = True
+    #: measure the embedded engine's speed with one short call before drafting
+    probe: bool = False
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
 
@@ -176,6 +188,8 @@ class Drafter:
         template: SpecTemplate,
         options: DraftOptions,
         on_event: EventHandler | None = None,
+        *,
+        spent: Usage | None = None,
     ) -> None:
         self.client = client
         self.brief = brief
@@ -183,11 +197,16 @@ class Drafter:
         self.options = options
         self.on_event = on_event or (lambda event: None)
         self.prefix = shared_prefix(brief, template)
+        self.policy = options.policy or policy_for(client.endpoint.model, options.max_retries)
+        #: every token and call spent, whatever the outcome (read it after a failure too)
+        self.spent = spent if spent is not None else Usage()
+        self._active = 0
+        self._slots = asyncio.Condition()
 
     async def draft(self) -> DraftResult:
         started = time.perf_counter()
         graph = dependencies(self.template)
-        limit = asyncio.Semaphore(max(1, self.options.parallel))
+        await self._probe()
         results: dict[str, SectionResult] = {}
         done: dict[str, asyncio.Event] = {key: asyncio.Event() for key in graph}
         root = self.template.sections[0].key
@@ -199,10 +218,13 @@ class Drafter:
                 (self.template.section(dep).title, summarise(results[dep].content))
                 for dep in graph[section.key]
             ]
-            async with limit:
+            await self._acquire_slot()
+            try:
                 results[section.key] = await self._draft_section(
                     section, context, open_points=section.key == root
                 )
+            finally:
+                await self._release_slot()
             done[section.key].set()
 
         tasks = [asyncio.create_task(run(section)) for section in self.template.sections]
@@ -215,12 +237,41 @@ class Drafter:
             raise
         finally:
             await self.client.aclose()
-        usage = Usage()
-        for result in results.values():
-            usage.add(result.usage)
         ordered = {s.key: results[s.key] for s in self.template.sections}
         _cap_open_questions(ordered)
-        return DraftResult(sections=ordered, usage=usage, seconds=time.perf_counter() - started)
+        return DraftResult(sections=ordered, usage=self.spent, seconds=time.perf_counter() - started)
+
+    async def _probe(self) -> None:
+        """One short call on the embedded engine for a first speed estimate (skipped once measured)."""
+        client = self.client
+        if not self.options.probe or client.endpoint.provider != Provider.local or client.speed.samples:
+            return
+        await client.probe()
+        self.spent.calls += 1
+
+    def _slot_limit(self) -> int:
+        wanted = max(1, self.options.parallel)
+        if not self.options.fit_to_speed:
+            return wanted
+        budget = max(max_tokens_for(s.model) for s in self.template.sections)
+        return fit_slots(wanted, budget, self.client.speed, timeout=self.client.settings.timeout)
+
+    async def _acquire_slot(self) -> None:
+        async with self._slots:
+            await self._slots.wait_for(lambda: self._active < self._slot_limit())
+            self._active += 1
+
+    async def _release_slot(self) -> None:
+        async with self._slots:
+            self._active -= 1
+            self._slots.notify_all()
+
+    def _budget(self, model: type[SectionData]) -> int:
+        wanted = max_tokens_for(model)
+        if not self.options.fit_to_speed:
+            return wanted
+        settings = self.client.settings
+        return fit_budget(wanted, self.client.speed, slots=max(1, self._active), timeout=settings.timeout)
 
     async def _draft_section(
         self, section: TemplateSection, context: list[tuple[str, str]], *, open_points: bool
@@ -232,22 +283,27 @@ class Drafter:
             messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
         else:
             messages = section_messages(self.prefix, section, model, context, open_points=open_points)
-        budget = max_tokens_for(model)
         usage = Usage()
         started = time.perf_counter()
-        attempts = self.options.max_retries + 1
+        policy = self.policy
+        attempts = max(1, policy.attempts)
+        shrink = 1.0
+        if not policy.with_example(1):
+            messages = section_messages(
+                self.prefix, section, model, context, open_points=open_points, with_example=False
+            )
         answer, problems = "", list[str]()
         self.on_event(SectionEvent("started", section.key, section.title))
         for attempt in range(1, attempts + 1):
-            # Each re-ask samples a little hotter and penalises repetition more: a small model that
-            # looped once tends to loop again at the same settings.
+            # Each re-ask samples a little hotter and penalises repetition more (the policy says how
+            # much): a small model that looped once tends to loop again at the same settings.
             try:
                 completion = await self.client.complete_json(
                     messages,
                     schema,
-                    max_tokens=budget,
-                    temperature=self.options.temperature + 0.25 * (attempt - 1),
-                    repeat_penalty=1.0 + 0.15 * (attempt - 1),
+                    max_tokens=max(MIN_BUDGET, int(self._budget(model) * shrink)),
+                    temperature=policy.temperature(self.options.temperature, attempt),
+                    repeat_penalty=policy.repeat_penalty(attempt),
                     cache_prompt=not self.options.naive_layout,
                 )
             except ModelTimeoutError as exc:
@@ -255,11 +311,19 @@ class Drafter:
                     raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
                 # On an overloaded machine one slow section should not sink the whole draft.
                 problems = [f"the model did not answer within the timeout ({exc.message})"]
+                usage.calls += 1
+                self.spent.calls += 1
+                if attempt < attempts:
+                    # Asked again in the open (never a hidden re-send), with half the budget.
+                    shrink /= 2
+                    self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
+                    continue
                 break
             except ModelError as exc:
                 # The transport's own retries are spent: say which section was being drafted.
                 raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
             usage.add(completion.usage)
+            self.spent.add(completion.usage)
             if completion.fault is not None:
                 # A malformed reply has nothing to repair: ask the same question again.
                 problems = [completion.fault]
@@ -285,16 +349,23 @@ class Drafter:
                 )
             if attempt < attempts:
                 self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
-                if attempt == 1:
+                if attempt == 1 and policy.with_example(1) != policy.with_example(2):
                     # A small model that copied the example copies it again while it can see it.
                     messages = section_messages(
-                        self.prefix, section, model, context, open_points=open_points, with_example=False
+                        self.prefix,
+                        section,
+                        model,
+                        context,
+                        open_points=open_points,
+                        with_example=policy.with_example(2),
                     )
                 quoted = without_example_copies(answer, example_values(section.key))
                 messages = repair_messages(messages, section, quoted, problems)
         if not self.options.keep_going:
             raise SectionFailedError(section.title, attempts, problems, answer)
-        reason = f"failed validation after {attempts} attempts: {problems[0] if problems else 'unknown'}"
+        attempts = attempt
+        verb = "timed out" if problems and "did not answer" in problems[0] else "failed validation"
+        reason = f"{verb} after {attempts} attempt(s): {problems[0] if problems else 'unknown'}"
         self.on_event(SectionEvent("attention", section.key, section.title, attempts, problems, usage))
         return SectionResult(
             section.key,
