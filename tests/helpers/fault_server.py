@@ -18,6 +18,9 @@ Actions (strings):
 * ``huge``              a completion whose content is several megabytes
 * ``leak``              a schema-valid answer that repeats the request's system prompt (an injection obeyed)
 
+``invalid_when``, when set, makes every request whose last message contains that text answer ``invalid``
+(so one section of a spec never validates while the others do).
+
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
 
@@ -84,6 +87,7 @@ class FaultServer:
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
     extra_text: str = ""
+    invalid_when: str = ""
     received: list[Received] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -288,6 +292,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             action = server.next_action()
+            messages = (body or {}).get("messages") or [{}]
+            if server.invalid_when and server.invalid_when in str(messages[-1].get("content", "")):
+                action = "invalid"
             self._record(body, action)
             response_format = (body or {}).get("response_format") or {}
             schema = (response_format.get("json_schema") or {}).get("schema") or {}
