@@ -171,15 +171,22 @@ def draft(
             temperature=temperature,
             probe=True,
         )
-        outcome = _run(
-            loaded_brief,
-            loaded_template,
-            settings,
-            options,
-            quiet=quiet or as_json,
-            progress=DraftProgress,
-            output=output,
-        )
+        try:
+            outcome = _run(
+                loaded_brief,
+                loaded_template,
+                settings,
+                options,
+                quiet=quiet or as_json,
+                progress=DraftProgress,
+                output=output,
+            )
+        except SpecdraftError as exc:
+            if as_json and exc.usage is not None:
+                # Scripts still learn what the failed draft spent.
+                failed = {"output": None, "status": "failed", "error": exc.message}
+                typer.echo(json.dumps({**failed, "tokens": exc.usage.as_dict()}, indent=2))
+            raise
         if output is not None:
             from agent.io.atomic import atomic_write_text
 

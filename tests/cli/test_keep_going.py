@@ -123,3 +123,16 @@ def test_draft_json_counts_the_calls_of_a_marked_section(fault_server: FaultServ
     assert data["status"] == "attention" and data["needs_attention"] == ["Risks"]
     assert data["tokens"]["model_calls"] == 3 and data["tokens"]["completion_tokens"] > 0
     assert spec.exists()
+
+
+def test_draft_strict_json_still_reports_what_was_spent(fault_server: FaultServer, briefs: Path) -> None:
+    fault_server.invalid_when = RISKS_FAIL
+    spec = briefs.parent / "spec.md"
+    args = ["draft", str(briefs / "export.md"), "-o", str(spec), "--json", "--strict",
+            *_common(fault_server, briefs.parent / "small.md")]  # fmt: skip
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "failed" and "Risks" in data["error"]
+    assert data["tokens"]["model_calls"] == 3 and data["tokens"]["completion_tokens"] > 0
+    assert not spec.exists()
