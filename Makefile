@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # bundled 135M model often causes) still leaves a complete spec to look at, so it does not fail the demo.
 demo: $(STAMP)
 	mkdir -p out
-	time $(VENV)/bin/specdraft draft examples/briefs/team-invitations.md -o out/team-invitations.md --force --keep-going \
+	time $(VENV)/bin/specdraft draft examples/briefs/team-invitations.md -o out/team-invitations.md --force \
 		|| [ $$? -eq 3 ]
 	$(VENV)/bin/specdraft lint out/team-invitations.md || true
 	@echo "Spec written to out/team-invitations.md"

@@ -6,6 +6,8 @@ Messages are written for the person at the terminal: what was wrong, and what to
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -21,6 +23,8 @@ class SpecdraftError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: what the failed work had spent so far (an agent.llm.client.Usage), when there was model work
+        self.usage: Any = None
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"

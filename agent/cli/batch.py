@@ -16,15 +16,18 @@ from agent.cli.options import (
     BaseUrlOpt,
     ContextBudgetOpt,
     ContextOpt,
+    DraftRetriesOpt,
+    KeepGoingOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
     ProviderOpt,
-    RetriesOpt,
+    StrictOpt,
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
     check_price_table,
+    chosen_retries,
     effective_config,
     settings_from_config,
     sigterm_as_interrupt,
@@ -62,7 +65,7 @@ def batch(
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
     temperature: TemperatureOpt = None,
-    max_retries: RetriesOpt = None,
+    max_retries: DraftRetriesOpt = None,
     parallel: Annotated[
         int | None,
         typer.Option(
@@ -70,12 +73,8 @@ def batch(
         ),
     ] = None,
     timeout: TimeoutOpt = None,
-    keep_going: Annotated[
-        bool,
-        typer.Option(
-            help="Mark sections that never validate [NEEDS ATTENTION] instead of failing the brief."
-        ),
-    ] = False,
+    keep_going: KeepGoingOpt = True,
+    strict: StrictOpt = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -101,7 +100,10 @@ def batch(
     Re-running skips briefs whose spec exists and whose brief, template, prompts and model settings
     are unchanged (--force redoes all; identical requests are still answered from the response cache
     unless --no-cache). Ctrl-C or SIGTERM stops cleanly; report.json marks what was interrupted.
-    The summary ends with the tokens spent and the estimated cost.
+    The summary ends with the tokens spent and the estimated cost. A section that never validates
+    is marked [NEEDS ATTENTION] and its brief's spec is still written; a brief fails only when no spec
+    could be written (bad input, server gone; --strict also fails a brief on a failed section).
+    Tokens, model calls and seconds are counted for every brief, failed or interrupted ones too.
 
     Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
     attention, 130 interrupted.
@@ -147,10 +149,11 @@ def batch(
             raise InputError(f"No briefs found in '{inputs}'.")
         output_dir.mkdir(parents=True, exist_ok=True)
         options = DraftOptions(
-            max_retries=cfg.max_retries,
-            keep_going=keep_going,
+            max_retries=chosen_retries(config),
+            keep_going=not strict,
             parallel=cfg.parallel,
             temperature=cfg.temperature,
+            probe=True,
         )
         job = BatchJob(
             items=loaded.items,

@@ -15,22 +15,25 @@ from agent.cli.options import (
     BaseUrlOpt,
     ContextBudgetOpt,
     ContextOpt,
+    DraftRetriesOpt,
+    KeepGoingOpt,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
     ParallelOpt,
     ProviderOpt,
-    RetriesOpt,
+    StrictOpt,
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
     check_price_table,
+    chosen_retries,
     effective_config,
     settings_from_config,
     sigterm_as_interrupt,
     token_line,
 )
-from agent.errors import EXIT_ATTENTION, InputError
+from agent.errors import EXIT_ATTENTION, InputError, SpecdraftError
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -120,16 +123,12 @@ def draft(
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
     temperature: TemperatureOpt = None,
-    max_retries: RetriesOpt = None,
+    max_retries: DraftRetriesOpt = None,
     parallel: ParallelOpt = None,
     timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
-    keep_going: Annotated[
-        bool,
-        typer.Option(
-            help="Mark sections that never validate or time out [NEEDS ATTENTION] and finish (exit 3)."
-        ),
-    ] = False,
+    keep_going: KeepGoingOpt = True,
+    strict: StrictOpt = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
     as_json: Annotated[
         bool,
@@ -145,10 +144,12 @@ def draft(
 
     --context PATH grounds the spec in existing files (OpenAPI, SQL, code, docs): see docs/context.md.
 
-    Exit codes: 0 ok, 1 model or runtime error, 2 bad input, 3 some sections need attention.
+    A section that never validates, or whose model call passes --timeout, is marked
+    [NEEDS ATTENTION: reason] and the rest of the spec is still written (exit 3); --strict fails fast.
+    Completion budgets and parallel calls are fitted to the engine's measured speed.
 
-    Options not given fall back to SPECDRAFT_* variables, specdraft.toml and the user configuration
-    (see `specdraft config show`).
+    Exit codes: 0 ok, 1 model or runtime error (or a failed section with --strict), 2 bad input,
+    3 written with sections needing attention.
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
@@ -181,10 +182,11 @@ def draft(
                 output, overwrite=force, inputs=[brief, *([str(cfg.template)] if cfg.template else [])]
             )
         options = DraftOptions(
-            max_retries=cfg.max_retries,
-            keep_going=keep_going,
+            max_retries=chosen_retries(config),
+            keep_going=not strict,
             parallel=cfg.parallel,
             temperature=cfg.temperature,
+            probe=True,
         )
         pack = None
         if context:
@@ -203,6 +205,22 @@ def draft(
             output=output,
             context=pack,
         )
+        try:
+            outcome = _run(
+                loaded_brief,
+                loaded_template,
+                settings,
+                options,
+                quiet=quiet or as_json,
+                progress=DraftProgress,
+                output=output,
+            )
+        except SpecdraftError as exc:
+            if as_json and exc.usage is not None:
+                # Scripts still learn what the failed draft spent.
+                failed = {"output": None, "status": "failed", "error": exc.message}
+                typer.echo(json.dumps({**failed, "tokens": exc.usage.as_dict()}, indent=2))
+            raise
         if output is not None:
             from agent.io.atomic import atomic_write_text
 
@@ -243,7 +261,6 @@ def _output_path(output: Path | None, output_dir: Path | None, brief: str, title
 
 
 def _run(brief, template, settings, options, *, quiet: bool, progress, output, context=None):  # type: ignore[no-untyped-def]
-    from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
 
     reporter = progress(total=len(template.sections), quiet=quiet)
@@ -254,16 +271,6 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output, c
                 reporter.note(endpoint.notice)
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
-            return draft_with_endpoint(
-                endpoint,
-                brief,
-                template,
-                settings,
-                options,
-                reporter.on_event,
-                spec_path=output,
-                context=context,
-            )
 
 
 def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]

@@ -55,7 +55,38 @@ RetriesOpt = Annotated[
 ]
 TimeoutOpt = Annotated[
     float | None,
-    typer.Option(min=1.0, help="Seconds to wait for one model answer.", show_default=str(DEFAULTS.timeout)),
+    typer.Option(
+        min=1.0,
+        help="One deadline per model call, transport retries included; a call still running then is "
+        "cancelled (its server slot freed) and never re-sent.",
+        show_default=str(DEFAULTS.timeout),
+    ),
+]
+DraftRetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-retries",
+        min=0,
+        max=10,
+        help="Re-asks per section when validation fails (default: max_retries from the configuration, "
+        "else chosen for the model's size: 1 for small models like the bundled 135M, 2 otherwise).",
+    ),
+]
+KeepGoingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-going",
+        help="The default: mark a section that never validates or times out [NEEDS ATTENTION: reason], "
+        "write the spec and exit 3. Kept for scripts that pass it.",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail fast instead: the first section that never validates ends the draft with exit 1 "
+        "and nothing is written.",
+    ),
 ]
 TemplateOpt = Annotated[
     str | None,
@@ -204,3 +235,9 @@ ContextBudgetOpt = Annotated[
         help="Prompt tokens given to --context excerpts (2/3 shared by all sections, 1/3 per section).",
     ),
 ]
+
+
+def chosen_retries(config: EffectiveConfig) -> int | None:
+    """--max-retries as set by a flag, variable or file; None (the default) lets the re-ask policy
+    choose from the model's size."""
+    return None if config.sources.get("max_retries", "default") == "default" else config.settings.max_retries

@@ -9,6 +9,27 @@ from typing import Any
 from agent.drafting.drafter import SectionEvent
 
 
+def eta_seconds(done: int, total: int, tokens: int, elapsed: float) -> tuple[float, float] | None:
+    """(tokens per second so far, seconds left) from the completion tokens of the finished sections.
+
+    The sections still to draft are assumed to need as many tokens as the finished ones did on
+    average, generated at the rate measured so far. None until a section with tokens has finished.
+    """
+    if done <= 0 or tokens <= 0 or elapsed <= 0:
+        return None
+    rate = tokens / elapsed
+    left = max(0, total - done) * (tokens / done) / rate
+    return rate, left
+
+
+def describe_eta(done: int, total: int, tokens: int, elapsed: float) -> str:
+    estimate = eta_seconds(done, total, tokens, elapsed)
+    if estimate is None:
+        return ""
+    rate, left = estimate
+    return f" ~{left:.0f} s left at {rate:.1f} tok/s" if done < total else f" at {rate:.1f} tok/s"
+
+
 class DraftProgress:
     def __init__(self, total: int, *, quiet: bool = False, stream: Any = None) -> None:
         self.total = total
@@ -31,13 +52,14 @@ class DraftProgress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[tokens]} tokens"),
+                TextColumn("{task.fields[eta]}"),
                 TimeElapsedColumn(),
                 TextColumn("{task.description}"),
                 console=Console(file=self.stream),
                 transient=False,
             )
             self._live.start()
-            self._task = self._live.add_task("", total=self.total, tokens=0)
+            self._task = self._live.add_task("", total=self.total, tokens=0, eta="")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -68,9 +90,14 @@ class DraftProgress:
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
         else:
             count = f"[{self.done}/{self.total}]"
-            line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempts {count}"
+            line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempt(s) {count}"
+        eta = describe_eta(self.done, self.total, self.tokens, elapsed)
+        if event.kind in ("done", "attention"):
+            line += eta
         if self._live is not None:
-            self._live.update(self._task, completed=self.done, tokens=self.tokens, description=event.title)
+            self._live.update(
+                self._task, completed=self.done, tokens=self.tokens, description=event.title, eta=eta.strip()
+            )
             if event.kind in ("done", "attention", "retry"):
                 self._live.console.print(line)
         else:

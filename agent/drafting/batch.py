@@ -121,6 +121,7 @@ class BatchReport:
                 "briefs": len(self.records),
                 **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
                 "malformed": len(self.problems),
+                "model_calls": spent.calls,
                 "prompt_tokens": spent.prompt_tokens,
                 "completion_tokens": spent.completion_tokens,
                 "cached_tokens": spent.cached_tokens,
@@ -394,54 +395,59 @@ async def _draft_all(
             record.status = "running"
             observer.started(record)
             began = time.perf_counter()
+            spent = Usage()
 
             def on_event(event: SectionEvent) -> None:
                 if event.kind in ("done", "attention") and event.usage is not None:
                     observer.tokens(record, event.usage.completion_tokens)
 
-            outcome: DraftOutcome | None = None
             try:
-                outcome = await adraft_with_endpoint(
-                    endpoint,
-                    items[record.id].brief,
-                    job.template,
-                    job.settings,
-                    job.options,
-                    on_event,
-                    client=client,
-                    spec_path=paths[record.id],
-                    context=(
-                        job.context.for_brief(
-                            f"{items[record.id].brief.title}\n{items[record.id].brief.body}"
-                        )
-                        if job.context is not None
-                        else None
-                    ),
-                )
-            except SpecdraftError as exc:
-                record.status, record.error, record.output = "failed", redact(str(exc)), None
-            except Exception as exc:  # one brief's unexpected failure must not stop the batch
-                record.status, record.output = "failed", None
-                record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
-            else:
-                # Synchronous from here on: a cancellation cannot land between the write and the record.
+                outcome: DraftOutcome | None = None
                 try:
-                    atomic_write_text(paths[record.id], outcome.markdown)
-                except SpecdraftError as exc:  # e.g. a FIFO where the spec should go: never replaced
+                    outcome = await adraft_with_endpoint(
+                        endpoint,
+                        items[record.id].brief,
+                        job.template,
+                        job.settings,
+                        job.options,
+                        on_event,
+                        client=client,
+                        spec_path=paths[record.id],
+                        context=(
+                            job.context.for_brief(
+                                f"{items[record.id].brief.title}\n{items[record.id].brief.body}"
+                            )
+                            if job.context is not None
+                            else None
+                        ),
+                        spent=spent,
+                    )
+                except SpecdraftError as exc:
                     record.status, record.error, record.output = "failed", redact(str(exc)), None
-                    outcome = None
-            if outcome is not None:
-                result = outcome.result
-                record.status = record.spec_status = "attention" if result.needs_attention else "ok"
-                record.sections = len(result.sections)
-                record.needs_attention = result.needs_attention
-                record.retries = result.retries
-                record.prompt_tokens = result.usage.prompt_tokens
-                record.completion_tokens = result.usage.completion_tokens
-                record.cached_tokens = result.usage.cached_tokens
-                record.model_calls = result.usage.calls
-                record.response_cache_hits = result.usage.cache_hits
-            record.seconds = round(time.perf_counter() - began, 2)
+                except Exception as exc:  # one brief's unexpected failure must not stop the batch
+                    record.status, record.output = "failed", None
+                    record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
+                else:
+                    # Synchronous from here on: a cancellation cannot land between the write and the record.
+                    try:
+                        atomic_write_text(paths[record.id], outcome.markdown)
+                    except SpecdraftError as exc:  # e.g. a FIFO where the spec should go: never replaced
+                        record.status, record.error, record.output = "failed", redact(str(exc)), None
+                        outcome = None
+                if outcome is not None:
+                    result = outcome.result
+                    record.status = record.spec_status = "attention" if result.needs_attention else "ok"
+                    record.sections = len(result.sections)
+                    record.needs_attention = result.needs_attention
+                    record.retries = result.retries
+            finally:
+                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
+                record.prompt_tokens = spent.prompt_tokens
+                record.completion_tokens = spent.completion_tokens
+                record.cached_tokens = spent.cached_tokens
+                record.model_calls = spent.calls
+                record.response_cache_hits = spent.cache_hits
+                record.seconds = round(time.perf_counter() - began, 2)
             report.log(record)
             observer.finished(record)
 

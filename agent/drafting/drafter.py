@@ -16,11 +16,14 @@ from agent.drafting.brief import Brief
 from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import dependencies
+from agent.drafting.policy import ModelPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
 from agent.drafting.quality import iter_strings
-from agent.drafting.reask import ReaskPolicy, ask_section, leak_check
+from agent.drafting.reask import ReaskPolicy, ask_section, leak_check, max_tokens_for
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
+from agent.llm.providers import Provider
+from agent.llm.speed import fit_budget, fit_slots
 from agent.spec.render import SectionContent
 from agent.spec.schemas.base import SectionData
 from agent.spec.schemas.generic import with_open_points
@@ -33,16 +36,21 @@ VAGUE_BRIEF_WORDS = 40
 
 @dataclass(frozen=True)
 class DraftOptions:
-    max_retries: int = 2
-    keep_going: bool = False
+    #: re-asks per section; None lets the re-ask policy choose from the model's size
+    max_retries: int | None = None
+    #: a section that never validates (or times out) is marked [NEEDS ATTENTION] and the draft finishes;
+    #: False (--strict) fails the whole draft instead
+    keep_going: bool = True
     parallel: int = 4
     temperature: float = 0.2
+    #: the re-ask policy; None picks one from the model (agent.drafting.policy.policy_for)
+    policy: ModelPolicy | None = None
+    #: fit completion budgets and parallel calls to the engine's measured speed
+    fit_to_speed: bool = True
+    #: measure the embedded engine's speed with one short call before drafting
+    probe: bool = False
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
-
-    @property
-    def policy(self) -> ReaskPolicy:
-        return ReaskPolicy(max_retries=self.max_retries, temperature=self.temperature)
 
 
 @dataclass
@@ -110,6 +118,8 @@ class Drafter:
         options: DraftOptions,
         on_event: EventHandler | None = None,
         context: ContextPack | None = None,
+        *,
+        spent: Usage | None = None,
     ) -> None:
         self.client = client
         self.brief = brief
@@ -120,6 +130,17 @@ class Drafter:
         self.prefix = shared_prefix(brief, template, context.shared if context else None)
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
+        chosen = options.policy or policy_for(client.endpoint.model, options.max_retries)
+        self.policy = ReaskPolicy(
+            max_retries=chosen.attempts - 1,
+            temperature=options.temperature,
+            temperature_step=chosen.temperature_step,
+            repeat_penalty_step=chosen.repeat_penalty_step,
+        )
+        #: every token and call spent, whatever the outcome (read it after a failure too)
+        self.spent = spent if spent is not None else Usage()
+        self._active = 0
+        self._slots = asyncio.Condition()
 
     def _grounding(self, section: TemplateSection) -> str:
         if self.context is None:
@@ -138,7 +159,7 @@ class Drafter:
     async def draft(self) -> DraftResult:
         started = time.perf_counter()
         graph = dependencies(self.template)
-        limit = asyncio.Semaphore(max(1, self.options.parallel))
+        await self._probe()
         results: dict[str, SectionResult] = {}
         done: dict[str, asyncio.Event] = {key: asyncio.Event() for key in graph}
         root = self.template.sections[0].key
@@ -150,10 +171,13 @@ class Drafter:
                 (self.template.section(dep).title, summarise(results[dep].content))
                 for dep in graph[section.key]
             ]
-            async with limit:
+            await self._acquire_slot()
+            try:
                 results[section.key] = await self._draft_section(
                     section, context, open_points=section.key == root
                 )
+            finally:
+                await self._release_slot()
             done[section.key].set()
 
         tasks = [asyncio.create_task(run(section)) for section in self.template.sections]
@@ -166,12 +190,41 @@ class Drafter:
             raise
         finally:
             await self.client.aclose()
-        usage = Usage()
-        for result in results.values():
-            usage.add(result.usage)
         ordered = {s.key: results[s.key] for s in self.template.sections}
         _cap_open_questions(ordered)
-        return DraftResult(sections=ordered, usage=usage, seconds=time.perf_counter() - started)
+        return DraftResult(sections=ordered, usage=self.spent, seconds=time.perf_counter() - started)
+
+    async def _probe(self) -> None:
+        """One short call on the embedded engine for a first speed estimate (skipped once measured)."""
+        client = self.client
+        if not self.options.probe or client.endpoint.provider != Provider.local or client.speed.samples:
+            return
+        await client.probe()
+        self.spent.calls += 1
+
+    def _slot_limit(self) -> int:
+        wanted = max(1, self.options.parallel)
+        if not self.options.fit_to_speed:
+            return wanted
+        budget = max(max_tokens_for(s.model) for s in self.template.sections)
+        return fit_slots(wanted, budget, self.client.speed, timeout=self.client.settings.timeout)
+
+    async def _acquire_slot(self) -> None:
+        async with self._slots:
+            await self._slots.wait_for(lambda: self._active < self._slot_limit())
+            self._active += 1
+
+    async def _release_slot(self) -> None:
+        async with self._slots:
+            self._active -= 1
+            self._slots.notify_all()
+
+    def _budget(self, model: type[SectionData]) -> int:
+        wanted = max_tokens_for(model)
+        if not self.options.fit_to_speed:
+            return wanted
+        settings = self.client.settings
+        return fit_budget(wanted, self.client.speed, slots=max(1, self._active), timeout=settings.timeout)
 
     async def _draft_section(
         self, section: TemplateSection, context: list[tuple[str, str]], *, open_points: bool
@@ -197,7 +250,7 @@ class Drafter:
             )
         usage = Usage()
         started = time.perf_counter()
-        policy = self.options.policy
+        policy = self.policy
 
         def on_retry(attempt: int, problems: list[str]) -> None:
             self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
@@ -222,17 +275,21 @@ class Drafter:
                 retry_messages=retry_messages,
                 cache_prompt=not self.options.naive_layout,
                 on_retry=on_retry,
+                budget=self._budget(model),
             )
         except ModelTimeoutError as exc:
+            self.spent.add(usage)
             if not self.options.keep_going:
                 raise
             # On an overloaded machine one slow section should not sink the whole draft.
             problems = [f"the model did not answer within the timeout ({exc.message})"]
         except SectionFailedError as exc:
+            self.spent.add(usage)
             if not self.options.keep_going:
                 raise
             problems = exc.errors
         else:
+            self.spent.add(usage)
             data = accepted.data
             content = SectionContent(
                 data=data.render_data(),
@@ -250,7 +307,8 @@ class Drafter:
                 content,
             )
         attempts = policy.attempts
-        reason = f"failed validation after {attempts} attempts: {problems[0] if problems else 'unknown'}"
+        verb = "timed out" if problems and "did not answer" in problems[0] else "failed validation"
+        reason = f"{verb} after {attempts} attempt(s): {problems[0] if problems else 'unknown'}"
         self.on_event(SectionEvent("attention", section.key, section.title, attempts, problems, usage))
         return SectionResult(
             section.key,

@@ -145,6 +145,7 @@ async def ask_section(
     retry_messages: list[Message] | None = None,
     cache_prompt: bool = True,
     on_retry: RetryHandler | None = None,
+    budget: int | None = None,
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -156,7 +157,8 @@ async def ask_section(
     """
     checks = [leak_check(messages)] if checks is None else list(checks)
     schema = json_schema(model)
-    budget = max_tokens_for(model)
+    # ``budget``: the caller's completion budget (fitted to the engine's speed), else the schema's own
+    budget = budget if budget is not None else max_tokens_for(model)
     examples = example_values(section.key)
     answer, problems = "", list[str]()
     for attempt in range(1, policy.attempts + 1):

@@ -17,7 +17,8 @@ from agent.drafting.brief import Brief
 from agent.drafting.context.provenance import context_provenance
 from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler
-from agent.llm.client import ChatClient
+from agent.errors import SpecdraftError
+from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
 from agent.signoff.lint import Finding, lint_text
@@ -133,15 +134,25 @@ async def adraft_with_endpoint(
     client: ChatClient | None = None,
     spec_path: Path | None = None,
     context: ContextPack | None = None,
+    spent: Usage | None = None,
 ) -> DraftOutcome:
     """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``.
 
     ``spec_path``, where the spec will be written, lets the front matter point to the brief and the
     ``context`` files (``--context``, see agent.drafting.context).
+    ``spent`` collects every token and model call as they happen, so a caller still knows what a
+    draft cost when it fails or is interrupted; a SpecdraftError raised here also carries it as ``usage``.
     """
     started = time.perf_counter()
-    drafter = Drafter(client or ChatClient(endpoint, settings), brief, template, options, on_event, context)
-    result = await drafter.draft()
+    spent = spent if spent is not None else Usage()
+    drafter = Drafter(
+        client or ChatClient(endpoint, settings), brief, template, options, on_event, context, spent=spent
+    )
+    try:
+        result = await drafter.draft()
+    except SpecdraftError as exc:
+        exc.usage = spent
+        raise
     day = (today or datetime.now(UTC)).date()
     values = DocumentValues(
         title=brief.title,

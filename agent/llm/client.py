@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from agent.errors import ConfigError, ModelError, ModelTimeoutError
 from agent.io.redact import redact
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
+from agent.llm.speed import SpeedMeter
+
+#: the longest pause between two transport retries (a server's Retry-After is honoured up to this)
+MAX_BACKOFF = 8.0
 
 
 @dataclass
@@ -69,6 +74,12 @@ class ChatClient:
         self._http: dict[int, Any] = {}
         #: (start, end) perf_counter times of every model call, for measuring agent overhead
         self.call_intervals: list[tuple[float, float]] = []
+        #: the engine's measured speed (tokens/s), refined by every call
+        self.speed = SpeedMeter()
+        #: calls in flight right now (for the speed estimate)
+        self.in_flight = 0
+        #: HTTP requests sent (transport retries included)
+        self.requests = 0
 
     def _http_client(self) -> Any:
         # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
@@ -117,7 +128,8 @@ class ChatClient:
                 temperature=temperature,
                 max_tokens=max_tokens,
                 timeout=self.settings.timeout,
-                max_retries=self.settings.http_retries,
+                # No hidden re-sends: our own bounded retry runs inside the one --timeout deadline.
+                max_retries=0,
                 seed=self.settings.seed,
                 http_async_client=self._http_client(),
                 **extra,
@@ -151,18 +163,12 @@ class ChatClient:
         model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
         runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
         started = time.perf_counter()
+        self.in_flight += 1
+        concurrent = self.in_flight
         try:
-            # the current task is cancelled at the deadline (no extra task: signals land where they did)
-            async with asyncio.timeout(call_deadline(self.settings)):
-                result = await runnable.ainvoke(messages)
-        except TimeoutError:
-            settings = self.settings
-            raise ModelTimeoutError(
-                f"The model server at {self.endpoint.base_url} did not answer in time: the answer was "
-                f"still arriving after {call_deadline(settings):g} s (--timeout {settings.timeout:g} s "
-                f"per attempt, {settings.http_retries + 1} attempts).",
-                hint="Raise --timeout, or lower --parallel on a slow machine.",
-            ) from None
+            result = await within_deadline(
+                lambda: self._send(runnable, messages), self.settings.timeout, self.settings.http_retries
+            )
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
@@ -173,6 +179,8 @@ class ChatClient:
             if malformed is not None:
                 return malformed
             raise translate_error(exc, self.endpoint) from None
+        finally:
+            self.in_flight -= 1
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
         raw = result["raw"]
@@ -187,9 +195,27 @@ class ChatClient:
             model_seconds=elapsed,
         )
         finish = (raw.response_metadata or {}).get("finish_reason")
+        self.speed.record(usage.completion_tokens, elapsed, concurrent=concurrent)
         completion = Completion(text=text, usage=usage, finish_reason=finish)
         self._remember(key, completion)
         return completion
+
+    async def _send(self, runnable: Any, messages: list[dict[str, str]]) -> Any:
+        self.requests += 1
+        return await runnable.ainvoke(messages)
+
+    async def probe(self, max_tokens: int = 24) -> float | None:
+        """A short call that measures the engine's speed before the real work (tokens/s, or None)."""
+        model = self._chat_model(0.0, max_tokens, 1.0, False)
+        messages = [{"role": "user", "content": "Count from one to twenty in words."}]
+        started = time.perf_counter()
+        try:
+            raw = await within_deadline(lambda: self._send(model, messages), self.settings.timeout, 0)
+        except Exception:  # a failed probe only means no first estimate; the real calls will say more
+            return None
+        meta = getattr(raw, "usage_metadata", None) or {}
+        self.speed.record(int(meta.get("output_tokens", 0)), time.perf_counter() - started)
+        return self.speed.tokens_per_second
 
     def _remember(self, key: str | None, completion: Completion) -> None:
         """Keep every complete answer, accepted or not, so that a re-run replays the same draft exactly
@@ -202,18 +228,52 @@ class ChatClient:
             self.cache.put(key, answer)
 
 
-#: the OpenAI SDK's longest wait between two attempts
-MAX_BACKOFF_SECONDS = 8.0
+async def within_deadline(
+    send: Callable[[], Awaitable[Any]],
+    deadline: float,
+    retries: int,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Any:
+    """Call ``send`` with up to ``retries`` retries for transport faults, all inside ONE deadline.
 
-
-def call_deadline(settings: ModelSettings) -> float:
-    """Seconds one model call may take in all, retries included.
-
-    httpx's timeout bounds each read, not the answer: a server sending a byte every half second never
-    trips it. This overall deadline does (asyncio cancels the request, closing its connection): every
-    attempt's --timeout plus the SDK's capped backoff between attempts.
+    A request still running at the deadline is cancelled: its HTTP connection closes, which makes a
+    llama.cpp server stop generating for it and frees the slot. A timed-out request is never re-sent.
     """
-    return settings.timeout * (settings.http_retries + 1) + MAX_BACKOFF_SECONDS * settings.http_retries
+    import openai
+
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + deadline
+    try:
+        async with asyncio.timeout(deadline):
+            for attempt in range(retries + 1):
+                try:
+                    return await send()
+                except (openai.APITimeoutError, openai.LengthFinishReasonError):
+                    raise
+                except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
+                    pause = max(min(MAX_BACKOFF, 0.5 * 2**attempt), min(MAX_BACKOFF, _retry_after(exc)))
+                    if attempt >= retries or loop.time() + pause >= ends:
+                        raise  # no retry left, or none that could start before the deadline
+                    await sleep(pause)
+    except TimeoutError:
+        raise openai.APITimeoutError(request=_no_request()) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_after(exc: Exception) -> float:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _no_request() -> Any:
+    import httpx
+
+    return httpx.Request("POST", "http://deadline.invalid/")
 
 
 def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:

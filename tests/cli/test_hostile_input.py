@@ -188,7 +188,7 @@ def test_prompt_injection_stays_data(fault_server: FaultServer, tmp_path: Path) 
 
 def test_an_answer_that_obeys_the_injection_is_rejected(fault_server: FaultServer, tmp_path: Path) -> None:
     fault_server.plan(default="leak")
-    code, spec, stderr = _draft_against(fault_server, tmp_path, CORPUS / "prompt-injection.md")
+    code, spec, stderr = _draft_against(fault_server, tmp_path, CORPUS / "prompt-injection.md", "--strict")
     assert code == 1, stderr
     assert "repeats the instructions given to you" in stderr
     assert spec == ""

@@ -23,6 +23,9 @@ Actions (strings):
                         ``Authorization`` header, as some gateways do
 * ``off_topic``         a schema-valid answer about another feature (a password reset), not the brief
 
+``invalid_when``, when set, makes every request whose last message contains that text answer ``invalid``
+(so one section of a spec never validates while the others do).
+
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
 
@@ -106,6 +109,7 @@ class FaultServer:
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
     extra_text: str = ""
+    invalid_when: str = ""
     received: list[Received] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -313,6 +317,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             action = server.next_action()
+            messages = (body or {}).get("messages") or [{}]
+            if server.invalid_when and server.invalid_when in str(messages[-1].get("content", "")):
+                action = "invalid"
             self._record(body, action)
             response_format = (body or {}).get("response_format") or {}
             schema = (response_format.get("json_schema") or {}).get("schema") or {}
