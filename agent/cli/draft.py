@@ -195,16 +195,6 @@ def draft(
             pack = build_context(context, f"{loaded_brief.title}\n{loaded_brief.body}", budget=context_budget)
             if not (quiet or as_json):
                 typer.echo(f"Context: {pack.walk.summary()}, {len(pack.chunks)} chunks", err=True)
-        outcome = _run(
-            loaded_brief,
-            loaded_template,
-            settings,
-            options,
-            quiet=quiet or as_json,
-            progress=DraftProgress,
-            output=output,
-            context=pack,
-        )
         try:
             outcome = _run(
                 loaded_brief,
@@ -214,6 +204,7 @@ def draft(
                 quiet=quiet or as_json,
                 progress=DraftProgress,
                 output=output,
+                context=pack,
             )
         except SpecdraftError as exc:
             if as_json and exc.usage is not None:
@@ -261,6 +252,7 @@ def _output_path(output: Path | None, output_dir: Path | None, brief: str, title
 
 
 def _run(brief, template, settings, options, *, quiet: bool, progress, output, context=None):  # type: ignore[no-untyped-def]
+    from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
 
     reporter = progress(total=len(template.sections), quiet=quiet)
@@ -271,6 +263,23 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output, c
                 reporter.note(endpoint.notice)
             if endpoint.load_seconds:
                 reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
+            try:
+                return draft_with_endpoint(
+                    endpoint,
+                    brief,
+                    template,
+                    settings,
+                    options,
+                    reporter.on_event,
+                    spec_path=output,
+                    context=context,
+                )
+            except SpecdraftError as exc:
+                if exc.usage is not None and not quiet:
+                    # What the failed draft spent is still reported.
+                    spent = exc.usage
+                    reporter.note(f"Spent before the failure: {spent.calls} model calls; {token_line(spent)}")
+                raise
 
 
 def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]

@@ -54,6 +54,10 @@ class ReaskPolicy:
         return 1.0 + self.repeat_penalty_step * (attempt - 1)
 
 
+#: the smallest completion budget a timed-out section is asked again with
+MIN_TIMEOUT_BUDGET = 128
+
+
 @dataclass
 class Accepted:
     """An answer that passed every check."""
@@ -172,6 +176,13 @@ async def ask_section(
                 cache_prompt=cache_prompt,
             )
         except ModelTimeoutError as exc:
+            usage.calls += 1  # the call was made (and cancelled at the deadline): it counts
+            if attempt < policy.attempts:
+                # Asked again in the open (never a hidden re-send of the same call), with half the budget.
+                budget = max(MIN_TIMEOUT_BUDGET, budget // 2)
+                if on_retry is not None:
+                    on_retry(attempt, [f"the model did not answer within the timeout ({exc.message})"])
+                continue
             raise ModelTimeoutError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
         except ModelError as exc:
             # The transport's own retries are spent: say which section was being asked for.

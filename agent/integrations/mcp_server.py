@@ -26,6 +26,7 @@ from agent.io.atomic import atomic_write_text
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
 from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
+from agent.signoff.trace import trace_document
 from agent.spec.document import load_spec
 from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
 
@@ -54,6 +55,19 @@ class LintResult(BaseModel):
     warnings: int
     summary: str
     findings: list[LintFinding]
+
+
+class TracedRequirementResult(BaseModel):
+    id: str
+    #: the endpoints, tests, success criteria and tasks that cite it (their lines, shortened)
+    covered_by: dict[str, list[str]]
+
+
+class TraceResult(BaseModel):
+    path: str
+    traced_share: float
+    uncovered: list[str]
+    requirements: list[TracedRequirementResult]
 
 
 class RefineResult(BaseModel):
@@ -202,6 +216,26 @@ def build_server(root: Path) -> FastMCP:
             )
 
         result: LintResult = await _call(work)
+        return result
+
+    @server.tool()
+    async def trace_spec(path: str = Field(description="The spec file.")) -> TraceResult:
+        """Which endpoints, tests, success criteria and tasks cite each requirement; what nothing covers."""
+
+        def work() -> TraceResult:
+            spec = ws.path(path, what="spec")
+            matrix = trace_document(load_spec(spec))
+            return TraceResult(
+                path=ws.shown(spec),
+                traced_share=matrix.traced_share,
+                uncovered=[r.id for r in matrix.uncovered],
+                requirements=[
+                    TracedRequirementResult(id=r.id, covered_by={k: list(v) for k, v in r.covered_by.items()})
+                    for r in matrix.requirements
+                ],
+            )
+
+        result: TraceResult = await _call(work)
         return result
 
     @server.tool()

@@ -286,8 +286,9 @@ def test_signal_leaves_no_partial_file(tmp_path: Path, sig: signal.Signals) -> N
     data = report(out)
     assert data["interrupted"] is True
     statuses = {e["id"]: e["status"] for e in data["briefs"]}
-    done = {i for i, s in statuses.items() if s == "ok"}
-    assert done and "interrupted" in statuses.values()
+    # finished briefs: "ok", or "attention" when the fake's answers were judged off-topic for these briefs
+    done = {i for i, s in statuses.items() if s in ("ok", "attention")}
+    assert done and "interrupted" in statuses.values(), statuses
     assert {p.stem for p in out.glob("*.md")} == done  # exactly the finished specs, each complete
     for name in done:
         text = (out / f"{name}.md").read_text(encoding="utf-8")

@@ -476,7 +476,7 @@ def test_model_answers_never_add_structure_or_control_characters(
     fault_server: FaultServer, tmp_path: Path, name: str
 ) -> None:
     from agent.signoff.lint import lint_text
-    from agent.spec.document import read_template_outline
+    from agent.spec.template_resolver import read_template_outline
 
     fault_server.extra_text = HOSTILE_ANSWERS[name]
     brief = tmp_path / "brief.md"

@@ -56,7 +56,14 @@ def test_agent_session_list_draft_lint_refine_verify(tmp_path: Path, fault_serve
         tools = await session.list_tools()
         names = sorted(t.name for t in tools.tools)
         log.append({"list_tools": names})
-        assert names == ["draft_spec", "lint_spec", "list_templates", "refine_spec", "verify_spec"]
+        assert names == [
+            "draft_spec",
+            "lint_spec",
+            "list_templates",
+            "refine_spec",
+            "trace_spec",
+            "verify_spec",
+        ]
         assert all(t.inputSchema.get("type") == "object" for t in tools.tools)
 
         async def on_progress(done: float, total: float | None, message: str | None) -> None:
@@ -78,6 +85,15 @@ def test_agent_session_list_draft_lint_refine_verify(tmp_path: Path, fault_serve
             {"call": "lint_spec", "arguments": {"path": "spec.md"}, "result": linted.structuredContent}
         )
         assert {"errors", "warnings", "findings", "summary"} <= set(linted.structuredContent)
+
+        traced = await session.call_tool("trace_spec", {"path": "spec.md"})
+        assert not traced.isError and traced.structuredContent is not None, _text(traced)
+        log.append(
+            {"call": "trace_spec", "arguments": {"path": "spec.md"}, "result": traced.structuredContent}
+        )
+        requirement_ids = [r["id"] for r in traced.structuredContent["requirements"]]
+        assert requirement_ids and all(i.startswith(("FR-", "NFR-", "QR-")) for i in requirement_ids)
+        assert set(traced.structuredContent["uncovered"]) <= set(requirement_ids)
 
         before = (tmp_path / "spec.md").read_text(encoding="utf-8")
         refine_args = {"path": "spec.md", "instruction": "Make the Overview shorter", **model}

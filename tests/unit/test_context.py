@@ -14,7 +14,8 @@ from agent.drafting.context.walk import walk_context
 from agent.errors import InputError
 from agent.signoff.drift import check_drift
 from agent.signoff.lint import lint_document
-from agent.spec.document import parse_spec, read_template_outline, resolve_template
+from agent.spec.document import parse_spec
+from agent.spec.template_resolver import read_template_outline, resolve_template_path
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "context" / "repo"
 BRIEF = (
@@ -169,7 +170,7 @@ ALTER TABLE shipments ADD COLUMN refund_id UUID;
 def _lint(tmp_path: Path, text: str) -> list[tuple[str, str]]:
     shutil.copytree(FIXTURE, tmp_path / "repo", dirs_exist_ok=True)
     doc = parse_spec(text)
-    outline = read_template_outline(resolve_template("tech-spec"))
+    outline = read_template_outline(resolve_template_path("tech-spec"))
     return [(f.rule, f.message) for f in lint_document(doc, outline, base=tmp_path) if "-" in f.rule]
 
 

@@ -11,14 +11,14 @@ from agent.drafting.grounding import grounding_problems
 from agent.signoff.eval import compare, duplicates, report, score
 from agent.signoff.lint import lint_text
 from agent.signoff.trace import references, trace_document
-from agent.spec.document import parse_spec, read_template_outline, resolve_template
+from agent.spec.document import parse_spec
 from agent.spec.grounding import extract, off_topic, stem
-from agent.spec.template_resolver import load_template
+from agent.spec.template_resolver import load_template, read_template_outline, resolve_template_path
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFS = ROOT / "examples" / "briefs"
 CLEAN = (ROOT / "tests" / "data" / "specs" / "clean.md").read_text(encoding="utf-8")
-OUTLINE = read_template_outline(resolve_template("tech-spec"))
+OUTLINE = read_template_outline(resolve_template_path("tech-spec"))
 PASSWORD_RESET = (
     "A self-service password reset lets users who forgot their password receive a reset link "
     "by email and choose a new password."
