@@ -105,8 +105,18 @@ class InstallationError(SpecdraftError):
     """specdraft's own files (prompts, templates) are missing: a broken installation."""
 
 
-class TerminationRequested(BaseException):
+class TerminationRequested(KeyboardInterrupt):
     """SIGTERM arrived: stop like Ctrl-C (clean-up runs), but unlike Ctrl-C in chat, end the session.
 
-    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    A KeyboardInterrupt, so no ``except Exception`` swallows it and asyncio passes it on wherever it
+    lands (asyncio's transports and callbacks log and swallow any other BaseException). Code that
+    treats Ctrl-C as "cancel and go on" must let this one through.
     """
+
+
+class YamlLimitError(InputError):
+    """YAML front matter over the reader's limits (size, nesting, alias expansion): refused, not parsed."""
+
+
+class ExportError(SpecdraftError):
+    """The issue tracker refused or failed an export step."""

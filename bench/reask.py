@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--today-first", action="store_true", help="Run today's policy first.")
     args = parser.parse_args()
 
-    settings = ModelSettings(parallel=args.parallel, use_cache=False, timeout=args.timeout)
+    settings = ModelSettings(slots=args.parallel, use_cache=False, timeout=args.timeout)
     runs = {
         "new": DraftOptions(parallel=args.parallel, probe=True),
         "today": DraftOptions(parallel=args.parallel, policy=CLASSIC, fit_to_speed=False),

@@ -150,6 +150,9 @@ def draft(
 
     Exit codes: 0 ok, 1 model or runtime error (or a failed section with --strict), 2 bad input,
     3 written with sections needing attention.
+
+    Options not given fall back to SPECDRAFT_* variables, specdraft.toml and the user configuration
+    (see `specdraft config show`). --context PATH grounds the spec in existing files: see docs/context.md.
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress

@@ -117,6 +117,7 @@ def eval_command(
     with user_errors():
         old = _read_baseline(baseline) if baseline else None
         usage: dict[Path, dict[str, float | None]] = {}
+        drafted_from: dict[Path, Path] = {}
         if draft:
             config = effective_config(
                 template=template,
@@ -131,6 +132,8 @@ def eval_command(
             )
             cfg = config.settings
             settings = settings_from_config(config, slots=cfg.parallel, no_cache=True)
+            # the briefs just drafted from are known: no need to trust the specs' recorded paths
+            drafted_from = {output_dir / f"{brief_path.stem}.md": brief_path for brief_path in specs}
             specs, usage = _draft_all(
                 specs, output_dir, cfg.template, settings, cfg.max_retries, cfg.parallel, cfg.temperature
             )
@@ -138,7 +141,9 @@ def eval_command(
         for path in specs:
             doc = load_spec(path)
             outline = spec_outline(template, doc, path)
-            card = score(doc, outline, brief_facts(path, doc, brief), path=str(path))
+            card = score(
+                doc, outline, brief_facts(path, doc, brief or drafted_from.get(path)), path=str(path)
+            )
             card.update({k: v for k, v in usage.get(path, {}).items() if v is not None})
             cards.append(card)
         result = report(cards)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agent.drafting.refine import Proposal, Refiner, SectionChange
-from agent.errors import SpecdraftError
+from agent.errors import SpecdraftError, TerminationRequested
 from agent.io.sanitize import for_terminal
 
 HELP = """\
@@ -76,6 +76,8 @@ class TerminalReader:
         while True:
             try:
                 return str(self.session.prompt(prompt))
+            except TerminationRequested:
+                raise
             except KeyboardInterrupt:
                 continue
             except EOFError:
@@ -230,6 +232,8 @@ class ChatSession:
         try:
             with self.console.status("Thinking...") if self.console.is_terminal else _nothing():
                 proposal = self.refiner.propose(instruction, sections=sections)
+        except TerminationRequested:
+            raise
         except KeyboardInterrupt:
             self.say("Cancelled; nothing was changed.", "yellow")
             return

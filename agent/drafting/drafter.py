@@ -276,6 +276,8 @@ class Drafter:
                 cache_prompt=not self.options.naive_layout,
                 on_retry=on_retry,
                 budget=self._budget(model),
+                # --strict: a timed-out section ends the draft at once, as a failed one does
+                reask_timeouts=self.options.keep_going,
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)

@@ -150,6 +150,7 @@ async def ask_section(
     cache_prompt: bool = True,
     on_retry: RetryHandler | None = None,
     budget: int | None = None,
+    reask_timeouts: bool = True,
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -177,7 +178,7 @@ async def ask_section(
             )
         except ModelTimeoutError as exc:
             usage.calls += 1  # the call was made (and cancelled at the deadline): it counts
-            if attempt < policy.attempts:
+            if reask_timeouts and attempt < policy.attempts:
                 # Asked again in the open (never a hidden re-send of the same call), with half the budget.
                 budget = max(MIN_TIMEOUT_BUDGET, budget // 2)
                 if on_retry is not None:

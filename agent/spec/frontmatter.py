@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from agent.errors import InputError
+from agent.errors import InputError, YamlLimitError
 
 #: front matter longer than this is refused before YAML parses it (a spec's, sign-offs included, is a few KB)
 MAX_FRONT_MATTER_CHARS = 256_000
@@ -15,10 +15,6 @@ MAX_FRONT_MATTER_CHARS = 256_000
 MAX_YAML_NODES = 20_000
 #: nesting deeper than this is refused (PyYAML composes recursively)
 MAX_YAML_DEPTH = 60
-
-
-class YamlLimitError(ValueError):
-    """YAML that is well-formed but too big once expanded, nested too deep, or refers to itself."""
 
 
 def load_yaml(raw: str) -> Any:

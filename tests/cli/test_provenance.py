@@ -28,6 +28,7 @@ def test_brief_reference_is_relative_to_the_spec(tmp_path: Path) -> None:
 
 
 def test_draft_records_the_brief_and_refine_finds_it(fault_server: FaultServer, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # a repository: briefs/ beside specs/ stays inside its work tree
     (tmp_path / "briefs").mkdir()
     (tmp_path / "specs").mkdir()
     (tmp_path / "briefs" / "csv.md").write_text(BRIEF)

@@ -32,7 +32,7 @@ def test_adr_grounded_in_the_fixture_repository(
     template = load_template("adr")
     brief = parse_brief(BRIEF, source="refunds.md")
     context = build_context(["tests/data/context/repo"], f"{brief.title}\n{brief.body}")
-    settings = ModelSettings(parallel=2)
+    settings = ModelSettings(slots=2)
     options = DraftOptions(max_retries=1, keep_going=True, parallel=2)
     outcome = draft_with_endpoint(
         model_endpoint,

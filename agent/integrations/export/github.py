@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from agent.errors import ConfigError, InputError, SpecdraftError
+from agent.errors import ConfigError, ExportError, InputError
 from agent.integrations.export.formats import issue_body, issue_title, label_for
 from agent.integrations.export.records import read_records, record_issue
 from agent.integrations.export.tasks import Task
@@ -29,10 +29,6 @@ _REMOTE = re.compile(
     r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([^/]+/[^/]+?)(?:\.git)?/?$"
 )
 _TASK_IN_TITLE = re.compile(r"\[(T-\d{3,})\]")
-
-
-class ExportError(SpecdraftError):
-    """The issue tracker refused or failed an export step."""
 
 
 def token_from_env() -> str | None:
