@@ -28,6 +28,7 @@ from agent.cli.options import (
     TimeoutOpt,
     check_price_table,
     chosen_retries,
+    context_paths,
     effective_config,
     settings_from_config,
     sigterm_as_interrupt,
@@ -164,7 +165,9 @@ def batch(
             jobs=cfg.jobs,
             force=force,
             problems=loaded.problems,
-            context=index_context(context, budget=context_budget) if context else None,
+            context=index_context(paths, budget=context_budget)
+            if (paths := context_paths(context))
+            else None,
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:

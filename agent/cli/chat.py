@@ -22,6 +22,7 @@ from agent.cli.options import (
     RetriesOpt,
     TemperatureOpt,
     TimeoutOpt,
+    context_paths,
     effective_config,
     settings_from_config,
     sigterm_as_interrupt,
@@ -99,7 +100,8 @@ def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | No
 
 
 def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> ContextPack | None:
-    """The indexed ``--context`` files ranked against the brief (None without --context)."""
+    """The indexed ``--context`` files (else the configured ones) ranked against the brief (None without)."""
+    paths = context_paths(paths)
     if not paths:
         return None
     from agent.drafting.context.retrieval import index_context

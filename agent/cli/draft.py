@@ -28,6 +28,7 @@ from agent.cli.options import (
     TimeoutOpt,
     check_price_table,
     chosen_retries,
+    context_paths,
     effective_config,
     settings_from_config,
     sigterm_as_interrupt,
@@ -192,6 +193,7 @@ def draft(
             probe=True,
         )
         pack = None
+        context = context_paths(context)
         if context:
             from agent.drafting.context.retrieval import build_context
 

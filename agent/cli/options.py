@@ -241,3 +241,10 @@ def chosen_retries(config: EffectiveConfig) -> int | None:
     """--max-retries as set by a flag, variable or file; None (the default) lets the re-ask policy
     choose from the model's size."""
     return None if config.sources.get("max_retries", "default") == "default" else config.settings.max_retries
+
+
+def context_paths(given: list[str] | None) -> list[str] | None:
+    """``--context`` as given, else the ``context`` list of the configuration (None when neither)."""
+    if given:
+        return given
+    return [str(path) for path in load_config().settings.context] or None

@@ -174,3 +174,14 @@ def test_batch_ranks_the_context_per_brief(fault_server: FaultServer, work: Path
     assert "Garden note" in garden and "def refund_order" not in garden
     for spec in (work / "out").glob("*.md"):
         assert "context" in yaml.safe_load(spec.read_text().split("---\n")[1])["specdraft"]
+
+
+def test_the_configured_context_is_used_when_no_flag_is_given(
+    fault_server: FaultServer, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "specdraft.toml").write_text('context = ["repo/api"]\n', encoding="utf-8")
+    monkeypatch.chdir(work)
+    code, _, err = _draft(fault_server, work)
+    assert code in (0, 3), err
+    assert [f["path"] for f in _front(work)["specdraft"]["context"]["files"]] == ["repo/api/openapi.yaml"]
+    assert "GET /api/v1/orders" in _prompts(fault_server)[0][1]["content"]
