@@ -19,6 +19,8 @@ from rich.table import Table
 from agent.cli.app import app, user_errors
 from agent.cli.options import (
     BaseUrlOpt,
+    ContextBudgetOpt,
+    ContextOpt,
     ModelOpt,
     ModelPathOpt,
     ParallelOpt,
@@ -26,6 +28,7 @@ from agent.cli.options import (
     RetriesOpt,
     TemperatureOpt,
     TimeoutOpt,
+    context_paths,
     effective_config,
     settings_from_config,
 )
@@ -108,6 +111,8 @@ def eval_command(
     max_retries: RetriesOpt = None,
     timeout: TimeoutOpt = None,
     parallel: ParallelOpt = None,
+    context: ContextOpt = None,
+    context_budget: ContextBudgetOpt = 600,
 ) -> None:
     """Score specs: sections, lint by rule, smells per 10 requirements, brief coverage, off-topic items,
     duplicates, clarifications, traced share, tokens, seconds, cost.
@@ -135,7 +140,15 @@ def eval_command(
             # the briefs just drafted from are known: no need to trust the specs' recorded paths
             drafted_from = {output_dir / f"{brief_path.stem}.md": brief_path for brief_path in specs}
             specs, usage = _draft_all(
-                specs, output_dir, cfg.template, settings, cfg.max_retries, cfg.parallel, cfg.temperature
+                specs,
+                output_dir,
+                cfg.template,
+                settings,
+                cfg.max_retries,
+                cfg.parallel,
+                cfg.temperature,
+                context=context_paths(context),
+                context_budget=context_budget,
             )
         cards: list[dict[str, Any]] = []
         for path in specs:
@@ -165,9 +178,13 @@ def _draft_all(
     max_retries: int,
     parallel: int,
     temperature: float,
+    *,
+    context: list[str] | None = None,
+    context_budget: int = 600,
 ) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
     """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``."""
     from agent.drafting.brief import load_brief
+    from agent.drafting.context.retrieval import index_context
     from agent.drafting.drafter import DraftOptions
     from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
@@ -181,11 +198,16 @@ def _draft_all(
     )
     written: list[Path] = []
     usage: dict[Path, dict[str, float | None]] = {}
+    # --context: one walk and index, the brief-wide chunks chosen per brief
+    indexed = index_context(context, budget=context_budget) if context else None
     with open_endpoint(settings) as endpoint:
         for index, (path, brief) in enumerate(loaded, 1):
             spec = output_dir / f"{path.stem}.md"
             typer.echo(f"[{index}/{len(loaded)}] drafting {path} -> {spec}", err=True)
-            outcome = draft_with_endpoint(endpoint, brief, spec_template, settings, options, spec_path=spec)
+            pack = indexed.for_brief(f"{brief.title}\n{brief.body}") if indexed is not None else None
+            outcome = draft_with_endpoint(
+                endpoint, brief, spec_template, settings, options, spec_path=spec, context=pack
+            )
             atomic_write_text(spec, outcome.markdown, overwrite=True)
             tokens = outcome.result.usage.as_dict()
             total = tokens["prompt_tokens"] + tokens["completion_tokens"]

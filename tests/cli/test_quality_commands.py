@@ -121,3 +121,26 @@ def test_eval_draft_drafts_each_brief_and_scores_it(tmp_path: Path, fault_server
     assert card["path"] == str(out / "csv-export.md") and (out / "csv-export.md").is_file()
     assert card["tokens"] and card["tokens"] > 0 and card["seconds"] is not None
     assert card["brief_coverage"] is not None
+
+
+def test_eval_draft_takes_context(tmp_path: Path, fault_server: FaultServer) -> None:
+    shutil.copy(BRIEFS / "csv-export.md", tmp_path / "csv-export.md")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "exports.sql").write_text(
+        "-- invoices: one row per invoice, with the customer, status, totals and tax\n"
+        "CREATE TABLE invoices (id BIGINT PRIMARY KEY, customer_id BIGINT, status TEXT,"
+        " total_cents BIGINT);\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "specs"
+    code, _, err = invoke(
+        "eval", "--draft", tmp_path / "csv-export.md", "--output-dir", out, "--template", "adr",
+        "--base-url", fault_server.base_url, "--model", "fault-model", "--parallel", "1", "--json",
+        "--context", repo,
+    )  # fmt: skip
+    assert code == 0, err
+    recorded = (out / "csv-export.md").read_text(encoding="utf-8").split("---\n")[1]
+    assert "exports.sql" in recorded  # the context file is in the drafted spec's provenance
+    prompts = [json.dumps(r.body["messages"]) for r in fault_server.chat_requests()]
+    assert any("CREATE TABLE invoices" in p for p in prompts)
