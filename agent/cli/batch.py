@@ -343,6 +343,17 @@ def print_summary(report: BatchReport) -> None:
     spent = report.usage()
     hits = f"; {spent.cache_hits} answers from the response cache" if spent.cache_hits else ""
     console.print(f"{token_line(spent)}{hits}; {report.cost().describe()}", markup=False, highlight=False)
+    if report.replicas:
+        servers = ", ".join(
+            f"{r['url']} {r['requests']} request(s)"
+            + (f", {r['failures']} failed (last: {r['last_error']})" if r["failures"] else "")
+            for r in report.replicas
+        )
+        console.print(
+            f"Servers: {servers}; {spent.failovers} request(s) moved to another server.",
+            markup=False,
+            highlight=False,
+        )
     for problem in report.problems[:TABLE_ROWS]:
         console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)
     if len(report.problems) > TABLE_ROWS:

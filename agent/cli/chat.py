@@ -63,7 +63,7 @@ ByOpt = Annotated[
 def _settings(
     provider: str | None,
     model: str | None,
-    base_url: str | None,
+    base_url: list[str] | None,
     model_path: Path | None,
     temperature: float | None,
     timeout: float | None,

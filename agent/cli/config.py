@@ -38,8 +38,10 @@ def config_show(
 
         config = load_config()
         values = config.settings.model_dump()
-        if values["base_url"]:
+        if isinstance(values["base_url"], str):
             values["base_url"] = display_url(values["base_url"])
+        elif isinstance(values["base_url"], list):
+            values["base_url"] = [display_url(url) for url in values["base_url"]]
         rows = [
             {"key": key, "value": _shown(values[key]), "source": config.sources[key], "env": ENV_VARS[key]}
             for key in KEYS

@@ -37,7 +37,12 @@ ModelOpt = Annotated[
     str | None, typer.Option(help="Model name: an OpenAI model, the server's model, or a pulled local model.")
 ]
 BaseUrlOpt = Annotated[
-    str | None, typer.Option(help="An OpenAI-compatible server, e.g. http://localhost:8000/v1.")
+    list[str] | None,
+    typer.Option(
+        help="An OpenAI-compatible server, e.g. http://localhost:8000/v1. Repeat it (or separate URLs "
+        "with commas) for several servers serving the same model: requests go to the least busy one "
+        "(each takes --parallel, or --jobs for batch, at once) and a failing one is routed around.",
+    ),
 ]
 ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
 TemperatureOpt = Annotated[
@@ -155,7 +160,7 @@ def model_settings(
     *,
     provider: str,
     model: str | None,
-    base_url: str | None,
+    base_url: str | list[str] | None,
     model_path: Path | None,
     temperature: float,
     timeout: float,
@@ -168,7 +173,8 @@ def model_settings(
     return ModelSettings(
         provider=parse_provider(provider),
         model=model,
-        base_url=base_url,
+        # several servers travel as one comma-separated string (ModelSettings.base_urls splits it)
+        base_url=",".join(base_url) if isinstance(base_url, list) else base_url,
         model_path=model_path,
         temperature=temperature,
         timeout=timeout,

@@ -65,7 +65,9 @@ class BriefRecord:
     spec_status: str | None = None  # ok | attention when a spec exists (also for skipped briefs)
     sections: int = 0
     needs_attention: list[str] = field(default_factory=list)
+    #: re-asks plus failovers (requests moved to another server after one failed)
     retries: int = 0
+    failovers: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
@@ -88,6 +90,8 @@ class BatchReport:
     provider: str | None = None
     seconds: float = 0.0
     interrupted: bool = False
+    #: with several --base-url: each server, its requests and failures (URLs without credentials)
+    replicas: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -126,8 +130,10 @@ class BatchReport:
                 "completion_tokens": spent.completion_tokens,
                 "cached_tokens": spent.cached_tokens,
                 "response_cache_hits": spent.cache_hits,
+                "failovers": spent.failovers,
                 "cost": self.cost().as_dict(),
             },
+            **({"replicas": self.replicas} if self.replicas else {}),
             "briefs": [r.as_dict() for r in self.records],
             "malformed": [{"where": p.where, "error": p.message} for p in self.problems],
         }
@@ -144,6 +150,7 @@ class BatchReport:
                         cached_tokens=r.cached_tokens,
                         calls=r.model_calls,
                         cache_hits=r.response_cache_hits,
+                        failovers=r.failovers,
                     )
                 )
         return total
@@ -312,7 +319,14 @@ def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
             record.spec_status = old["spec_status"]
             record.sections = int(old.get("sections", 0))
             record.needs_attention = list(old.get("needs_attention", []))
-            counts = ("retries", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
+            counts = (
+                "retries",
+                "failovers",
+                "prompt_tokens",
+                "completion_tokens",
+                "cached_tokens",
+                "model_calls",
+            )
             for key in (*counts, "response_cache_hits"):
                 setattr(record, key, int(old.get(key, 0)))
             record.seconds = float(old.get("seconds", 0.0))
@@ -352,6 +366,8 @@ def run_batch(
         try:
             with endpoint_opener(job.settings) as endpoint:
                 report.model, report.provider = endpoint.model, endpoint.provider.value
+                if endpoint.notice:
+                    observer.note(endpoint.notice)
                 if endpoint.load_seconds:
                     observer.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
                 report.interrupted = asyncio.run(
@@ -439,7 +455,7 @@ async def _draft_all(
                     record.status = record.spec_status = "attention" if result.needs_attention else "ok"
                     record.sections = len(result.sections)
                     record.needs_attention = result.needs_attention
-                    record.retries = result.retries
+                    record.retries = result.retries + spent.failovers
             finally:
                 # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
                 record.prompt_tokens = spent.prompt_tokens
@@ -447,6 +463,7 @@ async def _draft_all(
                 record.cached_tokens = spent.cached_tokens
                 record.model_calls = spent.calls
                 record.response_cache_hits = spent.cache_hits
+                record.failovers = spent.failovers
                 record.seconds = round(time.perf_counter() - began, 2)
             report.log(record)
             observer.finished(record)
@@ -475,6 +492,8 @@ async def _draft_all(
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
+        if client.pool is not None:
+            report.replicas = client.pool.as_list()
         with contextlib.suppress(Exception):
             await client.close_for_real()
     for record in todo:

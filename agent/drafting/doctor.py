@@ -117,7 +117,7 @@ def run_doctor(*, probe: bool = False, timeout: float = PROBE_TIMEOUT) -> Doctor
     model_settings = ModelSettings(
         provider=Provider(settings.provider),
         model=settings.model,
-        base_url=settings.base_url,
+        base_url=",".join(settings.base_url) if isinstance(settings.base_url, list) else settings.base_url,
         model_path=settings.model_path,
         timeout=settings.timeout,
         slots=settings.parallel,
@@ -403,13 +403,25 @@ def _check_provider(
             return
         _probe_embedded(report, settings, timeout)
         return
-    base_url = (settings.base_url or (OPENAI_BASE_URL if provider is Provider.openai else "")).rstrip("/")
-    if not base_url:
+    urls = settings.base_urls or ((OPENAI_BASE_URL,) if provider is Provider.openai else ())
+    if not urls:
         report.add(
             "provider", "fail", "compatible: no base_url", "Set base_url, SPECDRAFT_BASE_URL or --base-url."
         )
         return
-    _get_models(report, provider.value, base_url, settings.model, timeout)
+    if len(urls) == 1:
+        _get_models(report, provider.value, urls[0], settings.model, timeout)
+        return
+    # Several servers: each is checked; while one answers, drafting goes on without the others.
+    checks = []
+    for number, url in enumerate(urls, start=1):
+        _get_models(report, f"{provider.value} server {number} of {len(urls)}", url, settings.model, timeout)
+        checks.append(report.checks[-1])
+    if any(check.status == "ok" for check in checks):
+        for check in checks:
+            if check.status == "fail":
+                check.status = "warn"
+                check.fix = (check.fix or "") + " Requests go to the other servers meanwhile."
 
 
 def _get_models(report: DoctorReport, label: str, base_url: str, model: str | None, timeout: float) -> None:

@@ -39,6 +39,8 @@ KEY_ENV = "OPENAI_API_KEY"
 #: the walk for a project file stops at a repository root (a directory holding one of these)
 REPOSITORY_MARKERS = (".git", ".hg")
 
+_URL = re.compile(r"^https?://[^\s,]+$")
+
 #: keys whose values are paths, resolved against the directory of the file that sets them
 PATH_KEYS = ("model_path", "output_dir", "context")
 
@@ -52,8 +54,9 @@ class Settings(BaseModel):
         "local", description="local (embedded llama.cpp), openai, or compatible (any base_url)"
     )
     model: str | None = Field(None, min_length=1, description="model name (local catalogue, OpenAI, server)")
-    base_url: str | None = Field(
-        None, pattern=r"^https?://\S+$", description="an OpenAI-compatible server, e.g. http://host:8000/v1"
+    base_url: str | list[str] | None = Field(
+        None,
+        description="an OpenAI-compatible server (http://host:8000/v1), or a list of replicas of one model",
     )
     model_path: Path | None = Field(None, description="a GGUF file served by the embedded engine")
     template: str | None = Field(None, min_length=1, description="template name or path (tech-spec)")
@@ -72,6 +75,28 @@ class Settings(BaseModel):
             raise ValueError("expected a number, not true/false")
         return value
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _server_urls(cls, value: object) -> object:
+        """One URL stays a string; a list (or a comma-separated string) of several is kept as a list."""
+        single = isinstance(value, str) and "," not in value
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()] if not single else [value]
+        if not isinstance(value, list):
+            return value
+        if not value:
+            raise ValueError("an empty list; give at least one server URL")
+        urls: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or not _URL.match(item.strip()):
+                which = "" if single else f"{_toml_value(item)} "
+                raise ValueError(f"{which}should be an http(s) URL, e.g. http://localhost:8000/v1")
+            url = item.strip()
+            if url.rstrip("/") in (u.rstrip("/") for u in urls):
+                raise ValueError(f"{json.dumps(url)} is listed twice")
+            urls.append(url)
+        return urls[0] if len(urls) == 1 else urls
+
     @field_validator("context", mode="before")
     @classmethod
     def _no_empty_paths(cls, value: object) -> object:
@@ -86,6 +111,8 @@ DEFAULTS = Settings()
 
 def display_url(url: str) -> str:
     """``url`` safe to print: a password in it (``http://user:pass@host``) becomes ``***``."""
+    if "," in url:  # several servers
+        return ",".join(display_url(part) for part in url.split(","))
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -147,7 +174,7 @@ class EffectiveConfig:
 
     def with_flags(self, flags: Mapping[str, object]) -> EffectiveConfig:
         """These settings overridden by the command-line values that were given (None = not given)."""
-        given = {key: value for key, value in flags.items() if value is not None}
+        given = {key: value for key, value in flags.items() if value is not None and value != []}
         unknown = sorted(set(given) - set(KEYS))
         if unknown:
             raise ValueError(f"not settings: {unknown}")
@@ -483,8 +510,10 @@ INIT_TEXT = """\
 # A pulled local model (`specdraft models`), an OpenAI model, or the compatible server's model.
 # model = "qwen2.5-1.5b-instruct"
 
-# An OpenAI-compatible server (vLLM, Ollama, LM Studio, a llama.cpp server, a gateway).
+# An OpenAI-compatible server (vLLM, Ollama, LM Studio, a llama.cpp server, a gateway), or a list of
+# servers serving the same model: requests are spread over them, a failing one is routed around.
 # base_url = "http://localhost:8000/v1"
+# base_url = ["http://gpu-1:8000/v1", "http://gpu-2:8000/v1"]
 
 # Any GGUF file, served by the embedded engine.
 # model_path = "models/my-model.gguf"

@@ -16,6 +16,7 @@ from typing import Any
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
 from agent.io.redact import redact
 from agent.llm.providers import Endpoint, ModelSettings
+from agent.llm.replicas import ReplicaPool
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 from agent.llm.speed import SpeedMeter
 
@@ -32,6 +33,8 @@ class Usage:
     model_seconds: float = 0.0
     #: answers taken from the response cache: no model call, no tokens counted
     cache_hits: int = 0
+    #: requests moved to another server after one failed (several --base-url), counted as retries
+    failovers: int = 0
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
@@ -40,6 +43,7 @@ class Usage:
         self.calls += other.calls
         self.model_seconds += other.model_seconds
         self.cache_hits += other.cache_hits
+        self.failovers += other.failovers
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -70,7 +74,7 @@ class ChatClient:
         self.settings = settings
         #: answers to identical requests come from disk (None with --no-cache)
         self.cache = cache if cache is not None or not settings.use_cache else ResponseCache.default()
-        self._models: dict[tuple[int, float, int, float, bool], Any] = {}
+        self._models: dict[tuple[int, float, int, float, bool, str | None], Any] = {}
         self._http: dict[int, Any] = {}
         #: (start, end) perf_counter times of every model call, for measuring agent overhead
         self.call_intervals: list[tuple[float, float]] = []
@@ -80,6 +84,8 @@ class ChatClient:
         self.in_flight = 0
         #: HTTP requests sent (transport retries included)
         self.requests = 0
+        #: several servers (--base-url given more than once): each call goes to one with room
+        self.pool = ReplicaPool(endpoint.replicas, settings.slots) if len(endpoint.replicas) > 1 else None
 
     def _http_client(self) -> Any:
         # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
@@ -104,12 +110,17 @@ class ChatClient:
             await client.aclose()
 
     def _chat_model(
-        self, temperature: float, max_tokens: int, repeat_penalty: float, cache_prompt: bool
+        self,
+        temperature: float,
+        max_tokens: int,
+        repeat_penalty: float,
+        cache_prompt: bool,
+        base_url: str | None = None,
     ) -> Any:
         import asyncio
 
         loop = id(asyncio.get_running_loop())
-        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt)
+        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt, base_url)
         if key not in self._models:
             from langchain_openai import ChatOpenAI
 
@@ -123,7 +134,7 @@ class ChatClient:
                 extra["extra_body"] = body
             self._models[key] = ChatOpenAI(
                 model=self.endpoint.model,
-                base_url=self.endpoint.base_url,
+                base_url=base_url or self.endpoint.base_url,
                 api_key=self.endpoint.api_key,
                 temperature=temperature,
                 max_tokens=max_tokens,
@@ -160,15 +171,27 @@ class ChatClient:
             hit = self.cache.get(key)
             if hit is not None:
                 return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
-        model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt)
-        runnable = model.with_structured_output(schema, method="json_schema", include_raw=True)
+
+        def runnable(base_url: str | None = None) -> Any:
+            model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
+            return model.with_structured_output(schema, method="json_schema", include_raw=True)
+
         started = time.perf_counter()
         self.in_flight += 1
         concurrent = self.in_flight
+        failovers = 0
         try:
-            result = await within_deadline(
-                lambda: self._send(runnable, messages), self.settings.timeout, self.settings.http_retries
-            )
+            if self.pool is None:
+                single = runnable()
+                result = await within_deadline(
+                    lambda: self._send(single, messages), self.settings.timeout, self.settings.http_retries
+                )
+            else:
+                result, failovers = await self.pool.call(
+                    lambda url: self._send(runnable(url), messages),
+                    self.settings.timeout,
+                    self.settings.http_retries,
+                )
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
@@ -193,6 +216,7 @@ class ChatClient:
             cached_tokens=int(details.get("cache_read", 0) or 0),
             calls=1,
             model_seconds=elapsed,
+            failovers=failovers,
         )
         finish = (raw.response_metadata or {}).get("finish_reason")
         self.speed.record(usage.completion_tokens, elapsed, concurrent=concurrent)

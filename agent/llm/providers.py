@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from agent.errors import ConfigError, InputError, ModelError
 from agent.llm.embedded import EmbeddedSettings
+from agent.llm.replicas import public_url
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -38,6 +39,7 @@ class Provider(str, Enum):
 class ModelSettings:
     provider: Provider = Provider.local
     model: str | None = None
+    #: one server, or several separated by commas (replicas serving the same model; see base_urls)
     base_url: str | None = None
     model_path: Path | None = None
     temperature: float = 0.2
@@ -49,6 +51,18 @@ class ModelSettings:
     seed: int | None = 42
     #: answer identical requests from the disk cache (agent.llm.response_cache); --no-cache turns it off
     use_cache: bool = True
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """Every server --base-url names (one, or several replicas), trailing slashes removed."""
+        return split_base_urls(self.base_url)
+
+
+def split_base_urls(value: str | None) -> tuple[str, ...]:
+    """``"http://a/v1, http://b/v1"`` -> ``("http://a/v1", "http://b/v1")`` (empty parts dropped)."""
+    if not value:
+        return ()
+    return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
 
 
 @dataclass
@@ -63,6 +77,8 @@ class Endpoint:
     notice: str | None = None
     #: what makes two endpoints give the same answers, for the response cache key (never the key)
     cache_identity: str = ""
+    #: every server of a compatible endpoint given several --base-url (base_url is the first), else ()
+    replicas: tuple[str, ...] = ()
 
 
 def resolve_provider(settings: ModelSettings) -> Provider:
@@ -117,6 +133,10 @@ def _openai_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be used with --provider openai."
         )
+    if len(settings.base_urls) > 1:
+        raise InputError(
+            "--provider openai takes one --base-url; several servers need --provider compatible."
+        )
     key = api_key_from_environment(required=True)
     assert key is not None
     base_url = settings.base_url or OPENAI_BASE_URL
@@ -137,19 +157,37 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
         )
-    base_url = settings.base_url.rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise InputError(
-            f"--base-url {settings.base_url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1"
-        )
+    urls = settings.base_urls
+    for url in urls or (settings.base_url,):
+        if not url.startswith(("http://", "https://")):
+            raise InputError(
+                f"--base-url {url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1"
+            )
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
-    model = settings.model or _first_served_model(base_url, key, settings.timeout)
+    model = settings.model or _first_served_model_of(urls, key, settings.timeout)
     return Endpoint(
         provider=Provider.compatible,
-        base_url=base_url,
+        base_url=urls[0],
         model=model,
         api_key=key,
-        cache_identity=f"compatible {base_url} {model}",
+        cache_identity=f"compatible {' '.join(sorted(urls))} {model}",
+        replicas=urls if len(urls) > 1 else (),
+    )
+
+
+def _first_served_model_of(urls: tuple[str, ...], key: SecretStr, timeout: float) -> str:
+    """The model the first reachable server serves (a replica that is down now is tried later)."""
+    failures: list[str] = []
+    for url in urls:
+        try:
+            return _first_served_model(url, key, timeout)
+        except ModelError as exc:
+            if len(urls) == 1:
+                raise
+            failures.append(exc.message)
+    raise ModelError(
+        "None of the model servers could be reached: " + " ".join(failures),
+        hint="Are the servers running? Check each --base-url (they usually end in /v1).",
     )
 
 
@@ -174,7 +212,7 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ModelError(
-            f"Cannot reach the model server at {base_url}: {reason}.",
+            f"Cannot reach the model server at {public_url(base_url)}: {reason}.",
             hint="Is the server running? Check --base-url (it usually ends in /v1).",
         ) from None
     except (KeyError, IndexError, ValueError, TypeError):
