@@ -223,7 +223,7 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
 
 def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str | None]:
     """The GGUF to serve: --model-path, a pulled model named by --model, or the default local model."""
-    from agent.models.select import any_gguf, fit_server_settings, resolve_local_model
+    from agent.models.select import any_gguf, fit_server, resolve_local_model
 
     wanted = max(1, settings.slots)
     if settings.model_path is not None:
@@ -233,11 +233,12 @@ def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str |
         resolved = any_gguf(path)
     else:
         resolved = resolve_local_model(settings.model)
-    n_ctx, slots = fit_server_settings(resolved, wanted)
+    fit = fit_server(resolved, wanted)
     embedded = EmbeddedSettings(
         model_path=resolved.path,
         model_name=resolved.name,
-        slots=slots,
-        ctx_per_slot=max(1, n_ctx // slots),
+        slots=fit.slots,
+        ctx_per_slot=max(1, fit.n_ctx // fit.slots),
     )
-    return embedded, resolved.notice
+    notices = [text for text in (resolved.notice, fit.notice) if text]
+    return embedded, " ".join(notices) or None

@@ -224,13 +224,30 @@ def _default_model() -> ResolvedModel:
 # ---------------------------------------------------------------- sizing the server
 
 
-def fit_server_settings(model: ResolvedModel, requested_slots: int) -> tuple[int, int]:
-    """``(n_ctx, n_parallel)`` for the embedded server: total context over all slots, and the slot count.
+@dataclass(frozen=True)
+class ServerFit:
+    """How the embedded server is sized: total context, parallel slots, and a notice when lowered."""
 
-    Keeps weights plus KV cache within the memory available now: each slot gets up to
-    min(model context, 8192) tokens; slots are dropped (down to 1) before a slot falls below 2048 tokens.
-    Raises ModelError when not even one 512-token slot fits.
+    n_ctx: int
+    slots: int
+    #: one line for the user when fewer slots than asked for fit in free memory, else None
+    notice: str | None = None
+
+
+def fit_server_settings(model: ResolvedModel, requested_slots: int) -> tuple[int, int]:
+    """``(n_ctx, n_parallel)`` for the embedded server (see :func:`fit_server`)."""
+    fit = fit_server(model, requested_slots)
+    return fit.n_ctx, fit.slots
+
+
+def fit_server(model: ResolvedModel, requested_slots: int, *, available: int | None = None) -> ServerFit:
+    """Size the embedded server: total context over all slots, the slot count, and why it was lowered.
+
+    Keeps weights plus KV cache within the memory available now (``available``, read from the system
+    when None): each slot gets up to min(model context, 8192) tokens; slots are dropped (down to 1)
+    before a slot falls below 2048 tokens. Raises ModelError when not even one 512-token slot fits.
     """
+    free = memory_available() if available is None else available
     parts = [model.path.parent / Path(p).name for p in split_parts(model.path.name)]
     weights = sum(p.stat().st_size for p in parts if p.exists())
     try:
@@ -238,18 +255,28 @@ def fit_server_settings(model: ResolvedModel, requested_slots: int) -> tuple[int
     except CorruptModelError:
         kv_per_token = FALLBACK_KV_BYTES_PER_TOKEN
     overhead = 256 * 1024**2 + weights // 20  # compute buffers and runtime
-    budget = int(memory_available() * 0.85) - weights - overhead
+    budget = int(free * 0.85) - weights - overhead
     tokens = max(0, budget) // kv_per_token
     slot_cap = min(model.context_length, SLOT_CONTEXT_TARGET)
-    slots = max(1, requested_slots)
+    wanted = max(1, requested_slots)
+    slots = wanted
     while slots > 1 and tokens // slots < min(SLOT_CONTEXT_MIN, slot_cap):
         slots -= 1
     per_slot = min(slot_cap, tokens // slots)
     per_slot -= per_slot % 256
     if per_slot < SLOT_CONTEXT_FLOOR:
         raise ModelError(
-            f"Not enough free memory to serve {model.name}: {memory_available() / GIB:.1f} GiB available, "
+            f"Not enough free memory to serve {model.name}: {free / GIB:.1f} GiB available, "
             f"the weights alone take {weights / GIB:.1f} GiB.",
             hint=f"Close other programs or use a smaller model: specdraft models pull {recommended_model()}",
         )
-    return per_slot * slots, slots
+    notice = None
+    if slots < wanted:
+        slot_gib = min(SLOT_CONTEXT_MIN, slot_cap) * kv_per_token / GIB
+        notice = (
+            f"Running {slots} request(s) at once instead of the {wanted} asked for (--jobs/--parallel): "
+            f"{free / GIB:.1f} GiB of memory is free, {model.name} takes {weights / GIB:.2f} GiB and each "
+            f"slot needs {slot_gib:.2f} GiB for {min(SLOT_CONTEXT_MIN, slot_cap)} tokens of context. "
+            "Free some memory or use a smaller model to run more at once."
+        )
+    return ServerFit(per_slot * slots, slots, notice)
