@@ -83,7 +83,8 @@ def batch(
             "-j",
             min=1,
             max=1024,
-            help="Specs drafted at once (and embedded server slots).",
+            help="Specs drafted at once (and embedded server slots: fewer, with a notice, when free memory "
+            "holds fewer; with several --base-url, requests each server takes at once).",
             show_default=str(DEFAULTS.jobs),
         ),
     ] = None,

@@ -102,7 +102,8 @@ ParallelOpt = Annotated[
     typer.Option(
         min=1,
         max=64,
-        help="Sections drafted at once (and embedded server slots).",
+        help="Sections drafted at once (and embedded server slots: fewer, with a notice, when free "
+        "memory holds fewer).",
         show_default=str(DEFAULTS.parallel),
     ),
 ]

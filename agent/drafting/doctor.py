@@ -39,7 +39,7 @@ from agent.models.select import (
     GIB,
     ResolvedModel,
     any_gguf,
-    fit_server_settings,
+    fit_server,
     memory_available,
     memory_needed,
     resolve_local_model,
@@ -342,15 +342,17 @@ def _check_memory(report: DoctorReport, resolved: ResolvedModel | None, parallel
     free = memory_available()
     needed = memory_needed(resolved)
     try:
-        n_ctx, slots = fit_server_settings(resolved, parallel)
+        fit = fit_server(resolved, parallel, available=free)
     except SpecdraftError as exc:
         report.add("memory", "fail", exc.message, exc.hint)
         return
     detail = (
         f"{free / GIB:.1f} GiB free; {resolved.name} needs about {needed / GIB:.2f} GiB; "
-        f"{slots} slot(s) of {n_ctx // slots} tokens"
+        f"{fit.slots} slot(s) of {fit.n_ctx // fit.slots} tokens"
     )
-    if needed > free:
+    if fit.notice:
+        report.add("memory", "warn", detail, fit.notice)
+    elif needed > free:
         report.add(
             "memory", "warn", detail, "Close other programs, or use a smaller model; expect it to be slow."
         )

@@ -6,8 +6,9 @@ healthy one is full. A connection error, an HTTP 5xx or a timeout takes the repl
 (2 s, doubling with each failure in a row, at most 60 s) and the request is sent to another replica
 inside the same per-call deadline; that failover is counted as a retry. After the cool-down the replica
 gets one request again (a probe): an answer puts it back, a failure doubles its cool-down. When every
-replica is down and the call's attempts are spent (or its deadline would pass first), the call fails
-with a ModelError naming each URL and why it failed.
+replica is down, a call waits for the first to come back, unless it has already seen as many failures
+as there are replicas or its deadline would pass first: then it fails with a ModelError naming each
+URL and why it failed. A 429 is not a replica failure: it is retried after a pause, as for one server.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from agent.errors import ModelError
+from agent.errors import ModelError, ModelTimeoutError
 
 #: first cool-down of a replica that failed, doubled for each further failure in a row, capped
 COOL_DOWN_FIRST = 2.0
@@ -159,7 +160,8 @@ class ReplicaPool:
         ``deadline`` seconds; returns the answer and how many failovers it took.
 
         A call makes at most ``max(retries + 1, replicas)`` attempts. A timeout at the deadline takes
-        the replica that hung out of rotation and is raised (never re-sent).
+        the replica that hung out of rotation and is raised as a ModelTimeoutError naming it (the
+        request is never re-sent).
         """
         import openai
 
@@ -179,7 +181,7 @@ class ReplicaPool:
                         raise
                     except openai.APITimeoutError:
                         self._failed(replica, "no answer in time")
-                        raise
+                        raise _timed_out(replica) from None
                     except (openai.APIConnectionError, openai.InternalServerError) as exc:
                         self._failed(replica, _reason(exc))
                         failed += 1
@@ -200,9 +202,13 @@ class ReplicaPool:
                     finally:
                         self._release(replica)
         except TimeoutError:
-            if hung is not None:
-                self._failed(hung, "no answer in time")
-            raise openai.APITimeoutError(request=_no_request()) from None
+            if hung is None:  # still waiting for a free replica when the deadline came
+                raise ModelTimeoutError(
+                    "No model server had room for the request before its deadline.",
+                    hint="Raise --timeout, or lower --jobs/--parallel.",
+                ) from None
+            self._failed(hung, "no answer in time")
+            raise _timed_out(hung) from None
 
 
 def _reason(exc: Exception) -> str:
@@ -215,10 +221,11 @@ def _reason(exc: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _no_request() -> Any:
-    import httpx
-
-    return httpx.Request("POST", "http://deadline.invalid/")
+def _timed_out(replica: Replica) -> ModelTimeoutError:
+    return ModelTimeoutError(
+        f"The model server at {public_url(replica.url)} did not answer in time.",
+        hint="Raise --timeout, or lower --parallel on a slow machine.",
+    )
 
 
 def _retry_after(exc: Exception) -> float:
