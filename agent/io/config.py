@@ -511,9 +511,9 @@ INIT_TEXT = """\
 # model = "qwen2.5-1.5b-instruct"
 
 # An OpenAI-compatible server (vLLM, Ollama, LM Studio, a llama.cpp server, a gateway), or a list of
-# servers serving the same model: requests are spread over them, a failing one is routed around.
+# servers serving the same model, e.g. ["http://gpu-1:8000/v1", "http://gpu-2:8000/v1"]: requests are
+# spread over them, and one that fails is routed around.
 # base_url = "http://localhost:8000/v1"
-# base_url = ["http://gpu-1:8000/v1", "http://gpu-2:8000/v1"]
 
 # Any GGUF file, served by the embedded engine.
 # model_path = "models/my-model.gguf"

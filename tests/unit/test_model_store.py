@@ -349,7 +349,12 @@ def test_a_model_path_gguf_is_sized_to_memory_too(monkeypatch: pytest.MonkeyPatc
     )
     embedded, notice = _embedded_settings(ModelSettings(model_path=gguf, slots=64))
     assert (embedded.model_name, embedded.slots, embedded.ctx_per_slot) == ("my-model", 2, 2304)
-    assert notice is None
+    # the user is told that fewer run at once than asked for, and why
+    assert notice is not None and "Running 2 request(s) at once instead of the 64 asked for" in notice
+    assert "my-model" in notice and "free" in notice
+
+    roomy, enough = _embedded_settings(ModelSettings(model_path=gguf, slots=2))
+    assert roomy.slots == 2 and enough is None
 
     missing, _ = _embedded_settings(ModelSettings(model_path=tmp_path / "nope.gguf", slots=64))
     assert missing.model_path == tmp_path / "nope.gguf"  # left for the server's "does not exist" error
