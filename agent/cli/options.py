@@ -130,6 +130,9 @@ REFINE_HINTS: dict[type[SpecdraftError], str] = {
 
 def effective_config(**flags: object) -> EffectiveConfig:
     """The settings in force: these command-line values (None = not given) over the configuration."""
+    servers = flags.get("base_url")
+    if isinstance(servers, list):  # --base-url repeatable: one stays a plain URL, none is not given
+        flags["base_url"] = (servers[0] if len(servers) == 1 else servers) if servers else None
     return load_config().with_flags(flags)
 
 
