@@ -73,5 +73,5 @@ def _print(report: DoctorReport) -> None:
     if report.ready:
         console.print("Ready: a draft can run.", style="green")
     else:
-        failed = ", ".join(c.name for c in report.checks if c.status == "fail")
+        failed = ", ".join(dict.fromkeys(c.name for c in report.checks if c.status == "fail"))
         console.print(f"Not ready: fix {failed} first.", style="bold red", markup=False)
