@@ -147,7 +147,7 @@ class ReplicaPool:
             replica.down_until = 0.0
 
     def _all_down(self) -> ModelError:
-        failed = "; ".join(f"{public_url(r.url)} ({r.last_error or 'busy'})" for r in self.replicas)
+        failed = "; ".join(f"{public_url(r.url)} ({r.last_error or 'up, no room'})" for r in self.replicas)
         return ModelError(
             f"No model server could answer: {failed}.",
             hint="Are the servers running? Check each --base-url (or base_url in specdraft.toml).",
