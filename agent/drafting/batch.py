@@ -242,7 +242,8 @@ def inputs_digest(
         "prompts": prompts,
         "provider": resolve_provider(settings).value,
         "model": settings.model,
-        "base_url": settings.base_url,
+        # Replicas serve the same model: adding or removing one must not re-draft finished specs.
+        "base_url": settings.base_url if len(settings.base_urls) <= 1 else "replicas",
         "model_path": str(settings.model_path) if settings.model_path else None,
         "temperature": options.temperature,
         "seed": settings.seed,
