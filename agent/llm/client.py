@@ -66,7 +66,7 @@ class Completion:
 class ChatClient:
     """One client per endpoint; ChatOpenAI instances are cached per sampling setting, and their
     structured-output runnables per (sampling setting, schema): building one converts the schema and
-    wires a LangChain chain, which costs more than the rest of a call's client-side work."""
+    wires a LangChain chain, work that a batch would otherwise repeat for every call."""
 
     def __init__(
         self, endpoint: Endpoint, settings: ModelSettings, cache: ResponseCache | None = None

@@ -12,7 +12,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from agent.llm import client as client_module
-from agent.llm.client import ChatClient
+from agent.llm.client import ChatClient, _model_step
 from agent.llm.providers import Endpoint, ModelSettings, Provider
 
 SCHEMA = {
@@ -129,3 +129,16 @@ def test_runnables_are_bounded_and_dropped_with_their_event_loop(
     assert kept == 4
     assert len(builds) == 4 + 3
     assert client._runnables == {}
+
+
+def test_model_step_is_the_chat_model_bound_to_the_schema() -> None:
+    """LangChain's include_raw chain still has the shape the client takes its model step from (when it
+    changes, the client falls back to the whole chain: correct, but with the parsing cost per call)."""
+    model = ChatOpenAI(model="fake-model", base_url="http://127.0.0.1:9/v1", api_key=SecretStr("none"))
+    structured = model.with_structured_output(SCHEMA, method="json_schema", include_raw=True)
+    step = _model_step(structured)
+    assert step is not structured
+    assert step.bound is model
+    assert step.kwargs["response_format"]["json_schema"]["schema"]["properties"] == SCHEMA["properties"]
+    other = object()
+    assert _model_step(other) is other
