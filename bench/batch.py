@@ -1,11 +1,17 @@
-"""Benchmark ``specdraft batch`` throughput (prints figures; not a test).
+"""Benchmark ``specdraft batch`` throughput and client CPU per request (prints figures; not a test).
 
-    .venv/bin/python bench/batch.py                 # 20 briefs against a fake server at --jobs 1, 4, 16
+    .venv/bin/python bench/batch.py                 # 40 briefs against a fake server at --jobs 1, 4, 16
     .venv/bin/python bench/batch.py --embedded      # also 4 briefs on the embedded model at --jobs 1 and 4
 
-Part 1 uses a fake OpenAI-compatible server on 127.0.0.1 (real HTTP) that answers valid section JSON
-after a fixed delay, so the wall time measures what the agent adds around the model. With 20 briefs
---jobs 16 runs in two waves (16 + 4), so the ideal speed-up is 20 / 2 = 10x.
+Part 1 uses a fake OpenAI-compatible server on 127.0.0.1 (real HTTP, in its own process) that answers
+valid section JSON after a fixed delay (0.25 s), so the wall time measures what the agent adds around
+the model. With 40 briefs --jobs 16 runs in three waves (16 + 16 + 8), so the ideal speed-up is
+40 / 3 = 13.3x. "CPU/req" is the process CPU time (user + system, all threads) of this bench
+process during run_batch divided by the HTTP requests the server answered: the whole client side
+(planning, prompt rendering, response cache, LangChain and the OpenAI SDK, HTTP, validation, quality
+and grounding checks, rendering and linting each spec, writing specs and reports). Nothing is
+subtracted; the fake server's CPU is not in it (another process). The "before" columns were
+measured on the same machine at the commit named in BEFORE_COMMIT, with the same command.
 Part 2 drafts 4 briefs on the embedded llama.cpp model (one server with --jobs slots) and prints the
 generated tokens per second; continuous batching should make --jobs 4 faster than --jobs 1.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +48,7 @@ def fake_server(delay: float) -> Iterator[str]:
         [sys.executable, str(ROOT / "tests" / "helpers" / "fake_openai.py"), str(delay)],
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])},
     )
     try:
         assert process.stdout is not None
@@ -49,6 +57,11 @@ def fake_server(delay: float) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
 
+
+#: figures of ``bench/batch.py`` (40 briefs, 0.25 s answers) before the client-overhead work, measured
+#: in one run at commit 7c93715: jobs -> (wall s, client CPU ms per request)
+BEFORE_COMMIT = "7c93715"
+BEFORE = {1: (82.21, 13.5), 4: (24.91, 13.4), 16: (27.29, 15.0)}
 
 TOPICS = [
     "CSV export of invoices",
@@ -76,7 +89,9 @@ TOPICS = [
 
 def write_briefs(directory: Path, count: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    for n, topic in enumerate(TOPICS[:count]):
+    for n in range(count):
+        # beyond the list, the same topics again as distinct briefs (a part number in the title)
+        topic = TOPICS[n % len(TOPICS)] + (f" (part {n // len(TOPICS) + 1})" if n >= len(TOPICS) else "")
         (directory / f"brief-{n:02d}.md").write_text(
             f"# {topic.capitalize()}\n\nCustomers ask for {topic}. It must work for workspaces of any size, "
             "respect each member's permissions, keep an audit trail and be observable in production. "
@@ -88,7 +103,8 @@ def write_briefs(directory: Path, count: int) -> Path:
 
 def run_once(
     briefs: Path, out: Path, settings: ModelSettings, template: str, jobs: int
-) -> tuple[float, BatchReport]:
+) -> tuple[float, float, BatchReport]:
+    """(wall seconds, process CPU seconds, report) of one batch."""
     loaded = load_inputs(str(briefs))
     options = DraftOptions(max_retries=2, keep_going=True, parallel=4, temperature=settings.temperature)
     job = BatchJob(
@@ -100,16 +116,21 @@ def run_once(
         jobs=jobs,
         force=True,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = run_batch(job)
-    return time.perf_counter() - started, report
+    return time.perf_counter() - started, time.process_time() - cpu, report
 
 
 def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> None:
     print(f"## Fake server: {count} briefs, template {template}, {delay:.2f} s per model answer")
-    print(f"{'jobs':>5} {'wall s':>8} {'specs/min':>10} {'vs jobs 1':>10} {'ideal':>6} {'peak requests':>14}")
+    print(
+        f"{'jobs':>5} {'wall s':>8} {'specs/min':>10} {'vs jobs 1':>10} {'ideal':>6} {'peak req':>9}"
+        f" {'requests':>9} {'CPU/req ms':>11} | {'before: wall s':>14} {'vs 1':>6} {'CPU/req ms':>11}"
+    )
     base = None
     with tempfile.TemporaryDirectory() as tmp:
+        # a response cache of its own: every run asks the server (and pays for writing the cache)
+        os.environ["SPECDRAFT_CACHE_DIR"] = str(Path(tmp) / "cache")
         briefs = write_briefs(Path(tmp) / "briefs", count)
         for jobs in jobs_list:
             # The server runs in its own process, as a real one would: it must not share our GIL.
@@ -117,14 +138,23 @@ def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> 
                 settings = ModelSettings(provider=Provider.compatible, base_url=base_url, slots=jobs)
                 out = Path(tmp) / f"out-{jobs}"
                 out.mkdir()
-                wall, report = run_once(briefs, out, settings, template, jobs)
+                wall, cpu, report = run_once(briefs, out, settings, template, jobs)
                 assert report.count("ok") == count, report.as_dict()["totals"]
                 with urllib.request.urlopen(f"{base_url}/stats") as response:
-                    peak = json.load(response)["max_in_flight"]
+                    stats = json.load(response)
+                peak, calls = stats["max_in_flight"], stats["requests"]
             rate = count / wall * 60
             base = base or rate
             ideal = count / math.ceil(count / jobs)
-            print(f"{jobs:>5} {wall:>8.2f} {rate:>10.1f} {rate / base:>9.2f}x {ideal:>5.1f}x {peak:>14}")
+            line = (
+                f"{jobs:>5} {wall:>8.2f} {rate:>10.1f} {rate / base:>9.2f}x {ideal:>5.1f}x {peak:>9}"
+                f" {calls:>9} {cpu / calls * 1000:>11.1f} |"
+            )
+            if count == 40 and delay == 0.25 and jobs in BEFORE and 1 in BEFORE:
+                old_wall, old_cpu = BEFORE[jobs]
+                line += f" {old_wall:>14.2f} {BEFORE[1][0] / old_wall:>5.2f}x {old_cpu:>11.1f}"
+            print(line)
+    print(f"before: measured at commit {BEFORE_COMMIT} with the same command (40 briefs, 0.25 s answers)")
 
 
 def embedded_part(count: int, template: str, jobs_list: list[int]) -> None:
@@ -137,7 +167,7 @@ def embedded_part(count: int, template: str, jobs_list: list[int]) -> None:
             out = Path(tmp) / f"out-{jobs}"
             out.mkdir()
             settings = ModelSettings(provider=Provider.local, slots=jobs)
-            wall, report = run_once(briefs, out, settings, template, jobs)
+            wall, _cpu, report = run_once(briefs, out, settings, template, jobs)
             tokens = sum(r.completion_tokens for r in report.records)
             load = 0.0  # model load is inside the wall time; subtract nothing, it is the same for both
             rate = tokens / (wall - load)
@@ -156,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--briefs", type=int, default=20)
+    parser.add_argument("--briefs", type=int, default=40)
     parser.add_argument("--delay", type=float, default=0.25, help="seconds the fake server takes per answer")
     parser.add_argument("--template", default="tech-spec")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 16])

@@ -246,7 +246,12 @@ def _near_copy(norm: str, examples: set[str]) -> bool:
     """The example with a word or two changed is still a copy."""
     from difflib import SequenceMatcher
 
-    return any(SequenceMatcher(None, norm, example).ratio() >= 0.85 for example in examples)
+    for example in examples:
+        matcher = SequenceMatcher(None, norm, example)
+        # the quick ratios are upper bounds of ratio(): most strings are ruled out without the full match
+        if matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85:
+            return True
+    return False
 
 
 def _repeated_items(value: Any, path: str = "") -> list[str]:

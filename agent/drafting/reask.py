@@ -10,6 +10,7 @@ rules (:func:`validate_answer`), then every :data:`Check` in ``checks`` runs on 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,12 @@ def _format_error(err: Any) -> str:
     return f"{where}: {message} (got {shown})"
 
 
+@functools.lru_cache(maxsize=512)
 def max_tokens_for(model: type[SectionData]) -> int:
-    """A completion budget sized from the schema: enough for every field, not for a loop."""
+    """A completion budget sized from the schema: enough for every field, not for a loop.
+
+    Computed once per model class (the drafter asks for it every time a slot is awaited).
+    """
     schema = json_schema(model)
     defs = schema.get("$defs", {})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
 from agent.signoff.lint import Finding, lint_text
 from agent.spec.render import DocumentValues, Provenance, render_spec
 from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import read_template_outline, template_reference
+from agent.spec.template_resolver import TemplateOutline, read_template_outline, template_reference
 
 
 @dataclass
@@ -36,9 +37,18 @@ class DraftOutcome:
     load_seconds: float
     seconds: float
     notices: list[str] = field(default_factory=list)
-    #: lint findings on the rendered spec, against the template it was drafted from
-    findings: list[Finding] = field(default_factory=list)
+    #: the outline of the template the spec was drafted from (what ``findings`` lints against)
+    outline: TemplateOutline | None = None
     context_summary: str = ""
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        """Lint findings on the rendered spec, against the template it was drafted from.
+
+        Computed on first use: ``draft`` shows them, a batch of many briefs never asks (linting a
+        spec costs more CPU than several model calls' client-side work).
+        """
+        return lint_text(self.markdown, self.outline)
 
     def cost(self) -> CostEstimate:
         return estimate_cost(self.result.usage, self.endpoint_model, self.provider)
@@ -189,7 +199,7 @@ async def adraft_with_endpoint(
         load_seconds=endpoint.load_seconds,
         seconds=time.perf_counter() - started,
         notices=[endpoint.notice] if endpoint.notice else [],
-        findings=lint_text(markdown, read_template_outline(template.path)),
+        outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
     )
 

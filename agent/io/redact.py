@@ -59,9 +59,13 @@ def redact(text: str) -> str:
     return text
 
 
-def find_secrets(text: str) -> list[str]:
-    """What kinds of secret ``text`` seems to contain (empty when none), for warnings."""
+def find_secrets(text: str, secrets: list[str] | None = None) -> list[str]:
+    """What kinds of secret ``text`` seems to contain (empty when none), for warnings.
+
+    ``secrets``: the :func:`known_secrets` to look for, when a caller checks many lines at once
+    (reading the environment once, not per line); by default they are read now.
+    """
     kinds = [name for name, pattern in SECRET_PATTERNS if pattern.search(text)]
-    if any(value in text for value in known_secrets()):
+    if any(value in text for value in (known_secrets() if secrets is None else secrets)):
         kinds.append("a configured API key")
     return kinds

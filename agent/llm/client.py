@@ -8,6 +8,7 @@ validation, so the re-ask can quote exactly what was wrong.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from agent.llm.speed import SpeedMeter
 
 #: the longest pause between two transport retries (a server's Retry-After is honoured up to this)
 MAX_BACKOFF = 8.0
+#: structured-output runnables kept per client (one per sampling setting and schema; oldest dropped)
+MAX_RUNNABLES = 256
+#: (event loop, temperature, max_tokens, repeat_penalty, cache_prompt, server of several or None)
+ModelKey = tuple[int, float, int, float, bool, str | None]
 
 
 @dataclass
@@ -65,7 +70,9 @@ class Completion:
 
 
 class ChatClient:
-    """One client per endpoint; ChatOpenAI instances are cached per sampling setting."""
+    """One client per endpoint; ChatOpenAI instances are cached per sampling setting, and their
+    structured-output runnables per (sampling setting, schema): building one converts the schema and
+    wires a LangChain chain, work that a batch would otherwise repeat for every call."""
 
     def __init__(
         self, endpoint: Endpoint, settings: ModelSettings, cache: ResponseCache | None = None
@@ -74,7 +81,8 @@ class ChatClient:
         self.settings = settings
         #: answers to identical requests come from disk (None with --no-cache)
         self.cache = cache if cache is not None or not settings.use_cache else ResponseCache.default()
-        self._models: dict[tuple[int, float, int, float, bool, str | None], Any] = {}
+        self._models: dict[ModelKey, Any] = {}
+        self._runnables: dict[tuple[ModelKey, str], Any] = {}
         self._http: dict[int, Any] = {}
         #: (start, end) perf_counter times of every model call, for measuring agent overhead
         self.call_intervals: list[tuple[float, float]] = []
@@ -106,8 +114,20 @@ class ChatClient:
         loop = id(asyncio.get_running_loop())
         client = self._http.pop(loop, None)
         self._models = {k: v for k, v in self._models.items() if k[0] != loop}
+        self._runnables = {k: v for k, v in self._runnables.items() if k[0][0] != loop}
         if client is not None:
             await client.aclose()
+
+    @staticmethod
+    def _model_key(
+        temperature: float,
+        max_tokens: int,
+        repeat_penalty: float,
+        cache_prompt: bool,
+        base_url: str | None = None,
+    ) -> ModelKey:
+        loop = id(asyncio.get_running_loop())
+        return (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt, base_url)
 
     def _chat_model(
         self,
@@ -117,10 +137,7 @@ class ChatClient:
         cache_prompt: bool,
         base_url: str | None = None,
     ) -> Any:
-        import asyncio
-
-        loop = id(asyncio.get_running_loop())
-        key = (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt, base_url)
+        key = self._model_key(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
         if key not in self._models:
             from langchain_openai import ChatOpenAI
 
@@ -146,6 +163,34 @@ class ChatClient:
                 **extra,
             )
         return self._models[key]
+
+    def _structured(
+        self,
+        schema: dict[str, Any],
+        temperature: float,
+        max_tokens: int,
+        repeat_penalty: float,
+        cache_prompt: bool,
+        base_url: str | None = None,
+    ) -> Any:
+        """The runnable for one sampling setting, server and schema, built once, answering the raw message.
+
+        LangChain's ``with_structured_output(..., include_raw=True)`` builds it: the chat model bound to
+        the schema as ``response_format``, followed by parsing steps. Only its model step is kept: the
+        raw text is validated here (agent.drafting.reask), and the parsing steps would cost more CPU per
+        call than the request itself (a second JSON parse and thread hops for their callbacks).
+        """
+        model_key = self._model_key(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
+        key = (model_key, json.dumps(schema, sort_keys=True, separators=(",", ":")))
+        runnable = self._runnables.get(key)
+        if runnable is None:
+            model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
+            structured = model.with_structured_output(schema, method="json_schema", include_raw=True)
+            runnable = _model_step(structured)
+            if len(self._runnables) >= MAX_RUNNABLES:
+                del self._runnables[next(iter(self._runnables))]
+            self._runnables[key] = runnable
+        return runnable
 
     async def complete_json(
         self,
@@ -173,8 +218,7 @@ class ChatClient:
                 return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
 
         def runnable(base_url: str | None = None) -> Any:
-            model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
-            return model.with_structured_output(schema, method="json_schema", include_raw=True)
+            return self._structured(schema, temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
 
         started = time.perf_counter()
         self.in_flight += 1
@@ -206,7 +250,7 @@ class ChatClient:
             self.in_flight -= 1
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
-        raw = result["raw"]
+        raw = result["raw"] if isinstance(result, dict) else result
         text = raw.content if isinstance(raw.content, str) else str(raw.content)
         meta = raw.usage_metadata or {}
         details = meta.get("input_token_details") or {}
@@ -250,6 +294,14 @@ class ChatClient:
                 completion.text, completion.finish_reason, usage.prompt_tokens, usage.completion_tokens
             )
             self.cache.put(key, answer)
+
+
+def _model_step(structured: Any) -> Any:
+    """The model step (``raw``) of a LangChain ``with_structured_output(include_raw=True)`` chain;
+    the whole chain when its shape is not the known one (it then answers ``{"raw": ..., ...}``)."""
+    steps = getattr(getattr(structured, "first", None), "steps__", None)
+    step = steps.get("raw") if isinstance(steps, dict) else None
+    return step if step is not None else structured
 
 
 async def within_deadline(

@@ -13,7 +13,7 @@ from typing import Literal
 
 from agent.drafting.context.chunking import Facts, table_name
 from agent.drafting.context.known import known_facts
-from agent.io.redact import find_secrets
+from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.signoff.smells import SMELLS, detect
 from agent.signoff.trace import trace_document
@@ -754,6 +754,7 @@ def _check_structure(lines: _Lines) -> list[Finding]:
 
 def _check_characters(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
+    secrets = known_secrets()
     for line in lines.items:
         where = lines.where(line)
         controls = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARS.findall(line.text)})
@@ -766,7 +767,7 @@ def _check_characters(lines: _Lines) -> list[Finding]:
                     f"Invisible control character(s) {', '.join(controls)}; remove them.",
                 )
             )
-        kinds = find_secrets(line.text)
+        kinds = find_secrets(line.text, secrets)
         if kinds:
             found.append(
                 finding(

@@ -115,6 +115,8 @@ class FakeOpenAI:
     failures: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    #: the JSON body of every chat-completions request, in arrival order
+    bodies: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -163,6 +165,7 @@ class FakeOpenAI:
                 request = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
                     fake.requests += 1
+                    fake.bodies.append(request)
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
@@ -171,7 +174,7 @@ class FakeOpenAI:
                     with fake._lock:
                         fake.in_flight -= 1
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server = _Server((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -225,6 +228,12 @@ class FakeOpenAI:
                 },
             },
         )
+
+
+class _Server(ThreadingHTTPServer):
+    #: a real server's listen backlog (socketserver's default of 5 resets connections when a batch
+    #: opens dozens at once, and the client's transport retries would then be measured as overhead)
+    request_queue_size = 128
 
 
 @contextmanager

@@ -48,6 +48,8 @@ def test_adr_template_drafts_every_section(cassette, model_endpoint) -> None:  #
     assert "**Date**: 2026-11-25" in outcome.markdown
     findings = lint_text(outcome.markdown, read_template_outline(template.path))
     assert not [f for f in findings if f.rule.startswith("section")], findings
+    # the outcome lints on first use, against the same template
+    assert outcome.findings == findings
 
 
 def test_vague_brief_gets_clarification_questions(cassette, model_endpoint) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,62 @@
+"""Work done once instead of per model call gives the same answers as before."""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+import pytest
+
+from agent.drafting.quality import _near_copy, normalise
+from agent.drafting.reask import max_tokens_for
+from agent.io.redact import find_secrets, known_secrets
+from agent.spec.template_resolver import load_template
+
+KEY = "sk-test-" + "q7Zr2xLm" * 4
+
+
+def test_find_secrets_with_the_known_values_given_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    secrets = known_secrets()
+    line = f"the key is {KEY} here"
+    assert find_secrets(line, secrets) == find_secrets(line)
+    assert "a configured API key" in find_secrets(line, secrets)
+    assert find_secrets("nothing secret here", secrets) == []
+    # the given list is what is looked for: an empty one finds no configured key
+    assert "a configured API key" not in find_secrets(line, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Users export invoices as CSV from the billing page",
+        "Users export invoice as CSV from the billing page",
+        "Admins export invoices as PDF from the billing page",
+        "A completely different sentence about dark mode",
+        "",
+        "x",
+    ],
+)
+def test_near_copy_agrees_with_the_full_ratio(text: str) -> None:
+    examples = {
+        normalise("Users export invoices as CSV from the billing page"),
+        normalise("Dark mode for all"),
+    }
+    norm = normalise(text)
+    expected = any(SequenceMatcher(None, norm, e).ratio() >= 0.85 for e in examples)
+    assert _near_copy(norm, examples) is expected
+
+
+def test_near_copy_still_finds_a_copy_with_a_word_changed() -> None:
+    example = normalise("Users export invoices as CSV from the billing page")
+    assert _near_copy(normalise("Users export invoices as CSV from the billing screen"), {example})
+    assert not _near_copy(normalise("Support staff see the audit trail of every export"), {example})
+
+
+def test_section_budget_is_computed_once_per_model() -> None:
+    template = load_template("tech-spec")
+    models = [section.model for section in template.sections]
+    first = [max_tokens_for(model) for model in models]
+    hits = max_tokens_for.cache_info().hits
+    assert [max_tokens_for(model) for model in models] == first
+    assert max_tokens_for.cache_info().hits == hits + len(models)
+    assert all(256 <= budget <= 1536 for budget in first)
