@@ -148,8 +148,34 @@ class TemplateOutline:
     sha256: str
 
 
+#: outlines already read, by (file, name), with the file's (mtime_ns, size, inode) when it was read
+_OUTLINES: dict[tuple[str, str | None], tuple[tuple[int, int, int], TemplateOutline]] = {}
+_MAX_OUTLINES = 64
+
+
 def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOutline:
-    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none)."""
+    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none).
+
+    Linting a folder reads the same template for every spec: the outline is kept per file and read
+    again as soon as the file's modification time, size or inode changes.
+    """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
+    key = (str(path.absolute()), name)
+    stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    cached = _OUTLINES.get(key)
+    if cached is not None and cached[0] == stamp and cached[1].path == path:
+        return cached[1]
+    outline = _read_outline(path, name)
+    if len(_OUTLINES) >= _MAX_OUTLINES:
+        _OUTLINES.pop(next(iter(_OUTLINES)))
+    _OUTLINES[key] = (stamp, outline)
+    return outline
+
+
+def _read_outline(path: Path, name: str | None) -> TemplateOutline:
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
