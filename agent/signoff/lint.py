@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from agent.drafting.context.chunking import Facts, table_name
 from agent.drafting.context.known import known_facts
@@ -203,8 +203,7 @@ def _plural(n: int, word: str) -> str:
 # -- line index -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):  # a tuple: a spec has hundreds of lines and lint builds one per line
     number: int
     text: str
     fenced: bool

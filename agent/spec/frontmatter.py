@@ -88,6 +88,12 @@ _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
 
 
+def _tag(plain: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (str, int, float, bool, null, timestamp, ...)."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
 def _scalar(text: str) -> tuple[bool, Any]:
     """(understood, value) of one value text, typed as PyYAML's safe loader types it."""
     quoted = _SINGLE_QUOTED.fullmatch(text)
@@ -95,7 +101,7 @@ def _scalar(text: str) -> tuple[bool, Any]:
         return True, quoted.group(1).replace("''", "'")
     if _PLAIN.fullmatch(text) is None or "  " in text:
         return False, None
-    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    tag = _tag(text)
     if tag == _STR:
         return True, text
     constructor = yaml.constructor.SafeConstructor()
@@ -123,7 +129,7 @@ def _simple_mapping(raw: str) -> dict[str, Any] | None:
         if match is None:
             return None
         indent, key, value = len(match.group(1)), match.group(2), match.group(3)
-        if _RESOLVER.resolve(yaml.ScalarNode, key, (True, False)) != _STR:
+        if _tag(key) != _STR:
             return None  # a key such as 'yes', 'null' or '1e3' is not a string to YAML
         if pending is not None:
             parent, name = pending

@@ -110,3 +110,15 @@ def test_split_front_matter_still_names_malformed_lines() -> None:
 
     with pytest.raises(InputError, match="malformed front matter on line"):
         split_front_matter("---\na: 1\nb: [\n---\nbody\n", source="spec.md")
+
+
+def test_secret_lookup_in_lint_still_reads_the_configured_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lint looks the configured secrets up once per spec, not once per line: still the current ones."""
+    from agent.signoff.lint import lint_text
+
+    spec = "# T\n\n## Overview\nThe key is abcdefgh12345678 here.\n"
+    assert not [f for f in lint_text(spec) if f.rule == "secret-like"]
+    monkeypatch.setenv("EXAMPLE_API_KEY", "abcdefgh12345678")
+    found = [f for f in lint_text(spec) if f.rule == "secret-like"]
+    assert [f.line for f in found] == [4]
+    assert "a configured API key" in found[0].message
