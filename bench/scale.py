@@ -60,9 +60,9 @@ BEFORE: dict[str, float] = {
     "cli lint DIR": 29.5,
     "cli eval FILES": 23.8,
     "cli trace 1 spec": 0.46,
-    "index (s)": 3.88,
-    "select median (ms)": 38.6,
-    "select p95 (ms)": 133,
+    "index (s)": 3.74,
+    "select median (ms)": 32.2,
+    "select p95 (ms)": 42.9,
 }
 
 GOALS = {"lint": 200.0, "trace": 200.0, "eval": 50.0}
