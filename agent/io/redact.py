@@ -18,6 +18,17 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_CHARS = 8
 _SECRET_VARIABLE = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 
+#: text holding none of a pattern's literals cannot match it (spares the scan of a long text)
+_LITERALS: dict[str, tuple[str, ...]] = {
+    "an OpenAI-style API key": ("sk-",),
+    "a bearer token": ("Bearer",),
+    "an AWS access key id": ("AKIA", "ASIA"),
+    "a GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "a Slack token": ("xox",),
+    "a Google API key": ("AIza",),
+    "a private key": ("-----BEGIN ",),
+}
+
 #: (name, pattern) of token-shaped strings
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")),
@@ -59,13 +70,17 @@ def redact(text: str) -> str:
     return text
 
 
-def find_secrets(text: str, secrets: list[str] | None = None) -> list[str]:
+def find_secrets(text: str, known: list[str] | None = None) -> list[str]:
     """What kinds of secret ``text`` seems to contain (empty when none), for warnings.
 
-    ``secrets``: the :func:`known_secrets` to look for, when a caller checks many lines at once
-    (reading the environment once, not per line); by default they are read now.
+    ``known``: the configured secret values (``known_secrets()``), when the caller checks many texts
+    in a row (reading the environment for each line of a spec costs more than the check itself).
     """
-    kinds = [name for name, pattern in SECRET_PATTERNS if pattern.search(text)]
-    if any(value in text for value in (known_secrets() if secrets is None else secrets)):
+    kinds = [
+        name
+        for name, pattern in SECRET_PATTERNS
+        if any(literal in text for literal in _LITERALS.get(name, ("",))) and pattern.search(text)
+    ]
+    if any(value in text for value in (known_secrets() if known is None else known)):
         kinds.append("a configured API key")
     return kinds

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from agent.drafting.context.chunking import Facts, table_name
 from agent.drafting.context.known import known_facts
@@ -202,8 +203,7 @@ def _plural(n: int, word: str) -> str:
 # -- line index -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):  # a tuple: a spec has hundreds of lines and lint builds one per line
     number: int
     text: str
     fenced: bool
@@ -239,10 +239,15 @@ class _Lines:
 
 # -- sections ---------------------------------------------------------------------------------------
 
+_HEADING_PLACEHOLDER = re.compile(r"\[[^\]]+\]")
+_SUBHEADING = re.compile(r"^ {0,3}#{2,3}\s")
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
 
+
+@functools.lru_cache(maxsize=4096)
 def _heading_matcher(title: str) -> re.Pattern[str]:
     """A template heading with ``[placeholders]`` matches any text in their place."""
-    parts = re.split(r"\[[^\]]+\]", normalise_heading(title))
+    parts = _HEADING_PLACEHOLDER.split(normalise_heading(title))
     return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
 
 
@@ -361,7 +366,7 @@ def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
     if any("[NEEDS ATTENTION" in line for line in lines):
         return found  # the marker is the finding; its empty subsections follow from it
     mask = fence_mask(lines)
-    heads = [i for i, line in enumerate(lines) if not mask[i] and re.match(r"^ {0,3}#{2,3}\s", line)]
+    heads = [i for i, line in enumerate(lines) if not mask[i] and _SUBHEADING.match(line)]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
         body = "".join(lines[i + 1 : stop]).strip()
@@ -384,7 +389,11 @@ _EG = re.compile(r"\be\.g\.,?\s*(.*)", re.IGNORECASE)
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
     found: list[Finding] = []
     leftovers = sorted((p for p in outline.placeholders if len(p) >= 12), key=len, reverse=True)
-    for line in lines.items:
+    # A leftover never spans lines: look for each in the whole text once, then only for those present.
+    bares = [_MARKER.sub("", _BRACKET.sub("", line.text)) if not line.fenced else "" for line in lines.items]
+    everything = "\n".join(bares)
+    leftovers = [text_left for text_left in leftovers if text_left in everything]
+    for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
         where = lines.where(line)
         for marker in _MARKER.finditer(text):
@@ -406,7 +415,6 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
             found.append(finding("placeholder", where, line.number, f"'{match.group(1)}' left in the text."))
         reported = False
         if not line.fenced:
-            bare = _MARKER.sub("", _BRACKET.sub("", text))
             eg = _EG.search(bare)
             if eg:
                 reported = True
@@ -580,7 +588,7 @@ def _check_endpoints(lines: _Lines, endpoints: list[tuple[str, str, _Line]] | No
         if line.fenced:
             if current is None:
                 current = []  # the opening fence line
-            elif re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", line.text):
+            elif _FENCE_LINE.match(line.text):
                 blocks.append(current)
                 current = None
             else:
@@ -754,7 +762,13 @@ def _check_structure(lines: _Lines) -> list[Finding]:
 
 def _check_characters(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
-    secrets = known_secrets()
+    known = known_secrets()
+    # most specs have neither: one look at the whole text spares a look at every line
+    whole = "\n".join(line.text for line in lines.items)
+    controls_anywhere = CONTROL_CHARS.search(whole) is not None
+    secrets_anywhere = bool(find_secrets(whole, known))
+    if not (controls_anywhere or secrets_anywhere):
+        return found
     for line in lines.items:
         where = lines.where(line)
         controls = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARS.findall(line.text)})
@@ -767,7 +781,7 @@ def _check_characters(lines: _Lines) -> list[Finding]:
                     f"Invisible control character(s) {', '.join(controls)}; remove them.",
                 )
             )
-        kinds = find_secrets(line.text, secrets)
+        kinds = find_secrets(line.text, known) if secrets_anywhere else []
         if kinds:
             found.append(
                 finding(

@@ -8,6 +8,7 @@ whose bold ID leads the line (``- [ ] **FR-001**: ...``); a reference is an ID (
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,7 @@ class TraceMatrix:
         }
 
 
+@functools.lru_cache(maxsize=4096)
 def _kind(section: str, subsection: str) -> str | None:
     for kind, pattern in KINDS:
         if pattern.search(subsection) or pattern.search(section):

@@ -8,6 +8,8 @@ lifecycle itself changes: the front matter and the value on the footer's ``**Sta
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -116,8 +118,8 @@ class SpecDocument:
     title_line: int | None
 
     # -- serialisation -----------------------------------------------------------------------
-    @property
-    def body(self) -> str:
+    @functools.cached_property
+    def body(self) -> str:  # the document is immutable: joined once, however many rules read it
         return (
             self.preamble + "".join(s.text for s in self.sections) + (self.footer.text if self.footer else "")
         )
@@ -167,10 +169,15 @@ class SpecDocument:
         """The title of the ``##`` section holding a 1-based line ("" before the first, "footer" after)."""
         if self.footer is not None and line >= self.footer.start_line:
             return "footer"
-        for section in self.sections:
-            if section.start_line <= line <= section.end_line:
-                return section.title
+        starts = self._section_starts
+        index = bisect.bisect_right(starts, line) - 1  # the last section starting at or before the line
+        if index >= 0 and line <= self.sections[index].end_line:
+            return self.sections[index].title
         return ""
+
+    @functools.cached_property
+    def _section_starts(self) -> list[int]:
+        return [section.start_line for section in self.sections]
 
     @property
     def status(self) -> str | None:

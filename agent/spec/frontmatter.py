@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ def load_yaml(raw: str) -> Any:
     """
     if len(raw) > MAX_FRONT_MATTER_CHARS:
         raise YamlLimitError(f"it has {len(raw):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,}")
+    simple = _simple_mapping(raw)
+    if simple is not None:
+        return simple
     loader = yaml.SafeLoader(raw)
     try:
         try:
@@ -71,6 +75,90 @@ def _check_expanded_size(root: yaml.Node) -> None:
         return total
 
     size(root, 0)
+
+
+# -- the fast path: the plain nested ``key: value`` mappings specdraft itself writes ----------------------
+
+#: ``key:`` or ``key: value`` with a plain key; the indentation is group 1
+_SIMPLE_LINE = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*")
+#: a plain scalar that means the same on its own line as anywhere: no indicator first, no ': ' or ' #'
+_PLAIN = re.compile(r"[A-Za-z0-9_(./$^~\\][^:#\[\]{}`]*(?::[^ :#\[\]{}`][^:#\[\]{}`]*)*")
+_SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+def _tag(plain: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (str, int, float, bool, null, timestamp, ...)."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
+def _scalar(text: str) -> tuple[bool, Any]:
+    """(understood, value) of one value text, typed as PyYAML's safe loader types it."""
+    quoted = _SINGLE_QUOTED.fullmatch(text)
+    if quoted is not None:
+        return True, quoted.group(1).replace("''", "'")
+    if _PLAIN.fullmatch(text) is None or "  " in text:
+        return False, None
+    tag = _tag(text)
+    if tag == _STR:
+        return True, text
+    constructor = yaml.constructor.SafeConstructor()
+    return True, constructor.construct_object(yaml.ScalarNode(tag, text))
+
+
+def _simple_mapping(raw: str) -> dict[str, Any] | None:
+    """``raw`` parsed without PyYAML's composer when it is only nested ``key: plain value`` lines.
+
+    Returns None for anything else (lists, flow style, anchors, comments, double quotes, block
+    scalars, tabs, ...): ``load_yaml`` then takes the full, bounded road. The result is the one
+    ``yaml.safe_load`` gives (tests compare the two); the node and depth limits hold here too.
+    """
+    root: dict[str, Any] = {}
+    # (indentation, mapping) from the outermost; a key without a value opens a mapping below it
+    stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
+    pending: tuple[dict[str, Any], str] | None = None  # the last "key:" without a value
+    nodes = 1
+    for line in raw.split("\n"):
+        if not line.strip():
+            continue
+        if not line.isprintable():
+            return None  # tabs, control characters, odd line breaks: the YAML reader's business
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        indent, key, value = len(match.group(1)), match.group(2), match.group(3)
+        if _tag(key) != _STR:
+            return None  # a key such as 'yes', 'null' or '1e3' is not a string to YAML
+        if pending is not None:
+            parent, name = pending
+            if indent > stack[-1][0]:
+                child: dict[str, Any] = {}
+                parent[name] = child
+                stack.append((indent, child))
+                if len(stack) > MAX_YAML_DEPTH:
+                    return None
+            else:
+                parent[name] = None
+            pending = None
+        while indent < stack[-1][0]:
+            stack.pop()
+        if indent != stack[-1][0]:
+            return None  # indented under a key that has a value, or back to a level never opened
+        mapping = stack[-1][1]
+        nodes += 2
+        if nodes > MAX_YAML_NODES:
+            return None
+        if value is None or value == "":
+            pending = (mapping, key)
+            mapping[key] = None
+            continue
+        understood, parsed = _scalar(value)
+        if not understood:
+            return None
+        mapping[key] = parsed
+    return root or None
 
 
 @dataclass(frozen=True)

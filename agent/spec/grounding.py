@@ -8,6 +8,7 @@ one stem. Drafting (re-ask an off-topic section), lint (``off-topic``, ``brief-u
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?!\[[ xX]\]\s*$)(.+)$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*(?:[-*+]\s+)?)$")
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem: enough to match plural, verb and -ation forms."""
     word = word.lower().strip(".")
@@ -128,19 +130,20 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [m.group(0) for m in _WORD.finditer(text)]
+    return _WORD.findall(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_stems(word: str) -> tuple[str, ...]:
+    low = word.lower().strip(".")
+    if low in _STOP or len(low) < 2:
+        return ()
+    return tuple(stem(part) for part in low.split("/"))
 
 
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning: not stop words, not one letter."""
-    out: list[str] = []
-    for word in words(text):
-        low = word.lower().strip(".")
-        if low in _STOP or len(low) < 2:
-            continue
-        for part in low.split("/"):
-            out.append(stem(part))
-    return out
+    return [part for word in _WORD.findall(text) for part in _word_stems(word)]
 
 
 _GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC)
@@ -157,9 +160,12 @@ class Fact:
     kind: str  # "number" | "technology" | "term"
     text: str
 
-    def mentioned_in(self, text: str, stems: set[str]) -> bool:
+    def mentioned_in(
+        self, text: str, stems: set[str], quantities: set[tuple[str, str]] | None = None
+    ) -> bool:
+        """Whether ``text`` (its content ``stems``; its ``_quantities`` when known) mentions the fact."""
         if self.kind == "number":
-            return _number_mentioned(self.text, text)
+            return _number_mentioned(self.text, text, stems, quantities)
         return all(s in stems for s in content_stems(self.text))
 
 
@@ -177,7 +183,9 @@ class BriefFacts:
         if not self.facts:
             return 1.0, []
         stems = set(content_stems(text))
-        missing = [fact for fact in self.facts if not fact.mentioned_in(text, stems)]
+        numbers = any(fact.kind == "number" for fact in self.facts)
+        quantities = _quantities(text) if numbers else None
+        missing = [fact for fact in self.facts if not fact.mentioned_in(text, stems, quantities)]
         return round(1 - len(missing) / len(self.facts), 3), missing
 
 
@@ -231,9 +239,13 @@ def technologies(text: str) -> list[str]:
     return found
 
 
+_NUMBER_ONLY = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?([kK]\b|[mM]\b)?")
+_PER = re.compile(r"per\s+([a-z]+)", re.IGNORECASE)
+
+
 def _numbers(text: str) -> set[str]:
     out: set[str] = set()
-    for match in re.finditer(r"(\d[\d,]*(?:\.\d+)?)\s?([kK]\b|[mM]\b)?", text):
+    for match in _NUMBER_ONLY.finditer(text):
         value = match.group(1).replace(",", "")
         try:
             number = float(value)
@@ -256,13 +268,17 @@ def _quantities(text: str) -> set[tuple[str, str]]:
     return out
 
 
-def _number_mentioned(fact: str, text: str) -> bool:
+def _number_mentioned(
+    fact: str, text: str, stems: set[str] | None = None, quantities: set[tuple[str, str]] | None = None
+) -> bool:
+    """``stems`` and ``quantities``: the text's, when the caller already has them."""
     wanted = _quantities(fact)
     if wanted:
-        return bool(wanted & _quantities(text))
+        return bool(wanted & (_quantities(text) if quantities is None else quantities))
     # "a few hundred invites per minute": the rate's unit and subject
-    per = re.search(r"per\s+([a-z]+)", fact, re.IGNORECASE)
-    stems = set(content_stems(text))
+    per = _PER.search(fact)
+    if stems is None:
+        stems = set(content_stems(text))
     subject = [s for s in content_stems(fact.split(" per ")[0]) if s not in {"few", "hundred", "thousand"}]
     if per is None:
         return False

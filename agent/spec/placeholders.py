@@ -13,6 +13,8 @@ import re
 BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
 #: a template's instruction placeholder: ``[List of UI components]`` (not ``[]`` nor a ``[NEEDS ...]`` marker)
 PLACEHOLDER = re.compile(r"\[(?!\s*\]|NEEDS )([^\[\]\n]{1,300})\]")
+_NUMBERS = re.compile(r"[\d\s.,:-]+")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*")
 
 
 def template_placeholders(text: str) -> frozenset[str]:
@@ -30,11 +32,11 @@ def is_placeholder(text: str, match: re.Match[str], *, fenced: bool) -> bool:
         return False  # a link, a reference or a YAML/ref definition
     if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_])"):
         return False  # indexing or a type: list[str], a[0]
-    if re.fullmatch(r"[\d\s.,:-]+", inner):
+    if _NUMBERS.fullmatch(inner):
         return False  # [1], [0, 1]: numbers, citations
     if fenced:
         # In code (JSON arrays, regexes), only bracketed words look like template placeholders.
-        return re.fullmatch(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*", inner) is not None and '"' not in inner
+        return _WORDS.fullmatch(inner) is not None and '"' not in inner
     return True
 
 

@@ -148,12 +148,37 @@ class TemplateOutline:
     sha256: str
 
 
+#: outlines already read, by (file, name); each carries the sha256 of the bytes it was read from
+_OUTLINES: dict[tuple[str, str | None], TemplateOutline] = {}
+_MAX_OUTLINES = 64
+
+
 def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOutline:
-    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none)."""
+    """Read a Markdown template's ``##``/``###`` headings (TemplateError when it has none).
+
+    Linting a folder reads the same template for every spec: the file is still read every time, but
+    it is parsed again only when its content (sha256) differs from the outline kept for that file.
+    """
     try:
         raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    key = (str(path.absolute()), name)
+    cached = _OUTLINES.get(key)
+    if cached is not None and cached.sha256 == digest and cached.path == path:
+        return cached
+    outline = _read_outline(path, name, raw, digest)
+    if len(_OUTLINES) >= _MAX_OUTLINES:
+        _OUTLINES.pop(next(iter(_OUTLINES)))
+    _OUTLINES[key] = outline
+    return outline
+
+
+def _read_outline(path: Path, name: str | None, raw: bytes, digest: str) -> TemplateOutline:
+    try:
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
     try:
         doc = parse_spec(text, source=str(path))
@@ -165,7 +190,7 @@ def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOut
         path=path,
         sections=sections,
         placeholders=template_placeholders(text),
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest,
     )
 
 

@@ -85,10 +85,16 @@ def chunk_markdown(source: str, text: str) -> list[Chunk]:
     return chunks
 
 
+#: libyaml's safe loader when PyYAML has it (same data, ten times faster, nesting bounded at 1,000)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_openapi(text: str) -> dict[str, Any] | None:
+    if "openapi" not in text and "swagger" not in text:
+        return None  # the one key that makes a file an API description is not even spelled in it
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
+        data = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_YAML_LOADER)
+    except (ValueError, RecursionError, yaml.YAMLError):
         return None
     if (
         isinstance(data, dict)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s  # type: ignore[import-untyped]
+import numpy as np
 
 from agent.drafting.context.chunking import Chunk, Facts, chunk_file
 from agent.drafting.context.walk import WalkResult, walk_context
@@ -36,38 +37,43 @@ class ContextPack:
     budget: int
     shared: list[Chunk] = field(default_factory=list)
     _index: bm25s.BM25 | None = None
+    #: each chunk's ``tokens()``, worked out once (a large repository has tens of thousands of chunks)
+    _costs: list[int] = field(default_factory=list)
 
     def files(self) -> list[Path]:
         return [f.path for f in self.walk.files]
 
-    def _scores(self, query: str) -> list[float]:
+    def _scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every chunk for ``query`` (float64, one per chunk)."""
         if self._index is None or not self.chunks:
-            return [0.0] * len(self.chunks)
+            return np.zeros(len(self.chunks))
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)
         # numbers and two-letter fragments (FR, 90, per) match anything: they are not evidence
         words = [w for w in tokens[0] if len(w) > 2 and not w.isdigit()]
         if not words:
-            return [0.0] * len(self.chunks)
-        return [float(s) for s in self._index.get_scores(words)]
+            return np.zeros(len(self.chunks))
+        return np.asarray(self._index.get_scores(words), dtype=np.float64)
 
     def select(self, query: str, budget: int, exclude: list[Chunk] | None = None) -> list[Chunk]:
         """The best-scoring chunks (score > 0) for ``query`` that fit ``budget`` tokens, in file order."""
+        if not self.chunks:
+            return []
         excluded = {id(c) for c in exclude or []}
         scores = self._scores(query)
         # a chunk that shares one stray word with the query is noise: keep those near the best
-        floor = max(scores, default=0.0) * RELATIVE_FLOOR
-        scored = sorted(
-            (
-                (score, i)
-                for i, score in enumerate(scores)
-                if score > 0 and score >= floor and id(self.chunks[i]) not in excluded
-            ),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
+        floor = float(scores.max()) * RELATIVE_FLOOR
+        keep = np.flatnonzero((scores > 0) & (scores >= floor))
+        # best first, ties in file order (a stable sort of indices that are already ascending)
+        ranked = keep[np.argsort(-scores[keep], kind="stable")].tolist()
+        if len(self._costs) != len(self.chunks):
+            self._costs = [c.tokens() for c in self.chunks]
+        costs = self._costs
         chosen: list[int] = []
         used = 0
-        for _, i in scored:
-            cost = self.chunks[i].tokens()
+        for i in ranked:
+            if excluded and id(self.chunks[i]) in excluded:
+                continue
+            cost = costs[i]
             if used + cost > budget:
                 continue
             chosen.append(i)

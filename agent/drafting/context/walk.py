@@ -56,7 +56,8 @@ def generated(path: Path) -> bool:
     return name in LOCKFILES or ".min." in name or name.endswith((".map", ".pyc"))
 
 
-def _read(path: Path, result: WalkResult) -> None:
+def _read(path: Path, result: WalkResult, resolved: Path | None = None) -> None:
+    """Read one file into ``result`` (``resolved``: its resolved path, when the caller has it)."""
     if generated(path):
         result.skipped["generated"] += 1
         return
@@ -77,7 +78,7 @@ def _read(path: Path, result: WalkResult) -> None:
     except UnicodeDecodeError:
         result.skipped["binary"] += 1
         return
-    result.files.append(ContextFile(path.resolve(), text))
+    result.files.append(ContextFile(resolved or path.resolve(), text))
 
 
 def _ignore_spec(
@@ -158,7 +159,7 @@ def walk_context(paths: list[str], *, max_total_bytes: int = MAX_TOTAL_BYTES) ->
                 if resolved in seen:
                     continue
                 seen.add(resolved)
-                _read(file, result)
+                _read(file, result, resolved)
     total = sum(len(f.text.encode("utf-8")) for f in result.files)
     if total > max_total_bytes:
         raise InputError(
