@@ -167,3 +167,21 @@ def test_the_prompt_lists_the_ids_to_cite(tech_spec: SpecTemplate) -> None:
     assert '"covers"' in task
     plain = section_messages(prefix, section, section.model, [])[-1]["content"]
     assert "- FR-001:" not in plain and "Requirements of this spec" not in plain
+
+
+def test_export_reads_a_tasks_covers(tech_spec: SpecTemplate) -> None:
+    from agent.integrations.export.tasks import tasks_of
+
+    section = tech_spec.section("implementation_timeline")
+    data = ImplementationTimeline.model_validate(
+        _timeline("FR-002", "NFR-001"), context=covering_context(IDS)
+    )
+    requirements = (
+        "## Technical Requirements\n\n- [ ] **FR-002**: Links expire\n- [ ] **NFR-001**: p95 < 300 ms\n"
+    )
+    text = f"# Spec\n\n{requirements}\n{render_section(section, SectionContent(data=data.render_data()))}\n"
+    tasks = tasks_of(parse_spec(text))
+    assert len(tasks) == 8
+    assert tasks[0].title == "Task one of phase_1_foundation_week_1_2"
+    assert tasks[0].requirements == ("FR-002", "NFR-001") and tasks[1].requirements == ()
+    assert tasks[0].requirement_texts == {"FR-002": "Links expire", "NFR-001": "p95 < 300 ms"}
