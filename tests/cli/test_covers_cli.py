@@ -70,3 +70,29 @@ def test_an_unknown_requirement_id_is_re_asked_naming_it(tmp_path: Path, fault_s
     assert rejected["role"] == "assistant" and UNKNOWN_ID in rejected["content"]
     text = out.read_text(encoding="utf-8")
     assert UNKNOWN_ID not in text and "[NEEDS ATTENTION" not in text
+
+
+def test_refine_keeps_covers_checked_against_the_specs_requirements(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    from agent.drafting.refine import RefineOptions, Refiner
+    from agent.llm.providers import ModelSettings, Provider, open_endpoint
+
+    out = tmp_path / "spec.md"
+    _draft(fault_server, out)
+    fault_server.received.clear()
+    fault_server.unknown_ids = 1
+    settings = ModelSettings(
+        provider=Provider.compatible, base_url=fault_server.base_url, model="fault-model"
+    )
+    with open_endpoint(settings) as endpoint:
+        refiner = Refiner(out, endpoint, settings, RefineOptions(max_retries=1))
+        proposal = refiner.propose("Measure invitation acceptance weekly.", sections=["Success Criteria"])
+    assert [c.title for c in proposal.changes] == ["Success Criteria"], proposal.failures
+    requests = fault_server.chat_requests()
+    assert [r.action for r in requests] == ["unknown_ids", "valid"]
+    asked = requests[0].body["messages"][-1]["content"]
+    assert "- FR-001: " in asked and "## Success Criteria" in asked  # the IDs, and the section as it reads
+    assert UNKNOWN_ID in requests[1].body["messages"][-1]["content"]
+    after = proposal.changes[0].after
+    assert re.search(r"^- \[ \] .+ \(FR-\d{3}(?:, [A-Z]+-\d{3})*\)$", after, re.M) and UNKNOWN_ID not in after
