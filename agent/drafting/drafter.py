@@ -24,9 +24,11 @@ from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
-from agent.spec.render import SectionContent
+from agent.spec.render import SectionContent, render_section
+from agent.spec.requirements import defined_requirements
 from agent.spec.schemas.base import SectionData
 from agent.spec.schemas.generic import with_open_points
+from agent.spec.schemas.techspec import CoveringSection, covering_context
 from agent.spec.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
@@ -171,10 +173,11 @@ class Drafter:
                 (self.template.section(dep).title, summarise(results[dep].content))
                 for dep in graph[section.key]
             ]
+            requirements = self._requirements(section, [results[dep] for dep in graph[section.key]])
             await self._acquire_slot()
             try:
                 results[section.key] = await self._draft_section(
-                    section, context, open_points=section.key == root
+                    section, context, open_points=section.key == root, requirements=requirements
                 )
             finally:
                 await self._release_slot()
@@ -193,6 +196,17 @@ class Drafter:
         ordered = {s.key: results[s.key] for s in self.template.sections}
         _cap_open_questions(ordered)
         return DraftResult(sections=ordered, usage=self.spent, seconds=time.perf_counter() - started)
+
+    def _requirements(self, section: TemplateSection, earlier: list[SectionResult]) -> dict[str, str]:
+        """The requirement IDs (and texts) the earlier sections define, for a section that cites them."""
+        if not issubclass(section.model, CoveringSection):
+            return {}
+        found: dict[str, str] = {}
+        for result in earlier:
+            if result.content.data is not None:
+                rendered = render_section(self.template.section(result.key), result.content)
+                found.update(defined_requirements(rendered))
+        return found
 
     async def _probe(self) -> None:
         """One short call on the embedded engine for a first speed estimate (skipped once measured)."""
@@ -227,17 +241,30 @@ class Drafter:
         return fit_budget(wanted, self.client.speed, slots=max(1, self._active), timeout=settings.timeout)
 
     async def _draft_section(
-        self, section: TemplateSection, context: list[tuple[str, str]], *, open_points: bool
+        self,
+        section: TemplateSection,
+        context: list[tuple[str, str]],
+        *,
+        open_points: bool,
+        requirements: dict[str, str] | None = None,
     ) -> SectionResult:
         vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
         model = with_open_points(section.model, require_questions=vague) if open_points else section.model
         grounding = self._grounding(section)
         if self.options.naive_layout:
-            messages = naive_messages(self.prefix, section, model, context, open_points=open_points)
+            messages = naive_messages(
+                self.prefix, section, model, context, open_points=open_points, requirements=requirements
+            )
             retry_messages = None
         else:
             messages = section_messages(
-                self.prefix, section, model, context, open_points=open_points, grounding=grounding
+                self.prefix,
+                section,
+                model,
+                context,
+                open_points=open_points,
+                grounding=grounding,
+                requirements=requirements,
             )
             retry_messages = section_messages(
                 self.prefix,
@@ -247,6 +274,7 @@ class Drafter:
                 open_points=open_points,
                 with_example=False,
                 grounding=grounding,
+                requirements=requirements,
             )
         usage = Usage()
         started = time.perf_counter()
@@ -278,6 +306,7 @@ class Drafter:
                 budget=self._budget(model),
                 # --strict: a timed-out section ends the draft at once, as a failed one does
                 reask_timeouts=self.options.keep_going,
+                validation_context=covering_context(requirements) if requirements else None,
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)

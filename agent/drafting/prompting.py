@@ -20,6 +20,7 @@ from agent.drafting.brief import Brief
 from agent.drafting.context.chunking import Chunk
 from agent.io.resources import resource_dir
 from agent.spec.frontmatter import load_yaml
+from agent.spec.requirements import short_text
 from agent.spec.schemas.base import json_schema
 from agent.spec.template import SpecTemplate, TemplateSection
 
@@ -78,7 +79,9 @@ def section_messages(
     open_points: bool = False,
     with_example: bool = True,
     grounding: str = "",
+    requirements: dict[str, str] | None = None,
 ) -> list[Message]:
+    """The section's request; ``requirements`` (ID -> text) are listed for its items to cite in ``covers``."""
     task = render_prompt(
         "section.j2",
         section=section,
@@ -86,6 +89,7 @@ def section_messages(
         fields=describe_fields(model),
         example=example_for(section.key, model) if with_example else "",
         open_points=open_points,
+        requirements=[(rid, short_text(text)) for rid, text in (requirements or {}).items()],
     )
     if grounding:
         task = grounding + "\n\n" + task
@@ -99,10 +103,13 @@ def naive_messages(
     context: list[tuple[str, str]],
     *,
     open_points: bool = False,
+    requirements: dict[str, str] | None = None,
 ) -> list[Message]:
     """The layout the benchmark compares against: section instructions first, so no two requests share
     more than the system prompt."""
-    task = section_messages(prefix, section, model, context, open_points=open_points)[-1]["content"]
+    task = section_messages(
+        prefix, section, model, context, open_points=open_points, requirements=requirements
+    )[-1]["content"]
     return [prefix[0], {"role": "user", "content": task + "\n\n" + prefix[1]["content"]}]
 
 

@@ -69,9 +69,17 @@ class Accepted:
 
 
 def validate_answer(
-    answer: str, model: type[SectionData], section: TemplateSection
+    answer: str,
+    model: type[SectionData],
+    section: TemplateSection,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> tuple[SectionData | None, list[str]]:
-    """Parse and validate a model answer; return the data or the problems to re-ask with."""
+    """Parse and validate a model answer; return the data or the problems to re-ask with.
+
+    ``context`` is pydantic's validation context: what the model checks the answer against beyond its
+    own content (``covering_context``: the spec's requirement IDs, which ``covers`` must cite).
+    """
     try:
         obj = json.loads(answer)
     except json.JSONDecodeError as exc:
@@ -81,7 +89,7 @@ def validate_answer(
     if not isinstance(obj, dict):
         return None, ["the answer must be a JSON object with the section's fields"]
     try:
-        data = model.model_validate(obj)
+        data = model.model_validate(obj, context=context)
     except ValidationError as exc:
         return None, [_format_error(err) for err in exc.errors()]
     problems = check_section(obj, section, examples=example_values(section.key))
@@ -156,6 +164,7 @@ async def ask_section(
     on_retry: RetryHandler | None = None,
     budget: int | None = None,
     reask_timeouts: bool = True,
+    validation_context: dict[str, Any] | None = None,
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -164,6 +173,7 @@ async def ask_section(
     its worked example: a small model that copied the example copies it again while it can see it).
     Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
     ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
+    ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
     """
     checks = [leak_check(messages)] if checks is None else list(checks)
     schema = json_schema(model)
@@ -201,7 +211,7 @@ async def ask_section(
                 on_retry(attempt, problems)
             continue
         answer = completion.text
-        data, problems = validate_answer(answer, model, section)
+        data, problems = validate_answer(answer, model, section, context=validation_context)
         if data is not None:
             for check in checks:
                 problems = check(answer, data)

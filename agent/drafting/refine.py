@@ -30,6 +30,8 @@ from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
 from agent.spec.render import SectionContent, render_section
+from agent.spec.requirements import defined_requirements, short_text
+from agent.spec.schemas.techspec import CoveringSection, covering_context
 from agent.spec.template import TemplateSection
 from agent.spec.template_resolver import load_spec_template
 
@@ -383,6 +385,11 @@ class Refiner:
         if current is None or tsection is None:
             return SectionFailure(title, 0, [f"the template '{self.template.name}' has no section '{title}'"])
         model = tsection.model
+        requirements: dict[str, str] = {}
+        if issubclass(model, CoveringSection):
+            for other in doc.sections:
+                if other.title != current.title:
+                    requirements.update(defined_requirements(other.text))
         prefix: list[Message] = (
             shared_prefix(self.brief, self.template, self.context.shared if self.context else None)
             if self.brief is not None
@@ -395,6 +402,7 @@ class Refiner:
             instruction=instruction,
             turns=self.turns[-MAX_TURNS:],
             fields=describe_fields(model),
+            requirements=[(rid, short_text(text)) for rid, text in requirements.items()],
         )
         if self.context is not None:
             chunks = self.context.section_chunks(f"{tsection.title}\n{instruction}")
@@ -411,6 +419,7 @@ class Refiner:
                 model,
                 ReaskPolicy(max_retries=self.options.max_retries, temperature=self.options.temperature),
                 usage,
+                validation_context=covering_context(requirements) if requirements else None,
             )
         except SectionFailedError as exc:
             return SectionFailure(title, exc.attempts, exc.errors)

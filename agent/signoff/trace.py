@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.spec.document import SpecDocument, fence_mask, split_lines
+from agent.spec.requirements import REQUIREMENT
 
-REQUIREMENT = re.compile(
-    r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?\*\*(?P<prefix>[A-Z][A-Z0-9]{0,5})-(?P<num>\d{1,5})\*\*:?\s*(?P<text>.*)$"
-)
+__all__ = ["KINDS", "REQUIREMENT", "TraceMatrix", "TracedRequirement", "references", "trace_document"]
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?")

@@ -26,6 +26,10 @@ Actions (strings):
 ``invalid_when``, when set, makes every request whose last message contains that text answer ``invalid``
 (so one section of a spec never validates while the others do).
 
+``unknown_ids``, when above 0, makes that many of the next requests whose prompt lists requirement IDs
+(``- FR-001: ...``, the sections that cite them in ``covers``) answer validly but cite ``ZZ-999``, an ID no
+spec defines; they are recorded as ``unknown_ids``. Other valid answers cite the IDs the prompt lists.
+
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 """
 
@@ -110,6 +114,7 @@ class FaultServer:
     default: str = "valid"
     extra_text: str = ""
     invalid_when: str = ""
+    unknown_ids: int = 0
     received: list[Received] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,14 +148,28 @@ class FaultServer:
 # Valid answers from a JSON schema
 
 
+#: the requirement ID an ``unknown_ids`` answer cites
+UNKNOWN_ID = "ZZ-999"
+#: a requirement listed in a prompt for ``covers`` to cite
+_LISTED_ID = re.compile(r"^- ([A-Z][A-Z0-9]{0,5}-\d{1,5}): ", re.MULTILINE)
+
+
 class _Namer:
     """Distinct, readable sentences: no repeats, no loops, no identifiers, no placeholders."""
 
-    def __init__(self, extra: str = "", subject: str = "") -> None:
+    def __init__(self, extra: str = "", subject: str = "", ids: list[str] | None = None) -> None:
         self.count = 0
         self.extra = extra
         #: the brief's title, so that answers are about the brief (the drafter re-asks off-topic ones)
         self.subject = subject
+        #: requirement IDs the prompt lists (``- FR-001: ...``): what a ``covers`` answer cites
+        self.ids = ids or []
+        self.cited = 0
+
+    def requirement_id(self) -> str:
+        """The listed IDs in turn (its own counter: other answers stay as they were)."""
+        self.cited += 1
+        return self.ids[(self.cited - 1) % len(self.ids)] if self.ids else "FR-001"
 
     def sentence(self, hint: str) -> str:
         self.count += 1
@@ -179,6 +198,7 @@ def _string(schema: dict[str, Any], hint: str, namer: _Namer) -> str:
     pattern = schema.get("pattern")
     if pattern:
         for candidate in (
+            namer.requirement_id(),
             namer.token(),
             f"/v1/{namer.token()}",
             f"/v1/{namer.token()}".replace("_", "-"),
@@ -320,6 +340,12 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             messages = (body or {}).get("messages") or [{}]
             if server.invalid_when and server.invalid_when in str(messages[-1].get("content", "")):
                 action = "invalid"
+            asked = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+            ids = list(dict.fromkeys(_LISTED_ID.findall(asked)))
+            with server._lock:
+                if ids and action == "valid" and server.unknown_ids > 0:
+                    server.unknown_ids -= 1
+                    action, ids = "unknown_ids", [UNKNOWN_ID]
             self._record(body, action)
             response_format = (body or {}).get("response_format") or {}
             schema = (response_format.get("json_schema") or {}).get("schema") or {}
@@ -334,7 +360,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 subject = "a self-service password reset for forgotten passwords"
 
             def valid() -> Any:
-                return answer_for(schema, namer=_Namer(extra, subject))
+                return answer_for(schema, namer=_Namer(extra, subject, ids))
 
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"

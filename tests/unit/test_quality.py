@@ -82,20 +82,20 @@ def test_short_values_are_accepted(tech_spec: SpecTemplate) -> None:
     testing = tech_spec.section("testing_strategy")
     data = {
         "unit_testing": {
-            "coverage_target": "> 90%",
-            "testing_framework": "pytest",
-            "mocking_strategy": "respx mocks the mail API",
-            "test_data": "factory_boy factories",
+            "coverage_target": {"text": "> 90%", "covers": []},
+            "testing_framework": {"text": "pytest", "covers": []},
+            "mocking_strategy": {"text": "respx mocks the mail API", "covers": []},
+            "test_data": {"text": "factory_boy factories", "covers": []},
         },
         "integration_testing": {
-            "api_testing": "< 200 ms",
-            "database_testing": "Testcontainers Postgres",
-            "external_service_testing": "Postmark sandbox",
+            "api_testing": {"text": "< 200 ms", "covers": []},
+            "database_testing": {"text": "Testcontainers Postgres", "covers": []},
+            "external_service_testing": {"text": "Postmark sandbox", "covers": []},
         },
         "end_to_end_testing": {
-            "user_journey_testing": "Playwright",
-            "cross_browser_testing": "Chrome, Firefox",
-            "performance_testing": "k6 at 50 RPS",
+            "user_journey_testing": {"text": "Playwright", "covers": []},
+            "cross_browser_testing": {"text": "Chrome, Firefox", "covers": []},
+            "performance_testing": {"text": "k6 at 50 RPS", "covers": []},
         },
     }
     assert _check(testing, data) == []

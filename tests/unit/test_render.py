@@ -30,6 +30,10 @@ def _risk(risk: str, mitigation: str) -> dict[str, str]:
     return {"risk": risk, "mitigation": mitigation}
 
 
+def _covered(text: str, covers: list[str]) -> dict[str, Any]:
+    return {"text": text, "covers": covers}
+
+
 #: What a validated answer holds for each tech-spec section (typed sections in their typed form).
 TECH_SPEC_DATA: dict[str, dict[str, Any]] = {
     "overview": {
@@ -233,20 +237,20 @@ TECH_SPEC_DATA: dict[str, dict[str, Any]] = {
     },
     "testing_strategy": {
         "unit_testing": {
-            "coverage_target": "> 90% of the invite module",
-            "testing_framework": "pytest",
-            "mocking_strategy": "Postmark replaced by an in-memory outbox.",
-            "test_data": "factory_boy factories.",
+            "coverage_target": _covered("> 90% of the invite module", ["QR-001"]),
+            "testing_framework": _covered("pytest", []),
+            "mocking_strategy": _covered("Postmark replaced by an in-memory outbox.", []),
+            "test_data": _covered("factory_boy factories.", []),
         },
         "integration_testing": {
-            "api_testing": "httpx against the app with a test database.",
-            "database_testing": "Testcontainers PostgreSQL.",
-            "external_service_testing": "Postmark sandbox in staging.",
+            "api_testing": _covered("httpx against the app with a test database.", ["FR-001", "NFR-001"]),
+            "database_testing": _covered("Testcontainers PostgreSQL.", ["FR-002"]),
+            "external_service_testing": _covered("Postmark sandbox in staging.", []),
         },
         "end_to_end_testing": {
-            "user_journey_testing": "Playwright: invite, accept, sign up.",
-            "cross_browser_testing": "Chrome and Firefox latest.",
-            "performance_testing": "k6 at 50 requests per second.",
+            "user_journey_testing": _covered("Playwright: invite, accept, sign up.", ["FR-001", "FR-003"]),
+            "cross_browser_testing": _covered("Chrome and Firefox latest.", ["NFR-005"]),
+            "performance_testing": _covered("k6 at 50 requests per second.", ["NFR-001"]),
         },
     },
     "deployment_specifications": {
@@ -280,10 +284,22 @@ TECH_SPEC_DATA: dict[str, dict[str, Any]] = {
         ),
     },
     "implementation_timeline": {
-        "phase_1_foundation_week_1_2": ["Create the invitations table", "Add the create endpoint"],
-        "phase_2_core_features_week_3_4": ["Build the invite dialog", "Send emails from the worker"],
-        "phase_3_integration_week_5_6": ["Hook signup into the accounts service", "Load test at 50 RPS"],
-        "phase_4_deployment_week_7_8": ["Ship to staging", "Roll out to all teams"],
+        "phase_1_foundation_week_1_2": [
+            _covered("Create the invitations table", ["FR-001"]),
+            _covered("Add the create endpoint", ["FR-001", "NFR-003"]),
+        ],
+        "phase_2_core_features_week_3_4": [
+            _covered("Build the invite dialog", ["FR-001"]),
+            _covered("Send emails from the worker", ["FR-002"]),
+        ],
+        "phase_3_integration_week_5_6": [
+            _covered("Hook signup into the accounts service", ["FR-003"]),
+            _covered("Load test at 50 RPS", ["NFR-001", "NFR-002"]),
+        ],
+        "phase_4_deployment_week_7_8": [
+            _covered("Ship to staging", []),
+            _covered("Roll out to all teams", []),
+        ],
     },
     "dependencies": {
         "internal_dependencies": [
@@ -292,8 +308,14 @@ TECH_SPEC_DATA: dict[str, dict[str, Any]] = {
         "external_dependencies": [{"name": "Postmark", "description": "Sends emails; 99.9% SLA."}],
     },
     "success_criteria": {
-        "technical_success": ["All FRs pass in CI", "p95 latency under 300 ms"],
-        "business_success": ["30% of new members join via invitation", "Support tickets about access drop"],
+        "technical_success": [
+            _covered("All FRs pass in CI", ["FR-001", "FR-002", "FR-003"]),
+            _covered("p95 latency under 300 ms", ["NFR-001"]),
+        ],
+        "business_success": [
+            _covered("30% of new members join via invitation", ["FR-001"]),
+            _covered("Support tickets about access drop", []),
+        ],
     },
     "notes": {
         "design_decisions": ["Tokens are stored hashed.", "Invites bind to the invited email address."],

@@ -414,16 +414,23 @@ def test_render_data_matches_the_generic_shape(tech_spec: SpecTemplate, key: str
 def test_task_lists_need_two_tasks(tech_spec: SpecTemplate) -> None:
     timeline = tech_spec.section("implementation_timeline").model
     phases = [k for k, _ in tech_spec.section("implementation_timeline").shape]
-    good = {key: ["Create the invitations table", "Add the invite endpoint"] for key in phases}
+    tasks = [
+        {"text": "Create the invitations table", "covers": ["FR-001"]},
+        {"text": "Add the invite endpoint", "covers": []},
+    ]
+    good = {key: tasks for key in phases}
     timeline.model_validate(good)
-    bad = {**good, phases[1]: ["Only one task here"]}
+    bad = {**good, phases[1]: [{"text": "Only one task here", "covers": []}]}
     with pytest.raises(ValidationError) as info:
         timeline.model_validate(bad)
     assert phases[1] in str(info.value) and "at least 2" in str(info.value)
     success = tech_spec.section("success_criteria").model
     with pytest.raises(ValidationError):
         success.model_validate(
-            {"technical_success": ["All tests pass"], "business_success": ["a b c", "d e f"]}
+            {
+                "technical_success": [{"text": "All tests pass", "covers": []}],
+                "business_success": [{"text": "a b c", "covers": []}, {"text": "d e f", "covers": []}],
+            }
         )
 
 

@@ -240,6 +240,9 @@ def test_typed_models_for_the_tech_spec_sections(tech_spec: SpecTemplate) -> Non
         "database_design",
         "performance_specifications",
         "risk_assessment",
+        "testing_strategy",
+        "implementation_timeline",
+        "success_criteria",
     }
     # each typed model renders to exactly the generic layout of its section
     for key, model in typed.items():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from agent.errors import InputError
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
+from agent.spec.requirements import ID_PATTERN, REQUIREMENT, defined_requirements, split_covers
 
 _CHECK = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(?P<text>.+?)\s*$")
-_REQ_DEF = re.compile(r"^\s*[-*]\s+(?:\[[ xX]\]\s+)?\*\*(?P<id>N?FR-\d+)\*\*\s*:?\s*(?P<text>.*?)\s*$")
-_REQ_REF = re.compile(r"\bN?FR-\d+\b")
+_REQ_REF = re.compile(rf"\b{ID_PATTERN}\b")
 _BULLET = re.compile(r"^\s*[-*]\s+(?:\[[ xX]\]\s+)?(?P<text>.+?)\s*$")
 _ACCEPTANCE_TITLES = ("success", "testing", "acceptance", "criteria", "verification")
 
@@ -52,14 +52,8 @@ def _clean(text: str) -> str:
 
 
 def requirements_of(doc: SpecDocument) -> dict[str, str]:
-    """Every ``**FR-001**: text`` / ``**NFR-001**: text`` definition in the spec, in order."""
-    found: dict[str, str] = {}
-    for section in doc.sections:
-        for line in section.text.splitlines():
-            match = _REQ_DEF.match(line)
-            if match and match.group("id") not in found:
-                found[match.group("id")] = _clean(match.group("text"))
-    return found
+    """Every requirement definition (``**FR-001**: text``, ``**NFR-001**: ...``) in the spec, in order."""
+    return {rid: _clean(text) for rid, text in defined_requirements(doc.body).items()}
 
 
 def _acceptance_lines(doc: SpecDocument) -> list[str]:
@@ -101,7 +95,7 @@ def _phase_items(doc: SpecDocument) -> list[tuple[str, str]]:
                 phase = _clean(line[4:])
                 continue
             match = _CHECK.match(line)
-            if match and not _REQ_DEF.match(line):
+            if match and not REQUIREMENT.match(line):
                 items.append((phase, _clean(match.group("text"))))
     return items
 
@@ -111,8 +105,11 @@ def tasks_of(doc: SpecDocument) -> list[Task]:
     requirements = requirements_of(doc)
     acceptance_pool = _acceptance_lines(doc)
     tasks: list[Task] = []
-    for index, (phase, text) in enumerate(_phase_items(doc), start=1):
-        cited = tuple(dict.fromkeys(_REQ_REF.findall(text)))
+    for index, (phase, item) in enumerate(_phase_items(doc), start=1):
+        # the item's ``covers`` as rendered (``Add the endpoint (FR-001, NFR-002)``), then IDs in its text
+        text, covers = split_covers(item)
+        mentioned = [rid for rid in _REQ_REF.findall(text) if rid in requirements]
+        cited = tuple(dict.fromkeys([*covers, *mentioned]))
         acceptance: list[str] = []
         for req in cited:
             matching = [line for line in acceptance_pool if re.search(rf"\b{re.escape(req)}\b", line)]

@@ -11,10 +11,11 @@ import re
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from agent.spec.requirements import ID_SCHEMA_PATTERN, listed, split_covers
 from agent.spec.schemas.base import SectionData
-from agent.spec.schemas.generic import Item, Text
+from agent.spec.schemas.generic import MAX_ITEM, Item, Text
 
 
 class _Strict(BaseModel):
@@ -436,10 +437,183 @@ class RiskAssessment(SectionData):
         }
 
 
+# --- Sections that cite requirements: testing, timeline, success criteria ---------------------------
+
+#: the validation context key holding the spec's requirement IDs (ID -> text); see ``covering_context``
+REQUIREMENT_IDS = "requirement_ids"
+MAX_COVERS = 6
+
+RequirementId = Annotated[str, Field(pattern=ID_SCHEMA_PATTERN, max_length=12)]
+
+
+class CoveredItem(_Strict):
+    """An item and the requirement IDs it tests, builds or measures."""
+
+    text: str = Field(min_length=2, max_length=MAX_ITEM)
+    covers: list[RequirementId] = Field(
+        max_length=MAX_COVERS,
+        description="IDs of the requirements this item tests, builds or measures, e.g. FR-001; [] if none",
+    )
+
+    @field_validator("covers")
+    @classmethod
+    def _distinct_ids(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
+
+    def render(self) -> str:
+        """The text, then the cited IDs: ``Load test the API (FR-001, NFR-002)``."""
+        return f"{self.text} ({', '.join(self.covers)})" if self.covers else self.text
+
+    @classmethod
+    def parse(cls, rendered: str) -> CoveredItem:
+        """The item back from its rendered text (``render`` and ``parse`` round-trip)."""
+        text, covers = split_covers(rendered)
+        return cls(text=text, covers=covers)
+
+
+def covering_context(requirement_ids: dict[str, str]) -> dict[str, Any]:
+    """The pydantic validation context that checks ``covers`` against the spec's requirement IDs."""
+    return {REQUIREMENT_IDS: dict(requirement_ids)}
+
+
+class CoveringSection(SectionData):
+    """A section whose items cite requirement IDs (``covers``).
+
+    Validated with :func:`covering_context`, every cited ID must be one of the spec's requirements and
+    at least one item must cite one; without a context only the ID pattern is checked.
+    """
+
+    def covered_items(self) -> list[tuple[str, CoveredItem]]:
+        found: list[tuple[str, CoveredItem]] = []
+
+        def walk(path: str, value: Any) -> None:
+            if isinstance(value, CoveredItem):
+                found.append((path, value))
+            elif isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(f"{path}.{name}" if path else name, getattr(value, name))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    walk(f"{path}.{index}", item)
+
+        walk("", self)
+        return found
+
+    @model_validator(mode="after")
+    def _known_requirements(self, info: ValidationInfo) -> CoveringSection:
+        context = info.context if isinstance(info.context, dict) else {}
+        known = context.get(REQUIREMENT_IDS)
+        if not known:
+            return self
+        items = self.covered_items()
+        for path, item in items:
+            unknown = [rid for rid in item.covers if rid not in known]
+            if unknown:
+                raise ValueError(
+                    f"{path}.covers cites {', '.join(unknown)}, which this spec does not define; "
+                    f"cite only these requirement IDs: {listed(known)}"
+                )
+        if not any(item.covers for _, item in items):
+            raise ValueError(
+                "no item cites a requirement in covers; put the IDs of the requirements each item "
+                f"tests, builds or measures in its covers ({listed(known)})"
+            )
+        return self
+
+    def render_data(self) -> dict[str, Any]:
+        def shape(value: Any) -> Any:
+            if isinstance(value, CoveredItem):
+                return value.render()
+            if isinstance(value, BaseModel):
+                return {name: shape(getattr(value, name)) for name in type(value).model_fields}
+            if isinstance(value, list):
+                return [shape(item) for item in value]
+            return value
+
+        return {name: shape(getattr(self, name)) for name in self.GENERIC_KEYS_ORDER}
+
+    #: the generic keys in template order (``GENERIC_KEYS`` is a set)
+    GENERIC_KEYS_ORDER: ClassVar[tuple[str, ...]] = ()
+
+
+class UnitTesting(_Strict):
+    coverage_target: CoveredItem
+    testing_framework: CoveredItem
+    mocking_strategy: CoveredItem
+    test_data: CoveredItem
+
+
+class IntegrationTesting(_Strict):
+    api_testing: CoveredItem
+    database_testing: CoveredItem
+    external_service_testing: CoveredItem
+
+
+class EndToEndTesting(_Strict):
+    user_journey_testing: CoveredItem
+    cross_browser_testing: CoveredItem
+    performance_testing: CoveredItem
+
+
+class TestingStrategy(CoveringSection):
+    """Unit, integration and end-to-end testing; every item cites the requirements it verifies."""
+
+    __test__ = False  # not a pytest class
+    GENERIC_KEYS_ORDER = ("unit_testing", "integration_testing", "end_to_end_testing")
+    GENERIC_KEYS = frozenset(GENERIC_KEYS_ORDER)
+
+    unit_testing: UnitTesting
+    integration_testing: IntegrationTesting
+    end_to_end_testing: EndToEndTesting
+
+
+def _covered_list(minimum: int, description: str) -> Any:
+    return Field(min_length=minimum, max_length=10, description=description)
+
+
+def _distinct_texts(values: list[CoveredItem]) -> list[CoveredItem]:
+    _no_duplicates([v.text for v in values], "item")
+    return values
+
+
+class ImplementationTimeline(CoveringSection):
+    """Four phases of tasks; every task cites the requirements it builds."""
+
+    GENERIC_KEYS_ORDER = (
+        "phase_1_foundation_week_1_2",
+        "phase_2_core_features_week_3_4",
+        "phase_3_integration_week_5_6",
+        "phase_4_deployment_week_7_8",
+    )
+    GENERIC_KEYS = frozenset(GENERIC_KEYS_ORDER)
+
+    phase_1_foundation_week_1_2: list[CoveredItem] = _covered_list(2, "Tasks of phase 1: foundation")
+    phase_2_core_features_week_3_4: list[CoveredItem] = _covered_list(2, "Tasks of phase 2: core features")
+    phase_3_integration_week_5_6: list[CoveredItem] = _covered_list(2, "Tasks of phase 3: integration")
+    phase_4_deployment_week_7_8: list[CoveredItem] = _covered_list(2, "Tasks of phase 4: deployment")
+
+    _distinct = field_validator(*GENERIC_KEYS_ORDER)(_distinct_texts)
+
+
+class SuccessCriteria(CoveringSection):
+    """Technical and business success criteria; each cites the requirements it measures."""
+
+    GENERIC_KEYS_ORDER = ("technical_success", "business_success")
+    GENERIC_KEYS = frozenset(GENERIC_KEYS_ORDER)
+
+    technical_success: list[CoveredItem] = _covered_list(2, "Measurable technical success criteria")
+    business_success: list[CoveredItem] = _covered_list(2, "Measurable business success criteria")
+
+    _distinct = field_validator(*GENERIC_KEYS_ORDER)(_distinct_texts)
+
+
 TYPED_SECTIONS: dict[str, type[SectionData]] = {
     "technical_requirements": TechnicalRequirements,
     "api_specifications": ApiSpecifications,
     "database_design": DatabaseDesign,
     "performance_specifications": PerformanceSpecifications,
     "risk_assessment": RiskAssessment,
+    "testing_strategy": TestingStrategy,
+    "implementation_timeline": ImplementationTimeline,
+    "success_criteria": SuccessCriteria,
 }
