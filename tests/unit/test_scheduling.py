@@ -76,7 +76,10 @@ def _title(messages: list[dict[str, str]]) -> str:
     raise AssertionError("no section named in the request")
 
 
-def _draft(parallel: int, invalid_first: tuple[str, ...] = ()) -> tuple[Drafter, ScriptedClient, SpecTemplate]:
+Drafted = tuple[Drafter, "ScriptedClient", SpecTemplate]
+
+
+def _draft(parallel: int, invalid_first: tuple[str, ...] = ()) -> Drafted:
     template = load_template("tech-spec")
     client = ScriptedClient(invalid_first)
     options = DraftOptions(parallel=parallel, fit_to_speed=False, max_retries=1)
@@ -108,7 +111,7 @@ def test_one_slot_takes_the_longest_ready_chain_first() -> None:
 
 
 def test_no_slot_idle_while_a_ready_section_waits() -> None:
-    drafter, client, template = _draft(parallel=4)
+    _, client, template = _draft(parallel=4)
     titles = {s.title: s.key for s in template.sections}
     graph = dependencies(template)
     spans = {titles[title]: (start, end) for title, start, end, _ in client.calls}
@@ -171,4 +174,3 @@ def test_plan_graph_and_critical_path() -> None:
     adr = load_template("adr")
     root = adr.sections[0].key
     assert all(deps == (root,) for key, deps in dependencies(adr).items() if key != root)
-
