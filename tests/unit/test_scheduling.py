@@ -7,6 +7,7 @@ proportional to the section's completion budget, and records when each call star
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -146,6 +147,11 @@ def test_every_request_shares_a_byte_identical_prefix_and_summaries_come_last() 
     assert len(set(bodies)) == 1, "system + brief must be byte-identical in every request, re-asks included"
     reasks = [messages for title, _, _, messages in client.calls if len(messages) > 3]
     assert len(reasks) == 2 and all(m[3]["role"] == "assistant" for m in reasks)
+    for messages in reasks:
+        # no example was copied: the re-ask extends the first request's conversation unchanged, so the
+        # server's prompt cache covers all of it but the repair note
+        first = next(m for t, _, _, m in client.calls if t == _title(messages) and len(m) == 3)
+        assert messages[:3] == first
     graph = dependencies(template)
     for section in template.sections:
         task = next(m[2]["content"] for t, _, _, m in client.calls if t == section.title)
@@ -174,3 +180,31 @@ def test_plan_graph_and_critical_path() -> None:
     adr = load_template("adr")
     root = adr.sections[0].key
     assert all(deps == (root,) for key, deps in dependencies(adr).items() if key != root)
+
+
+class CopyingClient(ScriptedClient):
+    """First answer of Technical Requirements copies the prompt's example; then answers validly."""
+
+    async def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], **kwargs: Any
+    ) -> Completion:
+        completion = await super().complete_json(messages, schema, **kwargs)
+        if len(messages) == 3 and _title(messages) == "Technical Requirements":
+            data = json.loads(completion.text)
+            data["functional_requirements"][0] = "Users can request a reset link from the sign-in page."
+            completion.text = json.dumps(data)
+        return completion
+
+
+def test_a_reask_hides_the_example_only_after_it_was_copied() -> None:
+    template = load_template("tech-spec")
+    section = template.section("technical_requirements")
+    template = dataclasses.replace(template, sections=[template.sections[0], section])
+    client = CopyingClient()
+    options = DraftOptions(parallel=1, fit_to_speed=False, max_retries=1)
+    result = asyncio.run(Drafter(client, load_brief(BRIEF), template, options).draft())
+    assert result.sections["technical_requirements"].attempts == 2
+    first, reask = [m for t, _, _, m in client.calls if t == section.title]
+    assert "Example of one field" in first[2]["content"]
+    assert "Example of one field" not in reask[2]["content"]
+    assert reask[:2] == first[:2]
