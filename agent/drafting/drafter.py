@@ -1,13 +1,16 @@
 """The drafting agent: every section of a template drafted, validated and re-asked when wrong.
 
 Sections run in dependency order (agent.drafting.plan); independent ones run concurrently, up to
-``parallel`` requests in flight. Each answer is parsed, validated against the section's Pydantic
+``parallel`` requests in flight. A section starts as soon as the sections it needs are done (not per
+wave), and when several are ready the one with the longest critical path (completion budgets) takes
+the free slot first. Each answer is parsed, validated against the section's Pydantic
 model and the quality checks, and re-asked with the problems listed, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from agent.drafting.brief import Brief
 from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.grounding import grounding_problems
-from agent.drafting.plan import dependencies
+from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ModelPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
 from agent.drafting.quality import iter_strings
@@ -143,6 +146,10 @@ class Drafter:
         self.spent = spent if spent is not None else Usage()
         self._active = 0
         self._slots = asyncio.Condition()
+        #: sections ready to start, waiting for a slot: (-critical path, template position, key)
+        self._ready: list[tuple[int, int, str]] = []
+        #: the order sections were given a slot (for progress and the scheduling tests)
+        self.start_order: list[str] = []
 
     def _grounding(self, section: TemplateSection) -> str:
         if self.context is None:
@@ -165,6 +172,9 @@ class Drafter:
         results: dict[str, SectionResult] = {}
         done: dict[str, asyncio.Event] = {key: asyncio.Event() for key in graph}
         root = self.template.sections[0].key
+        budgets = {s.key: max_tokens_for(s.model) for s in self.template.sections}
+        chains = critical_path(graph, budgets.__getitem__)
+        position = {s.key: index for index, s in enumerate(self.template.sections)}
 
         async def run(section: TemplateSection) -> None:
             for dep in graph[section.key]:
@@ -174,14 +184,16 @@ class Drafter:
                 for dep in graph[section.key]
             ]
             requirements = self._requirements(section, [results[dep] for dep in graph[section.key]])
-            await self._acquire_slot()
+            await self._acquire_slot((-chains[section.key], position[section.key], section.key))
             try:
                 results[section.key] = await self._draft_section(
                     section, context, open_points=section.key == root, requirements=requirements
                 )
+                done[section.key].set()
+                # the sections this one unblocked join the queue before its slot is given away
+                await asyncio.sleep(0)
             finally:
                 await self._release_slot()
-            done[section.key].set()
 
         tasks = [asyncio.create_task(run(section)) for section in self.template.sections]
         try:
@@ -223,10 +235,25 @@ class Drafter:
         budget = max(max_tokens_for(s.model) for s in self.template.sections)
         return fit_slots(wanted, budget, self.client.speed, timeout=self.client.settings.timeout)
 
-    async def _acquire_slot(self) -> None:
-        async with self._slots:
-            await self._slots.wait_for(lambda: self._active < self._slot_limit())
-            self._active += 1
+    async def _acquire_slot(self, entry: tuple[int, int, str]) -> None:
+        """Wait for a free slot; of the sections waiting, the first ``entry`` in order gets it."""
+        heapq.heappush(self._ready, entry)
+        try:
+            # every section that became ready at the same moment joins the queue before one is chosen
+            await asyncio.sleep(0)
+            async with self._slots:
+                await self._slots.wait_for(
+                    lambda: self._ready[0] == entry and self._active < self._slot_limit()
+                )
+                heapq.heappop(self._ready)
+                self._active += 1
+                self.start_order.append(entry[2])
+                self._slots.notify_all()  # the next in line may take another free slot
+        except BaseException:  # cancelled while waiting: leave the queue
+            if entry in self._ready:
+                self._ready.remove(entry)
+                heapq.heapify(self._ready)
+            raise
 
     async def _release_slot(self) -> None:
         async with self._slots:

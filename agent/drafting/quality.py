@@ -27,6 +27,10 @@ _NON_PROSE_KEYS = {"name", "path", "method", "type", "table_name", "covers"}
 _CHOICE_KEYS = {"unit", "comparator", "category"}
 
 
+#: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
+EXAMPLE_COPY = "copies the example from the prompt"
+
+
 def normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
@@ -120,7 +124,7 @@ def check_section(
                 f"{path}: contains the template's text {inside!r}; write content for this feature"
             )
         if norm and (norm in copied_examples or _near_copy(norm, copied_examples)):
-            problems.append(f"{path}: copies the example from the prompt; write content for this feature")
+            problems.append(f"{path}: {EXAMPLE_COPY}; write content for this feature")
         phrase = looping_phrase(value)
         if phrase:
             problems.append(f"{path}: the phrase {phrase!r} repeats; say it once")

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.drafting.prompting import Message, example_values, repair_messages
-from agent.drafting.quality import check_section, normalise, without_example_copies
+from agent.drafting.quality import EXAMPLE_COPY, check_section, normalise, without_example_copies
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.spec.schemas.base import SectionData, json_schema
@@ -169,8 +169,10 @@ async def ask_section(
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
     ``usage`` accumulates every answer's token counts (also when the section fails).
-    ``retry_messages``, when given, replace ``messages`` from the first re-ask on (the task without
-    its worked example: a small model that copied the example copies it again while it can see it).
+    ``retry_messages``, when given, replace ``messages`` from the first re-ask on if the rejected answer
+    copied the prompt's example (the task without its worked example: a small model that copied the
+    example copies it again while it can see it). Otherwise a re-ask extends the very same conversation,
+    so the server's prompt cache holds all of it but the short repair note.
     Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
     ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
     ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
@@ -225,7 +227,7 @@ async def ask_section(
         if attempt < policy.attempts:
             if on_retry is not None:
                 on_retry(attempt, problems)
-            if attempt == 1 and retry_messages is not None:
+            if attempt == 1 and retry_messages is not None and any(EXAMPLE_COPY in p for p in problems):
                 messages = retry_messages
             quoted = without_example_copies(answer, examples)
             messages = repair_messages(messages, section, quoted, problems)
