@@ -29,6 +29,7 @@ from agent.spec.document import (
 from agent.spec.grounding import BriefFacts, off_topic, reference_terms
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
+from agent.spec.requirements import REQUIREMENT
 from agent.spec.template_resolver import TemplateOutline, spec_outline
 
 Severity = Literal["error", "warning"]
@@ -447,9 +448,7 @@ def _clip(text: str, width: int = 60) -> str:
 
 # -- requirements -----------------------------------------------------------------------------------
 
-_REQ = re.compile(
-    r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?\*\*(?P<prefix>[A-Z][A-Z0-9]{0,5})-(?P<num>\d{1,5})\*\*:?\s*(?P<text>.*)$"
-)
+_REQ = REQUIREMENT
 _UNITS = (
     r"ms|msec|milliseconds?|µs|us|microseconds?|ns|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|"
     r"months?|years?|[kKMGTP]i?B|bytes?|kb|mb|gb|tb|bps|[kKMG]bps|rps|qps|tps|rpm|req/s|requests?|reqs?|"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 #: a requirement ID: a short upper-case prefix and a number (FR-001, NFR-002, QR-010)
-ID_PATTERN = r"[A-Z][A-Z0-9]{0,5}-\d{1,5}"
+ID_PATTERN = r"[A-Z][A-Z0-9]{0,5}-[0-9]{1,5}"  # [0-9], not \d: llama.cpp grammars reject \d
 #: the same, anchored, for JSON schemas (``covers`` items)
 ID_SCHEMA_PATTERN = rf"^{ID_PATTERN}$"
 #: a line that defines a requirement
