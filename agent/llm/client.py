@@ -17,7 +17,7 @@ from typing import Any
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
 from agent.io.redact import redact
 from agent.llm.providers import Endpoint, ModelSettings
-from agent.llm.replicas import ReplicaPool
+from agent.llm.replicas import ReplicaPool, retry_after
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 from agent.llm.speed import SpeedMeter
 
@@ -328,22 +328,13 @@ async def within_deadline(
                 except (openai.APITimeoutError, openai.LengthFinishReasonError):
                     raise
                 except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
-                    pause = max(min(MAX_BACKOFF, 0.5 * 2**attempt), min(MAX_BACKOFF, _retry_after(exc)))
+                    pause = max(min(MAX_BACKOFF, 0.5 * 2**attempt), min(MAX_BACKOFF, retry_after(exc)))
                     if attempt >= retries or loop.time() + pause >= ends:
                         raise  # no retry left, or none that could start before the deadline
                     await sleep(pause)
     except TimeoutError:
         raise openai.APITimeoutError(request=_no_request()) from None
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _retry_after(exc: Exception) -> float:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else 0.0
-    except ValueError:
-        return 0.0
 
 
 def _no_request() -> Any:

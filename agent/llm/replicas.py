@@ -192,7 +192,7 @@ class ReplicaPool:
                     except openai.RateLimitError as exc:
                         # the server is up, only busy: not a replica failure; back off as one server would
                         failed += 1
-                        pause = min(MAX_BACKOFF, max(0.5 * 2 ** (failed - 1), _retry_after(exc)))
+                        pause = min(MAX_BACKOFF, max(0.5 * 2 ** (failed - 1), retry_after(exc)))
                         if failed >= attempts or self.clock() + pause >= ends:
                             raise
                         await asyncio.sleep(pause)
@@ -228,7 +228,8 @@ def _timed_out(replica: Replica) -> ModelTimeoutError:
     )
 
 
-def _retry_after(exc: Exception) -> float:
+def retry_after(exc: Exception) -> float:
+    """The seconds a server's Retry-After header asks for (0 when absent or unreadable)."""
     response = getattr(exc, "response", None)
     value = response.headers.get("retry-after") if response is not None else None
     try:
