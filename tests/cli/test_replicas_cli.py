@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from helpers.fault_server import FaultServer, start
+from helpers.fault_server import FaultServer, running
 from typer.testing import CliRunner
 
 from agent.cli.main import app
@@ -32,15 +32,8 @@ ENV = {"COLUMNS": "200", "OPENAI_API_KEY": ""}
 
 @pytest.fixture
 def second_server() -> Iterator[FaultServer]:
-    server = FaultServer()
-    httpd, thread = start(server)
-    try:
+    with running() as server:
         yield server
-    finally:
-        server._stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def _briefs(tmp_path: Path, count: int) -> Path:

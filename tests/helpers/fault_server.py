@@ -41,6 +41,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -445,9 +446,9 @@ def start(server: FaultServer) -> tuple[_Server, threading.Thread]:
     return httpd, thread
 
 
-@pytest.fixture(name="fault_server")
-def fault_server_fixture() -> Iterator[FaultServer]:
-    """A fault-injection OpenAI-compatible server for one test."""
+@contextmanager
+def running() -> Iterator[FaultServer]:
+    """A fault-injection server on 127.0.0.1, stopped when the block ends."""
     server = FaultServer()
     httpd, thread = start(server)
     try:
@@ -457,6 +458,13 @@ def fault_server_fixture() -> Iterator[FaultServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(name="fault_server")
+def fault_server_fixture() -> Iterator[FaultServer]:
+    """A fault-injection OpenAI-compatible server for one test."""
+    with running() as server:
+        yield server
 
 
 if __name__ == "__main__":  # a standalone server for subprocess tests: python tests/fault_server.py ACTION...
