@@ -54,6 +54,8 @@ class RunFigures:
     marked: list[str] = field(default_factory=list)
     timed_out: list[str] = field(default_factory=list)
     speed: float | None = None
+    #: section title -> the first problem of each rejected attempt, in order
+    reasons: dict[str, list[str]] = field(default_factory=dict)
 
 
 def draft_once(name: str, endpoint, settings, options, brief_path, stats) -> RunFigures:  # type: ignore[no-untyped-def]
@@ -86,6 +88,9 @@ def draft_once(name: str, endpoint, settings, options, brief_path, stats) -> Run
         else:
             s.rejected_first += 1
             s.rescued += int(section.status == "ok")
+        rejected = retried[section.key] + (section.problems[:1] if section.status != "ok" else [])
+        if rejected:
+            figures.reasons[section.title] = rejected
         if section.status != "ok":
             figures.marked.append(section.title)
             if section.problems and "did not answer" in section.problems[0]:
@@ -102,6 +107,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--only", choices=("new", "today"), help="Run one of the two settings.")
     parser.add_argument("--today-first", action="store_true", help="Run today's policy first.")
+    parser.add_argument(
+        "--reasons", action="store_true", help="List why each rejected attempt was rejected, per run."
+    )
     args = parser.parse_args()
 
     settings = ModelSettings(slots=args.parallel, use_cache=False, timeout=args.timeout)
@@ -138,6 +146,13 @@ def main() -> None:
             f"{name:<6} {title[:27]:<28}{s.first_ok}/{s.runs:<7}{rescue:>10}{s.attempts:>9}"
             f"{s.seconds:>9.0f}{s.timeouts:>9}"
         )
+    if args.reasons:
+        for figures in done:
+            print()
+            print(f"why attempts were rejected ({figures.name}):")
+            for title, problems in sorted(figures.reasons.items()):
+                for attempt, problem in enumerate(problems, start=1):
+                    print(f"  {title[:27]:<28} #{attempt} {problem[:160]}")
     if len(done) == 2:
         new, today = (done[0], done[1]) if done[0].name == "new" else (done[1], done[0])
         print()

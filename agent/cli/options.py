@@ -74,7 +74,8 @@ DraftRetriesOpt = Annotated[
         min=0,
         max=10,
         help="Re-asks per section when validation fails (default: max_retries from the configuration, "
-        "else chosen for the model's size: 1 for small models like the bundled 135M, 2 otherwise).",
+        "else chosen for the model's size: none for small models like the bundled 135M, whose re-asks "
+        "rarely validate, 2 otherwise).",
     ),
 ]
 KeepGoingOpt = Annotated[

@@ -13,16 +13,16 @@ import asyncio
 import heapq
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.drafting.brief import Brief
 from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
-from agent.drafting.policy import ModelPolicy, policy_for
+from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
 from agent.drafting.quality import iter_strings
-from agent.drafting.reask import ReaskPolicy, ask_section, leak_check, max_tokens_for
+from agent.drafting.reask import ask_section, leak_check, max_tokens_for
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
@@ -31,7 +31,7 @@ from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements
 from agent.spec.schemas.base import SectionData
 from agent.spec.schemas.generic import with_open_points
-from agent.spec.schemas.techspec import CoveringSection, covering_context
+from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
 from agent.spec.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
@@ -49,7 +49,7 @@ class DraftOptions:
     parallel: int = 4
     temperature: float = 0.2
     #: the re-ask policy; None picks one from the model (agent.drafting.policy.policy_for)
-    policy: ModelPolicy | None = None
+    policy: ReaskPolicy | None = None
     #: fit completion budgets and parallel calls to the engine's measured speed
     fit_to_speed: bool = True
     #: measure the embedded engine's speed with one short call before drafting
@@ -135,12 +135,10 @@ class Drafter:
         self.prefix = shared_prefix(brief, template, context.shared if context else None)
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
-        chosen = options.policy or policy_for(client.endpoint.model, options.max_retries)
-        self.policy = ReaskPolicy(
-            max_retries=chosen.attempts - 1,
-            temperature=options.temperature,
-            temperature_step=chosen.temperature_step,
-            repeat_penalty_step=chosen.repeat_penalty_step,
+        self.policy = (
+            replace(options.policy, temperature=options.temperature)
+            if options.policy is not None
+            else policy_for(client.endpoint.model, options.max_retries, options.temperature)
         )
         #: every token and call spent, whatever the outcome (read it after a failure too)
         self.spent = spent if spent is not None else Usage()
@@ -290,18 +288,26 @@ class Drafter:
                 model,
                 context,
                 open_points=open_points,
+                with_example=self.policy.example_first,
+                with_template=self.policy.show_template,
                 grounding=grounding,
                 requirements=requirements,
             )
-            retry_messages = section_messages(
-                self.prefix,
-                section,
-                model,
-                context,
-                open_points=open_points,
-                with_example=False,
-                grounding=grounding,
-                requirements=requirements,
+            # the task without its example, for a re-ask after an answer copied it
+            retry_messages = (
+                section_messages(
+                    self.prefix,
+                    section,
+                    model,
+                    context,
+                    open_points=open_points,
+                    with_example=False,
+                    with_template=self.policy.show_template,
+                    grounding=grounding,
+                    requirements=requirements,
+                )
+                if self.policy.example_first
+                else None
             )
         usage = Usage()
         started = time.perf_counter()
@@ -334,6 +340,7 @@ class Drafter:
                 # --strict: a timed-out section ends the draft at once, as a failed one does
                 reask_timeouts=self.options.keep_going,
                 validation_context=covering_context(requirements) if requirements else None,
+                schema=covering_schema(model, requirements) if requirements else None,
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)

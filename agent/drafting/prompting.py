@@ -78,13 +78,19 @@ def section_messages(
     *,
     open_points: bool = False,
     with_example: bool = True,
+    with_template: bool = True,
     grounding: str = "",
     requirements: dict[str, str] | None = None,
 ) -> list[Message]:
-    """The section's request; ``requirements`` (ID -> text) are listed for its items to cite in ``covers``."""
+    """The section's request; ``requirements`` (ID -> text) are listed for its items to cite in ``covers``.
+
+    ``with_template`` shows the section's template Markdown above the field list (which carries the same
+    instructions field by field); see ``ReaskPolicy.show_template``.
+    """
     task = render_prompt(
         "section.j2",
         section=section,
+        show_template=with_template,
         context=context,
         fields=describe_fields(model),
         example=example_for(section.key, model) if with_example else "",

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, example_values, repair_messages
 from agent.drafting.quality import EXAMPLE_COPY, check_section, normalise, without_example_copies
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
@@ -31,28 +32,6 @@ Check = Callable[[str, SectionData], list[str]]
 RetryHandler = Callable[[int, list[str]], None]
 
 CUT_OFF = "the answer was cut off at the length limit; write shorter values"
-
-
-@dataclass(frozen=True)
-class ReaskPolicy:
-    """How many times to ask and how sampling changes per attempt."""
-
-    max_retries: int = 2
-    temperature: float = 0.2
-    #: each re-ask samples this much hotter: a small model that looped once loops again when cold
-    temperature_step: float = 0.25
-    #: and penalises repetition this much more
-    repeat_penalty_step: float = 0.15
-
-    @property
-    def attempts(self) -> int:
-        return self.max_retries + 1
-
-    def temperature_for(self, attempt: int) -> float:
-        return self.temperature + self.temperature_step * (attempt - 1)
-
-    def repeat_penalty_for(self, attempt: int) -> float:
-        return 1.0 + self.repeat_penalty_step * (attempt - 1)
 
 
 #: the smallest completion budget a timed-out section is asked again with
@@ -165,6 +144,7 @@ async def ask_section(
     budget: int | None = None,
     reask_timeouts: bool = True,
     validation_context: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -176,9 +156,11 @@ async def ask_section(
     Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
     ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
     ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
+    ``schema`` is the JSON schema the server constrains answers to (default: ``model``'s own), e.g. one
+    whose ``covers`` lists only the spec's requirement IDs (:func:`covering_schema`).
     """
     checks = [leak_check(messages)] if checks is None else list(checks)
-    schema = json_schema(model)
+    schema = schema if schema is not None else json_schema(model)
     # ``budget``: the caller's completion budget (fitted to the engine's speed), else the schema's own
     budget = budget if budget is not None else max_tokens_for(model)
     examples = example_values(section.key)

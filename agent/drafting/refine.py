@@ -21,8 +21,9 @@ from typing import Any
 
 from agent.drafting.brief import Brief, load_brief, recorded_brief_path
 from agent.drafting.context.retrieval import ContextPack
+from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
-from agent.drafting.reask import ReaskPolicy, ask_section
+from agent.drafting.reask import ask_section
 from agent.errors import InputError, SectionFailedError
 from agent.io.atomic import atomic_write_text
 from agent.io.journal import Entry, Journal, SectionEdit
@@ -31,7 +32,7 @@ from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements, short_text
-from agent.spec.schemas.techspec import CoveringSection, covering_context
+from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
 from agent.spec.template import TemplateSection
 from agent.spec.template_resolver import load_spec_template
 
@@ -417,9 +418,10 @@ class Refiner:
                 messages,
                 tsection,
                 model,
-                ReaskPolicy(max_retries=self.options.max_retries, temperature=self.options.temperature),
+                ReaskPolicy(attempts=self.options.max_retries + 1, temperature=self.options.temperature),
                 usage,
                 validation_context=covering_context(requirements) if requirements else None,
+                schema=covering_schema(model, requirements) if requirements else None,
             )
         except SectionFailedError as exc:
             return SectionFailure(title, exc.attempts, exc.errors)

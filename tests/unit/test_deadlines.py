@@ -56,12 +56,14 @@ def test_policy_by_model_size() -> None:
     assert model_params("SmolLM2-135M-Instruct") == 135_000_000
     assert model_params("qwen2.5-7b-instruct") == 7_000_000_000
     assert model_params("gpt-4o-mini") is None
-    assert policy_for("smollm2-135m-instruct") == SMALL and SMALL.attempts == 2
+    assert policy_for("smollm2-135m-instruct") == SMALL and SMALL.attempts == 1
     assert policy_for("llama-3.1-8b") == CLASSIC and CLASSIC.attempts == 3
     assert policy_for("gpt-4o") == CLASSIC
     assert policy_for("smollm2-135m-instruct", max_retries=4).attempts == 5
-    assert CLASSIC.temperature(0.2, 3) == pytest.approx(0.7)
-    assert CLASSIC.with_example(1) and not CLASSIC.with_example(2)
+    assert policy_for("smollm2-135m-instruct", temperature=0.5).temperature == 0.5
+    assert CLASSIC.temperature_for(3) == pytest.approx(0.7)
+    assert CLASSIC.repeat_penalty_for(1) == 1.0 and SMALL.repeat_penalty_for(2) == pytest.approx(1.25)
+    assert CLASSIC.example_first and not SMALL.example_first
 
 
 def test_eta_from_tokens_per_second() -> None:

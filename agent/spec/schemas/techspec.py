@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from agent.spec.requirements import ID_SCHEMA_PATTERN, listed, split_covers
-from agent.spec.schemas.base import SectionData
+from agent.spec.schemas.base import SectionData, json_schema
 from agent.spec.schemas.generic import MAX_ITEM, Item, Text
 
 
@@ -474,6 +474,32 @@ class CoveredItem(_Strict):
 def covering_context(requirement_ids: dict[str, str]) -> dict[str, Any]:
     """The pydantic validation context that checks ``covers`` against the spec's requirement IDs."""
     return {REQUIREMENT_IDS: dict(requirement_ids)}
+
+
+def covering_schema(model: type[BaseModel], requirement_ids: dict[str, str]) -> dict[str, Any]:
+    """``model``'s JSON schema with every ``covers`` item limited to the spec's requirement IDs.
+
+    The server's grammar then cannot produce an ID the spec does not define (the bundled model invented
+    ``NFR-015`` and ``FB-283`` often enough to cost a re-ask in one section out of three that cite).
+    Validation still checks the IDs (:func:`covering_context`): other servers may ignore the schema.
+    """
+    schema = json_schema(model)
+    allowed = sorted(requirement_ids)
+
+    def limit(node: Any) -> None:
+        if isinstance(node, dict):
+            covers = node.get("properties", {}).get("covers")
+            if isinstance(covers, dict) and isinstance(covers.get("items"), dict):
+                covers["items"] = {"type": "string", "enum": allowed}
+            for value in node.values():
+                limit(value)
+        elif isinstance(node, list):
+            for value in node:
+                limit(value)
+
+    if allowed:
+        limit(schema)
+    return schema
 
 
 class CoveringSection(SectionData):
