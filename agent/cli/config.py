@@ -62,6 +62,9 @@ def config_show(
         for row in rows:
             value = row["value"]
             shown = "-" if value is None or value == [] else json.dumps(value)
+            if row["key"] == "max_retries" and row["source"] == "default":
+                # drafting leaves an unset max_retries to the re-ask policy (agent/drafting/policy.py)
+                shown = f"by model size (0 up to 1B parameters, else {value})"
             source = row["source"]
             style = "dim" if source == "default" else ""
             table.add_row(

@@ -21,13 +21,14 @@ from agent.cli.options import (
     BaseUrlOpt,
     ContextBudgetOpt,
     ContextOpt,
+    DraftRetriesOpt,
     ModelOpt,
     ModelPathOpt,
     ParallelOpt,
     ProviderOpt,
-    RetriesOpt,
     TemperatureOpt,
     TimeoutOpt,
+    chosen_retries,
     context_paths,
     effective_config,
     settings_from_config,
@@ -108,7 +109,7 @@ def eval_command(
     base_url: BaseUrlOpt = None,
     model_path: ModelPathOpt = None,
     temperature: TemperatureOpt = None,
-    max_retries: RetriesOpt = None,
+    max_retries: DraftRetriesOpt = None,
     timeout: TimeoutOpt = None,
     parallel: ParallelOpt = None,
     context: ContextOpt = None,
@@ -144,7 +145,7 @@ def eval_command(
                 output_dir,
                 cfg.template,
                 settings,
-                cfg.max_retries,
+                chosen_retries(config),
                 cfg.parallel,
                 cfg.temperature,
                 context=context_paths(context),
@@ -175,7 +176,7 @@ def _draft_all(
     output_dir: Path,
     template: str | None,
     settings: ModelSettings,
-    max_retries: int,
+    max_retries: int | None,
     parallel: int,
     temperature: float,
     *,
@@ -193,8 +194,9 @@ def _draft_all(
     loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
     spec_template = load_template(template)
     output_dir.mkdir(parents=True, exist_ok=True)
+    # as `draft` does: re-asks chosen for the model's size unless set, the engine's speed probed first
     options = DraftOptions(
-        max_retries=max_retries, keep_going=True, parallel=parallel, temperature=temperature
+        max_retries=max_retries, keep_going=True, parallel=parallel, temperature=temperature, probe=True
     )
     written: list[Path] = []
     usage: dict[Path, dict[str, float | None]] = {}

@@ -70,7 +70,10 @@ def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts
     if brief is not None:
         loaded: Brief | None = load_brief(brief)
     else:
-        loaded, _ = recorded_brief(spec, doc)
+        loaded, notice = recorded_brief(spec, doc)
+        if loaded is None and notice:
+            # say why the brief's rules (off-topic, brief-uncovered) did not run, rather than go quiet
+            typer.echo(f"{spec}: {notice}", err=True)
     return None if loaded is None else extract(loaded.body, loaded.title)
 
 

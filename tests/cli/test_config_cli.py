@@ -63,6 +63,7 @@ def test_config_show_reports_each_source(project: Path) -> None:
     assert code == 0
     assert "env SPECDRAFT_PARALLEL" in out and f"{project}/specdraft.toml:2" in out
     assert f"Project file: {project}/specdraft.toml" in out
+    assert "by model size" in out  # max_retries unset: the re-ask policy chooses
 
 
 def test_config_show_bad_file_exits_2_naming_file_and_line(project: Path) -> None:

@@ -58,6 +58,20 @@ def test_lint_uses_the_brief_recorded_in_the_spec(tmp_path: Path) -> None:
     assert "brief-uncovered" in rules and "off-topic" in rules
 
 
+def test_lint_says_why_a_recorded_brief_was_not_used(tmp_path: Path) -> None:
+    """A brief outside the spec's folder (no git work tree around it) is refused, and lint says so."""
+    spec = spec_with_recorded_brief(tmp_path, "csv-export")
+    (tmp_path / "specs").mkdir()
+    moved = tmp_path / "specs" / "spec.md"
+    moved.write_text(spec.read_text(encoding="utf-8").replace("brief: brief.md", "brief: ../brief.md"))
+    _, out, err = invoke("lint", moved, "--json")
+    rules = {f["rule"] for f in json.loads(out)["files"][0]["findings"]}
+    assert "brief-uncovered" not in rules  # the brief's rules did not run ...
+    assert "../brief.md" in err and "Pass --brief" in err  # ... and the user is told why
+    _, out, _ = invoke("lint", moved, "--json", "--brief", tmp_path / "brief.md")
+    assert "brief-uncovered" in {f["rule"] for f in json.loads(out)["files"][0]["findings"]}
+
+
 def test_eval_json_own_brief_scores_high_and_another_low(tmp_path: Path) -> None:
     spec = spec_with_recorded_brief(tmp_path, "team-invitations")
     code, out, _ = invoke("eval", spec, "--json")
@@ -144,3 +158,22 @@ def test_eval_draft_takes_context(tmp_path: Path, fault_server: FaultServer) -> 
     assert "exports.sql" in recorded  # the context file is in the drafted spec's provenance
     prompts = [json.dumps(r.body["messages"]) for r in fault_server.chat_requests()]
     assert any("CREATE TABLE invoices" in p for p in prompts)
+
+
+def test_eval_draft_lets_the_model_size_choose_the_re_asks(tmp_path: Path, fault_server: FaultServer) -> None:
+    """Like `draft`: a small model's rejected section is marked at once, a larger one is asked again."""
+    shutil.copy(BRIEFS / "csv-export.md", tmp_path / "csv-export.md")
+    requests: dict[str, int] = {}
+    for model in ("fault-135m", "fault-7b"):
+        before = len(fault_server.chat_requests())
+        fault_server.plan("invalid")  # the first section's first answer breaks its schema
+        code, stdout, err = invoke(
+            "eval", "--draft", tmp_path / "csv-export.md", "--output-dir", tmp_path / model,
+            "--template", "adr", "--base-url", fault_server.base_url, "--model", model,
+            "--parallel", "1", "--json",
+        )  # fmt: skip
+        assert code == 0, err
+        requests[model] = len(fault_server.chat_requests()) - before
+        attention = json.loads(stdout)["specs"][0]["sections_attention"]
+        assert attention == (1 if model == "fault-135m" else 0)
+    assert requests["fault-7b"] == requests["fault-135m"] + 1  # one re-ask, only for the larger model
