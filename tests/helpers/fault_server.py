@@ -152,6 +152,7 @@ class FaultServer:
 #: the requirement ID an ``unknown_ids`` answer cites
 UNKNOWN_ID = "ZZ-999"
 #: a requirement listed in a prompt for ``covers`` to cite
+_ID = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9]{1,5}")
 _LISTED_ID = re.compile(r"^- ([A-Z][A-Z0-9]{0,5}-\d{1,5}): ", re.MULTILINE)
 
 
@@ -240,7 +241,12 @@ def answer_for(
     if "const" in schema:
         return schema["const"]
     if "enum" in schema:
-        return schema["enum"][0]
+        values = schema["enum"]
+        if namer.ids and values and all(isinstance(v, str) and _ID.fullmatch(v) for v in values):
+            # covers limited to the spec's IDs: cite the listed ones in turn (or, with unknown_ids,
+            # an ID the spec lacks, as a server that ignores the schema would)
+            return namer.requirement_id()
+        return values[0]
     for key in ("anyOf", "oneOf"):
         if key in schema:
             options = [_resolve(o, defs) for o in schema[key]]
