@@ -34,7 +34,8 @@ def config_show(
 ) -> None:
     """Print every effective setting and where it came from (variable, file:line, or default)."""
     with user_errors():
-        from agent.io.config import ENV_VARS, KEYS, display_url, load_config
+        from agent.io.config import ENV_VARS, KEYS, load_config
+        from agent.io.redact import display_url
 
         config = load_config()
         values = config.settings.model_dump()

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from agent import __version__
 from agent.errors import CorruptModelError, SpecdraftError
-from agent.io.config import KEY_ENV, EffectiveConfig, Settings, display_url, load_config, user_config_path
+from agent.io.config import KEY_ENV, EffectiveConfig, Settings, load_config, user_config_path
+from agent.io.redact import display_url
 from agent.llm.providers import (
     DEFAULT_OPENAI_MODEL,
     OPENAI_BASE_URL,

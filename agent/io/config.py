@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -107,19 +106,6 @@ class Settings(BaseModel):
 
 KEYS: tuple[str, ...] = tuple(Settings.model_fields)
 DEFAULTS = Settings()
-
-
-def display_url(url: str) -> str:
-    """``url`` safe to print: a password in it (``http://user:pass@host``) becomes ``***``."""
-    if "," in url:  # several servers
-        return ",".join(display_url(part) for part in url.split(","))
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}:***@" if parts.username else "***@"
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
 
 
 def env_var(key: str) -> str:

@@ -6,12 +6,14 @@ the configured key values (``OPENAI_API_KEY`` and any other ``*_API_KEY``, ``*_T
 ``*_SECRET`` variable of the environment, plus values registered with ``remember_secret``) and
 token-shaped strings (``sk-...``, ``Bearer ...``, ``AKIA...``, GitHub and Slack tokens, private-key
 blocks) become ``[REDACTED]``. ``find_secrets`` is the same recognition, for lint and validation.
+``display_url`` is the one way a server URL is shown: credentials in it are masked.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 #: shorter values are not treated as secrets (they would redact ordinary words)
@@ -84,3 +86,20 @@ def find_secrets(text: str, known: list[str] | None = None) -> list[str]:
     if any(value in text for value in (known_secrets() if known is None else known)):
         kinds.append("a configured API key")
     return kinds
+
+
+def display_url(url: str) -> str:
+    """``url`` safe to print or store: ``user:pass@`` becomes ``user:***@``, a bare ``token@`` ``***@``.
+
+    Several comma-separated URLs are each masked. Used by config show, doctor, error messages and the
+    batch report's server list.
+    """
+    if "," in url:  # several servers
+        return ",".join(display_url(part) for part in url.split(","))
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    # a user name alone may be a token (https://TOKEN@host): only a name beside a password is kept
+    user = f"{userinfo.split(':', 1)[0]}:***@" if ":" in userinfo else "***@"
+    return urlunsplit(parts._replace(netloc=f"{user}{host}"))

@@ -20,8 +20,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from agent.errors import ConfigError, InputError, ModelError
+from agent.io.redact import display_url
 from agent.llm.embedded import EmbeddedSettings
-from agent.llm.replicas import public_url
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -212,7 +212,7 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ModelError(
-            f"Cannot reach the model server at {public_url(base_url)}: {reason}.",
+            f"Cannot reach the model server at {display_url(base_url)}: {reason}.",
             hint="Is the server running? Check --base-url (it usually ends in /v1).",
         ) from None
     except (KeyError, IndexError, ValueError, TypeError):

@@ -18,23 +18,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import ModelError, ModelTimeoutError
+from agent.io.redact import display_url
 
 #: first cool-down of a replica that failed, doubled for each further failure in a row, capped
 COOL_DOWN_FIRST = 2.0
 COOL_DOWN_MAX = 60.0
 #: the longest pause after a 429 (a server's Retry-After is honoured up to this)
 MAX_BACKOFF = 8.0
-
-
-def public_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part, for reports and messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 @dataclass
@@ -54,7 +46,7 @@ class Replica:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "url": public_url(self.url),
+            "url": display_url(self.url),
             "requests": self.requests,
             "failures": self.failures,
             "down": self.strikes > 0,
@@ -147,7 +139,7 @@ class ReplicaPool:
             replica.down_until = 0.0
 
     def _all_down(self) -> ModelError:
-        failed = "; ".join(f"{public_url(r.url)} ({r.last_error or 'up, no room'})" for r in self.replicas)
+        failed = "; ".join(f"{display_url(r.url)} ({r.last_error or 'up, no room'})" for r in self.replicas)
         return ModelError(
             f"No model server could answer: {failed}.",
             hint="Are the servers running? Check each --base-url (or base_url in specdraft.toml).",
@@ -223,7 +215,7 @@ def _reason(exc: Exception) -> str:
 
 def _timed_out(replica: Replica) -> ModelTimeoutError:
     return ModelTimeoutError(
-        f"The model server at {public_url(replica.url)} did not answer in time.",
+        f"The model server at {display_url(replica.url)} did not answer in time.",
         hint="Raise --timeout, or lower --parallel on a slow machine.",
     )
 

@@ -246,7 +246,7 @@ def test_init_text_lists_every_setting_and_is_valid_uncommented(project: Path) -
 
 
 def test_display_url_hides_a_password() -> None:
-    from agent.io.config import display_url
+    from agent.io.redact import display_url
 
     assert display_url("http://ann:s3cret-pass@llm.internal:8000/v1") == "http://ann:***@llm.internal:8000/v1"
     assert display_url("http://llm.internal:8000/v1") == "http://llm.internal:8000/v1"

@@ -11,7 +11,8 @@ import openai
 import pytest
 
 from agent.errors import ModelError, ModelTimeoutError
-from agent.llm.replicas import ReplicaPool, public_url
+from agent.io.redact import display_url
+from agent.llm.replicas import ReplicaPool
 from agent.models import select as model_select
 from agent.models.bundled import bundled_model_path
 from agent.models.select import GIB, ResolvedModel, fit_server
@@ -124,8 +125,8 @@ def test_every_replica_down_is_a_clear_error_naming_each() -> None:
     with pytest.raises(ModelError) as caught:
         asyncio.run(pool.call(send, 30, 3))
     message = str(caught.value)
-    assert "http://a.test/v1 (HTTP 503)" in message and "http://b.test/v1 (" in message
-    assert "secret" not in message and "user" not in message
+    assert "http://user:***@a.test/v1 (HTTP 503)" in message and "http://b.test/v1 (" in message
+    assert "secret" not in message
     assert len(sent) == 2  # each tried once, not retried within the call
     # a later call waits for the first cool-down to end, probes each server once more, and fails
     with pytest.raises(ModelError, match="No model server could answer"):
@@ -158,9 +159,11 @@ def test_a_timeout_is_not_resent_and_takes_the_replica_out() -> None:
     assert asyncio.run(pool.call(send, 5, 3)) == (B, 0)
 
 
-def test_public_url_drops_credentials() -> None:
-    assert public_url("https://u:p@h.test:8443/v1") == "https://h.test:8443/v1"
-    assert public_url(A) == A
+def test_display_url_masks_credentials() -> None:
+    assert display_url("https://u:p@h.test:8443/v1") == "https://u:***@h.test:8443/v1"
+    assert display_url("https://ghp_tokenvalue1234@h.test/v1") == "https://***@h.test/v1"
+    assert display_url(f"{A},https://u:p@h.test/v1") == f"{A},https://u:***@h.test/v1"
+    assert display_url(A) == A
 
 
 # ---------------------------------------------------------------- the embedded server and free memory
