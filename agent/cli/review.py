@@ -41,6 +41,7 @@ from agent.spec.template_resolver import (
     read_template_outline,
     resolve_template_path,
     spec_outline,
+    template_changed,
 )
 
 TemplateOption = Annotated[
@@ -148,6 +149,8 @@ def lint_command(
             try:
                 doc = load_spec(path)
                 used = outline or spec_outline(None, doc, path)
+                if outline is None and (notice := template_changed(doc, used)):
+                    typer.echo(f"{path}: {notice}", err=True)
                 findings = lint_document(doc, used, brief=brief_facts(path, doc, brief), base=path.parent)
             except SpecdraftError as exc:
                 bad_input = True

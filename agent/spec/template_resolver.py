@@ -197,3 +197,25 @@ def _read_outline(path: Path, name: str | None, raw: bytes, digest: str) -> Temp
 def spec_outline(ref: str | None, spec: SpecDocument, spec_path: Path | None) -> TemplateOutline:
     """The outline of the template a spec follows (see :func:`spec_template_path`)."""
     return read_template_outline(spec_template_path(ref, spec, spec_path))
+
+
+def template_changed(spec: SpecDocument, outline: TemplateOutline) -> str | None:
+    """A notice when ``outline``'s template is not the one the spec was drafted from, else None.
+
+    The spec records its template's sha256 (``specdraft.template_sha256``); a template edited since
+    then may ask for sections the spec never had, so the reader is told what lint compares against.
+    """
+    meta = spec.front_matter.get("specdraft")
+    recorded = meta.get("template_sha256") if isinstance(meta, dict) else None
+    if not isinstance(recorded, str) or recorded == outline.sha256:
+        return None
+    try:  # the recorded digest is of the text as drafting read it (BOM and line endings normalised)
+        text, _ = read_user_text(outline.path, what="Template", max_chars=MAX_TEMPLATE_CHARS)
+    except InputError:
+        return None
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() == recorded:
+        return None
+    return (
+        f"The template {outline.path} has changed since this spec was drafted (its sha256 differs "
+        "from the one the spec records); the spec is checked against the template as it is now."
+    )

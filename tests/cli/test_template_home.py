@@ -74,3 +74,16 @@ def test_a_moved_template_names_the_recorded_path(drafted: Path, tmp_path: Path)
     assert "specdraft.template: ../runbook.md" in result.output
     assert "--template" in result.output
     assert run("lint", drafted, "--template", moved).exit_code in (0, 1)
+
+
+def test_lint_says_when_the_template_changed_since_drafting(drafted: Path, tmp_path: Path) -> None:
+    unchanged = run("lint", drafted)
+    assert "has changed since this spec was drafted" not in unchanged.stderr
+    template = tmp_path / "project" / "runbook.md"
+    # the same template saved with Windows line endings is not a change
+    template.write_bytes(template.read_bytes().replace(b"\n", b"\r\n"))
+    assert "has changed" not in run("lint", drafted).stderr
+    template.write_text(template.read_text(encoding="utf-8") + "\n## Escalation\n\n[Who to call]\n")
+    changed = run("lint", drafted)
+    assert f"{drafted}: The template" in changed.stderr and "has changed since this spec" in changed.stderr
+    assert "Escalation" in changed.stdout  # checked against the template as it is now
