@@ -14,6 +14,7 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from agent.drafting.brief import Brief
 from agent.drafting.context.retrieval import ContextPack
@@ -29,7 +30,7 @@ from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements
-from agent.spec.schemas.base import SectionData
+from agent.spec.schemas.base import SectionData, capped_lists, json_schema
 from agent.spec.schemas.generic import with_open_points
 from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
 from agent.spec.template import SpecTemplate, TemplateSection
@@ -265,6 +266,12 @@ class Drafter:
         settings = self.client.settings
         return fit_budget(wanted, self.client.speed, slots=max(1, self._active), timeout=settings.timeout)
 
+    def _schema(self, model: type[SectionData], requirements: dict[str, str] | None) -> dict[str, Any]:
+        """The JSON schema the server constrains the answer to: covers limited to the spec's IDs, lists
+        capped for small models."""
+        schema = covering_schema(model, requirements) if requirements else json_schema(model)
+        return capped_lists(schema, self.policy.max_items) if self.policy.max_items else schema
+
     async def _draft_section(
         self,
         section: TemplateSection,
@@ -340,7 +347,7 @@ class Drafter:
                 # --strict: a timed-out section ends the draft at once, as a failed one does
                 reask_timeouts=self.options.keep_going,
                 validation_context=covering_context(requirements) if requirements else None,
-                schema=covering_schema(model, requirements) if requirements else None,
+                schema=self._schema(model, requirements),
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)

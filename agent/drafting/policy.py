@@ -32,6 +32,8 @@ class ReaskPolicy:
     example_first: bool = True
     #: show the section's template Markdown above the field list
     show_template: bool = True
+    #: at most this many items per list in the schema sent to the server (None: the section model's own)
+    max_items: int | None = None
     name: str = "classic"
 
     @property
@@ -53,9 +55,11 @@ CLASSIC = ReaskPolicy()
 #: template's Markdown (the field list carries the same instructions in fewer tokens) and with a mild
 #: repeat penalty, 11 of 18 first answers validated instead of 0-6. A re-ask turned a rejected answer
 #: into a valid one for about 1 rejected section in 7 over four runs, at the cost of a whole call
-#: each, so small models get no re-ask by default (--max-retries asks again).
+#: each, so small models get no re-ask by default (--max-retries asks again). Lists in the schema sent
+#: to the server are capped at 5 items: the 135M model's long lists loop into repeats; three runs each
+#: way took 102-109 s against 124-132 s (23% fewer completion tokens) and marked as many sections.
 SMALL = ReaskPolicy(
-    attempts=1, repeat_penalty=1.1, example_first=False, show_template=False, name="small-model"
+    attempts=1, repeat_penalty=1.1, example_first=False, show_template=False, max_items=5, name="small-model"
 )
 
 

@@ -17,6 +17,7 @@ from agent.drafting.drafter import Drafter, DraftOptions
 from agent.drafting.policy import CLASSIC, SMALL, policy_for
 from agent.llm.client import ChatClient, Completion, Usage
 from agent.llm.providers import Endpoint, ModelSettings, Provider
+from agent.spec.schemas.base import capped_lists
 from agent.spec.schemas.techspec import covering_schema
 from agent.spec.template_resolver import load_template
 
@@ -109,3 +110,34 @@ def test_policy_by_model_size_and_user_overrides() -> None:
     assert not SMALL.example_first and not SMALL.show_template and SMALL.attempts == 1
     assert CLASSIC.example_first and CLASSIC.show_template and CLASSIC.attempts == 3
     assert policy_for("smollm2-135m-instruct", max_retries=2).attempts == 3
+
+
+def _max_items(schema: Any) -> list[int]:
+    found: list[int] = []
+    if isinstance(schema, dict):
+        if schema.get("type") == "array" and "maxItems" in schema:
+            found.append(schema["maxItems"])
+        for value in schema.values():
+            found += _max_items(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found += _max_items(value)
+    return found
+
+
+def test_small_models_are_sent_shorter_lists() -> None:
+    """The schema sent for a small model caps every list (a 135M model loops into repeats on long ones)."""
+    assert SMALL.max_items is not None and CLASSIC.max_items is None
+    small = _first_requests("smollm2-135m-instruct")
+    large = _first_requests("qwen2.5-7b-instruct")
+    small_caps = [n for _, schema, _ in small.requests for n in _max_items(schema)]
+    large_caps = [n for _, schema, _ in large.requests for n in _max_items(schema)]
+    assert small_caps and max(small_caps) <= SMALL.max_items
+    assert max(large_caps) > SMALL.max_items  # the section models' own limits (e.g. 12 requirements)
+
+
+def test_capped_lists_keeps_each_lists_minimum() -> None:
+    schema = {"type": "array", "minItems": 3, "maxItems": 12, "items": {"type": "array", "maxItems": 10}}
+    capped = capped_lists(schema, 2)
+    assert capped["maxItems"] == 3  # never below the minimum the section model requires
+    assert capped["items"]["maxItems"] == 2

@@ -24,6 +24,28 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return result
 
 
+def capped_lists(schema: dict[str, Any], max_items: int) -> dict[str, Any]:
+    """``schema`` with every list allowing at most ``max_items`` items (never fewer than its minimum).
+
+    Sent to a server that constrains decoding, it stops a small model's lists before they loop into
+    repeats; validation still uses the section model, which allows the longer lists.
+    """
+
+    def cap(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "array":
+                low = int(node.get("minItems", 0))
+                node["maxItems"] = max(low, min(int(node.get("maxItems", max_items)), max_items))
+            for value in node.values():
+                cap(value)
+        elif isinstance(node, list):
+            for value in node:
+                cap(value)
+
+    cap(schema)
+    return schema
+
+
 class SectionData(BaseModel):
     """Validated content of one section.
 
