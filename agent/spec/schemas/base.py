@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -24,25 +25,27 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return result
 
 
+def schema_nodes(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a JSON schema, ``$defs`` included, to change in place."""
+    if isinstance(schema, dict):
+        yield schema
+        for value in list(schema.values()):
+            yield from schema_nodes(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from schema_nodes(value)
+
+
 def capped_lists(schema: dict[str, Any], max_items: int) -> dict[str, Any]:
     """``schema`` with every list allowing at most ``max_items`` items (never fewer than its minimum).
 
     Sent to a server that constrains decoding, it stops a small model's lists before they loop into
     repeats; validation still uses the section model, which allows the longer lists.
     """
-
-    def cap(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "array":
-                low = int(node.get("minItems", 0))
-                node["maxItems"] = max(low, min(int(node.get("maxItems", max_items)), max_items))
-            for value in node.values():
-                cap(value)
-        elif isinstance(node, list):
-            for value in node:
-                cap(value)
-
-    cap(schema)
+    for node in schema_nodes(schema):
+        if node.get("type") == "array":
+            low = int(node.get("minItems", 0))
+            node["maxItems"] = max(low, min(int(node.get("maxItems", max_items)), max_items))
     return schema
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from agent.spec.requirements import ID_SCHEMA_PATTERN, listed, split_covers
-from agent.spec.schemas.base import SectionData, json_schema
+from agent.spec.schemas.base import SectionData, json_schema, schema_nodes
 from agent.spec.schemas.generic import MAX_ITEM, Item, Text
 
 
@@ -485,20 +485,11 @@ def covering_schema(model: type[BaseModel], requirement_ids: dict[str, str]) -> 
     """
     schema = json_schema(model)
     allowed = sorted(requirement_ids)
-
-    def limit(node: Any) -> None:
-        if isinstance(node, dict):
-            covers = node.get("properties", {}).get("covers")
-            if isinstance(covers, dict) and isinstance(covers.get("items"), dict):
-                covers["items"] = {"type": "string", "enum": allowed}
-            for value in node.values():
-                limit(value)
-        elif isinstance(node, list):
-            for value in node:
-                limit(value)
-
-    if allowed:
-        limit(schema)
+    for node in schema_nodes(schema) if allowed else ():
+        properties = node.get("properties")
+        covers = properties.get("covers") if isinstance(properties, dict) else None
+        if isinstance(covers, dict) and isinstance(covers.get("items"), dict):
+            covers["items"] = {"type": "string", "enum": allowed}
     return schema
 
 
