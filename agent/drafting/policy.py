@@ -36,10 +36,6 @@ class ReaskPolicy:
     max_items: int | None = None
     name: str = "classic"
 
-    @property
-    def max_retries(self) -> int:
-        return self.attempts - 1
-
     def temperature_for(self, attempt: int) -> float:
         return self.temperature + self.temperature_step * (attempt - 1)
 
