@@ -23,6 +23,7 @@ from agent.drafting.refine import Refiner, check_instruction, recorded_brief
 from agent.drafting.service import draft_with_endpoint
 from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
+from agent.io.redact import redact
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
 from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
@@ -137,7 +138,7 @@ def build_server(root: Path) -> FastMCP:
         try:
             return await anyio.to_thread.run_sync(fn, *args)
         except SpecdraftError as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(redact(str(exc))) from None  # like the CLI's Error: line
 
     @server.tool()
     async def draft_spec(
