@@ -89,6 +89,10 @@ class LifecycleError(SpecdraftError):
     """A lifecycle step refused (review with lint errors, approve of a DRAFT, ...): exit 1."""
 
 
+class NotEditableError(InputError):
+    """A writer was asked to change an APPROVED spec: refused until it is reopened (exit 2, no write)."""
+
+
 class JournalCorrupt(SpecdraftError):
     """A line of a spec's change journal makes no sense (the journal is moved aside, not trusted)."""
 

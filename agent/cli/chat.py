@@ -19,6 +19,7 @@ from agent.cli.options import (
     ModelPathOpt,
     NoCacheOpt,
     ProviderOpt,
+    ReopenByOpt,
     RetriesOpt,
     TemperatureOpt,
     TimeoutOpt,
@@ -54,9 +55,6 @@ BriefOpt = Annotated[
 ReopenOpt = Annotated[
     bool,
     typer.Option("--reopen", help="Edit an APPROVED spec: set it back to DRAFT (approvals no longer hold)."),
-]
-ByOpt = Annotated[
-    str | None, typer.Option("--by", help='Who reopens, "Name <email>" (default: git user, else the login).')
 ]
 
 
@@ -99,6 +97,20 @@ def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | No
     return recorded_brief(spec, doc)
 
 
+def _editable(spec: Path, *, reopen: bool, by: str | None) -> str | None:
+    """Before any model starts: an APPROVED spec is refused (NotEditableError) unless --reopen, which
+    reopens it now and returns the message to show. The writers check again when they write."""
+    from agent.cli.review import reopen_spec
+    from agent.spec.document import load_spec
+    from agent.spec.lifecycle import ensure_editable, is_editable
+
+    doc = load_spec(spec)
+    if not reopen:
+        ensure_editable(doc)
+        return None
+    return None if is_editable(doc) else reopen_spec(spec, by)
+
+
 def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> ContextPack | None:
     """The indexed ``--context`` files (else the configured ones) ranked against the brief (None without)."""
     paths = context_paths(paths)
@@ -119,7 +131,7 @@ def chat(
         bool, typer.Option("--yes", "-y", help="Apply every proposed change without asking.")
     ] = False,
     reopen: ReopenOpt = False,
-    by: ByOpt = None,
+    by: ReopenByOpt = None,
     provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -142,7 +154,7 @@ def chat(
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, reader_for
-        from agent.drafting.refine import Refiner, ensure_editable
+        from agent.drafting.refine import Refiner
         from agent.llm.providers import open_endpoint
 
         settings, options = _settings(
@@ -152,7 +164,7 @@ def chat(
         console = Console(highlight=False, soft_wrap=True)
         if brief_notice:
             console.print(brief_notice, style="dim", markup=False)
-        message = ensure_editable(spec, reopen=reopen, by=by)
+        message = _editable(spec, reopen=reopen, by=by)
         if message:
             console.print(message, style="yellow", markup=False)
         if sys.stdin.isatty():
@@ -186,7 +198,7 @@ def refine(
     brief: BriefOpt = None,
     template: TemplateOpt = None,
     reopen: ReopenOpt = False,
-    by: ByOpt = None,
+    by: ReopenByOpt = None,
     provider: ProviderOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -209,7 +221,7 @@ def refine(
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, PipeReader
-        from agent.drafting.refine import Refiner, check_instruction, ensure_editable
+        from agent.drafting.refine import Refiner, check_instruction
         from agent.errors import ModelError
         from agent.llm.providers import open_endpoint
 
@@ -222,7 +234,7 @@ def refine(
         if brief_notice:
             typer.echo(brief_notice, err=True)
         # a preview writes nothing, so it needs no reopening; applying does
-        notice = ensure_editable(spec, reopen=reopen, by=by) if yes else None
+        notice = _editable(spec, reopen=reopen, by=by) if yes else None
         if notice:
             console.print(notice, style="yellow", markup=False)
         with open_endpoint(settings) as endpoint:

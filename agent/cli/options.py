@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.errors import InputError, SectionFailedError, SpecdraftError, TerminationRequested
+from agent.errors import (
+    InputError,
+    NotEditableError,
+    SectionFailedError,
+    SpecdraftError,
+    TerminationRequested,
+)
 from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
 if TYPE_CHECKING:
@@ -123,10 +129,15 @@ SECTION_HINTS: dict[type[SpecdraftError], str] = {
     SectionFailedError: "Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
     "the section [NEEDS ATTENTION] and continue.",
 }
-#: the same for chat/refine (no --keep-going there)
+#: the same for chat/refine (no --keep-going there; an APPROVED spec is reopened with their --reopen)
 REFINE_HINTS: dict[type[SpecdraftError], str] = {
     SectionFailedError: "Try --max-retries with a higher number, a stronger model, or a smaller change.",
+    NotEditableError: "Pass --reopen to set it back to DRAFT (existing approvals then no longer hold).",
 }
+#: who reopens a spec (reopen, and chat/refine --reopen)
+ReopenByOpt = Annotated[
+    str | None, typer.Option("--by", help='Who reopens, "Name <email>" (default: git user, else the login).')
+]
 
 
 def effective_config(**flags: object) -> EffectiveConfig:

@@ -1,4 +1,4 @@
-"""``specdraft lint``, ``review``, ``approve``, ``verify`` and ``status``: review and sign-off of a spec.
+"""``specdraft lint``, ``review``, ``approve``, ``reopen``, ``verify`` and ``status``: review and sign-off.
 
 Exit codes: 0 ok; 1 lint errors (warnings too with --strict), a refused step, or an approval that no
 longer holds; 2 bad input (nothing written).
@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import ReopenByOpt
 from agent.drafting.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
@@ -26,16 +27,16 @@ from agent.signoff.records import (
     ApprovalCheck,
     VerifyReport,
     approvals_required,
-    approve,
-    current_status,
     is_approved,
     read_signoffs,
+    reopener,
     resolve_person,
-    review,
     verify,
 )
+from agent.signoff.transitions import approve, reopen, review
 from agent.spec.document import SpecDocument, load_spec
 from agent.spec.grounding import BriefFacts, extract
+from agent.spec.lifecycle import Status, current_status
 from agent.spec.template_resolver import (
     TemplateOutline,
     read_template_outline,
@@ -217,7 +218,7 @@ def review_command(spec: SpecArgument, template: TemplateOption = None) -> None:
         if errors:
             _console().print(_findings_table(errors, title=f"{spec}: lint errors"))
         new = review(doc, findings)
-        if before == "REVIEW" and new.serialise() == doc.serialise():
+        if before is Status.REVIEW and new.serialise() == doc.serialise():
             typer.echo(f"{spec} is already in REVIEW.")
             return
         atomic_write_text(spec, new.serialise())
@@ -262,6 +263,35 @@ def approve_command(
             f"{spec}: {result.previous_status} -> {result.status} "
             f"({result.holding} of {result.required} required approval(s) hold)"
         )
+
+
+def reopen_spec(spec: Path, by: str | None) -> str | None:
+    """Reopen SPEC for edits and write it: DRAFT again, every active approval marked superseded.
+
+    The one way an APPROVED spec becomes editable (`specdraft reopen`, and --reopen on chat and refine).
+    None when there was nothing to reopen (a DRAFT without active approvals): nothing is written.
+    """
+    doc = load_spec(spec)
+    person = reopener(by, spec.resolve().parent)
+    result = reopen(doc, person)
+    if result.previous_status is Status.DRAFT and not result.superseded:
+        return None
+    atomic_write_text(spec, result.doc.serialise())
+    return (
+        f"Reopened {spec} by {person}: status is DRAFT again; the {result.superseded} existing approval(s) "
+        "no longer hold (kept in the front matter, marked superseded)."
+    )
+
+
+@app.command("reopen")
+def reopen_command(
+    spec: SpecArgument,
+    by: ReopenByOpt = None,
+) -> None:
+    """Set SPEC back to DRAFT so it can be edited again; its approvals no longer hold (kept as history)."""
+    with user_errors():
+        message = reopen_spec(spec, by)
+        typer.echo(message or f"{spec} is already a DRAFT with no active approvals; nothing to reopen.")
 
 
 # -- verify / status --------------------------------------------------------------------------------

@@ -4,14 +4,15 @@ The spec file is the only copy: every step re-reads it (``agent.spec.document``)
 in an editor between two turns are kept. A revised section is regenerated with the template's own
 section model, validated and re-asked like a drafted one (``agent.drafting.reask.ask_section``) and
 rendered by ``agent.spec.render``; accepted changes are written atomically and journalled
-(``agent.io.journal``) so undo and redo restore exact bytes, across sessions.
+(``agent.io.journal``) so undo and redo restore exact bytes, across sessions. Every write (apply, undo,
+redo) first asks the one lifecycle guard (``agent.spec.lifecycle.ensure_editable``): an APPROVED spec is
+refused, whichever entry point asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
-import getpass
 import json
 import re
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from agent.io.journal import Entry, Journal, SectionEdit
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
+from agent.spec.lifecycle import ensure_editable
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements, short_text
 from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
@@ -431,9 +433,14 @@ class Refiner:
 
     # -- writing --------------------------------------------------------------------------------
     def apply(self, proposal: Proposal, changes: list[SectionChange] | None = None) -> Entry:
-        """Write the changes to the file (atomically) and journal them."""
+        """Write the changes to the file (atomically) and journal them.
+
+        NotEditableError, nothing written, when the file is APPROVED now: whoever calls (chat, refine,
+        the MCP server, a script), an approved spec changes only after it is reopened.
+        """
         chosen = proposal.changes if changes is None else changes
         doc = self.load()
+        ensure_editable(doc)
         edits: list[SectionEdit] = []
         for change in chosen:
             section = doc.section(change.title)
@@ -467,6 +474,7 @@ class Refiner:
 
     def _swap(self, entry: Entry, *, undo: bool) -> None:
         doc = self.load()
+        ensure_editable(doc)  # undo and redo rewrite the spec too
         for edit in reversed(entry.sections) if undo else entry.sections:
             old, new = (edit.after, edit.before) if undo else (edit.before, edit.after)
             section = doc.section(heading_title(old))
@@ -498,29 +506,3 @@ class Refiner:
         self.journal.record_redo(entry.id)
         self.turns.append(f"redid the change to {', '.join(entry.titles)}")
         return entry
-
-
-def ensure_editable(path: Path, *, reopen: bool, by: str | None = None) -> str | None:
-    """Refuse an APPROVED spec unless ``reopen``; reopening sets DRAFT and returns a message to show."""
-    from agent.signoff.records import current_status, git_identity, parse_person, read_signoffs
-    from agent.signoff.records import reopen as reopen_doc
-
-    doc = load_spec(path)
-    if doc.status is None or doc.status.strip().upper() != "APPROVED":
-        return None
-    current_status(doc)
-    if not reopen:
-        raise InputError(
-            f"{path} is APPROVED; it is not edited without reopening it.",
-            hint="Pass --reopen to set it back to DRAFT (existing approvals then no longer hold).",
-        )
-    person: object = (
-        parse_person(by) if by else (git_identity(path.parent) or f"{getpass.getuser()} (local user)")
-    )
-    holding = [r for r in read_signoffs(doc) if not r.superseded]
-    new = reopen_doc(doc, str(person))
-    atomic_write_text(path, new.serialise())
-    return (
-        f"Reopened {path} by {person}: status is DRAFT again; the {len(holding)} existing approval(s) "
-        "no longer hold (kept in the front matter, marked superseded)."
-    )

@@ -23,11 +23,13 @@ from agent.drafting.refine import Refiner, check_instruction, recorded_brief
 from agent.drafting.service import draft_with_endpoint
 from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
+from agent.io.redact import redact
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
 from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
 from agent.signoff.trace import trace_document
 from agent.spec.document import load_spec
+from agent.spec.lifecycle import ensure_editable
 from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
 
 ProviderName = Literal["local", "openai", "compatible"]
@@ -136,7 +138,7 @@ def build_server(root: Path) -> FastMCP:
         try:
             return await anyio.to_thread.run_sync(fn, *args)
         except SpecdraftError as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(redact(str(exc))) from None  # like the CLI's Error: line
 
     @server.tool()
     async def draft_spec(
@@ -253,7 +255,10 @@ def build_server(root: Path) -> FastMCP:
         def work() -> RefineResult:
             spec = ws.path(path, what="spec")
             text = check_instruction(instruction)
-            brief, _notice = recorded_brief(spec, load_spec(spec))
+            doc = load_spec(spec)
+            if apply:  # refused before any model work; Refiner.apply checks again when it writes
+                ensure_editable(doc)
+            brief, _notice = recorded_brief(spec, doc)
             settings = _settings(provider, model, base_url, timeout)
             with open_endpoint(settings) as endpoint:
                 refiner = Refiner(spec, endpoint, settings, brief=brief)

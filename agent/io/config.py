@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import ConfigError
+from agent.io.redact import display_url
 from agent.io.userfiles import config_file
 
 PROJECT_FILE = "specdraft.toml"
@@ -88,11 +89,11 @@ class Settings(BaseModel):
         urls: list[str] = []
         for item in value:
             if not isinstance(item, str) or not _URL.match(item.strip()):
-                which = "" if single else f"{_toml_value(item)} "
+                which = "" if single else f"{_shown(item)} "
                 raise ValueError(f"{which}should be an http(s) URL, e.g. http://localhost:8000/v1")
             url = item.strip()
             if url.rstrip("/") in (u.rstrip("/") for u in urls):
-                raise ValueError(f"{json.dumps(url)} is listed twice")
+                raise ValueError(f"{json.dumps(display_url(url))} is listed twice")
             urls.append(url)
         return urls[0] if len(urls) == 1 else urls
 
@@ -381,8 +382,15 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _shown(value: object) -> str:
-    text = _toml_value(value)
+    """A setting's value for a message: URLs masked (a base_url may carry a password), long ones cut."""
+    text = _toml_value(_masked(value))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _masked(value: object) -> object:
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return display_url(value) if isinstance(value, str) and "://" in value else value
 
 
 def _toml_value(value: object) -> str:

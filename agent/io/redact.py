@@ -6,7 +6,11 @@ the configured key values (``OPENAI_API_KEY`` and any other ``*_API_KEY``, ``*_T
 ``*_SECRET`` variable of the environment, plus values registered with ``remember_secret``) and
 token-shaped strings (``sk-...``, ``Bearer ...``, ``AKIA...``, GitHub and Slack tokens, private-key
 blocks) become ``[REDACTED]``. ``find_secrets`` is the same recognition, for lint and validation.
-``display_url`` is the one way a server URL is shown: credentials in it are masked.
+
+``display_url`` is the ONE way a URL is shown (errors, doctor, config show, reports, MCP answers):
+``user:password@`` and every query value are masked, since gateways take keys both ways. Code that
+formats a URL into text calls it; ``redact`` also runs it over any URL in free text that carries
+credentials (an SDK's exception, a traceback), as a second line of defence.
 """
 
 from __future__ import annotations
@@ -64,11 +68,14 @@ def known_secrets() -> list[str]:
 
 
 def redact(text: str) -> str:
-    """``text`` with every known secret value and token-shaped string replaced by ``[REDACTED]``."""
+    """``text`` with every known secret value and token-shaped string replaced by ``[REDACTED]``, and
+    any URL in it that carries credentials masked (``display_url``)."""
     for value in known_secrets():
         text = text.replace(value, REDACTED)
     for _name, pattern in SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
+    if "://" in text:
+        text = _URL_IN_TEXT.sub(_mask_url_match, text)
     return text
 
 
@@ -88,18 +95,62 @@ def find_secrets(text: str, known: list[str] | None = None) -> list[str]:
     return kinds
 
 
-def display_url(url: str) -> str:
-    """``url`` safe to print or store: ``user:pass@`` becomes ``user:***@``, a bare ``token@`` ``***@``.
+MASK = "***"
+#: a URL in free text (up to white space, a quote or an angle bracket)
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
+#: a query parameter whose name says it carries a secret
+_SECRET_QUERY = re.compile(r"[?&][^=&#]*(?:key|token|secret|pass|sig|auth|cred)[^=&#]*=", re.IGNORECASE)
 
-    Several comma-separated URLs are each masked. Used by config show, doctor, error messages and the
-    batch report's server list.
+
+def display_url(url: str) -> str:
+    """``url`` safe to print or store: ``user:pass@`` becomes ``user:***@``, a bare ``token@`` ``***@``,
+    each query value ``***`` (``?api_key=***``) and a fragment ``#***``; host, port and path are kept.
+
+    Several comma-separated URLs are each masked. Never raises: a URL ``urlsplit`` refuses is masked by
+    position.
     """
     if "," in url:  # several servers
         return ",".join(display_url(part) for part in url.split(","))
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return _mask_by_position(url)
+    netloc = _masked_authority(parts.netloc)
+    query = "&".join(_masked_pair(pair) for pair in parts.query.split("&")) if parts.query else ""
+    fragment = MASK if parts.fragment else ""
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return url
-    userinfo, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
+
+
+def _masked_authority(netloc: str) -> str:
+    if "@" not in netloc:
+        return netloc
+    userinfo, host = netloc.rsplit("@", 1)
     # a user name alone may be a token (https://TOKEN@host): only a name beside a password is kept
-    user = f"{userinfo.split(':', 1)[0]}:***@" if ":" in userinfo else "***@"
-    return urlunsplit(parts._replace(netloc=f"{user}{host}"))
+    return (f"{userinfo.split(':', 1)[0]}:{MASK}@" if ":" in userinfo else f"{MASK}@") + host
+
+
+def _masked_pair(pair: str) -> str:
+    name, equals, value = pair.partition("=")
+    if not equals:
+        return MASK if name else ""
+    return f"{name}={MASK}" if value else pair
+
+
+def _mask_by_position(url: str) -> str:
+    """The masking of ``display_url`` for text that only looks like a URL: split on ://, /, ? and #."""
+    scheme, sep, rest = url.partition("://")
+    end = min((i for i in (rest.find(mark) for mark in "/?#") if i >= 0), default=len(rest))
+    authority, tail = _masked_authority(rest[:end]), rest[end:]
+    cut = min((i for i in (tail.find(mark) for mark in "?#") if i >= 0), default=-1)
+    if cut >= 0:
+        tail = tail[: cut + 1] + MASK
+    return scheme + sep + authority + tail
+
+
+def _mask_url_match(match: re.Match[str]) -> str:
+    """A URL found in free text: masked when it carries credentials (ordinary links are left alone)."""
+    url = match.group(0)
+    authority = url.split("://", 1)[1].split("/", 1)[0]
+    return display_url(url) if "@" in authority or _SECRET_QUERY.search(url) else url

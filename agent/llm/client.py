@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
-from agent.io.redact import redact
+from agent.io.redact import display_url, redact
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.llm.replicas import ReplicaPool, retry_after
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
@@ -366,20 +366,22 @@ def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Comp
     """A reply that is not a usable completion (body cut off mid-JSON, an empty ``choices`` list)."""
     import json
 
+    where = display_url(endpoint.base_url)
     if isinstance(exc, json.JSONDecodeError):
-        fault = f"the server at {endpoint.base_url} sent a malformed reply (cut-off JSON: {exc.msg})"
+        fault = f"the server at {where} sent a malformed reply (cut-off JSON: {exc.msg})"
     elif isinstance(exc, IndexError):
-        fault = f"the server at {endpoint.base_url} sent a reply with no choices"
+        fault = f"the server at {where} sent a reply with no choices"
     else:
         return None
     return Completion(text="", usage=Usage(calls=1, model_seconds=elapsed), fault=fault)
 
 
 def translate_error(exc: Exception, endpoint: Endpoint) -> Exception:
-    """Turn an OpenAI SDK failure into a SpecdraftError with a message for the user (no key in it)."""
+    """Turn an OpenAI SDK failure into a SpecdraftError with a message for the user (no key in it, the
+    server's URL masked)."""
     import openai
 
-    where = endpoint.base_url
+    where = display_url(endpoint.base_url)
     if isinstance(exc, openai.APITimeoutError):
         return ModelTimeoutError(
             f"The model server at {where} did not answer in time.",

@@ -161,7 +161,8 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
     for url in urls or (settings.base_url,):
         if not url.startswith(("http://", "https://")):
             raise InputError(
-                f"--base-url {url!r} is not an http(s) URL.", hint="e.g. http://localhost:8000/v1"
+                f"--base-url {display_url(url)!r} is not an http(s) URL.",
+                hint="e.g. http://localhost:8000/v1",
             )
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model_of(urls, key, settings.timeout)
@@ -217,7 +218,8 @@ def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
         ) from None
     except (KeyError, IndexError, ValueError, TypeError):
         raise ConfigError(
-            f"The server at {base_url} did not list its models.", hint="Name the model with --model."
+            f"The server at {display_url(base_url)} did not list its models.",
+            hint="Name the model with --model.",
         ) from None
 
 

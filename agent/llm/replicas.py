@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.errors import ModelError, ModelTimeoutError
-from agent.io.redact import display_url
+from agent.io.redact import display_url, redact
 
 #: first cool-down of a replica that failed, doubled for each further failure in a row, capped
 COOL_DOWN_FIRST = 2.0
@@ -209,7 +209,7 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}"
     cause = exc.__cause__ or exc.__context__
-    text = str(cause) if cause is not None and str(cause) else "connection failed"
+    text = redact(str(cause)) if cause is not None and str(cause) else "connection failed"
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -15,8 +15,9 @@ from agent.drafting.context.known import context_entries
 from agent.drafting.context.provenance import file_sha256, relative_to
 from agent.drafting.context.walk import WalkResult, generated, walk_directory
 from agent.errors import InputError
-from agent.signoff.records import current_status, read_signoffs
+from agent.signoff.records import read_signoffs
 from agent.spec.document import SpecDocument
+from agent.spec.lifecycle import Status, current_status
 
 
 @dataclass
@@ -67,7 +68,7 @@ def current_hashes(doc: SpecDocument, base: Path) -> dict[str, str]:
 
 def approval_baseline(doc: SpecDocument) -> dict[str, str] | None:
     """The context hashes of the last standing approval of an APPROVED spec, else None."""
-    if current_status(doc) != "APPROVED":
+    if current_status(doc) is not Status.APPROVED:
         return None
     standing = [r for r in read_signoffs(doc) if r.superseded is None and r.context is not None]
     return standing[-1].context if standing else None

@@ -27,6 +27,7 @@ from agent.spec.document import (
     split_lines,
 )
 from agent.spec.grounding import BriefFacts, off_topic, reference_terms
+from agent.spec.lifecycle import STATUSES
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder
 from agent.spec.requirements import REQUIREMENT
@@ -86,8 +87,6 @@ RULES: dict[str, tuple[Severity, str]] = {
         "brief facts (numbers with units, technologies, title terms) never mentioned",
     ),
 }
-
-LIFECYCLE = ("DRAFT", "REVIEW", "APPROVED")
 
 
 @dataclass(frozen=True)
@@ -845,25 +844,25 @@ def _check_status(doc: SpecDocument) -> list[Finding]:
     status_line = doc.footer.field_lines.get("Status", 1) if doc.footer else 1
     if fm_status is None:
         found.append(finding("status-missing", "front matter", 1, "The front matter has no 'status'."))
-    elif fm_status.strip().upper() not in LIFECYCLE:
+    elif fm_status.strip().upper() not in STATUSES:
         found.append(
             finding(
                 "status-invalid",
                 "front matter",
                 1,
-                f"Front matter status '{fm_status}' is not one of {', '.join(LIFECYCLE)}.",
+                f"Front matter status '{fm_status}' is not one of {', '.join(STATUSES)}.",
             )
         )
     if footer_status is None:
         line = doc.footer.start_line if doc.footer else doc.sections[-1].end_line
         found.append(finding("status-missing", "footer", line, "The footer has no '**Status**:' line."))
-    elif "[" not in footer_status and footer_status.strip().upper() not in LIFECYCLE:
+    elif "[" not in footer_status and footer_status.strip().upper() not in STATUSES:
         found.append(
             finding(
                 "status-invalid",
                 "footer",
                 status_line,
-                f"Footer status '{footer_status}' is not one of {', '.join(LIFECYCLE)}.",
+                f"Footer status '{footer_status}' is not one of {', '.join(STATUSES)}.",
             )
         )
     if (

@@ -1,4 +1,4 @@
-"""The review lifecycle (DRAFT -> REVIEW -> APPROVED), sign-off records and their verification.
+"""Sign-off records, their verification (the approved rule) and who is signing.
 
 Sign-off records live in the spec's front matter under ``approvals``; ``approvals_required`` (default 1)
 says how many must hold for APPROVED. Approvals are counted once per signer (email, and SSH key when
@@ -6,12 +6,14 @@ signed): a copied record does not count twice. A record made by this version als
 ``approvals_required`` in force when it was signed, inside its front-matter hash and its signed
 payload (v2), so lowering the number after sign-off breaks the record; records without it (v1,
 written before) verify as before. A record keeps the sha256 of the body and of every section as they
-were at signing, so ``verify`` can say which sections changed. Nothing here writes files or exits: the
-CLI does that.
+were at signing, so ``verify`` can say which sections changed. The steps that add or supersede records
+(review, approve, reopen) are in ``agent.signoff.transitions``; the status itself and the edit guard
+in ``agent.spec.lifecycle``. Nothing here writes files or exits: the CLI does that.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import re
@@ -23,11 +25,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.errors import InputError, LifecycleError
+from agent.errors import InputError
 from agent.signoff import sshsig
-from agent.signoff.lint import LIFECYCLE, Finding
 from agent.signoff.sshsig import SshSignature
 from agent.spec.document import SpecDocument
+from agent.spec.lifecycle import Status, current_status
 
 APPROVALS_KEY = "approvals"
 REQUIRED_KEY = "approvals_required"
@@ -115,7 +117,7 @@ class Signoff(BaseModel):
             f"name: {self.name}",
             f"email: {self.email}",
             f"role: {self.role or ''}",
-            f"signed-at: {_iso(self.signed_at)}",
+            f"signed-at: {iso_utc(self.signed_at)}",
             f"forced: {'true' if self.forced else 'false'}",
             f"note: {self.note or ''}",
         ]
@@ -133,7 +135,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _iso(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -144,7 +146,7 @@ def utc_now() -> datetime:
 # -- reading the lifecycle state --------------------------------------------------------------------
 
 
-def _problems(exc: ValidationError, prefix: str) -> str:
+def validation_problems(exc: ValidationError, prefix: str) -> str:
     return "; ".join(
         f"{prefix}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc'])}: "
         f"{err['msg']} (got {_shown(err.get('input'))})"
@@ -174,7 +176,7 @@ def read_signoffs(doc: SpecDocument) -> list[Signoff]:
         try:
             records.append(Signoff.model_validate(item))
         except ValidationError as exc:
-            problems = _problems(exc, f"{APPROVALS_KEY}[{index}]")
+            problems = validation_problems(exc, f"{APPROVALS_KEY}[{index}]")
             raise InputError(f"{doc.source}: bad sign-off record: {problems}.", hint=hint) from None
     return records
 
@@ -187,23 +189,6 @@ def approvals_required(doc: SpecDocument, default: int = 1) -> int:
             f"(got {_shown(value)})."
         )
     return value
-
-
-def current_status(doc: SpecDocument) -> str:
-    """The lifecycle status from the front matter (InputError when absent or not a lifecycle value)."""
-    status = doc.status
-    if status is None:
-        raise InputError(
-            f"{doc.source}: the front matter has no 'status'.",
-            hint="A drafted spec starts with 'status: DRAFT'.",
-        )
-    normalised = status.strip().upper()
-    if normalised not in LIFECYCLE:
-        raise InputError(
-            f"{doc.source}: status '{status}' is not one of {', '.join(LIFECYCLE)}.",
-            hint="Set 'status: DRAFT' in the front matter and the footer's **Status**: line.",
-        )
-    return normalised
 
 
 def front_matter_sha256(doc: SpecDocument, *, required: int | None = None) -> str:
@@ -220,130 +205,6 @@ def front_matter_sha256(doc: SpecDocument, *, required: int | None = None) -> st
 
 def short_section_hashes(doc: SpecDocument) -> dict[str, str]:
     return {key: digest[:SECTION_HASH_CHARS] for key, digest in doc.section_hashes().items()}
-
-
-# -- changing the lifecycle state -------------------------------------------------------------------
-
-
-def set_status(doc: SpecDocument, status: str) -> SpecDocument:
-    """Set the status in the front matter and on the footer's **Status**: line (when there is one)."""
-    data = dict(doc.front_matter)
-    data["status"] = status
-    new = doc.with_front_matter(data)
-    if new.footer is not None and "Status" in new.footer.fields:
-        new = new.with_footer_field("Status", status)
-    return new
-
-
-def _with_records(doc: SpecDocument, records: list[Signoff]) -> SpecDocument:
-    data = dict(doc.front_matter)
-    data[APPROVALS_KEY] = [r.to_front_matter() for r in records]
-    return doc.with_front_matter(data)
-
-
-def review(doc: SpecDocument, findings: list[Finding]) -> SpecDocument:
-    """DRAFT -> REVIEW, refused while lint reports errors."""
-    status = current_status(doc)
-    read_signoffs(doc)
-    if status == "APPROVED":
-        raise LifecycleError(f"{doc.source} is already APPROVED.", hint="Reopen it before another review.")
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        raise LifecycleError(
-            f"Review refused: {doc.source} has {len(errors)} lint error(s).",
-            hint="Fix them (see `specdraft lint`) and run review again.",
-        )
-    return set_status(doc, "REVIEW")
-
-
-@dataclass(frozen=True)
-class Approval:
-    doc: SpecDocument
-    record: Signoff
-    previous_status: str
-    status: str
-    holding: int
-    required: int
-
-
-def approve(
-    doc: SpecDocument,
-    findings: list[Finding],
-    *,
-    by: Person,
-    role: str | None = None,
-    note: str | None = None,
-    force: bool = False,
-    ssh_key: Path | None = None,
-    now: datetime | None = None,
-    context: dict[str, str] | None = None,
-) -> Approval:
-    """Add a sign-off record; the status becomes APPROVED once enough approvals hold.
-
-    ``context`` (path -> sha256 of the spec's --context files now) is kept for ``specdraft drift``.
-    """
-    status = current_status(doc)
-    records = read_signoffs(doc)
-    required = approvals_required(doc)
-    if status == "DRAFT":
-        raise LifecycleError(
-            f"{doc.source} is a DRAFT; it goes to REVIEW before approval.",
-            hint=f"Run `specdraft review {doc.source}` first.",
-        )
-    errors = [f for f in findings if f.severity == "error"]
-    if errors and not force:
-        raise LifecycleError(
-            f"Approval refused: {doc.source} has {len(errors)} lint error(s).",
-            hint="Fix them, or approve anyway with --force (recorded in the sign-off).",
-        )
-    body = doc.body_sha256()
-    fm_hash = front_matter_sha256(doc, required=required)
-    for existing in records:
-        if (
-            existing.identity == by.email.casefold()
-            and existing.superseded is None
-            and existing.body_sha256 == body
-            and existing.front_matter_sha256 == _record_fm_hash(existing, doc)
-        ):
-            raise LifecycleError(
-                f"{existing.signer} already approved this version of {doc.source} "
-                f"at {_iso(existing.signed_at)}.",
-                hint="Each approval must come from a different person.",
-            )
-    try:
-        record = Signoff(
-            name=by.name,
-            email=by.email,
-            role=role or None,
-            signed_at=now or utc_now(),
-            body_sha256=body,
-            front_matter_sha256=fm_hash,
-            sections=short_section_hashes(doc),
-            forced=bool(errors) and force,
-            note=note or None,
-            approvals_required=required,
-            context=context or None,
-        )
-    except ValidationError as exc:
-        raise InputError(f"Bad sign-off details: {_problems(exc, '')}.") from None
-    if ssh_key is not None:
-        record = record.model_copy(update={"signature": sshsig.sign(record.payload(), ssh_key)})
-    records.append(record)
-    new = _with_records(doc, records)
-    holding = len(_distinct_holding([r for r in records if _holds_content(r, new)]))
-    new_status = "APPROVED" if holding >= required else "REVIEW"
-    new = set_status(new, new_status)
-    return Approval(new, record, status, new_status, holding, required)
-
-
-def reopen(doc: SpecDocument, by: Person | str, *, now: datetime | None = None) -> SpecDocument:
-    """Back to DRAFT for further edits: every active approval is marked superseded (kept as history)."""
-    current_status(doc)
-    records = read_signoffs(doc)
-    mark = Superseded(by=str(by), at=now or utc_now())
-    updated = [r if r.superseded else r.model_copy(update={"superseded": mark}) for r in records]
-    new = _with_records(doc, updated) if records else doc
-    return set_status(new, "DRAFT")
 
 
 # -- verification -----------------------------------------------------------------------------------
@@ -372,7 +233,7 @@ class ApprovalCheck:
             "name": r.name,
             "email": r.email,
             "role": r.role,
-            "signed_at": _iso(r.signed_at),
+            "signed_at": iso_utc(r.signed_at),
             "forced": r.forced,
             "note": r.note,
             "holds": self.holds,
@@ -400,7 +261,7 @@ class VerifyReport:
     @property
     def holding(self) -> int:
         """Approvals that hold, once per signer (check_approvals marks repeats as not holding)."""
-        return len(_distinct_holding([c.record for c in self.checks if c.holds]))
+        return len(distinct_holding([c.record for c in self.checks if c.holds]))
 
     @property
     def unknown_keys(self) -> bool:
@@ -433,10 +294,10 @@ class VerifyReport:
 def is_approved(doc: SpecDocument, report: VerifyReport | None = None) -> bool:
     """The lifecycle rule: APPROVED status and at least the required number of approvals holding."""
     report = report if report is not None else verify(doc)
-    return current_status(doc) == "APPROVED" and report.holding >= approvals_required(doc)
+    return current_status(doc) is Status.APPROVED and report.holding >= approvals_required(doc)
 
 
-def _record_fm_hash(record: Signoff, doc: SpecDocument) -> str:
+def record_fm_hash(record: Signoff, doc: SpecDocument) -> str:
     """The front-matter hash as ``record``'s version computes it (v2 covers approvals_required)."""
     if record.approvals_required is None:
         return front_matter_sha256(doc)
@@ -450,7 +311,7 @@ def _signer_keys(record: Signoff) -> set[str]:
     return keys
 
 
-def _distinct_holding(records: list[Signoff]) -> list[Signoff]:
+def distinct_holding(records: list[Signoff]) -> list[Signoff]:
     """One record per signer: a record whose email or SSH key was already counted does not count."""
     seen: set[str] = set()
     kept: list[Signoff] = []
@@ -463,11 +324,11 @@ def _distinct_holding(records: list[Signoff]) -> list[Signoff]:
     return kept
 
 
-def _holds_content(record: Signoff, doc: SpecDocument) -> bool:
+def holds_content(record: Signoff, doc: SpecDocument) -> bool:
     return (
         record.superseded is None
         and record.body_sha256 == doc.body_sha256()
-        and record.front_matter_sha256 == _record_fm_hash(record, doc)
+        and record.front_matter_sha256 == record_fm_hash(record, doc)
     )
 
 
@@ -480,7 +341,7 @@ def check_approval(
     if record.superseded is not None:
         check.holds = False
         check.reasons.append(
-            f"superseded: reopened by {record.superseded.by} at {_iso(record.superseded.at)}"
+            f"superseded: reopened by {record.superseded.by} at {iso_utc(record.superseded.at)}"
         )
     if record.body_sha256 != doc.body_sha256():
         check.holds = False
@@ -502,7 +363,7 @@ def check_approval(
         if check.order_changed:
             parts.append("sections reordered")
         check.reasons.append("body changed since signing" + (f" ({'; '.join(parts)})" if parts else ""))
-    if record.front_matter_sha256 != _record_fm_hash(record, doc):
+    if record.front_matter_sha256 != record_fm_hash(record, doc):
         check.holds = False
         check.front_matter_changed = True
         if record.approvals_required is not None and record.approvals_required != approvals_required(doc):
@@ -554,7 +415,7 @@ def verify(doc: SpecDocument, *, allowed_signers: Path | None = None) -> VerifyR
     active = [c for c in checks if not c.superseded]
     if not active:
         report.problems.append("no approvals to verify: the spec has not been signed off")
-    if status == "APPROVED" and report.holding < required:
+    if status is Status.APPROVED and report.holding < required:
         report.problems.append(
             f"status is APPROVED but only {report.holding} of {required} required approval(s) hold"
         )
@@ -580,7 +441,7 @@ def parse_person(text: str) -> Person:
     try:
         return Person(name=match.group("name"), email=match.group("email").strip())
     except ValidationError as exc:
-        raise InputError(f"--by '{text}': {_problems(exc, '')}.") from None
+        raise InputError(f"--by '{text}': {validation_problems(exc, '')}.") from None
 
 
 def git_identity(cwd: Path | None = None) -> Person | None:
@@ -617,3 +478,11 @@ def resolve_person(by: str | None, cwd: Path | None = None) -> Person:
             hint='Pass --by "Name <email>".',
         )
     return person
+
+
+def reopener(by: str | None, cwd: Path | None = None) -> str:
+    """Who reopens a spec: ``--by``, else git's identity, else the login name (reopening signs nothing)."""
+    if by:
+        return str(parse_person(by))
+    person = git_identity(cwd)
+    return str(person) if person is not None else f"{getpass.getuser()} (local user)"

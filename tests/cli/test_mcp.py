@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 from helpers.fault_server import FaultServer
+from helpers.lifecycle import approved_spec, still_approved
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
@@ -114,6 +115,29 @@ def test_agent_session_list_draft_lint_refine_verify(tmp_path: Path, fault_serve
     _session(tmp_path, body)
     if TRANSCRIPT:
         Path(TRANSCRIPT).write_text(json.dumps(log, indent=2), encoding="utf-8")
+
+
+def test_refine_spec_apply_refuses_an_approved_spec(tmp_path: Path, fault_server: FaultServer) -> None:
+    """An agent cannot rewrite an APPROVED spec: refused, the file byte-identical, the approval holding."""
+    spec = tmp_path / "spec.md"
+    approved = approved_spec(spec)
+    fault_server.choices = {"kind": "edit"}  # the router asks for an edit: without the guard it is applied
+    model = {"provider": "compatible", "base_url": fault_server.base_url, "model": "fault-model"}
+
+    async def body(session: ClientSession) -> None:
+        args = {"path": "spec.md", "instruction": "Make the Overview shorter", "apply": True, **model}
+        refused = await session.call_tool("refine_spec", args)
+        assert refused.isError, _text(refused)
+        assert "is APPROVED; it is not edited without reopening it." in _text(refused)
+        assert "specdraft reopen" in _text(refused)
+        preview = await session.call_tool("refine_spec", {**args, "apply": False})
+        assert not preview.isError and preview.structuredContent is not None, _text(preview)
+        assert preview.structuredContent["sections"], "a change was proposed, so apply had one to write"
+        verified = await session.call_tool("verify_spec", {"path": "spec.md"})
+        assert verified.structuredContent is not None and verified.structuredContent["ok"] is True
+
+    _session(tmp_path, body)
+    assert still_approved(spec, approved)
 
 
 def test_errors_are_tool_errors_and_paths_are_confined(tmp_path: Path) -> None:

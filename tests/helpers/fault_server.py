@@ -31,6 +31,9 @@ Actions (strings):
 spec defines; they are recorded as ``unknown_ids``. Other valid answers cite the IDs the prompt lists.
 
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
+
+``choices`` picks, by property name, the enum value a valid answer gives instead of the first
+(``{"kind": "edit"}`` makes the refine router ask for an edit of the first section it offers).
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class FaultServer:
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
     extra_text: str = ""
+    choices: dict[str, str] = field(default_factory=dict)
     invalid_when: str = ""
     unknown_ids: int = 0
     received: list[Received] = field(default_factory=list)
@@ -159,9 +163,17 @@ _LISTED_ID = re.compile(r"^- ([A-Z][A-Z0-9]{0,5}-\d{1,5}): ", re.MULTILINE)
 class _Namer:
     """Distinct, readable sentences: no repeats, no loops, no identifiers, no placeholders."""
 
-    def __init__(self, extra: str = "", subject: str = "", ids: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        extra: str = "",
+        subject: str = "",
+        ids: list[str] | None = None,
+        choices: dict[str, str] | None = None,
+    ) -> None:
         self.count = 0
         self.extra = extra
+        #: property name -> the enum value to give for it (when the enum has it)
+        self.choices = choices or {}
         #: the brief's title, so that answers are about the brief (the drafter re-asks off-topic ones)
         self.subject = subject
         #: requirement IDs the prompt lists (``- FR-001: ...``): what a ``covers`` answer cites
@@ -242,6 +254,8 @@ def answer_for(
         return schema["const"]
     if "enum" in schema:
         values = schema["enum"]
+        if namer.choices.get(hint) in values:
+            return namer.choices[hint]
         if namer.ids and values and all(isinstance(v, str) and _ID.fullmatch(v) for v in values):
             # covers limited to the spec's IDs: cite the listed ones in turn (or, with unknown_ids,
             # an ID the spec lacks, as a server that ignores the schema would)
@@ -367,7 +381,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 subject = "a self-service password reset for forgotten passwords"
 
             def valid() -> Any:
-                return answer_for(schema, namer=_Namer(extra, subject, ids))
+                return answer_for(schema, namer=_Namer(extra, subject, ids, server.choices))
 
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"

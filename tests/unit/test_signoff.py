@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.errors import ConfigError, InputError
+from agent.errors import ConfigError, InputError, LifecycleError
 from agent.signoff import records as so
 from agent.signoff import sshsig
+from agent.signoff import transitions as tr
 from agent.signoff.lint import lint_document
+from agent.spec import lifecycle as lc
 from agent.spec.document import SpecDocument, parse_spec
 from agent.spec.template_resolver import read_template_outline, resolve_template_path
 
@@ -32,11 +34,11 @@ def doc_of(text: str = CLEAN) -> SpecDocument:
 
 def reviewed(text: str = CLEAN) -> SpecDocument:
     doc = doc_of(text)
-    return so.review(doc, lint_document(doc, OUTLINE))
+    return tr.review(doc, lint_document(doc, OUTLINE))
 
 
-def approved(doc: SpecDocument, who: so.Person = ANA, **kwargs: object) -> so.Approval:
-    return so.approve(doc, lint_document(doc, OUTLINE), by=who, now=WHEN, **kwargs)  # type: ignore[arg-type]
+def approved(doc: SpecDocument, who: so.Person = ANA, **kwargs: object) -> tr.Approval:
+    return tr.approve(doc, lint_document(doc, OUTLINE), by=who, now=WHEN, **kwargs)  # type: ignore[arg-type]
 
 
 def reparse(doc: SpecDocument) -> SpecDocument:
@@ -59,18 +61,18 @@ def test_review_moves_draft_to_review_in_front_matter_and_footer() -> None:
 
 def test_review_refused_while_lint_has_errors() -> None:
     doc = doc_of(CLEAN.replace("- **Framework**: React", "- **Framework**: TBD"))
-    with pytest.raises(so.LifecycleError, match=r"Review refused: spec.md has 1 lint error\(s\)"):
-        so.review(doc, lint_document(doc, OUTLINE))
+    with pytest.raises(LifecycleError, match=r"Review refused: spec.md has 1 lint error\(s\)"):
+        tr.review(doc, lint_document(doc, OUTLINE))
 
 
 def test_review_refused_when_already_approved() -> None:
     doc = reparse(approved(reviewed()).doc)
-    with pytest.raises(so.LifecycleError, match="already APPROVED"):
-        so.review(doc, [])
+    with pytest.raises(LifecycleError, match="already APPROVED"):
+        tr.review(doc, [])
 
 
 def test_approve_refuses_a_draft() -> None:
-    with pytest.raises(so.LifecycleError, match="DRAFT; it goes to REVIEW"):
+    with pytest.raises(LifecycleError, match="DRAFT; it goes to REVIEW"):
         approved(doc_of())
 
 
@@ -102,7 +104,7 @@ def test_approve_to_approved_with_a_complete_record() -> None:
 def test_approve_refused_with_lint_errors_unless_forced() -> None:
     doc = reviewed()
     bad = doc_of(doc.serialise().replace("- **Framework**: React", "- **Framework**: TBD"))
-    with pytest.raises(so.LifecycleError, match="Approval refused"):
+    with pytest.raises(LifecycleError, match="Approval refused"):
         approved(bad)
     result = approved(bad, force=True)
     assert result.record.forced is True
@@ -117,7 +119,7 @@ def test_two_required_approvals() -> None:
     doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
     first = approved(doc)
     assert (first.status, first.holding, first.required) == ("REVIEW", 1, 2)
-    with pytest.raises(so.LifecycleError, match="already approved this version"):
+    with pytest.raises(LifecycleError, match="already approved this version"):
         approved(reparse(first.doc), ANA)
     second = approved(reparse(first.doc), BEN)
     assert (second.status, second.holding) == ("APPROVED", 2)
@@ -186,7 +188,7 @@ def test_verify_catches_a_hand_set_status() -> None:
 
 def test_reopen_supersedes_approvals() -> None:
     doc = reparse(approved(reviewed()).doc)
-    reopened = reparse(so.reopen(doc, BEN, now=WHEN))
+    reopened = reparse(tr.reopen(doc, BEN, now=WHEN).doc)
     assert reopened.front_matter["status"] == "DRAFT"
     assert reopened.footer is not None and reopened.footer.status == "DRAFT"
     [record] = so.read_signoffs(reopened)
@@ -195,7 +197,7 @@ def test_reopen_supersedes_approvals() -> None:
     assert report.checks[0].superseded and not report.checks[0].holds
     assert report.exit_code == 1  # nothing active is signed any more
     # after review, a new approval counts, the superseded one does not
-    again = approved(so.review(reopened, []), ANA)
+    again = approved(tr.review(reopened, []), ANA)
     assert (again.status, again.holding) == ("APPROVED", 1)
     assert so.verify(reparse(again.doc)).exit_code == 0
 
@@ -243,7 +245,7 @@ def test_approvals_must_be_a_list_and_required_a_small_number() -> None:
 
 def test_unknown_status_is_an_input_error() -> None:
     with pytest.raises(InputError, match="status 'planned' is not one of DRAFT, REVIEW, APPROVED"):
-        so.review(doc_of(CLEAN.replace("status: DRAFT", "status: planned")), [])
+        tr.review(doc_of(CLEAN.replace("status: DRAFT", "status: planned")), [])
 
 
 # -- who signs --------------------------------------------------------------------------------------
@@ -397,7 +399,7 @@ def test_approvals_required_is_covered_by_the_record() -> None:
     assert first.record.approvals_required == 2
     # lowering the number after sign-off so that one approval "suffices" breaks the record
     lowered = _with_front_matter(first.doc, approvals_required=1, status="APPROVED")
-    lowered = reparse(so.set_status(lowered, "APPROVED"))
+    lowered = reparse(lc.set_status(lowered, "APPROVED"))
     report = so.verify(lowered)
     assert not report.ok and report.holding == 0
     assert any(
@@ -405,7 +407,7 @@ def test_approvals_required_is_covered_by_the_record() -> None:
     )
     # removing the key (default 1) is the same change
     data = {k: v for k, v in first.doc.front_matter.items() if k != "approvals_required"}
-    assert not so.verify(reparse(so.set_status(reparse(first.doc.with_front_matter(data)), "APPROVED"))).ok
+    assert not so.verify(reparse(lc.set_status(reparse(first.doc.with_front_matter(data)), "APPROVED"))).ok
 
 
 def test_records_without_approvals_required_still_verify() -> None:
@@ -434,6 +436,6 @@ def test_a_copied_signed_approval_counts_once_and_required_is_signed(keys: dict[
     record["approvals_required"] = 1
     record["front_matter_sha256"] = so.front_matter_sha256(lowered, required=1)
     data["approvals"] = [record]
-    forged = reparse(so.set_status(reparse(lowered.with_front_matter(data)), "APPROVED"))
+    forged = reparse(lc.set_status(reparse(lowered.with_front_matter(data)), "APPROVED"))
     report = so.verify(forged, allowed_signers=keys["allowed"])
     assert not report.ok and report.checks[0].signature == "invalid"

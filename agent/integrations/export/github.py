@@ -21,6 +21,8 @@ from agent.errors import ConfigError, ExportError, InputError
 from agent.integrations.export.formats import issue_body, issue_title, label_for
 from agent.integrations.export.records import read_records, record_issue
 from agent.integrations.export.tasks import Task
+from agent.io.redact import display_url
+from agent.io.redact import redact as redact_secrets
 
 DEFAULT_API = "https://api.github.com"
 MAX_RATE_WAIT = 60.0
@@ -36,7 +38,8 @@ def token_from_env() -> str | None:
 
 
 def redact(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+    """``text`` without the token in use (whatever its shape), then through the one redaction."""
+    return redact_secrets(text.replace(token, "***") if token else text)
 
 
 def repo_from_remote(cwd: Path) -> str:
@@ -57,7 +60,7 @@ def repo_from_remote(cwd: Path) -> str:
     match = _REMOTE.match(url)
     if not match:
         raise InputError(
-            f"The origin remote '{url}' is not a GitHub repository URL.",
+            f"The origin remote '{display_url(url)}' is not a GitHub repository URL.",
             hint="Name the repository with --repo owner/name.",
         )
     return match.group(1)
@@ -112,7 +115,7 @@ class GithubClient:
                 response = self._http.request(method, url, **kwargs)
             except httpx.HTTPError as exc:
                 raise ExportError(
-                    redact(f"Cannot reach the GitHub API at {self.api}: {exc}", self.token)
+                    redact(f"Cannot reach the GitHub API at {display_url(self.api)}: {exc}", self.token)
                 ) from None
             if response.status_code in (403, 429) and self._rate_limited(response):
                 wait = self._wait_seconds(response)
@@ -132,7 +135,8 @@ class GithubClient:
                 )
             if response.status_code == 404:
                 raise InputError(
-                    f"Repository '{self.repo}' not found at {self.api}, or the token cannot see it."
+                    f"Repository '{self.repo}' not found at {display_url(self.api)}, "
+                    "or the token cannot see it."
                 )
             if response.status_code >= 400:
                 message = ""
@@ -141,7 +145,10 @@ class GithubClient:
                 except ValueError:
                     message = response.text[:200]
                 raise ExportError(
-                    redact(f"GitHub answered {response.status_code} to {method} {url}: {message}", self.token)
+                    redact(
+                        f"GitHub answered {response.status_code} to {method} {display_url(url)}: {message}",
+                        self.token,
+                    )
                 )
             return response
         raise ExportError("GitHub kept answering with rate limits; try again later.")
