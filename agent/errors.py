@@ -85,6 +85,11 @@ class DiskSpaceError(ModelError):
     """Not enough free disk space for a download."""
 
 
+class CarrierError(ModelError):
+    """A PyPI carrier could not deliver a model: pip failed or was stopped, a part is missing, or a wheel
+    does not hold the chunk the catalogue describes."""
+
+
 class LifecycleError(SpecdraftError):
     """A lifecycle step refused (review with lint errors, approve of a DRAFT, ...): exit 1."""
 

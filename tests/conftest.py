@@ -19,7 +19,13 @@ from pydantic import SecretStr
 from agent.llm.providers import Endpoint, Provider
 
 # The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
-pytest_plugins = ["helpers.fault_server", "helpers.hub_server", "helpers.fake_openai", "helpers.fake_github"]
+pytest_plugins = [
+    "helpers.fault_server",
+    "helpers.hub_server",
+    "helpers.fake_openai",
+    "helpers.fake_github",
+    "helpers.package_index",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"

