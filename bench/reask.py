@@ -3,13 +3,16 @@
 Drafts the demo brief with the embedded model (no response cache) under two settings, one after the
 other, on the same server:
 
-* new:   the re-ask policy chosen for the model's size (agent.drafting.policy.policy_for), completion
-         budgets and parallel calls fitted to the measured engine speed, a speed probe first;
+* new:   the re-ask policy chosen for the model's size (agent.drafting.policy.policy_for; ``--tier``
+         names another size tier's instead), completion budgets and parallel calls fitted to the
+         measured engine speed, a speed probe first;
 * today: the classic policy (two re-asks for every model), fixed budgets and --parallel slots.
 
 Prints, per run, the wall time and usage as soon as it ends (flushed, so a long run can be followed
 in a log), then one table per section: first-attempt pass rate, re-ask success rate (rejected answers
-that a later attempt turned into a valid one), attempts, seconds. ``--order`` runs "today" first.
+that a later attempt turned into a valid one), attempts, seconds. ``--today-first`` runs "today" first.
+``--model`` (a pulled catalogue model) or ``--model-path`` (any GGUF) bench another model than the one
+a draft would use, e.g. to tune the tiers of agent/drafting/policy.py for it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.drafting.brief import load_brief  # noqa: E402
 from agent.drafting.drafter import Drafter, DraftOptions, SectionEvent  # noqa: E402
-from agent.drafting.policy import CLASSIC  # noqa: E402
+from agent.drafting.policy import CLASSIC, TIERS, tier_for, tier_named  # noqa: E402
 from agent.llm.client import ChatClient  # noqa: E402
 from agent.llm.providers import ModelSettings, open_endpoint  # noqa: E402
 from agent.spec.template_resolver import load_template  # noqa: E402
@@ -110,11 +113,25 @@ def main() -> None:
     parser.add_argument(
         "--reasons", action="store_true", help="List why each rejected attempt was rejected, per run."
     )
+    parser.add_argument("--model", help="A pulled catalogue model (default: the one a draft would use).")
+    parser.add_argument("--model-path", type=Path, help="Any GGUF file, served by the embedded engine.")
+    parser.add_argument(
+        "--tier",
+        choices=[tier.name for tier in TIERS],
+        help="Draft 'new' with this size tier's policy instead of the one the model's size picks.",
+    )
     args = parser.parse_args()
 
-    settings = ModelSettings(slots=args.parallel, use_cache=False, timeout=args.timeout)
+    settings = ModelSettings(
+        model=args.model,
+        model_path=args.model_path,
+        slots=args.parallel,
+        use_cache=False,
+        timeout=args.timeout,
+    )
+    chosen = tier_named(args.tier).policy if args.tier else None
     runs = {
-        "new": DraftOptions(parallel=args.parallel, probe=True),
+        "new": DraftOptions(parallel=args.parallel, probe=True, policy=chosen),
         "today": DraftOptions(parallel=args.parallel, policy=CLASSIC, fit_to_speed=False),
     }
     order = ["today", "new"] if args.today_first else ["new", "today"]
@@ -122,7 +139,13 @@ def main() -> None:
     stats: dict[tuple[str, str], SectionStats] = defaultdict(SectionStats)
     done: list[RunFigures] = []
     with open_endpoint(settings) as endpoint:
-        print(f"model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s", flush=True)
+        size = endpoint.model_size
+        forced = f", drafted with tier {args.tier}" if args.tier else ""
+        print(
+            f"model {endpoint.model} ({size.label()}, from {size.source}: tier {tier_for(size.params).name}"
+            f"{forced}) loaded in {endpoint.load_seconds:.1f} s",
+            flush=True,
+        )
         for name in order:
             print(f"drafting with {name} ...", flush=True)
             figures = draft_once(name, endpoint, settings, runs[name], args.brief, stats)

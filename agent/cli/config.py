@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from agent.cli.app import app, user_errors
+from agent.drafting.policy import describe_tiers
 from agent.errors import InputError
 
 config_app = typer.Typer(
@@ -65,7 +66,7 @@ def config_show(
             shown = "-" if value is None or value == [] else json.dumps(value)
             if row["key"] == "max_retries" and row["source"] == "default":
                 # drafting leaves an unset max_retries to the re-ask policy (agent/drafting/policy.py)
-                shown = f"by model size (0 up to 1B parameters, else {value})"
+                shown = f"by model size ({describe_tiers()})"
             source = row["source"]
             style = "dim" if source == "default" else ""
             table.add_row(

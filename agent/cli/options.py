@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agent.drafting.policy import describe_tiers
 from agent.errors import (
     InputError,
     NotEditableError,
@@ -80,8 +81,8 @@ DraftRetriesOpt = Annotated[
         min=0,
         max=10,
         help="Re-asks per section when validation fails (default: max_retries from the configuration, "
-        "else chosen for the model's size: none for small models like the bundled 135M, whose re-asks "
-        "rarely validate, 2 otherwise).",
+        "else chosen for the model's parameters, counted from its GGUF or read from its name: "
+        f"{describe_tiers()}).",
     ),
 ]
 KeepGoingOpt = Annotated[
@@ -261,7 +262,7 @@ ContextBudgetOpt = Annotated[
 
 def chosen_retries(config: EffectiveConfig) -> int | None:
     """--max-retries as set by a flag, variable or file; None (the default) lets the re-ask policy
-    choose from the model's size."""
+    choose from the model's size (agent.drafting.policy)."""
     return None if config.sources.get("max_retries", "default") == "default" else config.settings.max_retries
 
 

@@ -49,7 +49,7 @@ class DraftOptions:
     keep_going: bool = True
     parallel: int = 4
     temperature: float = 0.2
-    #: the re-ask policy; None picks one from the model (agent.drafting.policy.policy_for)
+    #: the re-ask policy; None picks one from the model's size (agent.drafting.policy.policy_for)
     policy: ReaskPolicy | None = None
     #: fit completion budgets and parallel calls to the engine's measured speed
     fit_to_speed: bool = True
@@ -139,7 +139,7 @@ class Drafter:
         self.policy = (
             replace(options.policy, temperature=options.temperature)
             if options.policy is not None
-            else policy_for(client.endpoint.model, options.max_retries, options.temperature)
+            else policy_for(client.endpoint.model_size, options.max_retries, options.temperature)
         )
         #: every token and call spent, whatever the outcome (read it after a failure too)
         self.spent = spent if spent is not None else Usage()
@@ -171,7 +171,7 @@ class Drafter:
         results: dict[str, SectionResult] = {}
         done: dict[str, asyncio.Event] = {key: asyncio.Event() for key in graph}
         root = self.template.sections[0].key
-        budgets = {s.key: max_tokens_for(s.model) for s in self.template.sections}
+        budgets = {s.key: self.policy.budget_for(max_tokens_for(s.model)) for s in self.template.sections}
         chains = critical_path(graph, budgets.__getitem__)
         position = {s.key: index for index, s in enumerate(self.template.sections)}
 
@@ -231,7 +231,7 @@ class Drafter:
         wanted = max(1, self.options.parallel)
         if not self.options.fit_to_speed:
             return wanted
-        budget = max(max_tokens_for(s.model) for s in self.template.sections)
+        budget = max(self.policy.budget_for(max_tokens_for(s.model)) for s in self.template.sections)
         return fit_slots(wanted, budget, self.client.speed, timeout=self.client.settings.timeout)
 
     async def _acquire_slot(self, entry: tuple[int, int, str]) -> None:
@@ -260,7 +260,8 @@ class Drafter:
             self._slots.notify_all()
 
     def _budget(self, model: type[SectionData]) -> int:
-        wanted = max_tokens_for(model)
+        """The section's completion budget: its schema's figure, capped by the policy, fitted to the speed."""
+        wanted = self.policy.budget_for(max_tokens_for(model))
         if not self.options.fit_to_speed:
             return wanted
         settings = self.client.settings

@@ -40,6 +40,9 @@ class DraftOutcome:
     #: the outline of the template the spec was drafted from (what ``findings`` lints against)
     outline: TemplateOutline | None = None
     context_summary: str = ""
+    #: the model's parameters (None: unknown) and the re-ask policy drafted with
+    model_params: int | None = None
+    reask_policy: str = ""
 
     @functools.cached_property
     def findings(self) -> list[Finding]:
@@ -58,6 +61,8 @@ class DraftOutcome:
         return {
             "output": output,
             "model": self.endpoint_model,
+            "model_params": self.model_params,
+            "reask_policy": self.reask_policy,
             "provider": self.provider,
             "status": "attention" if self.result.needs_attention else "ok",
             "sections": [
@@ -172,8 +177,12 @@ async def adraft_with_endpoint(
         author=author_line(endpoint.model),
         day=day,
     )
+    size = endpoint.model_size
     provenance = Provenance(
         model=endpoint.model,
+        model_params=size.params,
+        model_params_from=size.source,
+        reask_policy=drafter.policy.name,
         provider=endpoint.provider.value,
         template=template_reference(template, spec_path),
         template_sha256=template.sha256,
@@ -201,6 +210,8 @@ async def adraft_with_endpoint(
         notices=[endpoint.notice] if endpoint.notice else [],
         outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
+        model_params=size.params,
+        reask_policy=drafter.policy.name,
     )
 
 

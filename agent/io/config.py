@@ -517,7 +517,7 @@ INIT_TEXT = """\
 
 # temperature = 0.2        # sampling temperature, 0 to 2
 # max_retries = 2          # re-asks per section when an answer fails validation, 0 to 10
-#                          # (unset: none for models up to 1B parameters, else 2)
+#                          # (unset: chosen by the model's size, docs/drafting.md)
 # parallel = 4             # sections drafted at once, 1 to 64
 # jobs = 4                 # specs drafted at once by `specdraft batch`, 1 to 1024
 # timeout = 300.0          # seconds to wait for one model answer, at least 1

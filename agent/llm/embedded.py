@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError, ModelError
+from agent.models.size import ModelSize
 
 #: tokens of context each parallel slot gets (prompt + answer of one section)
 CTX_PER_SLOT = 4096
@@ -28,6 +29,8 @@ class EmbeddedSettings:
     #: llama.cpp keeps evicted slots' prompt states in host RAM for reuse; its default (8 GiB) let a
     #: single draft of the 135M model grow past 1.9 GB RSS. The shared prefix stays in the slots anyway.
     prompt_cache_ram_mib: int = 256
+    #: the model's parameters as its GGUF header says (None: not read, e.g. a --model-path that is no file)
+    model_size: ModelSize | None = None
 
 
 def free_port() -> int:

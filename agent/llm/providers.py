@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from agent.errors import ConfigError, InputError, ModelError
 from agent.io.redact import display_url
 from agent.llm.embedded import EmbeddedSettings
+from agent.models.size import ModelSize, size_from_name
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -79,6 +80,13 @@ class Endpoint:
     cache_identity: str = ""
     #: every server of a compatible endpoint given several --base-url (base_url is the first), else ()
     replicas: tuple[str, ...] = ()
+    #: the model's parameters from its GGUF (the embedded engine); None: a remote model, sized by its name
+    size: ModelSize | None = None
+
+    @property
+    def model_size(self) -> ModelSize:
+        """How big the served model is, for the re-ask policy: its file's count, else what its name says."""
+        return self.size if self.size is not None else size_from_name(self.model)
 
 
 def resolve_provider(settings: ModelSettings) -> Provider:
@@ -111,6 +119,7 @@ def open_endpoint(settings: ModelSettings) -> Iterator[Endpoint]:
                 load_seconds=server.load_seconds,
                 notice=notice,
                 cache_identity=_file_identity(embedded_settings.model_path),
+                size=embedded_settings.model_size,
             )
         finally:
             server.close()
@@ -241,6 +250,18 @@ def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str |
         model_name=resolved.name,
         slots=fit.slots,
         ctx_per_slot=max(1, fit.n_ctx // fit.slots),
+        model_size=resolved.size,
     )
-    notices = [text for text in (resolved.notice, fit.notice) if text]
+    unknown_size = _unknown_size_notice(resolved.name, resolved.size)
+    notices = [text for text in (resolved.notice, fit.notice, unknown_size) if text]
     return embedded, " ".join(notices) or None
+
+
+def _unknown_size_notice(name: str, size: ModelSize) -> str | None:
+    """Say so when a local model's header gives no parameter count: drafting then treats it as large."""
+    if size.params is not None:
+        return None
+    return (
+        f"The parameter count of {name} could not be read from its GGUF header; "
+        'drafts use the re-ask policy for large models (docs/drafting.md, "The re-ask policy").'
+    )

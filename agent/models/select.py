@@ -5,7 +5,6 @@ The drafting core calls :func:`resolve_local_model` and :func:`fit_server_settin
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from agent.errors import ConfigError, CorruptModelError, ModelError
 from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
 from agent.models.catalog import ModelEntry, find_model, load_catalog, split_parts
 from agent.models.gguf import FALLBACK_KV_BYTES_PER_TOKEN, check_gguf, read_gguf_info
+from agent.models.size import UNKNOWN_SIZE, ModelSize
 from agent.models.store import installed_files
 
 GIB = 1024**3
@@ -36,6 +36,8 @@ class ResolvedModel:
     is_bundled: bool
     #: one line for stderr when the caller should tell the user something (fallback, low memory), else None
     notice: str | None = None
+    #: parameters read from the file's header once here, so the re-ask policy never re-reads it
+    size: ModelSize = UNKNOWN_SIZE
 
 
 # ---------------------------------------------------------------- memory
@@ -125,13 +127,24 @@ def _needed_memory(entry: ModelEntry, files: list[Path]) -> int:
     return max(entry.min_ram_bytes or 0, int(weights * 1.3) + 256 * 1024**2)
 
 
-def _context_length(entry: ModelEntry, path: Path) -> int:
-    """The trained context from the file's header when it says, else the catalogue's figure."""
-    with contextlib.suppress(CorruptModelError):
-        header = read_gguf_info(path).context_length
-        if header:
-            return header
-    return entry.context_length
+def _header_facts(path: Path, fallback_context: int) -> tuple[int, ModelSize]:
+    """The trained context (else ``fallback_context``) and the size, read from the file's header once.
+
+    A header that cannot be read leaves both to their fallbacks (the size unknown): the embedded
+    server, which loads the whole file, is the one to report a damaged model.
+    """
+    try:
+        info = read_gguf_info(path)
+    except (CorruptModelError, OSError):
+        return fallback_context, UNKNOWN_SIZE
+    return info.context_length or fallback_context, info.size
+
+
+def _resolved(
+    name: str, path: Path, fallback_context: int, *, is_bundled: bool = False, notice: str | None = None
+) -> ResolvedModel:
+    context, size = _header_facts(path, fallback_context)
+    return ResolvedModel(name, path, context, is_bundled, notice, size)
 
 
 #: context assumed for a GGUF whose header does not say (llama.cpp's usual default)
@@ -143,10 +156,7 @@ def any_gguf(path: Path) -> ResolvedModel:
 
     A file that is not a GGUF is left for the embedded server to report (it names the option).
     """
-    context = FALLBACK_CONTEXT_LENGTH
-    with contextlib.suppress(CorruptModelError, OSError):
-        context = read_gguf_info(path).context_length or context
-    return ResolvedModel(path.stem, path, context, False)
+    return _resolved(path.stem, path, FALLBACK_CONTEXT_LENGTH)
 
 
 def resolve_local_model(name: str | None) -> ResolvedModel:
@@ -182,7 +192,7 @@ def resolve_local_model(name: str | None) -> ResolvedModel:
             "expect it to be slow."
         )
     shown = name if name.startswith("hf://") else entry.name
-    return ResolvedModel(shown, files[0], _context_length(entry, files[0]), entry.is_bundled, notice)
+    return _resolved(shown, files[0], entry.context_length, is_bundled=entry.is_bundled, notice=notice)
 
 
 def _default_model() -> ResolvedModel:
@@ -209,7 +219,7 @@ def _default_model() -> ResolvedModel:
             best = (size, entry, files[0])
     if best is not None:
         _, entry, path = best
-        return ResolvedModel(entry.name, path, _context_length(entry, path), False)
+        return _resolved(entry.name, path, entry.context_length)
     bundled = catalog[BUNDLED_MODEL_NAME]
     path = bundled_model_path()
     check_gguf(path)
@@ -218,7 +228,7 @@ def _default_model() -> ResolvedModel:
         f"Using the bundled {BUNDLED_MODEL_NAME}, a weak offline fallback{skipped}. "
         f"For better specs: specdraft models pull {recommended_model()}"
     )
-    return ResolvedModel(bundled.name, path, bundled.context_length, True, notice)
+    return _resolved(bundled.name, path, bundled.context_length, is_bundled=True, notice=notice)
 
 
 # ---------------------------------------------------------------- sizing the server

@@ -122,10 +122,22 @@ class Provenance:
     brief: str | None = None
     #: ``--context``: files (path relative to the spec, sha256), directories, git state, per-section sources
     context: dict[str, Any] | None = None
+    #: the model's parameters (None: unknown) and where that was read (agent.models.size): what the
+    #: re-ask policy was chosen from; specs drafted before these keys existed simply lack them
+    model_params: int | None = None
+    model_params_from: str = ""
+    #: the re-ask policy's name (agent.drafting.policy: a size tier, or "classic")
+    reask_policy: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "model": self.model,
+        data: dict[str, Any] = {"model": self.model}
+        if self.model_params is not None:
+            data["model_params"] = self.model_params
+        if self.model_params_from:
+            data["model_params_from"] = self.model_params_from
+        if self.reask_policy:
+            data["reask_policy"] = self.reask_policy
+        data |= {
             "provider": self.provider,
             "template": self.template,
             "template_sha256": self.template_sha256,

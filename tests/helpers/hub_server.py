@@ -12,10 +12,11 @@ Import the fixture into a test module with ``from hub_server import hub_fixture`
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,8 +37,14 @@ def make_gguf(
     head_count: int = 4,
     head_count_kv: int = 2,
     seed: int = 1,
+    tensors: Sequence[tuple[str, Sequence[int]]] = (),
+    metadata: Mapping[str, str | int] | None = None,
 ) -> bytes:
-    """A GGUF v3 header (no tensors) with the usual architecture keys, followed by filler bytes."""
+    """A GGUF v3 header with the usual architecture keys, followed by filler bytes.
+
+    ``tensors`` (name, dimensions) become the tensor table (type F32, offsets packed in order; the filler
+    stands in for their data); ``metadata`` adds string or uint64 key/values (e.g. general.size_label).
+    """
 
     def string(text: str) -> bytes:
         raw = text.encode()
@@ -45,6 +52,11 @@ def make_gguf(
 
     def kv_u32(key: str, value: int) -> bytes:
         return string(key) + struct.pack("<I", 4) + struct.pack("<I", value)
+
+    def kv_extra(key: str, value: str | int) -> bytes:
+        if isinstance(value, str):
+            return string(key) + struct.pack("<I", 8) + string(value)
+        return string(key) + struct.pack("<I", 10) + struct.pack("<Q", value)
 
     pairs = [
         string("general.architecture") + struct.pack("<I", 8) + string(arch),
@@ -59,8 +71,15 @@ def make_gguf(
         kv_u32(f"{arch}.embedding_length", embedding_length),
         kv_u32(f"{arch}.attention.head_count", head_count),
         kv_u32(f"{arch}.attention.head_count_kv", head_count_kv),
+        *(kv_extra(key, value) for key, value in (metadata or {}).items()),
     ]
-    header = b"GGUF" + struct.pack("<IQQ", 3, 0, len(pairs)) + b"".join(pairs)
+    table, offset = [], 0
+    for name, dims in tensors:
+        table.append(
+            string(name) + struct.pack(f"<I{len(dims)}QIQ", len(dims), *dims, 0, offset)  # type 0: F32
+        )
+        offset += 4 * math.prod(dims)
+    header = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(pairs)) + b"".join(pairs) + b"".join(table)
     filler = hashlib.sha256(str(seed).encode()).digest() * (payload_bytes // 32 + 1)
     return header + filler[:payload_bytes]
 

@@ -1,4 +1,4 @@
-"""Speed meter, budgets fitted to it, the one deadline per call, the re-ask policy and the ETA."""
+"""Speed meter, budgets fitted to it, the one deadline per call, the re-ask sampling ramps and the ETA."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from agent.cli.progress import eta_seconds
-from agent.drafting.policy import CLASSIC, SMALL, model_params, policy_for
+from agent.drafting.policy import CLASSIC, tier_named
 from agent.llm.client import within_deadline
 from agent.llm.speed import MIN_BUDGET, SpeedMeter, fit_budget, fit_slots
 
@@ -52,18 +52,11 @@ def test_slots_shrink_when_the_engine_is_too_slow_for_the_budget() -> None:
     assert fit_slots(4, 600, meter, timeout=300) == 3
 
 
-def test_policy_by_model_size() -> None:
-    assert model_params("SmolLM2-135M-Instruct") == 135_000_000
-    assert model_params("qwen2.5-7b-instruct") == 7_000_000_000
-    assert model_params("gpt-4o-mini") is None
-    assert policy_for("smollm2-135m-instruct") == SMALL and SMALL.attempts == 1
-    assert policy_for("llama-3.1-8b") == CLASSIC and CLASSIC.attempts == 3
-    assert policy_for("gpt-4o") == CLASSIC
-    assert policy_for("smollm2-135m-instruct", max_retries=4).attempts == 5
-    assert policy_for("smollm2-135m-instruct", temperature=0.5).temperature == 0.5
+def test_reask_sampling_ramps() -> None:
+    tiny = tier_named("tiny").policy
     assert CLASSIC.temperature_for(3) == pytest.approx(0.7)
-    assert CLASSIC.repeat_penalty_for(1) == 1.0 and SMALL.repeat_penalty_for(2) == pytest.approx(1.25)
-    assert CLASSIC.example_first and not SMALL.example_first
+    assert CLASSIC.repeat_penalty_for(1) == 1.0 and tiny.repeat_penalty_for(2) == pytest.approx(1.25)
+    assert CLASSIC.example_first and not tiny.example_first
 
 
 def test_eta_from_tokens_per_second() -> None:

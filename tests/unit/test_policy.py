@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from agent.drafting.brief import load_brief
 from agent.drafting.drafter import Drafter, DraftOptions
-from agent.drafting.policy import CLASSIC, SMALL, policy_for
+from agent.drafting.policy import tier_named
 from agent.llm.client import ChatClient, Completion, Usage
 from agent.llm.providers import Endpoint, ModelSettings, Provider
 from agent.spec.schemas.base import capped_lists
@@ -22,6 +22,8 @@ from agent.spec.schemas.techspec import covering_schema
 from agent.spec.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
+TINY = tier_named("tiny").policy
+LARGE = tier_named("large").policy
 BRIEF = ROOT / "examples" / "briefs" / "team-invitations.md"
 TEMPLATE_LINE = "Its template:"
 EXAMPLE_LINE = "Example of one field"
@@ -62,7 +64,7 @@ def test_small_models_get_a_lighter_first_attempt() -> None:
         task = messages[-1]["content"]
         assert TEMPLATE_LINE not in task and EXAMPLE_LINE not in task
         assert "Return a JSON object with these fields:" in task
-        assert sampling["repeat_penalty"] == SMALL.repeat_penalty > 1.0
+        assert sampling["repeat_penalty"] == TINY.repeat_penalty > 1.0
 
 
 def test_larger_models_see_the_template_and_the_example() -> None:
@@ -104,14 +106,6 @@ def test_covering_schema_limits_every_covers_list() -> None:
     assert "pattern" in json.dumps(covering_schema(SuccessCriteria, {}))
 
 
-def test_policy_by_model_size_and_user_overrides() -> None:
-    assert policy_for("smollm2-135m-instruct") == SMALL
-    assert policy_for("gpt-4o") == CLASSIC
-    assert not SMALL.example_first and not SMALL.show_template and SMALL.attempts == 1
-    assert CLASSIC.example_first and CLASSIC.show_template and CLASSIC.attempts == 3
-    assert policy_for("smollm2-135m-instruct", max_retries=2).attempts == 3
-
-
 def _max_items(schema: Any) -> list[int]:
     found: list[int] = []
     if isinstance(schema, dict):
@@ -127,13 +121,13 @@ def _max_items(schema: Any) -> list[int]:
 
 def test_small_models_are_sent_shorter_lists() -> None:
     """The schema sent for a small model caps every list (a 135M model loops into repeats on long ones)."""
-    assert SMALL.max_items is not None and CLASSIC.max_items is None
+    assert TINY.max_items is not None and LARGE.max_items is None
     small = _first_requests("smollm2-135m-instruct")
     large = _first_requests("qwen2.5-7b-instruct")
     small_caps = [n for _, schema, _ in small.requests for n in _max_items(schema)]
     large_caps = [n for _, schema, _ in large.requests for n in _max_items(schema)]
-    assert small_caps and max(small_caps) <= SMALL.max_items
-    assert max(large_caps) > SMALL.max_items  # the section models' own limits (e.g. 12 requirements)
+    assert small_caps and max(small_caps) <= TINY.max_items
+    assert max(large_caps) > TINY.max_items  # the section models' own limits (e.g. 12 requirements)
 
 
 def test_capped_lists_keeps_each_lists_minimum() -> None:
