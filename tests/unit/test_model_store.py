@@ -259,7 +259,10 @@ def test_default_is_the_largest_pulled_model_that_fits(
 
     set_memory(monkeypatch, available=20)
     chosen = resolve_local_model(None)
-    assert (chosen.name, chosen.is_bundled, chosen.notice) == ("qwen2.5-1.5b-instruct", False, None)
+    assert (chosen.name, chosen.is_bundled) == ("qwen2.5-1.5b-instruct", False)
+    assert chosen.notice == (
+        "Model: qwen2.5-1.5b-instruct, the largest model (no pinned sha256) downloaded that fits in free memory."
+    )
     assert chosen.context_length == 32768
 
     set_memory(monkeypatch, available=2)  # 1.5B wants 3 GB
@@ -267,7 +270,32 @@ def test_default_is_the_largest_pulled_model_that_fits(
 
     set_memory(monkeypatch, available=1)
     fallback = resolve_local_model(None)
-    assert fallback.is_bundled and fallback.notice and "qwen2.5-0.5b-instruct" in fallback.notice
+    assert fallback.is_bundled and fallback.notice and "specdraft models pull qwen2.5-coder-" in fallback.notice
+    assert "qwen2.5-0.5b-instruct (needs more than the 1.0 GiB free)" in fallback.notice
+
+
+def test_default_prefers_a_verified_model_to_a_larger_unverified_one(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    small = make_gguf(payload_bytes=500)
+    catalogue = tmp_path / "models.toml"
+    catalogue.write_text(
+        "[[models]]\n"
+        'name = "pinned-small"\n'
+        'repo = "me/pinned-GGUF"\n'
+        'files = ["pinned.gguf"]\n'
+        f'sha256 = ["{hashlib.sha256(small).hexdigest()}"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SPECDRAFT_CONFIG", str(catalogue))
+    hub.add("me/pinned-GGUF", "pinned.gguf", small)
+    hub.add(*Q15, make_gguf(payload_bytes=5000))
+    pull(find_model("pinned-small"))
+    pull(find_model("qwen2.5-1.5b-instruct"))
+    set_memory(monkeypatch, available=20)
+    chosen = resolve_local_model(None)
+    assert chosen.name == "pinned-small"
+    assert chosen.notice and "the largest verified model downloaded" in chosen.notice
 
 
 def test_explicit_names(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -329,10 +357,13 @@ def test_fit_server_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_recommendations_follow_the_machine() -> None:
-    assert model_select.recommended_model(2 * GIB, 2) == "qwen2.5-0.5b-instruct"
-    assert model_select.recommended_model(8 * GIB, 2) == "qwen2.5-1.5b-instruct"
-    assert model_select.recommended_model(16 * GIB, 4) == "qwen2.5-3b-instruct"
-    assert model_select.recommended_model(32 * GIB, 16) == "qwen2.5-7b-instruct"
+    assert model_select.recommended_model(2 * GIB, 2) == "qwen2.5-coder-0.5b-instruct"
+    assert model_select.recommended_model(8 * GIB, 2) == "qwen2.5-coder-1.5b-instruct"
+    assert model_select.recommended_model(16 * GIB, 4) == "qwen2.5-coder-1.5b-instruct"
+    assert model_select.recommended_model(32 * GIB, 16) == "qwen2.5-coder-7b-instruct"
+    # every recommendation is a verified catalogue entry
+    for memory, cores in ((2, 2), (8, 2), (32, 16)):
+        assert find_model(model_select.recommended_model(memory * GIB, cores)).verified
 
 
 def test_a_model_path_gguf_is_sized_to_memory_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
