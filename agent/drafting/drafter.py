@@ -264,13 +264,20 @@ class Drafter:
         wanted = self.policy.budget_for(max_tokens_for(model))
         if not self.options.fit_to_speed:
             return wanted
-        settings = self.client.settings
-        return fit_budget(wanted, self.client.speed, slots=max(1, self._active), timeout=settings.timeout)
+        # Fitted as if the call had the engine to itself: the slot limit (fit_slots) already keeps the
+        # calls in flight few enough for each to finish its budget. Fitting to the slots in use cut
+        # budgets below what a section needs when the engine was busy (the 1.5B's requirements at 205
+        # tokens), and an answer cut off at the length limit is a whole call wasted.
+        return fit_budget(wanted, self.client.speed, slots=1, timeout=self.client.settings.timeout)
 
     def _schema(self, model: type[SectionData], requirements: dict[str, str] | None) -> dict[str, Any]:
         """The JSON schema the server constrains the answer to: covers limited to the spec's IDs, lists
         capped for small models."""
-        schema = covering_schema(model, requirements) if requirements else json_schema(model)
+        if issubclass(model, CoveringSection):
+            # no requirements drafted (their section was marked): covers must stay empty, not invented
+            schema = covering_schema(model, requirements or {})
+        else:
+            schema = json_schema(model)
         return capped_lists(schema, self.policy.max_items) if self.policy.max_items else schema
 
     async def _draft_section(

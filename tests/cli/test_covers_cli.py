@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from helpers.fault_server import UNKNOWN_ID, FaultServer
 from typer.testing import CliRunner
@@ -96,3 +97,39 @@ def test_refine_keeps_covers_checked_against_the_specs_requirements(
     assert UNKNOWN_ID in requests[1].body["messages"][-1]["content"]
     after = proposal.changes[0].after
     assert re.search(r"^- \[ \] .+ \(FR-\d{3}(?:, [A-Z]+-\d{3})*\)$", after, re.M) and UNKNOWN_ID not in after
+
+
+def test_without_drafted_requirements_nothing_may_be_cited(tmp_path: Path, fault_server: FaultServer) -> None:
+    """Technical Requirements marked: the covering sections' schema allows no ID (a model given only the
+    ID pattern invented API-123 for every item)."""
+    fault_server.invalid_when = 'section "Technical Requirements"'
+    out = tmp_path / "spec.md"
+    code, _, err = invoke(
+        "draft", BRIEFS / "team-invitations.md", "-o", out, "--base-url", fault_server.base_url,
+        "--model", "fault-model", "--max-retries", "0", "--parallel", "1",
+    )  # fmt: skip
+    assert code == 3, err
+    covering = [
+        r.body["response_format"]["json_schema"]["schema"]
+        for r in fault_server.chat_requests()
+        if '"covers"' in json.dumps(r.body["response_format"])
+    ]
+    assert len(covering) == 3  # testing strategy, timeline, success criteria
+    for schema in covering:
+        limits = [node["properties"]["covers"].get("maxItems") for node in _with_covers(schema)]
+        assert limits and set(limits) == {0}, limits
+    assert not re.search(r"\((?:FR|NFR|QR)-\d{3}", out.read_text(encoding="utf-8"))
+
+
+def _with_covers(node: object) -> list[dict[str, Any]]:
+    """Every schema node of ``node`` that has a ``covers`` property."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and "covers" in node["properties"]:
+            found.append(node)
+        for value in node.values():
+            found.extend(_with_covers(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_with_covers(value))
+    return found

@@ -88,7 +88,7 @@ class NonFunctionalRequirement(_Strict):
     comparator: Comparator
     target: float = Field(ge=0, description="The number the metric must meet")
     unit: Unit
-    condition: str = Field(default="", max_length=160, description="Under which load or circumstances")
+    condition: str = Field(default="", max_length=160, description="When the target applies; may be empty")
 
     def render(self) -> str:
         condition = f" {self.condition}" if self.condition else ""
@@ -335,19 +335,24 @@ class Target(_Strict):
     comparator: Comparator
     value: float = Field(ge=0)
     unit: Unit
-    condition: str = Field(default="", max_length=120, description="e.g. for the 95th percentile")
+    condition: str = Field(default="", max_length=120, description="When the figure holds")
 
     def render(self) -> str:
         condition = f" {self.condition}" if self.condition else ""
         return f"{self.comparator.value} {_number(self.value)} {self.unit.value}{condition}"
 
 
-def _target(units: tuple[Unit, ...], what: str) -> type[Target]:
-    """A Target whose unit can only be one that fits the figure (a user count is never in ms)."""
+def _target(units: tuple[Unit, ...], what: str, when: str) -> type[Target]:
+    """A Target whose unit can only be one that fits the figure (a user count is never in ms).
+
+    ``when`` describes the condition for this kind of figure: one description shared by every target
+    ("e.g. for the 95th percentile") made models write a percentile under memory and user counts too.
+    """
     allowed = Literal[tuple(u.value for u in units)]  # type: ignore[valid-type]
 
     class Restricted(Target):
         unit: allowed = Field(description=f"Unit of {what}")  # type: ignore[valid-type]
+        condition: str = Field(default="", max_length=120, description=when)
 
         def render(self) -> str:
             condition = f" {self.condition}" if self.condition else ""
@@ -357,12 +362,14 @@ def _target(units: tuple[Unit, ...], what: str) -> type[Target]:
     return Restricted
 
 
-TimeTarget = _target((Unit.ms, Unit.s, Unit.minutes), "time")
-UserTarget = _target((Unit.users,), "users")
-RateTarget = _target((Unit.requests_per_second, Unit.requests_per_minute), "rate")
-ConnectionTarget = _target((Unit.connections, Unit.count_), "connections")
-SizeTarget = _target((Unit.mb, Unit.gb), "size")
-ShareTarget = _target((Unit.percent,), "share")
+TimeTarget = _target((Unit.ms, Unit.s, Unit.minutes), "time", "Percentile and load it holds at")
+UserTarget = _target((Unit.users,), "users", "When this many are expected")
+RateTarget = _target(
+    (Unit.requests_per_second, Unit.requests_per_minute), "rate", "Sustained or peak, and for how long"
+)
+ConnectionTarget = _target((Unit.connections, Unit.count_), "connections", "Per instance or in total")
+SizeTarget = _target((Unit.mb, Unit.gb), "size", "Per instance or in total, and at which load")
+ShareTarget = _target((Unit.percent,), "share", "Of which resource, at which load")
 
 
 class ResponseTimes(_Strict):
@@ -482,14 +489,19 @@ def covering_schema(model: type[BaseModel], requirement_ids: dict[str, str]) -> 
     The server's grammar then cannot produce an ID the spec does not define (the bundled model invented
     ``NFR-015`` and ``FB-283`` often enough to cost a re-ask in one section out of three that cite).
     Validation still checks the IDs (:func:`covering_context`): other servers may ignore the schema.
+    Without requirements (their section was marked) ``covers`` may hold nothing: a model given the bare
+    ID pattern invented ``API-123`` for every item.
     """
     schema = json_schema(model)
     allowed = sorted(requirement_ids)
-    for node in schema_nodes(schema) if allowed else ():
+    for node in schema_nodes(schema):
         properties = node.get("properties")
         covers = properties.get("covers") if isinstance(properties, dict) else None
         if isinstance(covers, dict) and isinstance(covers.get("items"), dict):
-            covers["items"] = {"type": "string", "enum": allowed}
+            if allowed:
+                covers["items"] = {"type": "string", "enum": allowed}
+            else:
+                covers["maxItems"] = 0
     return schema
 
 
