@@ -11,7 +11,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.signoff.smells import DRAFTING_SMELLS, drafting_problems
 from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder
@@ -29,6 +29,13 @@ _CHOICE_KEYS = {"unit", "comparator", "category"}
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
 EXAMPLE_COPY = "copies the example from the prompt"
+
+
+class Finding(NamedTuple):
+    """One problem of an answer and the check that found it (the bench counts per check)."""
+
+    check: str
+    problem: str
 
 
 def normalise(text: str) -> str:
@@ -61,7 +68,18 @@ def check_section(
     data: dict[str, Any], section: TemplateSection, *, examples: list[str] | None = None
 ) -> list[str]:
     """Problems in one section's (schema-valid) data; an empty list means it passes."""
-    problems: list[str] = []
+    return [finding.problem for finding in section_findings(data, section, examples=examples)]
+
+
+def section_findings(
+    data: dict[str, Any],
+    section: TemplateSection,
+    *,
+    examples: list[str] | None = None,
+    brief_terms: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """:func:`check_section`'s problems, each with the name of the check that found it."""
+    problems: list[Finding] = []
     instructions = {normalise(spec.description) for spec in _all_fields(section) if len(spec.description) > 8}
     # Template task lists are sensible defaults, so only placeholder instructions count as copies.
     instructions |= {
@@ -102,15 +120,30 @@ def check_section(
             if leftover is None and leaf not in _NON_PROSE_KEYS:
                 leftover = bracketed_placeholder(value)
         if leftover:
-            problems.append(f"{path}: contains a template placeholder {leftover!r}; write the real content")
+            problems.append(
+                Finding(
+                    "placeholder",
+                    f"{path}: contains a template placeholder {leftover!r}; write the real content",
+                )
+            )
         elif word := _LEFTOVER_WORDS.search(value):
-            problems.append(f"{path}: contains {word.group(0)!r}; write the real content")
+            problems.append(
+                Finding("placeholder", f"{path}: contains {word.group(0)!r}; write the real content")
+            )
         elif not is_code and leaf not in _NON_PROSE_KEYS and _starts_like_placeholder(value):
             # "[Unfinished detail about [the feature] ...": a placeholder the template never had
-            problems.append(f"{path}: starts with '[' like a template placeholder; write the content itself")
+            problems.append(
+                Finding(
+                    "placeholder",
+                    f"{path}: starts with '[' like a template placeholder; write the content itself",
+                )
+            )
         if norm and norm in instructions and not is_code and leaf not in _NON_PROSE_KEYS:
             problems.append(
-                f"{path}: copies the template's instruction {value!r}; write content for this feature"
+                Finding(
+                    "template-copy",
+                    f"{path}: copies the template's instruction {value!r}; write content for this feature",
+                )
             )
         elif (
             not is_code
@@ -121,25 +154,38 @@ def check_section(
             # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
             # reports template text left in a longer value, so validation must not let it pass
             problems.append(
-                f"{path}: contains the template's text {inside!r}; write content for this feature"
+                Finding(
+                    "template-copy",
+                    f"{path}: contains the template's text {inside!r}; write content for this feature",
+                )
             )
         if norm and (norm in copied_examples or _near_copy(norm, copied_examples)):
-            problems.append(f"{path}: {EXAMPLE_COPY}; write content for this feature")
+            problems.append(
+                Finding("example-copy", f"{path}: {EXAMPLE_COPY}; write content for this feature")
+            )
         phrase = looping_phrase(value)
         if phrase:
-            problems.append(f"{path}: the phrase {phrase!r} repeats; say it once")
+            problems.append(Finding("loop", f"{path}: the phrase {phrase!r} repeats; say it once"))
         if not is_code and leaf not in _NON_PROSE_KEYS and _IDENTIFIER.match(value.strip()):
-            problems.append(f"{path}: {value!r} is an identifier, not prose; write a plain sentence")
+            problems.append(
+                Finding(
+                    "identifier", f"{path}: {value!r} is an identifier, not prose; write a plain sentence"
+                )
+            )
     labels = {normalise(spec.label) for spec in _all_fields(section) if spec.label}
     labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
     for path, value in iter_strings(data):
         leaf = re.sub(r"\[\d+\]", "", path.rsplit(".", 1)[-1])
         # names and types ("method" as a request field's name) may rightly equal a label
         if leaf not in _CHOICE_KEYS and leaf not in _NON_PROSE_KEYS and normalise(value) in labels:
-            problems.append(f"{path}: {value!r} only repeats the field's name; write its content")
-    problems.extend(_repeated_items(data))
-    problems.extend(_same_value_everywhere(data))
-    problems.extend(requirement_smells(data, section))
+            problems.append(
+                Finding(
+                    "template-copy", f"{path}: {value!r} only repeats the field's name; write its content"
+                )
+            )
+    problems.extend(Finding("repeated-items", p) for p in _repeated_items(data))
+    problems.extend(Finding("same-value", p) for p in _same_value_everywhere(data))
+    problems.extend(Finding("smells", p) for p in requirement_smells(data, section))
     return problems
 
 

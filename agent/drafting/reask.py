@@ -59,6 +59,17 @@ def validate_answer(
     ``context`` is pydantic's validation context: what the model checks the answer against beyond its
     own content (``covering_context``: the spec's requirement IDs, which ``covers`` must cite).
     """
+    data, problems = parse_answer(answer, model, context=context)
+    if data is None:
+        return None, problems
+    problems = check_section(json.loads(answer), section, examples=example_values(section.key))
+    return (None, problems) if problems else (data, [])
+
+
+def parse_answer(
+    answer: str, model: type[SectionData], *, context: dict[str, Any] | None = None
+) -> tuple[SectionData | None, list[str]]:
+    """The schema check alone: the answer parsed into the section model, or why it cannot be."""
     try:
         obj = json.loads(answer)
     except json.JSONDecodeError as exc:
@@ -68,11 +79,9 @@ def validate_answer(
     if not isinstance(obj, dict):
         return None, ["the answer must be a JSON object with the section's fields"]
     try:
-        data = model.model_validate(obj, context=context)
+        return model.model_validate(obj, context=context), []
     except ValidationError as exc:
         return None, [_format_error(err) for err in exc.errors()]
-    problems = check_section(obj, section, examples=example_values(section.key))
-    return (None, problems) if problems else (data, [])
 
 
 def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
