@@ -21,9 +21,11 @@ import yaml
 
 from agent.drafting.brief import Brief, load_brief
 from agent.drafting.drafter import VAGUE_BRIEF_WORDS, summarise
+from agent.drafting.examples import example_values
 from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import dependencies
-from agent.drafting.prompting import example_values, shared_prefix
+from agent.drafting.prompting import shared_prefix
+from agent.drafting.quality import CHECKS as QUALITY_CHECKS
 from agent.drafting.quality import section_findings
 from agent.drafting.reask import parse_answer, prompt_leaks
 from agent.spec.grounding import extract
@@ -47,14 +49,7 @@ MIN_DEGENERATE_CAUGHT = 0.90
 #: every check, in pipeline order (the schema first; the prompt-leak check and grounding last)
 CHECKS = (
     "schema",
-    "placeholder",
-    "template-copy",
-    "example-copy",
-    "loop",
-    "identifier",
-    "repeated-items",
-    "same-value",
-    "smells",
+    *QUALITY_CHECKS,
     "prompt-leak",
     "grounding",
 )
