@@ -1,12 +1,8 @@
-"""Copy checks: an answer that pastes the template's instructions or the prompt's worked example.
+"""The example-copy check: an answer that repeats the prompt's worked example instead of writing.
 
-Both are the degenerate answer of a model that did not write: it repeats what it was shown. Both must
-also let a real answer use the same words:
+It must let a real answer use the same words (the template's instructions have theirs in
+:func:`agent.spec.placeholders.pasted_text`):
 
-- a template *instruction* (``[Maximum resources per instance]``) pasted as a value, or as a clause of
-  its own inside one (``React pages; List of UI components and their responsibilities; ...``), is a
-  copy; its words opening a real sentence (``Maximum resources per instance: 2 vCPU ...``,
-  ``Potential performance issues when ...``) are not;
 - a value is a copy of the worked example when it is the example with a word or two changed, or when
   most of what it says beyond the brief's own words is the example's and what it took includes a word
   of the example's feature (*reset*, *email*, *link*: :func:`~agent.drafting.examples.example_topic`):
@@ -19,7 +15,6 @@ also let a real answer use the same words:
 from __future__ import annotations
 
 import json
-import re
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -35,23 +30,6 @@ MIN_SHARE = 0.5
 NEAR_COPY = 0.85
 #: ... unless the example is this short: an enum-like value ("for the 95th percentile") may match it
 NEAR_COPY_WORDS = 5
-
-# what may stand before / after an instruction pasted as a clause of its own (not ':' after it: that
-# opens a sentence about it)
-_BEFORE = re.compile(r"(?:^|[;,.:|(\n-])\s*$")
-_AFTER = re.compile(r"^\s*(?:$|[;,.|)\n])")
-
-
-def pasted_instruction(value: str, instructions: set[str]) -> str | None:
-    """A template instruction (12+ characters, 3+ words) standing as a clause of its own in ``value``."""
-    for instruction in sorted(instructions, key=len, reverse=True):
-        if len(instruction) < 12 or len(instruction.split()) < 3:
-            continue
-        pattern = r"\b" + r"\W+".join(map(re.escape, instruction.split())) + r"\b"
-        for match in re.finditer(pattern, value, flags=re.IGNORECASE):
-            if _BEFORE.search(value[: match.start()]) and _AFTER.match(value[match.end() :]):
-                return instruction
-    return None
 
 
 def copies_example(value: str, examples: list[str], brief_terms: frozenset[str] = frozenset()) -> bool:

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from agent.drafting.copying import copies_example, pasted_instruction
+from agent.drafting.copying import copies_example
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
 from agent.signoff.smells import DRAFTING_SMELLS, drafting_problems
 from agent.spec.grounding import content_stems, is_generic
-from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder
+from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
 from agent.spec.template import FieldKind, TemplateSection
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
@@ -206,7 +206,7 @@ def _value_findings(
                 f"{path}: copies the template's instruction {value!r}; write content for this feature",
             )
         )
-    elif prose and not leftover and (pasted := pasted_instruction(value, template.descriptions)):
+    elif prose and not leftover and (pasted := pasted_text(value, template.descriptions)):
         # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
         # reports template text left in a longer value, so validation must not let it pass
         found.append(

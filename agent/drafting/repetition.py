@@ -93,19 +93,23 @@ def same_value_everywhere(data: dict[str, Any], skip: frozenset[str], limit: int
     names) are not compared.
     """
     seen: dict[str, list[str]] = {}
-    for path, norm in _whole_values(data, "", skip):
-        seen.setdefault(norm, []).append(path)
+    shown: dict[str, str] = {}
+    for path, key, text in _whole_values(data, "", skip):
+        seen.setdefault(key, []).append(path)
+        shown[key] = text
     return [
-        f"{paths[0]}: the same value {_shown(norm)!r} fills {len(paths)} fields ({', '.join(paths[:4])}); "
+        f"{paths[0]}: the same value {shown[key]!r} fills {len(paths)} fields ({', '.join(paths[:4])}); "
         "give each field its own content"
-        for norm, paths in seen.items()
+        for key, paths in seen.items()
         if len(paths) >= limit
     ]
 
 
-def _whole_values(value: Any, path: str, skip: frozenset[str]) -> list[tuple[str, str]]:
+def _whole_values(value: Any, path: str, skip: frozenset[str]) -> list[tuple[str, str, str]]:
+    """(path, what it is compared by, how it is shown) of every whole value of ``value``."""
     if isinstance(value, dict) and any(isinstance(v, int | float) for v in value.values()):
-        return [(path, "record " + json.dumps(value, sort_keys=True))]
+        shown = " ".join(str(v) for v in value.values() if v not in ("", None))
+        return [(path, "record " + json.dumps(value, sort_keys=True), shown)]
     if isinstance(value, dict):
         found = []
         for key, inner in value.items():
@@ -113,13 +117,5 @@ def _whole_values(value: Any, path: str, skip: frozenset[str]) -> list[tuple[str
                 found.extend(_whole_values(inner, f"{path}.{key}" if path else key, skip))
         return found
     if isinstance(value, str) and (norm := normalise(value)):
-        return [(path, norm)]
+        return [(path, norm, norm)]
     return []  # lists: their items are compared with each other by repeated_items
-
-
-def _shown(norm: str) -> str:
-    """A record is shown as its values ('< 200 ms for the 95th percentile'), a text as its words."""
-    if not norm.startswith("record "):
-        return norm
-    record = json.loads(norm.removeprefix("record "))
-    return " ".join(str(v) for v in record.values() if v not in ("", None))
