@@ -22,12 +22,13 @@ from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
-from agent.drafting.quality import iter_strings
 from agent.drafting.reask import ask_section, leak_check, max_tokens_for
+from agent.drafting.values import iter_strings
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
+from agent.spec.grounding import extract
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements
 from agent.spec.schemas.base import SectionData, capped_lists, json_schema
@@ -134,6 +135,8 @@ class Drafter:
         self.on_event = on_event or (lambda event: None)
         self.context = context
         self.prefix = shared_prefix(brief, template, context.shared if context else None)
+        #: the brief's words: an answer may share them with the prompt's example without copying it
+        self.brief_terms = extract(brief.body, brief.title).terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
         self.policy = (
@@ -356,6 +359,7 @@ class Drafter:
                 reask_timeouts=self.options.keep_going,
                 validation_context=covering_context(requirements) if requirements else None,
                 schema=self._schema(model, requirements),
+                brief_terms=self.brief_terms,
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)

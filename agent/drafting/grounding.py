@@ -3,9 +3,14 @@
 The section that states what is built (the template's first section) and requirement items must share
 key terms with the brief or the sections decided before; otherwise the answer is re-asked with the reason
 (the small model likes to describe the prompt's example feature instead of the brief's).
-Only the first section is held to the stricter "mostly known terms" test; functional requirements must
-share at least one key term.
-Later sections (stack, deployment, risks) legitimately bring new words and are not judged.
+Only the first section is held to the stricter "mostly known terms" test; a functional requirement must
+share a key term with them or with a requirement of the same list that does (a vague brief leaves most
+words to the requirements: *"Add dark mode"* grounds *"Light, Dark and System themes"*, which grounds
+*"the theme follows the operating system"*).
+Two more sections are judged as a whole: the API, whose endpoints must not all be about resources the
+brief never mentions (generic CRUD on ``/api/v1/users`` for a feature about invitations), and the stack,
+whose backend must not contradict the language or database the brief names (*Axum* under a Python
+backend). Later sections (deployment, risks) legitimately bring new words and are not judged.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import re
 from typing import Any
 
 from agent.drafting.brief import Brief
-from agent.drafting.quality import iter_strings
-from agent.spec.grounding import extract, off_topic, reference_terms
+from agent.drafting.values import iter_strings, leaf_key
+from agent.spec.grounding import content_stems, extract, is_generic, off_topic, reference_terms, stem
+from agent.spec.stacks import stack_conflict
 from agent.spec.template import TemplateSection
 
 #: strings shorter than this (words) are names, values or fragments: not judged.
@@ -23,6 +29,22 @@ MIN_WORDS = 8
 _REQUIREMENT_KEYS = re.compile(r"requirement|functional", re.IGNORECASE)
 #: the values judged in a requirements section: functional ones (NFRs bring their own vocabulary)
 _FUNCTIONAL = re.compile(r"^(?:functional|fr\b|requirements?\b)", re.IGNORECASE)
+_API = re.compile(r"\bapi\b|endpoint", re.IGNORECASE)
+_STACK = re.compile(r"stack|technolog", re.IGNORECASE)
+_BACKEND = re.compile(r"backend|server", re.IGNORECASE)
+#: the stack fields that decide the language and database (a testing tool may be in another language)
+_STACK_FIELDS = frozenset({"language", "framework", "database"})
+# an endpoint line: METHOD /path ... # description
+_ENDPOINT = re.compile(r"^\s*[A-Z]{3,7}\s+(/\S*)(?:.*?#\s*(?:\([a-z]+\)\s*)?(.*))?$", re.MULTILINE)
+#: words of endpoint descriptions that name no resource: CRUD verbs and the template's own
+_CRUD = frozenset(
+    stem(word)
+    for word in (
+        *("list", "get", "create", "read", "update", "delete", "fetch", "retrieve", "add", "remove"),
+        *("specific", "resource", "resources", "return", "returns", "new", "one", "all", "by", "id"),
+    )
+)
+_PATH_NOISE = re.compile(r"^(?:api|v\d+|\{.*\}|:.*|)$")
 
 
 def judged(section: TemplateSection, *, root: bool) -> bool:
@@ -39,16 +61,61 @@ def grounding_problems(
     root: bool,
 ) -> list[str]:
     """Off-topic values of a (schema- and quality-valid) section, as re-ask reasons."""
-    if not judged(section, root=root):
-        return []
     facts = extract(brief.body, brief.title)
     labels = [section.title] + [f.label or f.key for f in section.fields]
     reference = set(facts.terms) | reference_terms(*earlier, *labels)
-    problems: list[str] = []
-    for path, value in iter_strings(data):
-        if len(value.split()) < MIN_WORDS or not (root or _FUNCTIONAL.search(path)):
-            continue
-        reason = off_topic(value, reference, strict=root)
-        if reason:
+    problems = _stack_problems(data, brief) if _STACK.search(section.key) else []
+    if _API.search(section.key) or _API.search(section.title):
+        problems += _endpoint_problems(data, reference)
+    if not judged(section, root=root):
+        return problems
+    values = [
+        (path, value)
+        for path, value in iter_strings(data)
+        if len(value.split()) >= MIN_WORDS and (root or _FUNCTIONAL.search(path))
+    ]
+    if not root:
+        # a requirement anchored in the brief (its title's words, or two of its terms) grounds the others
+        title = {s for s in content_stems(brief.title) if not is_generic(s)}
+        for value in [value for _, value in values if _anchored(value, reference, title)]:
+            reference |= set(content_stems(value))
+    for path, value in values:
+        if reason := off_topic(value, reference, strict=root):
             problems.append(f"{path or 'value'} is off-topic: {reason}; write about the brief's feature")
+    return problems
+
+
+def _anchored(value: str, reference: set[str], title: set[str]) -> bool:
+    """A value firmly about the brief: it names the title's subject, or two of the brief's terms."""
+    known = {s for s in content_stems(value) if s in reference and not is_generic(s)}
+    return bool(known & title) or len(known) >= 2
+
+
+def _endpoint_problems(data: dict[str, Any], reference: set[str]) -> list[str]:
+    """The API is off-topic when no endpoint's resources or description names anything the brief does."""
+    resources: list[str] = []
+    said: set[str] = set()
+    for path, value in iter_strings(data):
+        if "endpoint" not in path.lower():
+            continue
+        for match in _ENDPOINT.finditer(value):
+            segments = re.split(r"[/\-_.]", match.group(1).lower())
+            resources += [stem(s) for s in segments if not _PATH_NOISE.match(s)]
+            said |= {s for s in content_stems(match.group(2) or "") if not is_generic(s) and s not in _CRUD}
+    if not resources or set(resources) & reference or said & reference:
+        return []
+    shown = ", ".join(dict.fromkeys(resources))
+    return [
+        f"endpoints is off-topic: the endpoints are about {shown}, which the brief does not mention; "
+        "write the endpoints of the brief's feature"
+    ]
+
+
+def _stack_problems(data: dict[str, Any], brief: Brief) -> list[str]:
+    """Backend technologies that contradict the language or database the brief names."""
+    problems = []
+    for path, value in iter_strings(data):
+        decides = _BACKEND.search(path) and leaf_key(path) in _STACK_FIELDS
+        if decides and (reason := stack_conflict(value, f"{brief.title}\n{brief.body}")):
+            problems.append(f"{path} contradicts the brief: {reason}; keep to the brief's stack")
     return problems

@@ -8,7 +8,6 @@ bodies must repeat exactly for the cassettes.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -18,8 +17,8 @@ from pydantic import BaseModel
 
 from agent.drafting.brief import Brief
 from agent.drafting.context.chunking import Chunk
+from agent.drafting.examples import example_for
 from agent.io.resources import resource_dir
-from agent.spec.frontmatter import load_yaml
 from agent.spec.requirements import short_text
 from agent.spec.schemas.base import json_schema
 from agent.spec.template import SpecTemplate, TemplateSection
@@ -40,12 +39,6 @@ def _environment() -> SandboxedEnvironment:
 
 def render_prompt(name: str, **values: Any) -> str:
     return _environment().get_template(name).render(**values).strip()
-
-
-@lru_cache(maxsize=1)
-def _examples() -> dict[str, dict[str, Any]]:
-    data = load_yaml((resource_dir("prompts") / "examples.yaml").read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
 
 
 def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | None = None) -> list[Message]:
@@ -125,24 +118,6 @@ def repair_messages(
     """The conversation so far plus the model's answer and what was wrong with it."""
     note = render_prompt("repair.j2", section=section, problems=problems[:10])
     return [*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": note}]
-
-
-def example_values(section_key: str) -> list[str]:
-    """Every string of the section's prompt example (an answer copying one is rejected)."""
-    from agent.drafting.quality import iter_strings
-
-    return [value for _, value in iter_strings(_examples().get(section_key, {}))]
-
-
-def example_for(section_key: str, model: type[BaseModel]) -> str:
-    example = _examples().get(section_key)
-    if not isinstance(example, dict) or not example:
-        return ""
-    path, value = next(iter(example.items()))
-    top = str(path).split(".", 1)[0]
-    if top not in model.model_fields:
-        return ""
-    return f'"{path}": {json.dumps(value, ensure_ascii=False)}'
 
 
 def describe_fields(model: type[BaseModel]) -> str:

@@ -18,9 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent.drafting.copying import without_example_copies
+from agent.drafting.examples import example_values
 from agent.drafting.policy import ReaskPolicy
-from agent.drafting.prompting import Message, example_values, repair_messages
-from agent.drafting.quality import EXAMPLE_COPY, check_section, normalise, without_example_copies
+from agent.drafting.prompting import Message, repair_messages
+from agent.drafting.quality import EXAMPLE_COPY, check_section
+from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.spec.schemas.base import SectionData, json_schema
@@ -53,12 +56,27 @@ def validate_answer(
     section: TemplateSection,
     *,
     context: dict[str, Any] | None = None,
+    brief_terms: frozenset[str] = frozenset(),
 ) -> tuple[SectionData | None, list[str]]:
     """Parse and validate a model answer; return the data or the problems to re-ask with.
 
     ``context`` is pydantic's validation context: what the model checks the answer against beyond its
     own content (``covering_context``: the spec's requirement IDs, which ``covers`` must cite).
+    ``brief_terms``: the brief's content stems, which an answer may share with the prompt's example.
     """
+    data, problems = parse_answer(answer, model, context=context)
+    if data is None:
+        return None, problems
+    problems = check_section(
+        json.loads(answer), section, examples=example_values(section.key), brief_terms=brief_terms
+    )
+    return (None, problems) if problems else (data, [])
+
+
+def parse_answer(
+    answer: str, model: type[SectionData], *, context: dict[str, Any] | None = None
+) -> tuple[SectionData | None, list[str]]:
+    """The schema check alone: the answer parsed into the section model, or why it cannot be."""
     try:
         obj = json.loads(answer)
     except json.JSONDecodeError as exc:
@@ -68,11 +86,9 @@ def validate_answer(
     if not isinstance(obj, dict):
         return None, ["the answer must be a JSON object with the section's fields"]
     try:
-        data = model.model_validate(obj, context=context)
+        return model.model_validate(obj, context=context), []
     except ValidationError as exc:
         return None, [_format_error(err) for err in exc.errors()]
-    problems = check_section(obj, section, examples=example_values(section.key))
-    return (None, problems) if problems else (data, [])
 
 
 def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
@@ -145,6 +161,7 @@ async def ask_section(
     reask_timeouts: bool = True,
     validation_context: dict[str, Any] | None = None,
     schema: dict[str, Any] | None = None,
+    brief_terms: frozenset[str] = frozenset(),
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -158,6 +175,8 @@ async def ask_section(
     ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
     ``schema`` is the JSON schema the server constrains answers to (default: ``model``'s own), e.g. one
     whose ``covers`` lists only the spec's requirement IDs (:func:`covering_schema`).
+    ``brief_terms`` (the brief's content stems) are words an answer may share with the prompt's example
+    without copying it (:func:`agent.drafting.copying.copies_example`).
     """
     checks = [leak_check(messages)] if checks is None else list(checks)
     schema = schema if schema is not None else json_schema(model)
@@ -195,7 +214,9 @@ async def ask_section(
                 on_retry(attempt, problems)
             continue
         answer = completion.text
-        data, problems = validate_answer(answer, model, section, context=validation_context)
+        data, problems = validate_answer(
+            answer, model, section, context=validation_context, brief_terms=brief_terms
+        )
         if data is not None:
             for check in checks:
                 problems = check(answer, data)
@@ -211,6 +232,6 @@ async def ask_section(
                 on_retry(attempt, problems)
             if attempt == 1 and retry_messages is not None and any(EXAMPLE_COPY in p for p in problems):
                 messages = retry_messages
-            quoted = without_example_copies(answer, examples)
+            quoted = without_example_copies(answer, examples, brief_terms)
             messages = repair_messages(messages, section, quoted, problems)
     raise SectionFailedError(section.title, policy.attempts, problems, answer)

@@ -29,7 +29,7 @@ from agent.spec.document import (
 from agent.spec.grounding import BriefFacts, off_topic, reference_terms
 from agent.spec.lifecycle import STATUSES
 from agent.spec.placeholders import BRACKET as _BRACKET
-from agent.spec.placeholders import is_placeholder
+from agent.spec.placeholders import is_placeholder, pasted_text
 from agent.spec.requirements import REQUIREMENT
 from agent.spec.template_resolver import TemplateOutline, spec_outline
 
@@ -392,7 +392,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
     # A leftover never spans lines: look for each in the whole text once, then only for those present.
     bares = [_MARKER.sub("", _BRACKET.sub("", line.text)) if not line.fenced else "" for line in lines.items]
     everything = "\n".join(bares)
-    leftovers = [text_left for text_left in leftovers if text_left in everything]
+    leftovers = [text_left for text_left in leftovers if text_left.lower() in everything.lower()]
     for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
         where = lines.where(line)
@@ -429,14 +429,13 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
                     )
                 else:
                     found.append(finding("example-left", where, line.number, f"'{_clip(eg.group(0))}'."))
-            for text_left in leftovers:
-                if not reported and text_left in bare:
-                    found.append(
-                        finding(
-                            "placeholder", where, line.number, f"Template text left unchanged: '{text_left}'."
-                        )
+            # the template's text as a clause of its own; its words in a sentence are the author's
+            if not reported and leftovers and (text_left := pasted_text(bare, leftovers)):
+                found.append(
+                    finding(
+                        "placeholder", where, line.number, f"Template text left unchanged: '{text_left}'."
                     )
-                    break
+                )
     return found
 
 

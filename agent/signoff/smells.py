@@ -233,7 +233,10 @@ _RESTRICTING = frozenset(
 _SCOPING = frozenset(["of", "in", "to", "from", "within", "that", "which", "whose", "on"])
 _WEAK_MODAL = re.compile(
     r"\b(?:should|may|might|could|ought to|would)\b(?! \d)"
-    r"|\b(?:system|application|software|product|service|tool|platform|app)\s+can\b",
+    # "the system can": a capability, not an obligation; not "used by the application can ..." (the
+    # system is a preposition's object there, the subject comes before it: "No API ... can update")
+    r"|(?<!\bby the )(?<!\bof the )(?<!\bto the )(?<!\bin the )(?<!\bfrom the )(?<!\bfor the )"
+    r"\b(?:system|application|software|product|service|tool|platform|app)\s+can\b",
     re.IGNORECASE,
 )
 _RATIONALE = re.compile(r"\b(?:rationale|note|because|since|so that|in order that)\b.*", re.IGNORECASE)
@@ -256,7 +259,8 @@ _VAGUE_QUANTITY = re.compile(
     r"\b(?:several|some|many|numerous|various|multiple|a few|few|a number of|a large number of|"
     r"a (?:small|large|great) amount of|a lot of|lots of|a couple of|a majority of|a variety of|plenty of|"
     r"countless)\b(?!-)"
-    r"|(?<!\bat )\bmost\b(?! recent| recently)(?! [a-z]+" + _ADJECTIVE_END + r")"
+    # "most users" is vague; "the 20 most used pages" is a number
+    r"|(?<!\bat )(?<!\d )\bmost\b(?! recent| recently)(?! [a-z]+" + _ADJECTIVE_END + r")"
     r"(?= (?:of\b|[a-z]+s\b|[a-z]+ [a-z]+s\b))",
     re.IGNORECASE,
 )

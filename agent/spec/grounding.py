@@ -74,6 +74,7 @@ _SYNONYMS = {
     "spreadsheet": "csv",
     "download": "export",
     "downloads": "export",
+    "expiry": "expiration",
 }
 _SUFFIXES = (
     "ational",

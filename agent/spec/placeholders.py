@@ -46,3 +46,28 @@ def bracketed_placeholder(text: str) -> str | None:
         if is_placeholder(text, match, fenced=False):
             return match.group(0)
     return None
+
+
+# what may stand before / after template text pasted as a clause of its own (not ':' after it: that
+# opens a sentence about it, "Maximum resources per instance: 2 vCPU")
+_BEFORE = re.compile(r"(?:^|[;,.:|(\n-])[\s*]*$")
+_AFTER = re.compile(r"^[\s*]*(?:$|[;,.|)\n])")
+
+
+def pasted_text(text: str, instructions: set[str] | list[str]) -> str | None:
+    """A template instruction (12+ characters, 3+ words) standing as a clause of its own in ``text``.
+
+    ``React pages; List of UI components and their responsibilities; a settings panel`` keeps the
+    template's text; ``Maximum resources per instance: 2 vCPU`` and ``Potential performance issues when
+    a large customer ...`` use its words in a sentence of their own. Case and punctuation inside the
+    instruction do not matter.
+    """
+    for instruction in sorted(instructions, key=len, reverse=True):
+        words = re.findall(r"[A-Za-z0-9]+", instruction)
+        if len(instruction) < 12 or len(words) < 3:
+            continue
+        pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
+        for match in re.finditer(pattern, text, flags=re.IGNORECASE):
+            if _BEFORE.search(text[: match.start()]) and _AFTER.match(text[match.end() :]):
+                return instruction
+    return None

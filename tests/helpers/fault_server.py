@@ -227,7 +227,9 @@ def _string(schema: dict[str, Any], hint: str, namer: _Namer) -> str:
     if len(text) > limit and namer.extra:
         text = text[:limit]
     elif len(text) > limit:
-        text = f"{_WORDS[namer.count % len(_WORDS)]} {namer.count}"[:limit]
+        # a short value still names the brief's subject (an endpoint about "cedar 2" is off-topic)
+        subject = max(namer.subject.split(), key=len, default="")
+        text = f"{subject} {_WORDS[namer.count % len(_WORDS)]} {namer.count}".strip()[:limit]
     minimum = int(schema.get("minLength", 0))
     while len(text) < minimum:
         text += " More detail follows here."

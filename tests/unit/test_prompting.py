@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from agent.drafting.brief import Brief, parse_brief
+from agent.drafting.examples import example_for, example_values
 from agent.drafting.prompting import (
     describe_fields,
-    example_for,
-    example_values,
     repair_messages,
     section_messages,
     shared_prefix,

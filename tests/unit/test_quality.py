@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.drafting.prompting import example_values
-from agent.drafting.quality import check_section, looping_phrase
+from agent.drafting.examples import example_values
+from agent.drafting.quality import check_section
+from agent.drafting.repetition import looping_phrase
+from agent.spec.grounding import extract
 from agent.spec.template import SpecTemplate, TemplateSection
 from agent.spec.template_resolver import load_template
 
@@ -23,10 +25,17 @@ def tech_spec() -> SpecTemplate:
     return load_template("tech-spec")
 
 
+#: the words of the brief these answers are written for (team invitations): an answer may share them
+#: with the prompt's example without copying it
+BRIEF_TERMS = extract(
+    (ROOT / "examples" / "briefs" / "team-invitations.md").read_text(encoding="utf-8")
+).terms
+
+
 def _check(section: TemplateSection, data: dict[str, Any]) -> list[str]:
     # the model must accept the data: quality checks run on schema-valid answers
     section.model.model_validate(data)
-    return check_section(data, section, examples=example_values(section.key))
+    return check_section(data, section, examples=example_values(section.key), brief_terms=BRIEF_TERMS)
 
 
 GOOD_ARCHITECTURE: dict[str, Any] = {
@@ -377,7 +386,7 @@ def test_one_value_pasted_into_many_fields_rejected(tech_spec: SpecTemplate) -> 
 
 
 def test_a_re_ask_quotes_the_answer_without_the_copied_example() -> None:
-    from agent.drafting.quality import without_example_copies
+    from agent.drafting.copying import without_example_copies
 
     example = "The mail sender is replaced by an in-memory outbox in unit tests."
     answer = json.dumps(

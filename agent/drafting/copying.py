@@ -1,0 +1,108 @@
+"""The example-copy check: an answer that repeats the prompt's worked example instead of writing.
+
+It must let a real answer use the same words (the template's instructions have theirs in
+:func:`agent.spec.placeholders.pasted_text`):
+
+- a value is a copy of the worked example when it is the example with a word or two changed, or when
+  most of what it says beyond the brief's own words is the example's and what it took includes a word
+  of the example's feature (*reset*, *email*, *link*: :func:`~agent.drafting.examples.example_topic`):
+  ``Users can request a reset link once and expires after 30 minutes`` in a spec about team
+  invitations. Sharing only the standard vocabulary of specs (*p95 latency of the API*, *page the
+  on-call engineer*, *issues tokens*) is no copy, and a brief about the example's own feature (all of
+  the example topic's words in it) is never held to the example: there its words are the brief's.
+"""
+
+from __future__ import annotations
+
+import json
+from difflib import SequenceMatcher
+from typing import Any
+
+from agent.drafting.examples import example_topic
+from agent.drafting.values import normalise
+from agent.spec.grounding import content_stems
+
+#: shared content words (beyond the brief's) a value needs before it can be called a copy
+MIN_SHARED = 3
+#: ... and the share of the example's, and of the value's, own words they must make up
+MIN_SHARE = 0.5
+#: a value this similar to an example (difflib ratio of their words) copies it whatever it says ...
+NEAR_COPY = 0.85
+#: ... unless the example is this short: an enum-like value ("for the 95th percentile") may match it
+NEAR_COPY_WORDS = 5
+
+
+def copies_example(value: str, examples: list[str], brief_terms: frozenset[str] = frozenset()) -> bool:
+    """Whether ``value`` says mostly what one of the ``examples`` says, beyond the brief's words.
+
+    ``brief_terms`` are the brief's content stems (:func:`agent.spec.grounding.extract`); without them
+    every shared word counts. Short values ("for the 95th percentile") share too few words to count.
+    """
+    if not examples or about_example_feature(brief_terms):
+        return False
+    if _near_copy(normalise(value), examples):
+        return True
+    said = set(content_stems(value)) - brief_terms
+    if len(said) < MIN_SHARED:
+        return False
+    topic = example_topic()
+    for example in examples:
+        theirs = set(content_stems(example)) - brief_terms
+        shared = said & theirs
+        if (
+            len(shared) >= MIN_SHARED
+            and len(shared) >= MIN_SHARE * len(theirs)
+            and len(shared) >= MIN_SHARE * len(said)
+            and any(stem in topic for stem in shared)
+        ):
+            return True
+    return False
+
+
+def about_example_feature(brief_terms: frozenset[str]) -> bool:
+    """Whether the brief is about the worked examples' own feature (it has all of their topic's words):
+    then copying them is no mistake."""
+    topic = example_topic()
+    return bool(topic) and all(stem in brief_terms for stem in topic)
+
+
+def _near_copy(norm: str, examples: list[str]) -> bool:
+    """The example with a word or two changed is still a copy."""
+    for example in examples:
+        if len(example.split()) < NEAR_COPY_WORDS:
+            continue
+        matcher = SequenceMatcher(None, norm, normalise(example))
+        # the quick ratios are upper bounds of ratio(): most strings are ruled out without the full match
+        if (
+            matcher.real_quick_ratio() >= NEAR_COPY
+            and matcher.quick_ratio() >= NEAR_COPY
+            and matcher.ratio() >= NEAR_COPY
+        ):
+            return True
+    return False
+
+
+def without_example_copies(
+    answer: str, examples: list[str], brief_terms: frozenset[str] = frozenset()
+) -> str:
+    """The answer with every value that copies the prompt's example emptied, to quote back in a re-ask.
+
+    A small model shown its own copy of the example copies it again ("keep what was right"), even once
+    the example itself is gone from the prompt; the other values stay, so it can keep those.
+    """
+    try:
+        obj = json.loads(answer)
+    except ValueError:
+        return answer
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return "" if normalise(value) and copies_example(value, examples, brief_terms) else value
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    cleaned = clean(obj)
+    return answer if cleaned == obj else json.dumps(cleaned, ensure_ascii=False)

@@ -1,0 +1,95 @@
+"""Benchmark: every answer check over the labelled corpus of section answers.
+
+Runs the schema, quality, prompt-leak and grounding checks on every answer of tests/data/answers/
+(good answers a careful engineer would accept, degenerate ones mined from the small model's cassettes
+or built in the shapes small models produce) and prints, per check, the good answers it rejects and the
+degenerate answers it catches, the overall figures against the goals, and the degenerate kinds.
+``--show`` lists every false reject and every miss with its reasons.
+Run: ``python bench/checks.py [--show] [--json]``; it exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from helpers.answers import (  # noqa: E402
+    MAX_GOOD_REJECTED,
+    MAX_GOOD_REJECTED_PER_CHECK,
+    MIN_DEGENERATE_CAUGHT,
+    Report,
+    evaluate,
+)
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:>4} {count / max(1, total):>6.1%}"
+
+
+def print_report(report: Report, *, show: bool) -> None:
+    good, bad = len(report.good), len(report.degenerate)
+    print(f"corpus: {len(report.verdicts)} answers ({good} good, {bad} degenerate)")
+    print(f"{'check':<16} {'good rejected':>13} {'degenerate caught':>18}")
+    for check, (rejected, caught) in report.per_check().items():
+        print(f"{check:<16} {_share(rejected, good):>13} {_share(caught, bad):>18}")
+    rejected, caught = len(report.false_rejects), bad - len(report.misses)
+    print(f"{'overall':<16} {_share(rejected, good):>13} {_share(caught, bad):>18}")
+    print(
+        f"goals: good rejected <= {MAX_GOOD_REJECTED:.0%} overall and <= {MAX_GOOD_REJECTED_PER_CHECK:.0%} "
+        f"per check; degenerate caught >= {MIN_DEGENERATE_CAUGHT:.0%}"
+    )
+    print(f"\n{'degenerate kind':<16} {'answers':>7} {'caught':>13}  caught by")
+    for kind, (total, found, by) in report.per_kind().items():
+        checks = ", ".join(f"{check} {n}" for check, n in by.most_common())
+        print(f"{kind:<16} {total:>7} {_share(found, total):>13}  {checks}")
+    failed = report.failed_goals()
+    print("\n" + ("goals met" if not failed else "goals missed: " + "; ".join(failed)))
+    if show:
+        print(f"\nfalse rejects ({len(report.false_rejects)}):")
+        for verdict in report.false_rejects:
+            print(f"- {verdict.case.name}")
+            for reason in verdict.reasons():
+                print(f"    {reason}")
+        print(f"\nmisses ({len(report.misses)}):")
+        for verdict in report.misses:
+            note = f" - {verdict.case.note}" if verdict.case.note else ""
+            print(f"- {verdict.case.name}{note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--show", action="store_true", help="list every false reject and miss with reasons")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = evaluate()
+    elapsed = time.perf_counter() - started
+    if args.json:
+        figures = {
+            "good": len(report.good),
+            "degenerate": len(report.degenerate),
+            "checks": {
+                c: {"good_rejected": r, "degenerate_caught": d} for c, (r, d) in report.per_check().items()
+            },
+            "good_rejected_share": round(report.good_rejected_share(), 4),
+            "degenerate_caught_share": round(report.degenerate_caught_share(), 4),
+            "kinds": {k: {"answers": t, "caught": f} for k, (t, f, _) in report.per_kind().items()},
+            "failed_goals": report.failed_goals(),
+            "seconds": round(elapsed, 2),
+        }
+        print(json.dumps(figures, indent=2))
+    else:
+        print_report(report, show=args.show)
+        print(f"time: {elapsed:.1f} s")
+    return 1 if report.failed_goals() else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

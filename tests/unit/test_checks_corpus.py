@@ -1,0 +1,74 @@
+"""Every answer check over the labelled corpus (tests/data/answers/): good answers pass, degenerate ones
+are caught, within the goals (``bench/checks.py`` prints the same figures)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from helpers.answers import (
+    MAX_GOOD_REJECTED,
+    MIN_DEGENERATE_CAUGHT,
+    Case,
+    Report,
+    evaluate,
+    load_corpus,
+)
+
+from agent.drafting import quality
+from agent.spec.template_resolver import load_template
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return evaluate()
+
+
+def test_the_corpus_is_large_labelled_and_covers_every_section() -> None:
+    cases = load_corpus()
+    labels = Counter(case.label for case in cases)
+    assert len(cases) >= 200 and set(labels) == {"good", "degenerate"}
+    assert all(case.kind for case in cases if case.label == "degenerate")
+    # every tech-spec section has a good answer for at least six briefs
+    sections = [s.key for s in load_template("tech-spec").sections]
+    for key in sections:
+        briefs = {
+            c.brief for c in cases if c.section == key and c.label == "good" and c.template == "tech-spec"
+        }
+        assert len(briefs) >= 6, key
+    kinds = Counter(case.kind for case in cases if case.label == "degenerate")
+    for kind in ("loop", "copied-example", "template-copy", "off-topic", "filler", "junk-markup", "url"):
+        assert kinds[kind] >= 3, kind
+    assert any(case.source.startswith("cassette") for case in cases)
+
+
+def test_the_checks_meet_the_goals_on_the_corpus(report: Report) -> None:
+    rejects = "\n".join(f"{v.case.name}: {v.reasons()}" for v in report.false_rejects)
+    misses = "\n".join(v.case.name for v in report.misses)
+    assert report.failed_goals() == [], f"false rejects:\n{rejects}\nmisses:\n{misses}"
+
+
+def test_no_degenerate_kind_is_mostly_missed(report: Report) -> None:
+    for kind, (total, caught, _) in report.per_kind().items():
+        assert caught / total >= 0.6, kind
+
+
+def test_a_check_that_rejects_good_answers_fails_the_goals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The goals can fail: a loop detector that sees a loop everywhere rejects every good answer."""
+    monkeypatch.setattr(quality, "looping_phrase", lambda *args, **kwargs: "a loop")
+    broken = evaluate()
+    assert broken.good_rejected_share() > MAX_GOOD_REJECTED
+    assert any("check loop rejects" in goal for goal in broken.failed_goals())
+
+
+def test_a_check_that_catches_nothing_fails_the_goals(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = [case for case in load_corpus() if case.label == "degenerate" and case.kind == "loop"]
+    monkeypatch.setattr(quality, "looping_phrase", lambda *args, **kwargs: None)
+    broken = evaluate(cases)
+    assert broken.degenerate_caught_share() < MIN_DEGENERATE_CAUGHT
+    assert broken.failed_goals()
+
+
+def test_a_case_names_its_file_section_and_kind() -> None:
+    case = Case("x.yaml", "b.md", "tech-spec", "overview", "degenerate", "loop", {})
+    assert case.name == "x.yaml:overview (loop)"
