@@ -37,6 +37,11 @@ def example_values(section_key: str) -> list[str]:
     return [value for _, value in iter_strings(_examples().get(section_key, {}))]
 
 
+def all_example_values() -> list[str]:
+    """Every string of every section's prompt example (for measuring copies across a whole spec)."""
+    return [value for key in _examples() for value in example_values(key)]
+
+
 def example_for(section_key: str, model: type[BaseModel]) -> str:
     """The example shown in the section's prompt: its first field, as ``"path": value``."""
     example = _examples().get(section_key)

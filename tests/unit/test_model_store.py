@@ -261,7 +261,8 @@ def test_default_is_the_largest_pulled_model_that_fits(
     chosen = resolve_local_model(None)
     assert (chosen.name, chosen.is_bundled) == ("qwen2.5-1.5b-instruct", False)
     assert chosen.notice == (
-        "Model: qwen2.5-1.5b-instruct, the largest model (no pinned sha256) downloaded that fits in free memory."
+        "Model: qwen2.5-1.5b-instruct, the largest model (no pinned sha256) downloaded "
+        "that fits in free memory."
     )
     assert chosen.context_length == 32768
 
@@ -270,7 +271,8 @@ def test_default_is_the_largest_pulled_model_that_fits(
 
     set_memory(monkeypatch, available=1)
     fallback = resolve_local_model(None)
-    assert fallback.is_bundled and fallback.notice and "specdraft models pull qwen2.5-coder-" in fallback.notice
+    assert fallback.is_bundled and fallback.notice
+    assert "specdraft models pull qwen2.5-coder-" in fallback.notice
     assert "qwen2.5-0.5b-instruct (needs more than the 1.0 GiB free)" in fallback.notice
 
 
