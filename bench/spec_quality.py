@@ -57,6 +57,8 @@ class BriefFigures:
     off_topic: int = 0
     copied: int = 0
     rows: list[tuple[str, str, int, int, float, str]] = field(default_factory=list)
+    #: section title -> every problem and the last answer of a marked section (--show-rejected)
+    rejected: dict[str, tuple[list[str], str]] = field(default_factory=dict)
 
 
 def copied_example_items(markdown: str, brief: Brief) -> int:
@@ -100,6 +102,8 @@ async def draft_one(
     figures.copied = copied_example_items(outcome.markdown, brief)
     for result in outcome.result.sections.values():
         why = result.problems[0] if result.problems else ""
+        if result.status != "ok":
+            figures.rejected[result.title] = (result.problems, result.rejected_answer)
         figures.rows.append(
             (
                 result.title,
@@ -118,7 +122,7 @@ def _quiet(event: SectionEvent) -> None:
         print(f"  {event.kind:<9} {event.title}", flush=True)
 
 
-def print_figures(figures: BriefFigures) -> None:
+def print_figures(figures: BriefFigures, *, show_rejected: bool = False) -> None:
     speed = f"{figures.speed:.1f}" if figures.speed else "?"
     coverage = f"{figures.coverage:.2f}" if figures.coverage is not None else "-"
     print(
@@ -131,6 +135,10 @@ def print_figures(figures: BriefFigures) -> None:
     print(f"  {'section':<30}{'status':<10}{'att':>4}{'tokens':>8}{'s':>6}  why marked")
     for title, status, attempts, tokens, seconds, why in figures.rows:
         print(f"  {title[:29]:<30}{status:<10}{attempts:>4}{tokens:>8}{seconds:>6.0f}  {why[:110]}")
+    if show_rejected:
+        for title, (problems, answer) in figures.rejected.items():
+            print(f"  -- {title}: " + " | ".join(problems))
+            print(f"     {answer[:1500]}")
     print(flush=True)
 
 
@@ -148,6 +156,11 @@ def main() -> None:
     parser.add_argument("--max-retries", type=int, default=None)
     parser.add_argument(
         "--policy", default="", help="Comma-separated size tiers to compare (default: by model)."
+    )
+    parser.add_argument(
+        "--show-rejected",
+        action="store_true",
+        help="Print every problem and the last answer of marked sections.",
     )
     parser.add_argument("--out", type=Path, default=Path("out/bench"))
     args = parser.parse_args()
@@ -174,7 +187,7 @@ def main() -> None:
                 out = args.out / f"{brief_path.stem}{suffix}.md"
                 print(f"drafting {brief_path.name} {policy_name}...", flush=True)
                 figures = asyncio.run(draft_one(endpoint, settings, options, brief_path, out))
-                print_figures(figures)
+                print_figures(figures, show_rejected=args.show_rejected)
                 done.append(figures)
     print(
         f"{'brief':<24}{'policy':<12}{'wall s':>8}{'compl':>8}{'tok/s':>7}"

@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from agent.llm.providers import Endpoint, Provider
+from agent.models.size import ModelSize
 
 # The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
 pytest_plugins = [
@@ -29,6 +30,8 @@ pytest_plugins = [
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
+#: the model the cassettes were recorded from (name and size), written by `make cassettes`
+RECORDED_MODEL = CASSETTES / "model.json"
 RECORDING = os.environ.get("SPECDRAFT_RECORD") == "1"
 
 # Headers that may carry credentials or account ids: never written to a cassette.
@@ -114,24 +117,28 @@ def cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def model_endpoint() -> Iterator[Endpoint]:
-    """The embedded model when recording; a placeholder endpoint (never contacted) when replaying."""
+    """The embedded model when recording; a placeholder endpoint (never contacted) when replaying.
+
+    ``make cassettes`` records from ``SPECDRAFT_RECORD_MODEL`` (the demo's model, pulled first) and notes
+    its name and size in cassettes/model.json; replay builds the same endpoint from that note, so the
+    requests (model name, the re-ask policy its size selects) repeat byte for byte.
+    """
     if RECORDING:
         from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
-        from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
+        from agent.models.select import resolve_local_model
 
-        with EmbeddedServer(EmbeddedSettings(bundled_model_path(), BUNDLED_MODEL_NAME, slots=2)) as server:
-            yield Endpoint(
-                Provider.local,
-                server.base_url,
-                BUNDLED_MODEL_NAME,
-                SecretStr("no-key-needed"),
-                accepts_sampling_extras=True,
-            )
+        model = resolve_local_model(os.environ.get("SPECDRAFT_RECORD_MODEL") or None)
+        note = {"name": model.name, "params": model.size.params, "params_from": model.size.source}
+        RECORDED_MODEL.write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
+        settings = EmbeddedSettings(model.path, model.name, slots=2, model_size=model.size)
+        with EmbeddedServer(settings) as server:
+            yield _endpoint(server.base_url, model.name, model.size)
     else:
-        yield Endpoint(
-            Provider.local,
-            "http://127.0.0.1:9/v1",
-            "smollm2-135m-instruct",
-            SecretStr("no-key-needed"),
-            accepts_sampling_extras=True,
-        )
+        note = json.loads(RECORDED_MODEL.read_text(encoding="utf-8"))
+        yield _endpoint("http://127.0.0.1:9/v1", note["name"], ModelSize(note["params"], note["params_from"]))
+
+
+def _endpoint(base_url: str, name: str, size: ModelSize) -> Endpoint:
+    return Endpoint(
+        Provider.local, base_url, name, SecretStr("no-key-needed"), accepts_sampling_extras=True, size=size
+    )

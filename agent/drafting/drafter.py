@@ -80,6 +80,9 @@ class SectionResult:
     seconds: float
     content: SectionContent
     problems: list[str] = field(default_factory=list)
+    #: the model's last answer when the section was marked after failing validation (for benches and
+    #: debugging; never rendered into the spec: it is untrusted text that did not validate)
+    rejected_answer: str = ""
 
     @property
     def retries(self) -> int:
@@ -342,6 +345,7 @@ class Drafter:
                 data.render_data(), section, self.brief, [text for _, text in context], root=open_points
             )
 
+        rejected = ""
         try:
             accepted = await ask_section(
                 self.client,
@@ -372,6 +376,7 @@ class Drafter:
             if not self.options.keep_going:
                 raise
             problems = exc.errors
+            rejected = exc.last_output
         else:
             self.spent.add(usage)
             data = accepted.data
@@ -403,6 +408,7 @@ class Drafter:
             time.perf_counter() - started,
             SectionContent(attention=reason),
             problems,
+            rejected,
         )
 
 
