@@ -32,7 +32,7 @@ demo: $(STAMP)
 	@echo "Spec written to out/team-invitations.md"
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=20
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check agent tests bench

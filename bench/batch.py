@@ -45,7 +45,13 @@ from agent.spec.template_resolver import load_template  # noqa: E402
 @contextmanager
 def fake_server(delay: float) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "helpers" / "fake_openai.py"), str(delay)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "helpers" / "fault_server.py"),
+            "slow",
+            "--slow-seconds",
+            str(delay),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])},

@@ -1,4 +1,5 @@
-"""Shared fixtures: cassettes recorded from the embedded model, replayed offline.
+"""Shared fixtures: cassettes recorded from the embedded model, replayed offline; the helper servers;
+a clean spec on disk (``spec``) and the tech-spec template (``tech_spec``). docs/testing.md lists them.
 
 ``make cassettes`` sets SPECDRAFT_RECORD=1: the ``model_endpoint`` fixture then starts the real
 embedded server and vcrpy re-records every cassette. Otherwise cassettes replay with record mode
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,13 @@ from pydantic import SecretStr
 
 from agent.llm.providers import Endpoint, Provider
 from agent.models.size import ModelSize
+from agent.spec.template import SpecTemplate
+from agent.spec.template_resolver import load_template
 
 # The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
 pytest_plugins = [
     "helpers.fault_server",
     "helpers.hub_server",
-    "helpers.fake_openai",
     "helpers.fake_github",
     "helpers.package_index",
 ]
@@ -32,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 #: the model the cassettes were recorded from (name and size), written by `make cassettes`
 RECORDED_MODEL = CASSETTES / "model.json"
+CLEAN_SPEC = ROOT / "tests" / "data" / "specs" / "clean.md"
 RECORDING = os.environ.get("SPECDRAFT_RECORD") == "1"
 
 # Headers that may carry credentials or account ids: never written to a cassette.
@@ -62,6 +66,20 @@ def _no_user_configuration(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
     for name in (*ENV_VARS.values(), USER_FILE_ENV):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    """A copy of tests/data/specs/clean.md (a DRAFT tech spec that lints clean) at tmp_path/spec.md."""
+    path = tmp_path / "spec.md"
+    shutil.copyfile(CLEAN_SPEC, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tech_spec() -> SpecTemplate:
+    """The shipped tech-spec template, compiled once for the session (tests read it, none changes it)."""
+    return load_template("tech-spec")
 
 
 def _json_body(request: Any) -> Any:

@@ -1,4 +1,4 @@
-"""``specdraft batch`` end to end against a fake OpenAI-compatible server on 127.0.0.1."""
+"""``specdraft batch`` end to end against the suite's fake OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.fake_openai import FakeOpenAI
+from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
@@ -26,9 +25,18 @@ BODY = (
 
 
 @pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(fail_markers=("EXPLODE",)) as fake:
-        yield fake
+def server(fault_server: FaultServer) -> FaultServer:
+    """Valid answers that report cached prompt tokens; a brief containing EXPLODE gets HTTP 500 on
+    every request (the SDK retries after 10 ms, then the brief fails)."""
+    fault_server.fail_when = "EXPLODE"
+    fault_server.retry_after_ms = 10
+    fault_server.cached_tokens = 5
+    return fault_server
+
+
+def requests(server: FaultServer) -> int:
+    """The chat-completion requests the server has answered so far."""
+    return len(server.chat_requests())
 
 
 def write_briefs(directory: Path, names: list[str]) -> Path:
@@ -40,7 +48,7 @@ def write_briefs(directory: Path, names: list[str]) -> Path:
     return directory
 
 
-def run(server: FakeOpenAI, *args: str) -> Any:
+def run(server: FaultServer, *args: str) -> Any:
     result = CliRunner().invoke(
         app, ["batch", *args, "--base-url", server.base_url, "--template", "adr", "--jobs", "3"]
     )
@@ -56,7 +64,7 @@ def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["id"]: entry for entry in data["briefs"]}
 
 
-def test_directory_drafts_every_brief_and_reports(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_directory_drafts_every_brief_and_reports(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta", "gamma"])
     (briefs / "notes.json").write_text("{}", encoding="utf-8")  # not a brief: ignored
     out = tmp_path / "out"
@@ -76,11 +84,11 @@ def test_directory_drafts_every_brief_and_reports(tmp_path: Path, server: FakeOp
         assert text.startswith("---\n") and name.title() in text
     totals = report(out)["totals"]
     assert totals["ok"] == 3 and totals["failed"] == 0 and totals["briefs"] == 3
-    assert server.requests == 18
+    assert requests(server) == 18
     assert "3 ok" in result.output
 
 
-def test_jsonl_rows_with_a_malformed_one_skipped_and_reported(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_jsonl_rows_with_a_malformed_one_skipped_and_reported(tmp_path: Path, server: FaultServer) -> None:
     lines = [
         json.dumps(
             {
@@ -110,7 +118,7 @@ def test_jsonl_rows_with_a_malformed_one_skipped_and_reported(tmp_path: Path, se
     assert f"{source}:2" in result.output
 
 
-def test_csv_rows_and_a_bad_priority(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_csv_rows_and_a_bad_priority(tmp_path: Path, server: FaultServer) -> None:
     source = tmp_path / "briefs.csv"
     source.write_text(
         "id,title,brief,priority\n"
@@ -131,7 +139,7 @@ def test_csv_rows_and_a_bad_priority(tmp_path: Path, server: FakeOpenAI) -> None
     assert "Decision Record - Single sign-on" in (out / "sso.md").read_text(encoding="utf-8")
 
 
-def test_a_failing_brief_does_not_stop_the_others(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_a_failing_brief_does_not_stop_the_others(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["one", "two"])
     (briefs / "three.md").write_text(f"# Three\n\nEXPLODE {BODY.format(what='failures')}\n", encoding="utf-8")
     out = tmp_path / "out"
@@ -144,11 +152,11 @@ def test_a_failing_brief_does_not_stop_the_others(tmp_path: Path, server: FakeOp
     assert "HTTP 500" in entries["three"]["error"]
     assert not (out / "three.md").exists()
     # the SDK retried the failing request before giving up (ModelSettings.http_retries = 3)
-    assert server.failures >= 4
+    assert server.stats()["failures"] >= 4
     assert "three: FAILED" in result.output
 
 
-def test_none_could_run_exits_1(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_none_could_run_exits_1(tmp_path: Path, server: FaultServer) -> None:
     briefs = tmp_path / "briefs"
     briefs.mkdir()
     (briefs / "only.md").write_text(f"# Only\n\nEXPLODE {BODY.format(what='x')}\n", encoding="utf-8")
@@ -157,13 +165,13 @@ def test_none_could_run_exits_1(tmp_path: Path, server: FakeOpenAI) -> None:
     assert report(tmp_path / "out")["totals"]["failed"] == 1
 
 
-def test_resume_skips_finished_and_redoes_a_changed_brief(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_resume_skips_finished_and_redoes_a_changed_brief(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta", "gamma"])
     out = tmp_path / "out"
     assert run(server, str(briefs), "-o", str(out)).exit_code == 0
     first = by_id(report(out))
     beta_before = (out / "beta.md").stat().st_mtime_ns
-    assert server.requests == 18
+    assert requests(server) == 18
 
     (briefs / "alpha.md").write_text(
         "# Alpha\n\nA changed brief: " + BODY.format(what="more"), encoding="utf-8"
@@ -171,7 +179,7 @@ def test_resume_skips_finished_and_redoes_a_changed_brief(tmp_path: Path, server
     result = run(server, str(briefs), "-o", str(out))
     assert result.exit_code == 0, result.output
     second = by_id(report(out))
-    assert server.requests == 24  # only alpha was drafted again
+    assert requests(server) == 24  # only alpha was drafted again
     assert second["alpha"]["status"] == "ok"
     assert second["alpha"]["inputs_sha256"] != first["alpha"]["inputs_sha256"]
     assert second["beta"]["status"] == second["gamma"]["status"] == "skipped"
@@ -181,27 +189,27 @@ def test_resume_skips_finished_and_redoes_a_changed_brief(tmp_path: Path, server
     (out / "gamma.md").unlink()  # a spec that disappeared is drafted again: from the response cache
     assert run(server, str(briefs), "-o", str(out)).exit_code == 0
     gamma = by_id(report(out))["gamma"]
-    assert server.requests == 24 and gamma["status"] == "ok" and gamma["response_cache_hits"] == 6
+    assert requests(server) == 24 and gamma["status"] == "ok" and gamma["response_cache_hits"] == 6
     assert (out / "gamma.md").is_file()
 
     (out / "gamma.md").unlink()  # --no-cache asks the model again
     assert run(server, str(briefs), "-o", str(out), "--no-cache").exit_code == 0
-    assert server.requests == 30 and by_id(report(out))["gamma"]["response_cache_hits"] == 0
+    assert requests(server) == 30 and by_id(report(out))["gamma"]["response_cache_hits"] == 0
 
     assert run(server, str(briefs), "-o", str(out), "--temperature", "0.5").exit_code == 0
-    assert server.requests == 48  # other model settings: everything redone
+    assert requests(server) == 48  # other model settings: everything redone
 
     # --force redrafts all: identical requests are answered by the response cache, not the server
     assert run(server, str(briefs), "-o", str(out), "--temperature", "0.5", "--force").exit_code == 0
-    assert server.requests == 48
+    assert requests(server) == 48
     assert {e["status"] for e in report(out)["briefs"]} == {"ok"}
     assert report(out)["totals"]["response_cache_hits"] == 18
     args = ("-o", str(out), "--temperature", "0.5", "--force", "--no-cache")
     assert run(server, str(briefs), *args).exit_code == 0
-    assert server.requests == 66
+    assert requests(server) == 66
 
 
-def test_ids_become_safe_file_names(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_ids_become_safe_file_names(tmp_path: Path, server: FaultServer) -> None:
     rows = [
         {"id": "../../etc/passwd", "brief": BODY.format(what="a")},
         {"id": "Etc Passwd", "brief": BODY.format(what="b")},
@@ -220,7 +228,7 @@ def test_ids_become_safe_file_names(tmp_path: Path, server: FakeOpenAI) -> None:
     assert all(p.parent == out.resolve() for p in outputs)
 
 
-def test_json_output_and_bad_inputs(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_json_output_and_bad_inputs(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["solo"])
     result = CliRunner().invoke(
         app,
@@ -250,36 +258,39 @@ def test_json_output_and_bad_inputs(tmp_path: Path, server: FakeOpenAI) -> None:
 
 @pytest.mark.skipif(not SPECDRAFT.exists(), reason="needs the installed console script (make install)")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_leaves_no_partial_file(tmp_path: Path, sig: signal.Signals) -> None:
+def test_signal_leaves_no_partial_file(
+    tmp_path: Path, sig: signal.Signals, fault_server: FaultServer
+) -> None:
     briefs = write_briefs(tmp_path / "briefs", [f"brief{n}" for n in range(8)])
     out = tmp_path / "out"
-    with FakeOpenAI(delay=0.15) as slow:
-        env = {**os.environ, "NO_COLOR": "1"}
-        process = subprocess.Popen(
-            [
-                str(SPECDRAFT),
-                "batch",
-                str(briefs),
-                "-o",
-                str(out),
-                "--base-url",
-                slow.base_url,
-                "-t",
-                "adr",
-                "--jobs",
-                "2",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while not list(out.glob("*.md")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(out.glob("*.md")), "no spec was written before the deadline"
-        process.send_signal(sig)
-        _, stderr = process.communicate(timeout=60)
+    fault_server.slow_seconds = 0.15
+    fault_server.plan(default="slow")  # every answer takes 0.15 s
+    env = {**os.environ, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [
+            str(SPECDRAFT),
+            "batch",
+            str(briefs),
+            "-o",
+            str(out),
+            "--base-url",
+            fault_server.base_url,
+            "-t",
+            "adr",
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.md")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(out.glob("*.md")), "no spec was written before the deadline"
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert not [p for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
@@ -299,7 +310,7 @@ def test_signal_leaves_no_partial_file(tmp_path: Path, sig: signal.Signals) -> N
 
 
 def test_report_json_is_written_once_and_progress_appended(
-    tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, server: FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each finished brief appends one line to report.jsonl; report.json is written once, at the end."""
     import agent.drafting.batch as batch_module
@@ -328,7 +339,7 @@ def test_report_json_is_written_once_and_progress_appended(
     assert {e["status"] for e in report(out)["briefs"]} == {"ok"}
 
 
-def test_a_killed_batch_resumes_from_its_progress_log(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_a_killed_batch_resumes_from_its_progress_log(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta"])
     out = tmp_path / "out"
     assert run(server, str(briefs), "-o", str(out)).exit_code == 0
@@ -338,10 +349,10 @@ def test_a_killed_batch_resumes_from_its_progress_log(tmp_path: Path, server: Fa
     (out / "report.jsonl").write_text(
         "".join(json.dumps(e) + "\n" for e in entries) + '{"id": "gam', encoding="utf-8"
     )
-    requests = server.requests
+    answered = requests(server)
     result = run(server, str(briefs), "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert server.requests == requests, "nothing drafted again"
+    assert requests(server) == answered, "nothing drafted again"
     assert {e["status"] for e in report(out)["briefs"]} == {"skipped"}
 
 
@@ -364,7 +375,7 @@ def test_the_summary_of_a_huge_interrupted_batch_is_short(capsys: pytest.Capture
     assert seconds < 10
 
 
-def test_a_special_file_where_a_spec_goes_is_left_alone(tmp_path: Path, server: FakeOpenAI) -> None:
+def test_a_special_file_where_a_spec_goes_is_left_alone(tmp_path: Path, server: FaultServer) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["alpha", "beta"])
     out = tmp_path / "out"
     out.mkdir()
@@ -380,7 +391,7 @@ def test_a_special_file_where_a_spec_goes_is_left_alone(tmp_path: Path, server: 
 
 
 def test_an_unwritable_output_dir_is_found_before_the_model_runs(
-    tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, server: FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     briefs = write_briefs(tmp_path / "briefs", ["alpha"])
     locked = tmp_path / "locked"
@@ -395,4 +406,4 @@ def test_an_unwritable_output_dir_is_found_before_the_model_runs(
     result = run(server, str(briefs), "-o", str(locked / "specs"))
     assert result.exit_code == 2, result.output
     assert "is not writable" in result.stderr
-    assert server.requests == 0
+    assert requests(server) == 0

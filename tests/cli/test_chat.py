@@ -1,132 +1,52 @@
 """Scripted ``specdraft chat`` and ``specdraft refine`` sessions through piped stdin.
 
-The model is a local fake OpenAI-compatible server: these tests check mechanics (the file, its
-journal, exit codes, diffs), so what the model says does not matter, only which request it answers.
+The model is the suite's fake OpenAI-compatible server (``fault_server``, its answers scripted by
+schema name with ``replies``): these tests check mechanics (the file, its journal, exit codes, diffs),
+so what the model says does not matter, only which request it answers.
 Sessions against the real embedded model (cassettes) are in test_refine.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.io.journal import journal_path
 
 ROOT = Path(__file__).resolve().parents[2]
-CLEAN = ROOT / "tests" / "data" / "specs" / "clean.md"
 
-Reply = Callable[[str, dict[str, Any]], str]
 NEW_OVERVIEW = (
     "Workspace admins invite colleagues by email; sign-in goes through Okta single sign-on. "
     "Each invitation link is valid for 7 days."
 )
 
 
-class FakeModel:
-    """An OpenAI-compatible /v1/chat/completions that answers by the requested schema's name."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.replies: dict[str, Reply] = {
-            "route": lambda name, body: json.dumps({"kind": "question", "sections": []}),
-            "answer": lambda name, body: json.dumps({"answer": "Redis holds the rate-limit counters."}),
+@pytest.fixture
+def fake_model(fault_server: FaultServer) -> FaultServer:
+    """The suite's fake server, scripted as a model that takes every routed message for a question,
+    answers it with one sentence, and rewrites the Overview as NEW_OVERVIEW."""
+    fault_server.replies.update(
+        {
+            "route": json.dumps({"kind": "question", "sections": []}),
+            "answer": json.dumps({"answer": "Redis holds the rate-limit counters."}),
+            "Overview": json.dumps({"what_are_we_building": NEW_OVERVIEW}),
         }
-        self.default: Reply = lambda name, body: json.dumps({"what_are_we_building": NEW_OVERVIEW})
-        #: seconds to wait before answering the first request (a slow model, for Ctrl-C)
-        self.first_delay = 0.0
-        self.received = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                payload = json.dumps(
-                    {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                outer.received.set()
-                if len(outer.requests) == 1 and outer.first_delay:
-                    time.sleep(outer.first_delay)
-                name = body.get("response_format", {}).get("json_schema", {}).get("name", "")
-                text = outer.replies.get(name, outer.default)(name, body)
-                payload = json.dumps(
-                    {
-                        "id": "fake",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body.get("model", "fake"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                with contextlib.suppress(OSError):  # the client gave up (a cancelled request)
-                    self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def schemas(self) -> list[str]:
-        return [r.get("response_format", {}).get("json_schema", {}).get("name", "") for r in self.requests]
+    )
+    return fault_server
 
 
-@pytest.fixture
-def fake_model() -> Iterator[FakeModel]:
-    fake = FakeModel()
-    fake.thread.start()
-    try:
-        yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-
-
-@pytest.fixture
-def spec(tmp_path: Path) -> Path:
-    path = tmp_path / "spec.md"
-    shutil.copyfile(CLEAN, path)
-    return path
-
-
-def run(args: list[str], fake: FakeModel, stdin: str = "") -> Any:
+def run(args: list[str], fake: FaultServer, stdin: str = "") -> Any:
     runner = CliRunner()
     return runner.invoke(app, [*args, "--base-url", fake.base_url, "--timeout", "20"], input=stdin)
 
@@ -149,7 +69,7 @@ def overview(path: Path) -> str:
 # -- chat ---------------------------------------------------------------------------------------------
 
 
-def test_edit_accepted_is_written_and_journalled(spec: Path, fake_model: FakeModel) -> None:
+def test_edit_accepted_is_written_and_journalled(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_text(encoding="utf-8")
     before = overview(spec)
     result = run(["chat", str(spec)], fake_model, "/edit Overview use Okta single sign-on\ny\n/quit\n")
@@ -165,24 +85,24 @@ def test_edit_accepted_is_written_and_journalled(spec: Path, fake_model: FakeMod
     assert entry["sections"][0]["title"] == "Overview"
     assert entry["sections"][0]["before"] == before
     assert entry["sections"][0]["after"] == overview(spec)
-    assert fake_model.schemas() == ["Overview"]  # /edit forces the section: no routing call
+    assert fake_model.schema_names() == ["Overview"]  # /edit forces the section: no routing call
 
 
-def test_routed_edit_uses_the_model_choice(spec: Path, fake_model: FakeModel) -> None:
-    fake_model.replies["route"] = lambda n, b: json.dumps(
+def test_routed_edit_uses_the_model_choice(spec: Path, fake_model: FaultServer) -> None:
+    fake_model.replies["route"] = json.dumps(
         {"kind": "edit", "sections": [{"title": "Overview", "reason": "the sign-in changes"}]}
     )
     result = run(["chat", str(spec), "--yes"], fake_model, "sign in with Okta\n")
     assert result.exit_code == 0, result.output
     assert "Overview: the sign-in changes" in result.output
     assert NEW_OVERVIEW in overview(spec)
-    assert fake_model.schemas() == ["route", "Overview"]
-    route_request = fake_model.requests[0]
+    assert fake_model.schema_names() == ["route", "Overview"]
+    route_request = fake_model.chat_requests()[0].body
     enum = route_request["response_format"]["json_schema"]["schema"]["properties"]["sections"]["items"]
     assert "Technology Stack" in enum["properties"]["title"]["enum"]
 
 
-def test_rejection_leaves_the_file_byte_identical(spec: Path, fake_model: FakeModel) -> None:
+def test_rejection_leaves_the_file_byte_identical(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
     result = run(["chat", str(spec)], fake_model, "/edit Overview use Okta\nn\n")
     assert result.exit_code == 0, result.output
@@ -191,25 +111,25 @@ def test_rejection_leaves_the_file_byte_identical(spec: Path, fake_model: FakeMo
     assert journal(spec) == []
 
 
-def test_question_is_answered_without_an_edit(spec: Path, fake_model: FakeModel) -> None:
+def test_question_is_answered_without_an_edit(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
     result = run(["chat", str(spec)], fake_model, "why did you choose Redis?\n")
     assert result.exit_code == 0, result.output
     assert "Redis holds the rate-limit counters." in result.output
     assert "Apply?" not in result.output
     assert spec.read_bytes() == original
-    assert fake_model.schemas() == ["route", "answer"]
+    assert fake_model.schema_names() == ["route", "answer"]
 
 
-def test_an_edit_touching_no_section_gets_an_answer(spec: Path, fake_model: FakeModel) -> None:
-    fake_model.replies["route"] = lambda n, b: json.dumps({"kind": "edit", "sections": []})
+def test_an_edit_touching_no_section_gets_an_answer(spec: Path, fake_model: FaultServer) -> None:
+    fake_model.replies["route"] = json.dumps({"kind": "edit", "sections": []})
     result = run(["chat", str(spec)], fake_model, "make it better\n")
     assert result.exit_code == 0, result.output
-    assert fake_model.schemas() == ["route", "answer"]
+    assert fake_model.schema_names() == ["route", "answer"]
     assert "Apply?" not in result.output
 
 
-def test_undo_and_redo_restore_exact_bytes(spec: Path, fake_model: FakeModel) -> None:
+def test_undo_and_redo_restore_exact_bytes(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
     run(["chat", str(spec), "--yes"], fake_model, "/edit Overview use Okta\n")
     changed = spec.read_bytes()
@@ -224,11 +144,11 @@ def test_undo_and_redo_restore_exact_bytes(spec: Path, fake_model: FakeModel) ->
     assert [e["op"] for e in journal(spec)] == ["apply", "undo", "redo"]
 
 
-def test_hand_edit_between_turns_is_preserved(spec: Path, fake_model: FakeModel) -> None:
+def test_hand_edit_between_turns_is_preserved(spec: Path, fake_model: FaultServer) -> None:
     calls = {"n": 0}
     hand = "- Invitations by domain (anyone at example.com may join).\n"
 
-    def second_turn_edits_by_hand(name: str, body: dict[str, Any]) -> str:
+    def second_turn_edits_by_hand(body: dict[str, Any]) -> str:
         calls["n"] += 1
         if calls["n"] == 2:  # a person saves the file in an editor before the second turn
             text = spec.read_text(encoding="utf-8")
@@ -240,7 +160,7 @@ def test_hand_edit_between_turns_is_preserved(spec: Path, fake_model: FakeModel)
         )
         return json.dumps({"what_are_we_building": overview_text})
 
-    fake_model.default = second_turn_edits_by_hand
+    fake_model.replies["Overview"] = second_turn_edits_by_hand
     result = run(["chat", str(spec), "--yes"], fake_model, "/edit Overview okta\n/edit Overview resend\n")
     assert result.exit_code == 0, result.output
     text = spec.read_text(encoding="utf-8")
@@ -249,13 +169,13 @@ def test_hand_edit_between_turns_is_preserved(spec: Path, fake_model: FakeModel)
     assert len(journal(spec)) == 2
 
 
-def test_hand_edit_of_the_proposed_section_is_not_overwritten(spec: Path, fake_model: FakeModel) -> None:
-    def edits_the_same_section(name: str, body: dict[str, Any]) -> str:
+def test_hand_edit_of_the_proposed_section_is_not_overwritten(spec: Path, fake_model: FaultServer) -> None:
+    def edits_the_same_section(body: dict[str, Any]) -> str:
         text = spec.read_text(encoding="utf-8")
         spec.write_text(text.replace("Workspace admins invite", "Admins invite"), encoding="utf-8")
         return json.dumps({"what_are_we_building": NEW_OVERVIEW})
 
-    fake_model.default = edits_the_same_section
+    fake_model.replies["Overview"] = edits_the_same_section
     result = run(["chat", str(spec)], fake_model, "/edit Overview okta\ny\n")
     assert "changed on disk since the change was proposed" in result.output
     assert "Admins invite colleagues" in spec.read_text(encoding="utf-8")
@@ -272,14 +192,14 @@ def _approve(spec: Path) -> None:
     )
 
 
-def test_approved_spec_is_refused_then_reopened(spec: Path, fake_model: FakeModel) -> None:
+def test_approved_spec_is_refused_then_reopened(spec: Path, fake_model: FaultServer) -> None:
     _approve(spec)
     approved = spec.read_bytes()
     result = run(["chat", str(spec)], fake_model, "/edit Overview okta\ny\n")
     assert result.exit_code == 2
     assert "APPROVED" in result.output and "--reopen" in result.output
     assert spec.read_bytes() == approved
-    assert fake_model.requests == []
+    assert fake_model.chat_requests() == []
     result = run(
         ["chat", str(spec), "--reopen", "--by", "Ana Lima <ana@example.com>"],
         fake_model,
@@ -292,7 +212,7 @@ def test_approved_spec_is_refused_then_reopened(spec: Path, fake_model: FakeMode
     assert NEW_OVERVIEW in text
 
 
-def test_sections_show_diff_help_and_unknown(spec: Path, fake_model: FakeModel) -> None:
+def test_sections_show_diff_help_and_unknown(spec: Path, fake_model: FaultServer) -> None:
     script = "".join(
         f"{line}\n"
         for line in [
@@ -322,7 +242,7 @@ def test_sections_show_diff_help_and_unknown(spec: Path, fake_model: FakeModel) 
     assert "> ignored" not in out  # /quit ended the session
 
 
-def test_end_of_input_at_apply_discards(spec: Path, fake_model: FakeModel) -> None:
+def test_end_of_input_at_apply_discards(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
     result = run(["chat", str(spec)], fake_model, "/edit Overview okta\n")
     assert result.exit_code == 0, result.output
@@ -330,7 +250,7 @@ def test_end_of_input_at_apply_discards(spec: Path, fake_model: FakeModel) -> No
 
 
 def test_editor_answer_writes_the_edited_text(
-    spec: Path, fake_model: FakeModel, monkeypatch: pytest.MonkeyPatch
+    spec: Path, fake_model: FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("agent.drafting.chat.default_editor", lambda text: text.replace("Okta", "Auth0"))
     result = run(["chat", str(spec)], fake_model, "/edit Overview okta\ne\ny\n")
@@ -338,17 +258,17 @@ def test_editor_answer_writes_the_edited_text(
     assert "sign-in goes through Auth0" in overview(spec)
 
 
-def test_model_output_that_never_validates_leaves_the_section(spec: Path, fake_model: FakeModel) -> None:
+def test_model_output_that_never_validates_leaves_the_section(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
-    fake_model.default = lambda n, b: json.dumps({"what_are_we_building": "TBD"})
+    fake_model.replies["Overview"] = json.dumps({"what_are_we_building": "TBD"})
     result = run(["chat", str(spec), "--max-retries", "1"], fake_model, "/edit Overview okta\n")
     assert result.exit_code == 0, result.output
     assert "left as it was" in result.output and "2 attempt(s)" in result.output
     assert spec.read_bytes() == original
-    assert fake_model.schemas() == ["Overview", "Overview"]
+    assert fake_model.schema_names() == ["Overview", "Overview"]
 
 
-def test_corrupt_journal_is_moved_aside(spec: Path, fake_model: FakeModel) -> None:
+def test_corrupt_journal_is_moved_aside(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
     journal_path(spec).write_text("{not json\n", encoding="utf-8")
     result = run(["chat", str(spec)], fake_model, "/undo\n")
@@ -367,21 +287,21 @@ def test_corrupt_journal_is_moved_aside(spec: Path, fake_model: FakeModel) -> No
         (lambda p: p.write_text("just some notes\n", encoding="utf-8"), "is not a spec"),
     ],
 )
-def test_bad_spec_is_refused(tmp_path: Path, fake_model: FakeModel, make: Any, message: str) -> None:
+def test_bad_spec_is_refused(tmp_path: Path, fake_model: FaultServer, make: Any, message: str) -> None:
     path = tmp_path / "spec.md"
     make(path)
     for args in (["chat", str(path)], ["refine", str(path), "-m", "x"]):
         result = run(args, fake_model, "")
         assert result.exit_code == 2
         assert message in result.output and "Traceback" not in result.output
-    assert fake_model.requests == []
+    assert fake_model.chat_requests() == []
 
 
 # -- refine ---------------------------------------------------------------------------------------------
 
 
-def test_refine_previews_without_yes_and_applies_with_it(spec: Path, fake_model: FakeModel) -> None:
-    fake_model.replies["route"] = lambda n, b: json.dumps(
+def test_refine_previews_without_yes_and_applies_with_it(spec: Path, fake_model: FaultServer) -> None:
+    fake_model.replies["route"] = json.dumps(
         {"kind": "edit", "sections": [{"title": "Overview", "reason": "sign-in"}]}
     )
     original = spec.read_bytes()
@@ -399,20 +319,20 @@ def test_refine_previews_without_yes_and_applies_with_it(spec: Path, fake_model:
     assert journal(spec)[0]["instruction"] == "use Okta"
 
 
-def test_refine_empty_instruction_and_approved(spec: Path, fake_model: FakeModel) -> None:
+def test_refine_empty_instruction_and_approved(spec: Path, fake_model: FaultServer) -> None:
     result = run(["refine", str(spec), "-m", "   "], fake_model)
     assert result.exit_code == 2 and "instruction is empty" in result.output
     _approve(spec)
     result = run(["refine", str(spec), "-m", "use Okta", "--yes"], fake_model)
     assert result.exit_code == 2 and "--reopen" in result.output
-    assert fake_model.requests == []
+    assert fake_model.chat_requests() == []
 
 
-def test_refine_never_validating_exits_1(spec: Path, fake_model: FakeModel) -> None:
-    fake_model.replies["route"] = lambda n, b: json.dumps(
+def test_refine_never_validating_exits_1(spec: Path, fake_model: FaultServer) -> None:
+    fake_model.replies["route"] = json.dumps(
         {"kind": "edit", "sections": [{"title": "Overview", "reason": "sign-in"}]}
     )
-    fake_model.default = lambda n, b: "{}"
+    fake_model.replies["Overview"] = "{}"
     original = spec.read_bytes()
     result = run(["refine", str(spec), "-m", "use Okta", "--yes", "--max-retries", "0"], fake_model)
     assert result.exit_code == 1
@@ -423,7 +343,7 @@ def test_refine_never_validating_exits_1(spec: Path, fake_model: FakeModel) -> N
 # -- a killed process ---------------------------------------------------------------------------------
 
 
-def test_killed_after_an_accepted_change_keeps_it(spec: Path, fake_model: FakeModel) -> None:
+def test_killed_after_an_accepted_change_keeps_it(spec: Path, fake_model: FaultServer) -> None:
     before = overview(spec)
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
@@ -464,9 +384,10 @@ def test_killed_after_an_accepted_change_keeps_it(spec: Path, fake_model: FakeMo
     assert not list(spec.parent.glob(".spec.md.*.tmp"))
 
 
-def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fake_model: FakeModel) -> None:
+def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fake_model: FaultServer) -> None:
     original = spec.read_bytes()
-    fake_model.first_delay = 8.0
+    fake_model.slow_seconds = 8.0
+    fake_model.plan("slow")  # the first answer takes 8 s
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -487,7 +408,7 @@ def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fak
     assert proc.stdin is not None
     proc.stdin.write("/edit Overview okta\n")
     proc.stdin.flush()
-    assert fake_model.received.wait(30), "the model was never asked"
+    assert fake_model.wait_for_request(30), "the model was never asked"
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate("/sections\n/quit\n", timeout=30)
     assert proc.returncode == 0, out
@@ -497,10 +418,11 @@ def test_ctrl_c_cancels_the_model_call_and_returns_to_the_prompt(spec: Path, fak
     assert journal(spec) == []
 
 
-def test_sigterm_ends_the_session_and_leaves_the_spec_alone(spec: Path, fake_model: FakeModel) -> None:
+def test_sigterm_ends_the_session_and_leaves_the_spec_alone(spec: Path, fake_model: FaultServer) -> None:
     """Unlike Ctrl-C (cancel the request, go on), SIGTERM ends chat: exit 130, nothing written."""
     original = spec.read_bytes()
-    fake_model.first_delay = 8.0
+    fake_model.slow_seconds = 8.0
+    fake_model.plan("slow")  # the first answer takes 8 s
     proc = subprocess.Popen(
         [sys.executable, "-c", "from agent.cli.main import main; main()", "chat", str(spec),
          "--base-url", fake_model.base_url],
@@ -514,7 +436,7 @@ def test_sigterm_ends_the_session_and_leaves_the_spec_alone(spec: Path, fake_mod
     assert proc.stdin is not None
     proc.stdin.write("/edit Overview okta\n")
     proc.stdin.flush()
-    assert fake_model.received.wait(30), "the model was never asked"
+    assert fake_model.wait_for_request(30), "the model was never asked"
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate("/sections\n", timeout=30)
     assert proc.returncode == 130, out
@@ -531,8 +453,8 @@ BRIEF_TEXT = (
 )
 
 
-def _route_to_overview(fake: FakeModel) -> None:
-    fake.replies["route"] = lambda n, b: json.dumps(
+def _route_to_overview(fake: FaultServer) -> None:
+    fake.replies["route"] = json.dumps(
         {"kind": "edit", "sections": [{"title": "Overview", "reason": "sign-in"}]}
     )
 
@@ -545,7 +467,7 @@ def _record_brief(spec: Path, reference: str, sha256: str | None = None) -> None
     spec.write_text(text, encoding="utf-8")
 
 
-def test_refine_uses_the_brief_recorded_in_the_spec(spec: Path, fake_model: FakeModel) -> None:
+def test_refine_uses_the_brief_recorded_in_the_spec(spec: Path, fake_model: FaultServer) -> None:
     from agent.drafting.brief import load_brief
 
     briefs = spec.parent / "briefs"
@@ -556,30 +478,31 @@ def test_refine_uses_the_brief_recorded_in_the_spec(spec: Path, fake_model: Fake
     result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
     assert result.exit_code == 0, result.output
     assert "(recorded in the spec)" in result.stderr
-    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"]), "the brief reaches the model"
+    last = fake_model.chat_requests()[-1].body["messages"]
+    assert "QUOKKA-MARKER" in json.dumps(last), "the brief reaches the model"
 
 
-def test_a_changed_or_missing_recorded_brief_is_a_notice(spec: Path, fake_model: FakeModel) -> None:
+def test_a_changed_or_missing_recorded_brief_is_a_notice(spec: Path, fake_model: FaultServer) -> None:
     (spec.parent / "invites.md").write_text(BRIEF_TEXT)
     _record_brief(spec, "invites.md", "0" * 64)
     _route_to_overview(fake_model)
     result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
     assert result.exit_code == 0, result.output
     assert "it has changed since the spec was drafted" in result.stderr
-    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"])
+    assert "QUOKKA-MARKER" in json.dumps(fake_model.chat_requests()[-1].body["messages"])
 
     (spec.parent / "invites.md").unlink()
-    before = len(fake_model.requests)
+    before = len(fake_model.chat_requests())
     result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
     assert result.exit_code == 0, result.output
     assert "The brief recorded in the spec (invites.md) was not used" in result.stderr
     assert "Pass --brief" in result.stderr
-    assert "QUOKKA-MARKER" not in json.dumps(fake_model.requests[before:])
+    assert "QUOKKA-MARKER" not in json.dumps([r.body for r in fake_model.chat_requests()[before:]])
 
 
 @pytest.mark.parametrize("where", ["parent", "absolute", "symlink-out", "not-a-brief"])
 def test_a_recorded_brief_outside_the_spec_folder_is_not_sent(
-    spec: Path, fake_model: FakeModel, tmp_path_factory: pytest.TempPathFactory, where: str
+    spec: Path, fake_model: FaultServer, tmp_path_factory: pytest.TempPathFactory, where: str
 ) -> None:
     """The front matter is only text: it cannot make refine send any file on the machine to the model."""
     outside = tmp_path_factory.mktemp("elsewhere") / "secret.md"
@@ -600,7 +523,7 @@ def test_a_recorded_brief_outside_the_spec_folder_is_not_sent(
     result = run(["refine", str(spec), "-m", "use Okta"], fake_model)
     assert result.exit_code == 0, result.output
     assert "was not read" in result.stderr and "Pass --brief" in result.stderr, result.stderr
-    assert "QUOKKA-MARKER" not in json.dumps(fake_model.requests)
+    assert "QUOKKA-MARKER" not in json.dumps([r.body for r in fake_model.chat_requests()])
     # given on the command line, the same file is used: the user chose it
     result = run(["refine", str(spec), "-m", "use Okta", "--brief", str(outside)], fake_model)
-    assert "QUOKKA-MARKER" in json.dumps(fake_model.requests[-1]["messages"]), result.output
+    assert "QUOKKA-MARKER" in json.dumps(fake_model.chat_requests()[-1].body["messages"]), result.output

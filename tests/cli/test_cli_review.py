@@ -24,13 +24,6 @@ def run(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env=ENV)
 
 
-@pytest.fixture
-def spec(tmp_path: Path) -> Path:
-    path = tmp_path / "spec.md"
-    path.write_text(CLEAN, encoding="utf-8")
-    return path
-
-
 def approved_spec(spec: Path, *extra: str | Path) -> Path:
     assert run("review", spec).exit_code == 0
     result = run("approve", spec, "--by", ANA, "--role", "Tech Lead", *extra)

@@ -7,19 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from helpers.cli import invoke
 from helpers.fault_server import UNKNOWN_ID, FaultServer
-from typer.testing import CliRunner
-
-from agent.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFS = ROOT / "examples" / "briefs"
-ENV = {"COLUMNS": "200", "OPENAI_API_KEY": ""}
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env=ENV)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _draft(fault_server: FaultServer, out: Path, *extra: str | Path) -> None:

@@ -6,20 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+from helpers.cli import invoke
 from helpers.fault_server import FaultServer
-from typer.testing import CliRunner
-
-from agent.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN = ROOT / "tests" / "data" / "specs" / "clean.md"
 BRIEFS = ROOT / "examples" / "briefs"
-ENV = {"COLUMNS": "200", "OPENAI_API_KEY": ""}
-
-
-def invoke(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env=ENV)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def spec_with_recorded_brief(tmp_path: Path, brief: str) -> Path:

@@ -1,16 +1,21 @@
-"""A scriptable OpenAI-compatible chat-completions server on 127.0.0.1 that misbehaves on request.
+"""The suite's one fake OpenAI-compatible model server: scriptable, on 127.0.0.1, in a thread.
 
-Each POST /v1/chat/completions takes the next action from the script (the default action, when the
-script is empty, answers validly). Valid answers are generated from the request's
-``response_format.json_schema.schema``, so they pass specdraft's validation for any template;
-the content of the model's prose does not matter to these tests, only the transport does.
+Every test that needs a model it can control (faults, batches, chat and refine sessions, the client)
+takes the ``fault_server`` fixture; ``bench/batch.py`` runs it as a process of its own (see the end).
+``GET /v1/models`` lists one model (``fault-model``). Each POST /v1/chat/completions takes the next
+action from the script (``plan``; the ``default`` action, when the script is empty, answers validly).
+Valid answers are generated from the request's ``response_format.json_schema.schema``, so they pass
+specdraft's validation for any template; they are about the brief's title (the drafter re-asks
+off-topic answers). Tests that assert on the model's words script them with ``replies``.
 
 Actions (strings):
 
 * ``valid``             a valid answer for the requested schema
 * ``500`` / ``503``     an HTTP error with an OpenAI-style error body
 * ``429``               rate limited, with ``Retry-After: <retry_after>``
-* ``slow``              sleeps ``slow_seconds`` (longer than the client timeout), then answers validly
+* ``slow``              sleeps ``slow_seconds`` (5 s: longer than the tests' client timeouts), then
+                        answers validly; with a short ``slow_seconds`` and ``default="slow"`` it is a
+                        model that takes its time over every answer (signals mid-batch, throughput)
 * ``drop``              announces a long body, sends part of it and closes the connection
 * ``truncated``         HTTP 200 whose JSON body is cut in half
 * ``invalid``           a well-formed completion whose content is JSON that violates the schema
@@ -33,7 +38,30 @@ spec defines; they are recorded as ``unknown_ids``. Other valid answers cite the
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 
 ``choices`` picks, by property name, the enum value a valid answer gives instead of the first
-(``{"kind": "edit"}`` makes the refine router ask for an edit of the first section it offers).
+(``{"kind": "edit"}`` makes the refine router ask for an edit of the first section it offers;
+``{"kind": "edit", "title": "Technology Stack"}`` of that section).
+
+``replies`` maps a schema name (``response_format.json_schema.name``: ``route``, ``answer``, a section
+title) to the content sent wherever a valid answer would be: a string, or a function of the request
+body that returns one (called when the request arrives, so it may also act, e.g. edit the spec on
+disk between two turns). Requests for other schemas get generated answers.
+
+``fail_when``, when set, makes every request whose messages contain that text answer ``500``.
+``retry_after_ms``, when set, is sent as ``retry-after-ms`` with every ``500`` and ``503`` (the OpenAI
+SDK then retries after that many milliseconds instead of backing off for seconds).
+``cached_tokens`` is reported in every answer's ``usage.prompt_tokens_details`` (a server that reuses
+the shared prompt prefix); usage is otherwise 10 prompt and 5 completion tokens per answer.
+
+What the server saw: ``received`` (every request, with the action it got), ``chat_requests()``,
+``schema_names()``, ``wait_for_request(timeout)``, ``max_in_flight`` (the most chat requests answered
+at once); ``GET /v1/stats`` returns ``requests``, ``failures`` (5xx answers) and ``max_in_flight``
+as JSON, for a client in another process.
+
+Standalone (``bench/batch.py``, or by hand with ``specdraft ... --base-url``)::
+
+    python tests/helpers/fault_server.py [ACTION] [--slow-seconds S]
+
+prints its base URL and serves every request with ACTION (``valid`` by default) until interrupted.
 """
 
 from __future__ import annotations
@@ -43,7 +71,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +96,8 @@ FAULT_KINDS = (
 #: actions that are not transport or answer faults of their own
 OTHER_ACTIONS = ("valid", "leak", "echo_auth", "off_topic")
 MODEL_ID = "fault-model"
+#: scripted content for one schema name: the text itself, or a function of the request body
+Reply = str | Callable[[dict[str, Any]], str]
 
 _WORDS = (
     "amber",
@@ -118,10 +148,17 @@ class FaultServer:
     default: str = "valid"
     extra_text: str = ""
     choices: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, Reply] = field(default_factory=dict)
     invalid_when: str = ""
+    fail_when: str = ""
+    retry_after_ms: int | None = None
+    cached_tokens: int = 0
     unknown_ids: int = 0
     received: list[Received] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
+    _arrived: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -143,6 +180,22 @@ class FaultServer:
 
     def chat_requests(self) -> list[Received]:
         return [r for r in self.received if r.path.endswith("/chat/completions")]
+
+    def schema_names(self) -> list[str]:
+        """The schema each chat request asked for, in arrival order (``route``, ``Overview``, ...)."""
+        return [_schema_name(r.body) for r in self.chat_requests()]
+
+    def wait_for_request(self, timeout: float) -> bool:
+        """Whether a chat request arrived (now or within ``timeout`` seconds)."""
+        return self._arrived.wait(timeout)
+
+    def stats(self) -> dict[str, int]:
+        chats = self.chat_requests()
+        return {
+            "requests": len(chats),
+            "failures": sum(r.action in ("500", "503") for r in chats),
+            "max_in_flight": self.max_in_flight,
+        }
 
     def sleep(self, seconds: float) -> None:
         """Sleep, but return at once when the server shuts down."""
@@ -303,7 +356,14 @@ def violation_for(schema: dict[str, Any]) -> dict[str, Any]:
 # HTTP
 
 
-def _completion(content: str, *, finish: str = "stop") -> dict[str, Any]:
+def _schema_name(body: Any) -> str:
+    return str(((body or {}).get("response_format") or {}).get("json_schema", {}).get("name", ""))
+
+
+def _completion(content: str, *, finish: str = "stop", cached_tokens: int = 0) -> dict[str, Any]:
+    usage: dict[str, Any] = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    if cached_tokens:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
     return {
         "id": "chatcmpl-fault",
         "object": "chat.completion",
@@ -312,7 +372,7 @@ def _completion(content: str, *, finish: str = "stop") -> dict[str, Any]:
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
         ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        "usage": usage,
     }
 
 
@@ -346,6 +406,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             )
 
         def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/stats"):
+                self._send_json(200, server.stats())
+                return
             self._record(None, "models")
             if self.path.rstrip("/").endswith("/models"):
                 self._send_json(200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
@@ -353,6 +416,16 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send_json(404, {"error": {"message": "not found"}})
 
         def do_POST(self) -> None:
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._answer()
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             try:
@@ -363,6 +436,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             messages = (body or {}).get("messages") or [{}]
             if server.invalid_when and server.invalid_when in str(messages[-1].get("content", "")):
                 action = "invalid"
+            if server.fail_when and server.fail_when in json.dumps(messages):
+                action = "500"
             asked = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
             ids = list(dict.fromkeys(_LISTED_ID.findall(asked)))
             with server._lock:
@@ -370,6 +445,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     server.unknown_ids -= 1
                     action, ids = "unknown_ids", [UNKNOWN_ID]
             self._record(body, action)
+            server._arrived.set()
             response_format = (body or {}).get("response_format") or {}
             schema = (response_format.get("json_schema") or {}).get("schema") or {}
             extra = server.extra_text
@@ -382,12 +458,20 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             if action == "off_topic":
                 subject = "a self-service password reset for forgotten passwords"
 
-            def valid() -> Any:
-                return answer_for(schema, namer=_Namer(extra, subject, ids, server.choices))
+            reply = server.replies.get(_schema_name(body))
+
+            def valid() -> str:
+                if reply is not None:
+                    return reply if isinstance(reply, str) else reply(body)
+                return json.dumps(answer_for(schema, namer=_Namer(extra, subject, ids, server.choices)))
+
+            def completion(content: str) -> dict[str, Any]:
+                return _completion(content, cached_tokens=server.cached_tokens)
 
             if action in ("500", "503"):
                 message = "internal error" if action == "500" else "service unavailable"
-                self._send_json(int(action), {"error": {"message": message, "type": "server_error"}})
+                hint = {} if server.retry_after_ms is None else {"retry-after-ms": str(server.retry_after_ms)}
+                self._send_json(int(action), {"error": {"message": message, "type": "server_error"}}, hint)
             elif action == "429":
                 self._send_json(
                     429,
@@ -396,9 +480,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 )
             elif action == "slow":
                 server.sleep(server.slow_seconds)
-                self._send_json(200, _completion(json.dumps(valid())))
+                self._send_json(200, completion(valid()))
             elif action == "drop":
-                data = json.dumps(_completion(json.dumps(valid()))).encode()
+                data = json.dumps(completion(valid())).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data) + 1000))
@@ -407,7 +491,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
             elif action == "drip":
-                data = json.dumps(_completion(json.dumps(valid()))).encode()
+                data = json.dumps(completion(valid())).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -430,7 +514,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     {"error": {"message": message, "type": "invalid_request_error"}},
                 )
             elif action == "truncated":
-                data = json.dumps(_completion(json.dumps(valid()))).encode()
+                data = json.dumps(completion(valid())).encode()
                 data = data[: len(data) // 2]
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -438,15 +522,15 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(data)
             elif action == "invalid":
-                self._send_json(200, _completion(json.dumps(violation_for(schema))))
+                self._send_json(200, completion(json.dumps(violation_for(schema))))
             elif action == "empty_choices":
-                payload = _completion("")
+                payload = completion("")
                 payload["choices"] = []
                 self._send_json(200, payload)
             elif action == "huge":
-                self._send_json(200, _completion(json.dumps({"text": "x" * server.huge_bytes})))
+                self._send_json(200, completion(json.dumps({"text": "x" * server.huge_bytes})))
             else:
-                self._send_json(200, _completion(json.dumps(valid())))
+                self._send_json(200, completion(valid()))
 
     return Handler
 
@@ -454,6 +538,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: a real server's listen backlog (socketserver's default of 5 resets connections when a batch
+    #: opens dozens at once, and the client's transport retries would then be measured as overhead)
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout, interrupt) leaves a broken pipe behind: expected here.
@@ -489,10 +576,15 @@ def fault_server_fixture() -> Iterator[FaultServer]:
         yield server
 
 
-if __name__ == "__main__":  # a standalone server for subprocess tests: python tests/fault_server.py ACTION...
-    import sys
+# A standalone server: python tests/helpers/fault_server.py [ACTION] [--slow-seconds S]
+if __name__ == "__main__":
+    import argparse
 
-    standalone = FaultServer(default=sys.argv[1] if len(sys.argv) > 1 else "valid", slow_seconds=600)
+    parser = argparse.ArgumentParser(description="Serve OpenAI-compatible answers with one action.")
+    parser.add_argument("action", nargs="?", default="valid", choices=(*OTHER_ACTIONS, *FAULT_KINDS))
+    parser.add_argument("--slow-seconds", type=float, default=600.0, help="how long `slow` waits")
+    arguments = parser.parse_args()
+    standalone = FaultServer(default=arguments.action, slow_seconds=arguments.slow_seconds)
     standalone_httpd, _ = start(standalone)
     print(standalone.base_url, flush=True)
     try:

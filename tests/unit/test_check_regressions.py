@@ -17,17 +17,11 @@ from agent.drafting.grounding import grounding_problems
 from agent.drafting.quality import check_section
 from agent.spec.grounding import extract
 from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "tests" / "data" / "answers"
 INVITATIONS = "examples/briefs/team-invitations.md"
 PASSWORD_RESET = "tests/data/answers/briefs/password-reset.md"
-
-
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
 
 
 def _good(corpus: str, section: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers.fake_openai import fake_openai
+from helpers.fault_server import FaultServer
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
@@ -71,21 +71,24 @@ def _run(base_url: str, calls: list[tuple[dict[str, Any], float, int]]) -> list[
     return asyncio.run(go())
 
 
-def test_same_schema_and_settings_build_one_runnable(builds: list[dict[str, Any]]) -> None:
-    with fake_openai() as server:
-        # a fresh copy of the schema each call, as the drafter passes it
-        texts = _run(server.base_url, [(json.loads(json.dumps(SCHEMA)), 0.2, 100) for _ in range(3)])
+def test_same_schema_and_settings_build_one_runnable(
+    builds: list[dict[str, Any]], fault_server: FaultServer
+) -> None:
+    # a fresh copy of the schema each call, as the drafter passes it
+    texts = _run(fault_server.base_url, [(json.loads(json.dumps(SCHEMA)), 0.2, 100) for _ in range(3)])
     assert len(builds) == 1
-    assert server.requests == 3
+    assert len(fault_server.chat_requests()) == 3
     assert all("text" in json.loads(text) for text in texts)
     # the reused runnable still sends the schema and the sampling settings with every request
-    for body in server.bodies:
+    for body in (r.body for r in fault_server.chat_requests()):
         assert body["response_format"]["json_schema"]["schema"]["properties"] == SCHEMA["properties"]
         assert body["temperature"] == 0.2
         assert _budget(body) == 100
 
 
-def test_different_settings_or_schemas_do_not_share_a_runnable(builds: list[dict[str, Any]]) -> None:
+def test_different_settings_or_schemas_do_not_share_a_runnable(
+    builds: list[dict[str, Any]], fault_server: FaultServer
+) -> None:
     calls = [
         (SCHEMA, 0.2, 100),
         (SCHEMA, 0.45, 100),
@@ -93,12 +96,11 @@ def test_different_settings_or_schemas_do_not_share_a_runnable(builds: list[dict
         (OTHER, 0.2, 100),
         (SCHEMA, 0.2, 100),
     ]
-    with fake_openai() as server:
-        texts = _run(server.base_url, calls)
+    texts = _run(fault_server.base_url, calls)
     assert len(builds) == 4  # the last call reuses the first one's runnable
     sent = [
         (body["temperature"], _budget(body), body["response_format"]["json_schema"]["name"])
-        for body in server.bodies
+        for body in (r.body for r in fault_server.chat_requests())
     ]
     assert sent == [
         (0.2, 100, "Answer"),
@@ -111,21 +113,20 @@ def test_different_settings_or_schemas_do_not_share_a_runnable(builds: list[dict
 
 
 def test_runnables_are_bounded_and_dropped_with_their_event_loop(
-    builds: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    builds: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, fault_server: FaultServer
 ) -> None:
     monkeypatch.setattr(client_module, "MAX_RUNNABLES", 4)
-    with fake_openai() as server:
-        client = _client(server.base_url)
+    client = _client(fault_server.base_url)
 
-        async def many() -> int:
-            for n in range(4 + 3):
-                schema = {**SCHEMA, "title": f"Answer{n}"}
-                await client.complete_json(MESSAGES, schema, max_tokens=50, temperature=0)
-            kept = len(client._runnables)
-            await client.aclose()
-            return kept
+    async def many() -> int:
+        for n in range(4 + 3):
+            schema = {**SCHEMA, "title": f"Answer{n}"}
+            await client.complete_json(MESSAGES, schema, max_tokens=50, temperature=0)
+        kept = len(client._runnables)
+        await client.aclose()
+        return kept
 
-        kept = asyncio.run(many())
+    kept = asyncio.run(many())
     assert kept == 4
     assert len(builds) == 4 + 3
     assert client._runnables == {}

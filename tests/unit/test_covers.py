@@ -21,14 +21,8 @@ from agent.spec.schemas.techspec import (
     covering_context,
 )
 from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
 
 IDS = {"FR-001": "Admins invite by email", "FR-002": "Links expire", "NFR-001": "p95 < 300 ms"}
-
-
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
 
 
 def _item(text: str, *covers: str) -> dict[str, Any]:

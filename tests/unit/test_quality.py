@@ -20,11 +20,6 @@ from agent.spec.template_resolver import load_template
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
-
-
 #: the words of the brief these answers are written for (team invitations): an answer may share them
 #: with the prompt's example without copying it
 BRIEF_TERMS = extract(

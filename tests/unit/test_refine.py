@@ -1,34 +1,29 @@
-"""Refining a drafted spec with the embedded model, replayed from cassettes.
+"""Refining a drafted spec: the embedded model's traffic replayed from cassettes, and the apply path
+driven by the scripted fake server.
 
 The 135M model is weak: these tests assert mechanics (what is written, journalled and shown), never
-the quality of its prose. Record with ``SPECDRAFT_RECORD=1``.
+the quality of its prose. Record with ``SPECDRAFT_RECORD=1``. The model routes the recorded ``refine``
+instruction as a question, so the routed edit that ``refine --yes`` applies is driven by the fake
+server (``fault_server`` with ``choices``), where it cannot silently turn into a question.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.drafting.refine import RefineOptions, Refiner
 from agent.io.journal import journal_path
 from agent.llm.providers import Endpoint, ModelSettings
-
-CLEAN = Path(__file__).resolve().parent.parent / "data" / "specs" / "clean.md"
-
-
-@pytest.fixture
-def spec(tmp_path: Path) -> Path:
-    path = tmp_path / "spec.md"
-    shutil.copyfile(CLEAN, path)
-    return path
+from agent.spec.document import load_spec
 
 
 @pytest.fixture
@@ -98,23 +93,60 @@ def test_chat_session_edit_question_undo(cassette: Any, cli_endpoint: Endpoint, 
     assert "Apply?" in out and out.count("Apply?") == 1
 
 
-def test_refine_preview_then_apply(cassette: Any, cli_endpoint: Endpoint, spec: Path) -> None:
+def test_refine_of_a_question_writes_nothing(cassette: Any, cli_endpoint: Endpoint, spec: Path) -> None:
+    """What the recorded traffic shows: the model routes this instruction as a question (the cassette's
+    route answer says ``"kind": "question"``), so refine answers it and writes nothing, with or without
+    --yes. The apply path is test_refine_applies_a_routed_edit_to_that_section_only."""
     original = spec.read_bytes()
     args = ["refine", str(spec), "-m", "add Okta single sign-on to the Overview", "--json"]
+    for extra in ([], ["--yes"]):
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["kind"] == "question" and data["changes"] == [] and data["failed"] == []
+        assert data["answer"] and data["applied"] is False and data["change_id"] is None
+        assert spec.read_bytes() == original
+    assert _journal(spec) == []
+    names = [json.loads(r.body)["response_format"]["json_schema"]["name"] for r in cassette.requests]
+    assert names == ["route", "answer"]
+
+
+def _section(spec: Path, title: str) -> str:
+    section = load_spec(spec).section(title)
+    assert section is not None
+    return section.text
+
+
+def test_refine_applies_a_routed_edit_to_that_section_only(spec: Path, fault_server: FaultServer) -> None:
+    """The router asks for an edit of Technology Stack: the preview writes nothing, --yes rewrites that
+    section and nothing else, and the journal records its text before and after."""
+    fault_server.choices = {"kind": "edit", "title": "Technology Stack"}
+    original = spec.read_text(encoding="utf-8")
+    before = _section(spec, "Technology Stack")
+    args = ["refine", str(spec), "-m", "use Okta for sign-in", "--json", "--base-url", fault_server.base_url]
+
     preview = CliRunner().invoke(app, args)
-    assert preview.exit_code in (0, 1), preview.output
-    assert spec.read_bytes() == original
+    assert preview.exit_code == 0, preview.output
     data = json.loads(preview.stdout)
-    assert data["applied"] is False and data["change_id"] is None
+    assert data["kind"] == "edit" and data["applied"] is False and data["change_id"] is None
+    assert [c["title"] for c in data["changes"]] == ["Technology Stack"]
+    assert spec.read_text(encoding="utf-8") == original and _journal(spec) == []
+
     applied = CliRunner().invoke(app, [*args, "--yes"])
+    assert applied.exit_code == 0, applied.output
     result = json.loads(applied.stdout)
-    assert result["kind"] == data["kind"]
-    if result["changes"]:
-        assert applied.exit_code == 0 and result["applied"] is True
-        assert spec.read_bytes() != original
-        assert [s["title"] for s in _journal(spec)[0]["sections"]] == [c["title"] for c in result["changes"]]
-    else:
-        assert result["applied"] is False and spec.read_bytes() == original
+    assert result["applied"] is True and result["change_id"] == 1
+    assert [c["title"] for c in result["changes"]] == ["Technology Stack"]
+    after = _section(spec, "Technology Stack")
+    assert after != before and after.startswith("## Technology Stack\n")
+    # exactly the targeted section changed: the rest of the file is byte-identical
+    assert original.count(before) == 1
+    assert spec.read_text(encoding="utf-8") == original.replace(before, after)
+    [entry] = _journal(spec)
+    assert entry["op"] == "apply" and entry["instruction"] == "use Okta for sign-in"
+    assert entry["sections"] == [{"title": "Technology Stack", "before": before, "after": after}]
+    # the edit was asked of the model: routed, then the section's own schema
+    assert fault_server.schema_names()[:2] == ["route", "TechnologyStack"]
 
 
 @pytest.mark.parametrize(

@@ -353,11 +353,6 @@ PROVENANCE = Provenance(
 )
 
 
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
-
-
 def _full_contents(template: SpecTemplate) -> dict[str, SectionContent]:
     contents = _contents(template, TECH_SPEC_DATA)
     contents["monitoring_and_observability"] = SectionContent(
@@ -579,12 +574,12 @@ def test_runbook_renders_every_shape() -> None:
     assert front["description"] == "Runbook - Team Invitations"
 
 
-def test_brackets_in_a_marker_reason_do_not_break_the_marker() -> None:
+def test_brackets_in_a_marker_reason_do_not_break_the_marker(tech_spec: SpecTemplate) -> None:
     """A reason quoting a placeholder must not close the marker early (lint would see a placeholder)."""
     from agent.signoff.lint import lint_text
     from agent.spec.template_resolver import read_template_outline
 
-    template = load_template("tech-spec")
+    template = tech_spec
     reason = (
         "failed validation after 3 attempts: description: contains a template placeholder '[Description]'"
     )

@@ -19,12 +19,6 @@ from agent.spec.schemas.techspec import (
     TechnicalRequirements,
 )
 from agent.spec.template import FieldSpec, SpecTemplate
-from agent.spec.template_resolver import load_template
-
-
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
 
 
 def _nfr(metric: str, target: Any = 200, unit: str = "ms", **extra: Any) -> dict[str, Any]:
@@ -494,14 +488,13 @@ def test_performance_units_must_fit_the_figure() -> None:
         PerformanceSpecifications.model_validate(bad)
 
 
-def test_required_questions_cannot_be_left_out() -> None:
+def test_required_questions_cannot_be_left_out(tech_spec: SpecTemplate) -> None:
     """A vague brief's root section must ask: leaving the field out fails, in the schema and in validation."""
     import pydantic
 
     from agent.spec.schemas.generic import with_open_points
-    from agent.spec.template_resolver import load_template
 
-    overview = load_template("tech-spec").sections[0]
+    overview = tech_spec.sections[0]
     strict = with_open_points(overview.model, require_questions=True)
     lenient = with_open_points(overview.model)
     assert "open_questions" in strict.model_json_schema()["required"]

@@ -39,11 +39,6 @@ TECH_SPEC_SECTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def tech_spec() -> SpecTemplate:
-    return load_template("tech-spec")
-
-
 def _spec(section: TemplateSection, *path: str) -> FieldSpec:
     """The field at a top-level key, or inside a subsection group."""
     entry = dict(section.shape)[path[0]]
