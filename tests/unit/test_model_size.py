@@ -187,7 +187,12 @@ def test_tier_policies_as_shipped() -> None:
         False,
     )
     assert medium.max_items == 6
-    assert (large.attempts, large.example_first, large.show_template, large.max_items) == (2, True, True, None)
+    assert (large.attempts, large.example_first, large.show_template, large.max_items) == (
+        2,
+        True,
+        True,
+        None,
+    )
     assert all(tier.policy.max_tokens is None for tier in TIERS)
     with pytest.raises(KeyError):
         tier_named("huge")
