@@ -25,7 +25,6 @@ from agent.cli.options import (
     TimeoutOpt,
     context_paths,
     effective_config,
-    settings_from_config,
     sigterm_as_interrupt,
 )
 
@@ -80,7 +79,9 @@ def _settings(
         timeout=timeout,
         max_retries=max_retries,
     )
-    settings = settings_from_config(config, slots=1, no_cache=no_cache)
+    from agent.llm.providers import model_settings
+
+    settings = model_settings(config.settings, slots=1, use_cache=not no_cache)
     cfg = config.settings
     return settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
 
