@@ -18,6 +18,7 @@ from agent.cli.options import (
     ContextOpt,
     DraftRetriesOpt,
     KeepGoingOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -115,19 +116,10 @@ def batch(
         from agent.drafting.service import plan_drafts
         from agent.io.output import check_output_dir
 
-        config = effective_config(
-            template=template,
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            model_path=model_path,
-            temperature=temperature,
-            max_retries=max_retries,
-            parallel=parallel,
-            timeout=timeout,
-            jobs=jobs,
-            output_dir=output_dir,
+        flags = ModelFlags(
+            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
         )
+        config = effective_config(flags, jobs=jobs, output_dir=output_dir)
         cfg = config.settings
         if cfg.output_dir is None:
             raise InputError(

@@ -15,6 +15,7 @@ from agent.cli.options import (
     BaseUrlOpt,
     ContextBudgetOpt,
     ContextOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -71,13 +72,7 @@ def _settings(
     from agent.drafting.refine import RefineOptions
 
     config = effective_config(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        model_path=model_path,
-        temperature=temperature,
-        timeout=timeout,
-        max_retries=max_retries,
+        ModelFlags(provider, model, base_url, model_path, temperature, max_retries, timeout)
     )
     from agent.llm.providers import model_settings
 

@@ -17,6 +17,7 @@ from agent.cli.options import (
     ContextOpt,
     DraftRetriesOpt,
     KeepGoingOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -159,17 +160,10 @@ def draft(
         from agent.drafting import service
         from agent.drafting.brief import load_brief
 
-        config = effective_config(
-            template=template,
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            model_path=model_path,
-            temperature=temperature,
-            max_retries=max_retries,
-            parallel=parallel,
-            timeout=timeout,
+        flags = ModelFlags(
+            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
         )
+        config = effective_config(flags)
         loaded_brief = load_brief(brief)
         plan = service.plan_drafts(
             config,
@@ -178,12 +172,7 @@ def draft(
             context=context,
             context_budget=context_budget,
         )
-        if output is None:
-            output = service.default_output(config.settings.output_dir, brief, loaded_brief.title)
-        elif str(output) == "-":
-            output = None
-        if output is not None:
-            service.check_destination(output, plan, loaded_brief, overwrite=force)
+        output = service.destination(output, config, plan, loaded_brief, overwrite=force)
         quiet = quiet or as_json
         if plan.context is not None and not quiet:
             typer.echo(f"Context: {plan.context.walk.summary()}, {len(plan.context.chunks)} chunks", err=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -139,12 +140,35 @@ ReopenByOpt = Annotated[
 ]
 
 
-def effective_config(**flags: object) -> EffectiveConfig:
-    """The settings in force: these command-line values (None = not given) over the configuration."""
-    servers = flags.get("base_url")
-    if isinstance(servers, list):  # --base-url repeatable: one stays a plain URL, none is not given
-        flags["base_url"] = (servers[0] if len(servers) == 1 else servers) if servers else None
-    return load_config().with_flags(flags)
+@dataclass(frozen=True)
+class ModelFlags:
+    """The model options a command was given (None = not given), as the option types above parse them.
+
+    Every command that talks to a model builds one and hands it to :func:`effective_config`, the one
+    place flags meet the configuration; each value is validated there, once (agent.io.config.Settings).
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    base_url: list[str] | None = None
+    model_path: Path | None = None
+    temperature: float | None = None
+    max_retries: int | None = None
+    timeout: float | None = None
+    parallel: int | None = None
+    template: str | None = None
+
+
+def effective_config(flags: ModelFlags, **more: object) -> EffectiveConfig:
+    """The settings in force: these command-line values (None = not given) over the configuration.
+
+    ``more``: a command's own settings flags (batch's ``jobs`` and ``output_dir``).
+    """
+    given: dict[str, object] = {**asdict(flags), **more}
+    servers = flags.base_url
+    if servers is not None and len(servers) == 1:  # one --base-url reads (and is reported) as a plain URL
+        given["base_url"] = servers[0]
+    return load_config().with_flags(given)
 
 
 def token_line(usage: Usage) -> str:

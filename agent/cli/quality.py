@@ -22,6 +22,7 @@ from agent.cli.options import (
     ContextBudgetOpt,
     ContextOpt,
     DraftRetriesOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     ParallelOpt,
@@ -122,17 +123,10 @@ def eval_command(
         usage: dict[Path, dict[str, float | None]] = {}
         drafted_from: dict[Path, Path] = {}
         if draft:
-            config = effective_config(
-                template=template,
-                provider=provider,
-                model=model,
-                base_url=base_url,
-                model_path=model_path,
-                temperature=temperature,
-                max_retries=max_retries,
-                parallel=parallel,
-                timeout=timeout,
+            flags = ModelFlags(
+                provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
             )
+            config = effective_config(flags)
             # the briefs just drafted from are known: no need to trust the specs' recorded paths
             drafted_from = {output_dir / f"{brief_path.stem}.md": brief_path for brief_path in specs}
             specs, usage = _draft_all(

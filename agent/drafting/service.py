@@ -316,11 +316,26 @@ def plan_drafts(
     return DraftPlan(template, settings, options, indexed)
 
 
-def default_output(output_dir: Path | None, brief_source: str, title: str) -> Path | None:
+def destination(
+    given: Path | None, config: EffectiveConfig, plan: DraftPlan, brief: Brief, *, overwrite: bool
+) -> Path | None:
+    """Where ``draft`` writes (None: stdout), checked before any model work: ``-o`` as given (``-`` is
+    stdout); without it <brief name>.md in a configured ``output_dir``, else stdout."""
+    if given is None:
+        given = default_output(config.settings.output_dir, brief)
+    elif str(given) == "-":
+        given = None
+    if given is not None:
+        check_destination(given, plan, brief, overwrite=overwrite)
+    return given
+
+
+def default_output(output_dir: Path | None, brief: Brief) -> Path | None:
     """<brief name>.md in a configured ``output_dir`` (created), else None (stdout)."""
     if output_dir is None:
         return None
-    name = slugify(Path(brief_source).stem if brief_source != "-" else title)
+    from_stdin = brief.source == "<stdin>"  # agent.io.textinput's label for -
+    name = slugify(brief.title if from_stdin else Path(brief.source).stem)
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(f"The configured output_dir '{output_dir}' is a file; it must be a directory.")
     try:
