@@ -186,13 +186,7 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
         )
-    urls = settings.base_urls
-    for url in urls or (settings.base_url,):
-        if not url.startswith(("http://", "https://")):
-            raise InputError(
-                f"--base-url {display_url(url)!r} is not an http(s) URL.",
-                hint="e.g. http://localhost:8000/v1",
-            )
+    urls = settings.base_urls  # validated once, with the configuration (agent.io.config.Settings)
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model_of(urls, key, settings.timeout)
     return Endpoint(
