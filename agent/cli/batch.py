@@ -18,6 +18,7 @@ from agent.cli.options import (
     ContextOpt,
     DraftRetriesOpt,
     KeepGoingOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -26,11 +27,7 @@ from agent.cli.options import (
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
-    check_price_table,
-    chosen_retries,
-    context_paths,
     effective_config,
-    settings_from_config,
     sigterm_as_interrupt,
     token_line,
 )
@@ -116,23 +113,13 @@ def batch(
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
-        from agent.drafting.context.retrieval import index_context
-        from agent.drafting.drafter import DraftOptions
-        from agent.spec.template_resolver import load_template
+        from agent.drafting.service import plan_drafts
+        from agent.io.output import check_output_dir
 
-        config = effective_config(
-            template=template,
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            model_path=model_path,
-            temperature=temperature,
-            max_retries=max_retries,
-            parallel=parallel,
-            timeout=timeout,
-            jobs=jobs,
-            output_dir=output_dir,
+        flags = ModelFlags(
+            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
         )
+        config = effective_config(flags, jobs=jobs, output_dir=output_dir)
         cfg = config.settings
         if cfg.output_dir is None:
             raise InputError(
@@ -140,35 +127,21 @@ def batch(
                 hint="e.g. specdraft batch briefs/ -o specs/",
             )
         output_dir = cfg.output_dir
-        settings = settings_from_config(config, slots=cfg.jobs, no_cache=no_cache)
-        check_price_table(settings)
-        from agent.io.output import check_output_dir
-
         check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
-        loaded_template = load_template(cfg.template)
+        plan = plan_drafts(
+            config,
+            slots=cfg.jobs,
+            use_cache=not no_cache,
+            keep_going=not strict,
+            context=context,
+            context_budget=context_budget,
+        )
         loaded = load_inputs(inputs)
         if not loaded.items and not loaded.problems:
             raise InputError(f"No briefs found in '{inputs}'.")
         output_dir.mkdir(parents=True, exist_ok=True)
-        options = DraftOptions(
-            max_retries=chosen_retries(config),
-            keep_going=not strict,
-            parallel=cfg.parallel,
-            temperature=cfg.temperature,
-            probe=True,
-        )
-        job = BatchJob(
-            items=loaded.items,
-            output_dir=output_dir,
-            template=loaded_template,
-            settings=settings,
-            options=options,
-            jobs=cfg.jobs,
-            force=force,
-            problems=loaded.problems,
-            context=index_context(paths, budget=context_budget)
-            if (paths := context_paths(context))
-            else None,
+        job = BatchJob.from_plan(
+            plan, loaded.items, output_dir, jobs=cfg.jobs, force=force, problems=loaded.problems
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:

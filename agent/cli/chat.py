@@ -15,6 +15,7 @@ from agent.cli.options import (
     BaseUrlOpt,
     ContextBudgetOpt,
     ContextOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -25,7 +26,6 @@ from agent.cli.options import (
     TimeoutOpt,
     context_paths,
     effective_config,
-    settings_from_config,
     sigterm_as_interrupt,
 )
 
@@ -72,15 +72,11 @@ def _settings(
     from agent.drafting.refine import RefineOptions
 
     config = effective_config(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        model_path=model_path,
-        temperature=temperature,
-        timeout=timeout,
-        max_retries=max_retries,
+        ModelFlags(provider, model, base_url, model_path, temperature, max_retries, timeout)
     )
-    settings = settings_from_config(config, slots=1, no_cache=no_cache)
+    from agent.llm.providers import model_settings
+
+    settings = model_settings(config.settings, slots=1, use_cache=not no_cache)
     cfg = config.settings
     return settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,7 @@ from agent.cli.options import (
     ContextOpt,
     DraftRetriesOpt,
     KeepGoingOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     NoCacheOpt,
@@ -26,15 +27,14 @@ from agent.cli.options import (
     TemperatureOpt,
     TemplateOpt,
     TimeoutOpt,
-    check_price_table,
-    chosen_retries,
-    context_paths,
     effective_config,
-    settings_from_config,
     sigterm_as_interrupt,
     token_line,
 )
-from agent.errors import EXIT_ATTENTION, InputError, SpecdraftError
+from agent.errors import EXIT_ATTENTION, SpecdraftError
+
+if TYPE_CHECKING:
+    from agent.drafting.service import DraftOutcome
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -157,143 +157,55 @@ def draft(
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         from agent.cli.progress import DraftProgress
+        from agent.drafting import service
         from agent.drafting.brief import load_brief
-        from agent.drafting.drafter import DraftOptions
-        from agent.spec.template_resolver import load_template
 
-        config = effective_config(
-            template=template,
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            model_path=model_path,
-            temperature=temperature,
-            max_retries=max_retries,
-            parallel=parallel,
-            timeout=timeout,
+        flags = ModelFlags(
+            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
         )
-        cfg = config.settings
-        settings = settings_from_config(config, slots=cfg.parallel, no_cache=no_cache)
-        check_price_table(settings)
+        config = effective_config(flags)
         loaded_brief = load_brief(brief)
-        loaded_template = load_template(cfg.template)
-        output = _output_path(output, cfg.output_dir, brief, loaded_brief.title)
-        if output is not None:
-            from agent.io.output import check_output_path
-
-            # before any model work: a bad -o is found now, not after the whole draft
-            check_output_path(
-                output, overwrite=force, inputs=[brief, *([str(cfg.template)] if cfg.template else [])]
-            )
-        options = DraftOptions(
-            max_retries=chosen_retries(config),
+        plan = service.plan_drafts(
+            config,
+            use_cache=not no_cache,
             keep_going=not strict,
-            parallel=cfg.parallel,
-            temperature=cfg.temperature,
-            probe=True,
+            context=context,
+            context_budget=context_budget,
         )
-        pack = None
-        context = context_paths(context)
-        if context:
-            from agent.drafting.context.retrieval import build_context
-
-            pack = build_context(context, f"{loaded_brief.title}\n{loaded_brief.body}", budget=context_budget)
-            if not (quiet or as_json):
-                typer.echo(f"Context: {pack.walk.summary()}, {len(pack.chunks)} chunks", err=True)
+        output = service.destination(output, config, plan, loaded_brief, overwrite=force)
+        quiet = quiet or as_json
+        if plan.context is not None and not quiet:
+            typer.echo(f"Context: {plan.context.walk.summary()}, {len(plan.context.chunks)} chunks", err=True)
+        reporter = DraftProgress(total=len(plan.template.sections), quiet=quiet)
         try:
-            outcome = _run(
-                loaded_brief,
-                loaded_template,
-                settings,
-                options,
-                quiet=quiet or as_json,
-                progress=DraftProgress,
-                output=output,
-                context=pack,
-            )
+            with reporter:
+                outcome = service.draft_to_file(
+                    loaded_brief, plan, output, overwrite=force, observer=reporter
+                )
         except SpecdraftError as exc:
+            if exc.usage is not None and not quiet:  # what the failed draft spent is still reported
+                reporter.note(
+                    f"Spent before the failure: {exc.usage.calls} model calls; {token_line(exc.usage)}"
+                )
             if as_json and exc.usage is not None:
                 # Scripts still learn what the failed draft spent.
                 failed = {"output": None, "status": "failed", "error": exc.message}
                 typer.echo(json.dumps({**failed, "tokens": exc.usage.as_dict()}, indent=2))
             raise
-        if output is not None:
-            from agent.io.atomic import atomic_write_text
-
-            atomic_write_text(output, outcome.markdown, overwrite=force)
-        else:
+        if output is None:
             sys.stdout.write(outcome.markdown)
-        from agent.signoff.lint import summary_line
-
-        lint_line = summary_line(outcome.findings)
-        coverage = _brief_coverage(outcome.markdown, loaded_brief)
         if as_json:
             summary = outcome.summary(str(output) if output else None)
-            summary["lint"] = lint_line
-            summary["brief_coverage"] = coverage
+            summary["lint"] = outcome.lint_line
+            summary["brief_coverage"] = outcome.brief_coverage
             typer.echo(json.dumps(summary, indent=2))
         elif not quiet:
-            _report(outcome, output, f"{lint_line}; brief coverage {coverage:.0%}")
+            _report(outcome, output, f"{outcome.lint_line}; brief coverage {outcome.brief_coverage:.0%}")
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
 
 
-def _output_path(output: Path | None, output_dir: Path | None, brief: str, title: str) -> Path | None:
-    """-o as given (- is stdout); without it, <brief name>.md in a configured output_dir, else stdout."""
-    if output is not None:
-        return None if str(output) == "-" else output
-    if output_dir is None:
-        return None
-    from agent.io.slug import slugify
-
-    name = slugify(Path(brief).stem if brief != "-" else title)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise InputError(f"The configured output_dir '{output_dir}' is a file; it must be a directory.")
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create the configured output_dir '{output_dir}': {exc.strerror}.") from None
-    return output_dir / f"{name}.md"
-
-
-def _run(brief, template, settings, options, *, quiet: bool, progress, output, context=None):  # type: ignore[no-untyped-def]
-    from agent.drafting.service import draft_with_endpoint
-    from agent.llm.providers import open_endpoint
-
-    reporter = progress(total=len(template.sections), quiet=quiet)
-    with reporter:
-        reporter.note("Starting the model...")
-        with open_endpoint(settings) as endpoint:
-            if endpoint.notice:
-                reporter.note(endpoint.notice)
-            if endpoint.load_seconds:
-                reporter.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
-            try:
-                return draft_with_endpoint(
-                    endpoint,
-                    brief,
-                    template,
-                    settings,
-                    options,
-                    reporter.on_event,
-                    spec_path=output,
-                    context=context,
-                )
-            except SpecdraftError as exc:
-                if exc.usage is not None and not quiet:
-                    # What the failed draft spent is still reported.
-                    spent = exc.usage
-                    reporter.note(f"Spent before the failure: {spent.calls} model calls; {token_line(spent)}")
-                raise
-
-
-def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]
-    from agent.spec.grounding import extract
-
-    return extract(brief.body, brief.title).coverage(markdown)[0]
-
-
-def _report(outcome, output: Path | None, lint_line: str) -> None:  # type: ignore[no-untyped-def]
+def _report(outcome: DraftOutcome, output: Path | None, lint_line: str) -> None:
     usage = outcome.result.usage
     where = str(output) if output else "stdout"
     typer.echo(

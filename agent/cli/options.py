@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +17,6 @@ import typer
 
 from agent.drafting.policy import describe_tiers
 from agent.errors import (
-    InputError,
     NotEditableError,
     SectionFailedError,
     SpecdraftError,
@@ -26,7 +26,6 @@ from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
 if TYPE_CHECKING:
     from agent.llm.client import Usage
-    from agent.llm.providers import ModelSettings, Provider
 
 CONFIG_NOTE = (
     "Options not given fall back to SPECDRAFT_* variables, then specdraft.toml (or [tool.specdraft] in "
@@ -48,7 +47,7 @@ BaseUrlOpt = Annotated[
     typer.Option(
         help="An OpenAI-compatible server, e.g. http://localhost:8000/v1. Repeat it (or separate URLs "
         "with commas) for several servers serving the same model: requests go to the least busy one "
-        "(each takes --parallel, or --jobs for batch, at once) and a failing one is routed around.",
+        "and a failing one is routed around.",
     ),
 ]
 ModelPathOpt = Annotated[Path | None, typer.Option(help="Serve this GGUF file on the embedded engine.")]
@@ -141,73 +140,35 @@ ReopenByOpt = Annotated[
 ]
 
 
-def effective_config(**flags: object) -> EffectiveConfig:
-    """The settings in force: these command-line values (None = not given) over the configuration."""
-    servers = flags.get("base_url")
-    if isinstance(servers, list):  # --base-url repeatable: one stays a plain URL, none is not given
-        flags["base_url"] = (servers[0] if len(servers) == 1 else servers) if servers else None
-    return load_config().with_flags(flags)
+@dataclass(frozen=True)
+class ModelFlags:
+    """The model options a command was given (None = not given), as the option types above parse them.
+
+    Every command that talks to a model builds one and hands it to :func:`effective_config`, the one
+    place flags meet the configuration; each value is validated there, once (agent.io.config.Settings).
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    base_url: list[str] | None = None
+    model_path: Path | None = None
+    temperature: float | None = None
+    max_retries: int | None = None
+    timeout: float | None = None
+    parallel: int | None = None
+    template: str | None = None
 
 
-def parse_provider(name: str) -> Provider:
-    from agent.llm.providers import Provider
+def effective_config(flags: ModelFlags, **more: object) -> EffectiveConfig:
+    """The settings in force: these command-line values (None = not given) over the configuration.
 
-    try:
-        return Provider(name)
-    except ValueError:
-        raise InputError(f"Unknown provider {name!r}.", hint="Choose local, openai or compatible.") from None
-
-
-def settings_from_config(config: EffectiveConfig, *, slots: int, no_cache: bool) -> ModelSettings:
-    """The ModelSettings for a command, from the effective configuration."""
-    s = config.settings
-    return model_settings(
-        provider=s.provider,
-        model=s.model,
-        base_url=s.base_url,
-        model_path=s.model_path,
-        temperature=s.temperature,
-        timeout=s.timeout,
-        slots=slots,
-        no_cache=no_cache,
-    )
-
-
-def model_settings(
-    *,
-    provider: str,
-    model: str | None,
-    base_url: str | list[str] | None,
-    model_path: Path | None,
-    temperature: float,
-    timeout: float,
-    slots: int,
-    no_cache: bool = False,
-) -> ModelSettings:
-    """The ModelSettings the shared options describe (an unknown provider is an InputError)."""
-    from agent.llm.providers import ModelSettings
-
-    return ModelSettings(
-        provider=parse_provider(provider),
-        model=model,
-        # several servers travel as one comma-separated string (ModelSettings.base_urls splits it)
-        base_url=",".join(base_url) if isinstance(base_url, list) else base_url,
-        model_path=model_path,
-        temperature=temperature,
-        timeout=timeout,
-        slots=slots,
-        use_cache=not no_cache,
-    )
-
-
-def check_price_table(settings: ModelSettings) -> None:
-    """A broken price table is reported before any model work, not after the draft (remote models only)."""
-    from agent.llm.providers import Provider, resolve_provider
-
-    if resolve_provider(settings) is not Provider.local:
-        from agent.llm.pricing import load_prices
-
-        load_prices()
+    ``more``: a command's own settings flags (batch's ``jobs`` and ``output_dir``).
+    """
+    given: dict[str, object] = {**asdict(flags), **more}
+    servers = flags.base_url
+    if servers is not None and len(servers) == 1:  # one --base-url reads (and is reported) as a plain URL
+        given["base_url"] = servers[0]
+    return load_config().with_flags(given)
 
 
 def token_line(usage: Usage) -> str:
@@ -260,14 +221,8 @@ ContextBudgetOpt = Annotated[
 ]
 
 
-def chosen_retries(config: EffectiveConfig) -> int | None:
-    """--max-retries as set by a flag, variable or file; None (the default) lets the re-ask policy
-    choose from the model's size (agent.drafting.policy)."""
-    return None if config.sources.get("max_retries", "default") == "default" else config.settings.max_retries
-
-
 def context_paths(given: list[str] | None) -> list[str] | None:
     """``--context`` as given, else the ``context`` list of the configuration (None when neither)."""
-    if given:
-        return given
-    return [str(path) for path in load_config().settings.context] or None
+    from agent.drafting.service import context_paths as configured
+
+    return configured(load_config(), given)

@@ -22,16 +22,14 @@ from agent.cli.options import (
     ContextBudgetOpt,
     ContextOpt,
     DraftRetriesOpt,
+    ModelFlags,
     ModelOpt,
     ModelPathOpt,
     ParallelOpt,
     ProviderOpt,
     TemperatureOpt,
     TimeoutOpt,
-    chosen_retries,
-    context_paths,
     effective_config,
-    settings_from_config,
 )
 from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOption, brief_facts
 from agent.errors import InputError
@@ -42,7 +40,7 @@ from agent.spec.document import load_spec
 from agent.spec.template_resolver import spec_outline
 
 if TYPE_CHECKING:
-    from agent.llm.providers import ModelSettings
+    from agent.io.config import EffectiveConfig
 
 
 def _console() -> Console:
@@ -125,31 +123,14 @@ def eval_command(
         usage: dict[Path, dict[str, float | None]] = {}
         drafted_from: dict[Path, Path] = {}
         if draft:
-            config = effective_config(
-                template=template,
-                provider=provider,
-                model=model,
-                base_url=base_url,
-                model_path=model_path,
-                temperature=temperature,
-                max_retries=max_retries,
-                parallel=parallel,
-                timeout=timeout,
+            flags = ModelFlags(
+                provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
             )
-            cfg = config.settings
-            settings = settings_from_config(config, slots=cfg.parallel, no_cache=True)
+            config = effective_config(flags)
             # the briefs just drafted from are known: no need to trust the specs' recorded paths
             drafted_from = {output_dir / f"{brief_path.stem}.md": brief_path for brief_path in specs}
             specs, usage = _draft_all(
-                specs,
-                output_dir,
-                cfg.template,
-                settings,
-                chosen_retries(config),
-                cfg.parallel,
-                cfg.temperature,
-                context=context_paths(context),
-                context_budget=context_budget,
+                specs, output_dir, config, context=context, context_budget=context_budget
             )
         cards: list[dict[str, Any]] = []
         for path in specs:
@@ -174,47 +155,34 @@ def eval_command(
 def _draft_all(
     briefs: list[Path],
     output_dir: Path,
-    template: str | None,
-    settings: ModelSettings,
-    max_retries: int | None,
-    parallel: int,
-    temperature: float,
+    config: EffectiveConfig,
     *,
     context: list[str] | None = None,
     context_budget: int = 600,
 ) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
-    """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``."""
+    """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``,
+    one after another on one model; what each spent goes into the scorecard."""
     from agent.drafting.brief import load_brief
-    from agent.drafting.context.retrieval import index_context
-    from agent.drafting.drafter import DraftOptions
-    from agent.drafting.service import draft_with_endpoint
-    from agent.llm.providers import open_endpoint
-    from agent.spec.template_resolver import load_template
+    from agent.drafting.service import draft_to_file, open_drafting, plan_drafts
 
     loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
-    spec_template = load_template(template)
+    # --context: one walk and index, the brief-wide chunks chosen per brief
+    plan = plan_drafts(config, use_cache=False, context=context, context_budget=context_budget)
     output_dir.mkdir(parents=True, exist_ok=True)
-    # as `draft` does: re-asks chosen for the model's size unless set, the engine's speed probed first
-    options = DraftOptions(
-        max_retries=max_retries, keep_going=True, parallel=parallel, temperature=temperature, probe=True
-    )
     written: list[Path] = []
     usage: dict[Path, dict[str, float | None]] = {}
-    # --context: one walk and index, the brief-wide chunks chosen per brief
-    indexed = index_context(context, budget=context_budget) if context else None
-    with open_endpoint(settings) as endpoint:
+    with open_drafting(plan) as endpoint:
         for index, (path, brief) in enumerate(loaded, 1):
             spec = output_dir / f"{path.stem}.md"
             typer.echo(f"[{index}/{len(loaded)}] drafting {path} -> {spec}", err=True)
-            pack = indexed.for_brief(f"{brief.title}\n{brief.body}") if indexed is not None else None
-            outcome = draft_with_endpoint(
-                endpoint, brief, spec_template, settings, options, spec_path=spec, context=pack
-            )
-            atomic_write_text(spec, outcome.markdown, overwrite=True)
+            outcome = draft_to_file(brief, plan, spec, overwrite=True, endpoint=endpoint)
             tokens = outcome.result.usage.as_dict()
             total = tokens["prompt_tokens"] + tokens["completion_tokens"]
-            usd = outcome.cost().usd
-            usage[spec] = {"tokens": float(total), "seconds": round(outcome.seconds, 2), "cost": usd}
+            usage[spec] = {
+                "tokens": float(total),
+                "seconds": round(outcome.seconds, 2),
+                "cost": outcome.cost().usd,
+            }
             typer.echo(f"  {outcome.seconds:.0f} s, {total} tokens", err=True)
             written.append(spec)
     return written, usage

@@ -29,6 +29,7 @@ from agent import __version__
 from agent.drafting.batch_inputs import BatchItem, InputProblem
 from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import DraftOptions, SectionEvent
+from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
     EXIT_ATTENTION,
     EXIT_OK,
@@ -213,6 +214,34 @@ class BatchJob:
     #: ``--context``: the indexed repository files, ranked against each brief
     context: ContextPack | None = None
 
+    @classmethod
+    def from_plan(
+        cls,
+        plan: DraftPlan,
+        items: list[BatchItem],
+        output_dir: Path,
+        *,
+        jobs: int,
+        force: bool = False,
+        problems: list[InputProblem] | None = None,
+    ) -> BatchJob:
+        """A batch drafting every brief as ``plan`` says (agent.drafting.service.plan_drafts)."""
+        return cls(
+            items,
+            output_dir,
+            plan.template,
+            plan.settings,
+            plan.options,
+            jobs=jobs,
+            force=force,
+            problems=problems or [],
+            context=plan.context,
+        )
+
+    @property
+    def plan(self) -> DraftPlan:
+        return DraftPlan(self.template, self.settings, self.options, self.context)
+
 
 def prompts_digest() -> str:
     """A digest of the prompt templates and examples (a change there redrafts on resume)."""
@@ -367,10 +396,8 @@ def run_batch(
         try:
             with endpoint_opener(job.settings) as endpoint:
                 report.model, report.provider = endpoint.model, endpoint.provider.value
-                if endpoint.notice:
-                    observer.note(endpoint.notice)
-                if endpoint.load_seconds:
-                    observer.note(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
+                for note in endpoint_notes(endpoint):
+                    observer.note(note)
                 report.interrupted = asyncio.run(
                     _draft_all(job, endpoint, todo, items, paths, report, observer)
                 )
@@ -401,9 +428,8 @@ async def _draft_all(
     report: BatchReport,
     observer: BatchObserver,
 ) -> bool:
-    from agent.drafting.service import DraftOutcome, adraft_with_endpoint
-
     client = _SharedClient(endpoint, job.settings)
+    plan = job.plan
     limit = asyncio.Semaphore(max(1, job.jobs))
     interrupted = False
 
@@ -421,36 +447,20 @@ async def _draft_all(
             try:
                 outcome: DraftOutcome | None = None
                 try:
-                    outcome = await adraft_with_endpoint(
+                    outcome = await adraft_to_file(
                         endpoint,
                         items[record.id].brief,
-                        job.template,
-                        job.settings,
-                        job.options,
-                        on_event,
+                        plan,
+                        paths[record.id],
+                        on_event=on_event,
                         client=client,
-                        spec_path=paths[record.id],
-                        context=(
-                            job.context.for_brief(
-                                f"{items[record.id].brief.title}\n{items[record.id].brief.body}"
-                            )
-                            if job.context is not None
-                            else None
-                        ),
                         spent=spent,
                     )
-                except SpecdraftError as exc:
+                except SpecdraftError as exc:  # the draft failed, or its spec could not be written
                     record.status, record.error, record.output = "failed", redact(str(exc)), None
                 except Exception as exc:  # one brief's unexpected failure must not stop the batch
                     record.status, record.output = "failed", None
                     record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
-                else:
-                    # Synchronous from here on: a cancellation cannot land between the write and the record.
-                    try:
-                        atomic_write_text(paths[record.id], outcome.markdown)
-                    except SpecdraftError as exc:  # e.g. a FIFO where the spec should go: never replaced
-                        record.status, record.error, record.output = "failed", redact(str(exc)), None
-                        outcome = None
                 if outcome is not None:
                     result = outcome.result
                     record.status = record.spec_status = "attention" if result.needs_attention else "ok"

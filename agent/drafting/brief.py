@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from enum import Enum
@@ -14,6 +15,7 @@ from agent.errors import InputError
 from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
 from agent.spec.frontmatter import split_front_matter
+from agent.spec.grounding import BriefFacts, extract
 
 MAX_BRIEF_CHARS = 20_000
 
@@ -62,6 +64,12 @@ class Brief(BaseModel):
             (self.title, self.body, self.priority.value, self.owner, sorted(self.context.items()))
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @functools.cached_property
+    def facts(self) -> BriefFacts:
+        """The brief's key terms and facts, extracted once per brief: drafting (copy and off-topic
+        checks) and the brief coverage measured after the draft share them."""
+        return extract(self.body, self.title)
 
 
 def one_line(text: str) -> str:

@@ -32,6 +32,7 @@ from agent.llm.providers import (
     Provider,
     resolve_provider,
 )
+from agent.llm.providers import model_settings as to_model_settings
 from agent.llm.response_cache import default_cache_dir
 from agent.models.bundled import bundled_model_path
 from agent.models.catalog import load_catalog
@@ -115,14 +116,7 @@ def run_doctor(*, probe: bool = False, timeout: float = PROBE_TIMEOUT) -> Doctor
     _check_packages(report)
     config = _check_config(report)
     settings = config.settings if config else Settings()
-    model_settings = ModelSettings(
-        provider=Provider(settings.provider),
-        model=settings.model,
-        base_url=",".join(settings.base_url) if isinstance(settings.base_url, list) else settings.base_url,
-        model_path=settings.model_path,
-        timeout=settings.timeout,
-        slots=settings.parallel,
-    )
+    model_settings = to_model_settings(settings, slots=settings.parallel)
     provider = resolve_provider(model_settings)
     report.provider = provider.value
     _check_engine(report, provider)

@@ -28,7 +28,6 @@ from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
-from agent.spec.grounding import extract
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements
 from agent.spec.schemas.base import SectionData, capped_lists, json_schema
@@ -139,7 +138,7 @@ class Drafter:
         self.context = context
         self.prefix = shared_prefix(brief, template, context.shared if context else None)
         #: the brief's words: an answer may share them with the prompt's example without copying it
-        self.brief_terms = extract(brief.body, brief.title).terms
+        self.brief_terms = brief.facts.terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
         self.policy = (

@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.drafting.brief import Brief
 from agent.drafting.values import iter_strings, leaf_key
-from agent.spec.grounding import content_stems, extract, is_generic, off_topic, reference_terms, stem
+from agent.spec.grounding import content_stems, is_generic, off_topic, reference_terms, stem
 from agent.spec.stacks import stack_conflict
 from agent.spec.template import TemplateSection
 
@@ -61,7 +61,7 @@ def grounding_problems(
     root: bool,
 ) -> list[str]:
     """Off-topic values of a (schema- and quality-valid) section, as re-ask reasons."""
-    facts = extract(brief.body, brief.title)
+    facts = brief.facts
     labels = [section.title] + [f.label or f.key for f in section.fields]
     reference = set(facts.terms) | reference_terms(*earlier, *labels)
     problems = _stack_problems(data, brief) if _STACK.search(section.key) else []

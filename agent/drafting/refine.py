@@ -31,7 +31,7 @@ from agent.io.journal import Entry, Journal, SectionEdit
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.spec.document import SpecDocument, load_spec, normalise_heading
-from agent.spec.grounding import content_stems, extract
+from agent.spec.grounding import content_stems
 from agent.spec.lifecycle import ensure_editable
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements, short_text
@@ -427,9 +427,7 @@ class Refiner:
                 schema=covering_schema(model, requirements) if requirements else None,
                 # words an answer may share with the prompt's example: the brief's, else the spec's own
                 brief_terms=(
-                    extract(self.brief.body, self.brief.title).terms
-                    if self.brief is not None
-                    else frozenset(content_stems(doc.body))
+                    self.brief.facts.terms if self.brief is not None else frozenset(content_stems(doc.body))
                 ),
             )
         except SectionFailedError as exc:

@@ -1,4 +1,11 @@
-"""The importable core of ``specdraft draft``: brief + template + model settings -> Markdown spec."""
+"""The one way to draft a spec: brief + configuration -> a Markdown spec written, linted and measured.
+
+``draft``, ``eval --draft``, ``batch`` (per brief) and the MCP tool ``draft_spec`` all go through here:
+:func:`plan_drafts` turns the configuration in force (agent.io.config) into what every draft of a command
+shares (template, model settings, options, indexed context); :func:`draft_to_file` (or
+:func:`adraft_to_file` inside an event loop) drafts one brief, writes it atomically and returns a
+:class:`DraftOutcome` whose lint findings and brief coverage are computed once, when first asked for.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +15,42 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agent import __version__
 from agent.drafting.brief import Brief
 from agent.drafting.context.provenance import context_provenance
-from agent.drafting.context.retrieval import ContextPack
-from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler
-from agent.errors import SpecdraftError
+from agent.drafting.context.retrieval import ContextPack, index_context
+from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler, SectionEvent
+from agent.errors import InputError, SpecdraftError
+from agent.io.atomic import atomic_write_text
+from agent.io.config import EffectiveConfig
+from agent.io.output import check_output_path
+from agent.io.slug import slugify
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
-from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
-from agent.signoff.lint import Finding, lint_text
+from agent.llm.providers import (
+    Endpoint,
+    ModelSettings,
+    Provider,
+    model_settings,
+    open_endpoint,
+    resolve_provider,
+)
+from agent.signoff.lint import Finding, lint_text, summary_line
 from agent.spec.render import DocumentValues, Provenance, render_spec
 from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import TemplateOutline, read_template_outline, template_reference
+from agent.spec.template_resolver import (
+    TemplateOutline,
+    load_template,
+    read_template_outline,
+    template_reference,
+)
 
 
 @dataclass
@@ -43,6 +68,8 @@ class DraftOutcome:
     #: the model's parameters (None: unknown) and the re-ask policy drafted with
     model_params: int | None = None
     reask_policy: str = ""
+    #: the brief drafted from (its facts, extracted once, measure the coverage)
+    brief: Brief | None = None
 
     @functools.cached_property
     def findings(self) -> list[Finding]:
@@ -52,6 +79,16 @@ class DraftOutcome:
         spec costs more CPU than several model calls' client-side work).
         """
         return lint_text(self.markdown, self.outline)
+
+    @property
+    def lint_line(self) -> str:
+        """The one line ``draft`` prints about the lint findings."""
+        return summary_line(self.findings)
+
+    @functools.cached_property
+    def brief_coverage(self) -> float | None:
+        """The share of the brief's key terms and facts the spec carries (None without the brief)."""
+        return self.brief.facts.coverage(self.markdown)[0] if self.brief is not None else None
 
     def cost(self) -> CostEstimate:
         return estimate_cost(self.result.usage, self.endpoint_model, self.provider)
@@ -212,21 +249,198 @@ async def adraft_with_endpoint(
         context_summary=context.walk.summary() if context is not None else "",
         model_params=size.params,
         reask_policy=drafter.policy.name,
+        brief=brief,
     )
 
 
-def draft_spec(
-    brief: Brief,
-    template: SpecTemplate,
-    settings: ModelSettings,
-    options: DraftOptions,
-    on_event: EventHandler | None = None,
+@dataclass(frozen=True)
+class DraftPlan:
+    """What every draft of one command shares: template, model settings, options and context."""
+
+    template: SpecTemplate
+    settings: ModelSettings
+    options: DraftOptions
+    #: the indexed ``--context`` files (else the configured ``context``), ranked against each brief
+    context: ContextPack | None = None
+
+    def context_for(self, brief: Brief) -> ContextPack | None:
+        return self.context.for_brief(f"{brief.title}\n{brief.body}") if self.context is not None else None
+
+
+def chosen_retries(config: EffectiveConfig) -> int | None:
+    """max_retries as set by a flag, variable or file; None (the default) lets the re-ask policy
+    choose from the model's size (agent.drafting.policy)."""
+    return None if config.sources.get("max_retries", "default") == "default" else config.settings.max_retries
+
+
+def context_paths(config: EffectiveConfig, given: list[str] | None) -> list[str] | None:
+    """``--context`` as given, else the ``context`` list of the configuration (None when neither)."""
+    if given:
+        return given
+    return [str(path) for path in config.settings.context] or None
+
+
+def check_price_table(settings: ModelSettings) -> None:
+    """A broken price table is reported before any model work, not after the draft (remote models only)."""
+    if resolve_provider(settings) is not Provider.local:
+        from agent.llm.pricing import load_prices
+
+        load_prices()
+
+
+def plan_drafts(
+    config: EffectiveConfig,
     *,
-    context: ContextPack | None = None,
-    spec_path: Path | None = None,
+    slots: int | None = None,
+    use_cache: bool = True,
+    keep_going: bool = True,
+    context: list[str] | None = None,
+    context_budget: int = 600,
+) -> DraftPlan:
+    """The plan for the configuration in force; bad settings, template or context fail here, before any
+    model work. ``slots``: server slots (default: the configured ``parallel``)."""
+    cfg = config.settings
+    settings = model_settings(cfg, slots=slots or cfg.parallel, use_cache=use_cache)
+    check_price_table(settings)
+    template = load_template(cfg.template)
+    # re-asks chosen for the model's size unless set, the engine's speed probed first
+    options = DraftOptions(
+        max_retries=chosen_retries(config),
+        keep_going=keep_going,
+        parallel=cfg.parallel,
+        temperature=cfg.temperature,
+        probe=True,
+    )
+    paths = context_paths(config, context)
+    indexed = index_context(paths, budget=context_budget) if paths else None
+    return DraftPlan(template, settings, options, indexed)
+
+
+def destination(
+    given: Path | None, config: EffectiveConfig, plan: DraftPlan, brief: Brief, *, overwrite: bool
+) -> Path | None:
+    """Where ``draft`` writes (None: stdout), checked before any model work: ``-o`` as given (``-`` is
+    stdout); without it <brief name>.md in a configured ``output_dir``, else stdout."""
+    if given is None:
+        given = default_output(config.settings.output_dir, brief)
+    elif str(given) == "-":
+        given = None
+    if given is not None:
+        check_destination(given, plan, brief, overwrite=overwrite)
+    return given
+
+
+def default_output(output_dir: Path | None, brief: Brief) -> Path | None:
+    """<brief name>.md in a configured ``output_dir`` (created), else None (stdout)."""
+    if output_dir is None:
+        return None
+    from_stdin = brief.source == "<stdin>"  # agent.io.textinput's label for -
+    name = slugify(brief.title if from_stdin else Path(brief.source).stem)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(f"The configured output_dir '{output_dir}' is a file; it must be a directory.")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the configured output_dir '{output_dir}': {exc.strerror}.") from None
+    return output_dir / f"{name}.md"
+
+
+def check_destination(
+    output: Path, plan: DraftPlan, brief: Brief, *, overwrite: bool, force_hint: str = "--force"
+) -> None:
+    """Before any model work: a bad output path is found now, not after the whole draft. The brief and
+    the template are never overwritten, whatever ``overwrite`` says."""
+    check_output_path(
+        output, overwrite=overwrite, inputs=[brief.source, plan.template.path], force_hint=force_hint
+    )
+
+
+class DraftObserver(Protocol):
+    """Progress of one draft (the CLI draws a bar; MCP reports progress to the agent)."""
+
+    def note(self, message: str) -> None: ...
+    def on_event(self, event: SectionEvent) -> None: ...
+
+
+def endpoint_notes(endpoint: Endpoint) -> list[str]:
+    """What a person is told once the model is ready: the choice of model, the time it took to load."""
+    notes = [endpoint.notice] if endpoint.notice else []
+    if endpoint.load_seconds:
+        notes.append(f"Model {endpoint.model} loaded in {endpoint.load_seconds:.1f} s")
+    return notes
+
+
+@contextmanager
+def open_drafting(plan: DraftPlan, observer: DraftObserver | None = None) -> Iterator[Endpoint]:
+    """The endpoint for the plan's model settings (the embedded server started, and stopped on exit)."""
+    if observer is not None:
+        observer.note("Starting the model...")
+    with open_endpoint(plan.settings) as endpoint:
+        for note in endpoint_notes(endpoint):
+            if observer is not None:
+                observer.note(note)
+        yield endpoint
+
+
+def draft_to_file(
+    brief: Brief,
+    plan: DraftPlan,
+    output: Path | None,
+    *,
+    overwrite: bool = False,
+    endpoint: Endpoint | None = None,
+    observer: DraftObserver | None = None,
 ) -> DraftOutcome:
-    """Open the provider (starting the embedded server when local), draft, render."""
-    with open_endpoint(settings) as endpoint:
-        return draft_with_endpoint(
-            endpoint, brief, template, settings, options, on_event, context=context, spec_path=spec_path
-        )
+    """Draft ``brief`` and write it to ``output`` atomically (None: not written; the caller prints it).
+
+    An existing ``output`` is replaced only with ``overwrite``. Without ``endpoint`` one is opened for
+    this draft (several drafts in a row share one by passing it).
+    """
+    if endpoint is None:
+        with open_drafting(plan, observer) as opened:
+            return draft_to_file(brief, plan, output, overwrite=overwrite, endpoint=opened, observer=observer)
+    outcome = draft_with_endpoint(
+        endpoint,
+        brief,
+        plan.template,
+        plan.settings,
+        plan.options,
+        observer.on_event if observer is not None else None,
+        spec_path=output,
+        context=plan.context_for(brief),
+    )
+    return _written(outcome, output, overwrite=overwrite)
+
+
+async def adraft_to_file(
+    endpoint: Endpoint,
+    brief: Brief,
+    plan: DraftPlan,
+    output: Path,
+    *,
+    overwrite: bool = True,
+    on_event: EventHandler | None = None,
+    client: ChatClient | None = None,
+    spent: Usage | None = None,
+) -> DraftOutcome:
+    """draft_to_file inside an event loop: many drafts share the loop, ``endpoint`` and ``client``."""
+    outcome = await adraft_with_endpoint(
+        endpoint,
+        brief,
+        plan.template,
+        plan.settings,
+        plan.options,
+        on_event,
+        client=client,
+        spec_path=output,
+        context=plan.context_for(brief),
+        spent=spent,
+    )
+    # synchronous from here on: a cancellation cannot land between the draft and its write
+    return _written(outcome, output, overwrite=overwrite)
+
+
+def _written(outcome: DraftOutcome, output: Path | None, *, overwrite: bool) -> DraftOutcome:
+    if output is not None:
+        atomic_write_text(output, outcome.markdown, overwrite=overwrite)
+    return outcome

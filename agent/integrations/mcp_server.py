@@ -18,19 +18,19 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from agent.drafting.brief import load_brief, parse_brief
-from agent.drafting.drafter import DraftOptions, SectionEvent
+from agent.drafting.drafter import SectionEvent
 from agent.drafting.refine import Refiner, check_instruction, recorded_brief
-from agent.drafting.service import draft_with_endpoint
+from agent.drafting.service import DraftPlan, check_destination, draft_to_file, plan_drafts
 from agent.errors import InputError, SpecdraftError
-from agent.io.atomic import atomic_write_text
+from agent.io.config import EffectiveConfig, load_config
 from agent.io.redact import redact
-from agent.llm.providers import ModelSettings, Provider, open_endpoint
+from agent.llm.providers import model_settings, open_endpoint
 from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
 from agent.signoff.trace import trace_document
 from agent.spec.document import load_spec
 from agent.spec.lifecycle import ensure_editable
-from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
+from agent.spec.template_resolver import builtin_templates_dir, list_templates
 
 ProviderName = Literal["local", "openai", "compatible"]
 
@@ -116,12 +116,30 @@ class Workspace:
         return str(path.relative_to(self.root)) if self.root in path.parents else str(path)
 
 
-def _settings(
-    provider: ProviderName, model: str | None, base_url: str | None, timeout: float
-) -> ModelSettings:
-    return ModelSettings(
-        provider=Provider(provider), model=model, base_url=base_url, timeout=timeout, slots=4
-    )
+def _config(root: Path, **given: object) -> EffectiveConfig:
+    """The project's configuration (its specdraft.toml, found from ``root`` as the CLI finds it from the
+    working directory, then SPECDRAFT_* variables and the user file), with the tool's arguments over it
+    as the CLI's flags are (None = not given)."""
+    return load_config(root).with_flags(given)
+
+
+class _Progress:
+    """A draft's progress as MCP progress notifications (sections finished of all)."""
+
+    def __init__(self, ctx: Context, plan: DraftPlan) -> None:  # type: ignore[type-arg]
+        self.ctx = ctx
+        self.total = len(plan.template.sections)
+        self.done = 0
+
+    def note(self, message: str) -> None:
+        return None
+
+    def on_event(self, event: SectionEvent) -> None:
+        if event.kind in ("done", "attention"):
+            self.done += 1
+            anyio.from_thread.run(
+                self.ctx.report_progress, self.done, self.total, f"{event.kind}: {event.key}"
+            )
 
 
 def build_server(root: Path) -> FastMCP:
@@ -146,50 +164,46 @@ def build_server(root: Path) -> FastMCP:
         output: str = Field(description="Where to write the spec (inside the working directory)."),
         brief_path: str | None = Field(None, description="A brief file to draft from."),
         brief_text: str | None = Field(None, description="Or the brief itself (Markdown or text)."),
-        template: str | None = Field(None, description="Template name or path (default tech-spec)."),
-        provider: ProviderName = "local",
+        template: str | None = Field(
+            None, description="Template name or path (default: the project's specdraft.toml, else tech-spec)."
+        ),
+        provider: ProviderName | None = Field(None, description="Default: the project's configuration."),
         model: str | None = None,
         base_url: str | None = Field(None, description="OpenAI-compatible server (provider compatible)."),
-        timeout: float = 300.0,
+        timeout: float | None = Field(None, description="Seconds per model call (default 300)."),
         force: bool = Field(False, description="Overwrite an existing output file."),
     ) -> DraftResult:
-        """Draft a spec from a brief; every template section filled by the model and validated."""
+        """Draft a spec from a brief; every template section filled by the model and validated.
+
+        Settings not given come from the project's specdraft.toml (its ``context`` files ground the spec).
+        """
 
         def work() -> DraftResult:
             if (brief_path is None) == (brief_text is None):
                 raise InputError("Give exactly one of brief_path or brief_text.")
             out = ws.path(output, what="output")
-            if out.exists() and not force:
-                raise InputError(
-                    f"'{ws.shown(out)}' already exists; not overwriting it.", hint="Pass force=true."
-                )
             brief = (
                 load_brief(ws.path(brief_path, what="brief")) if brief_path else parse_brief(brief_text or "")
             )
-            tmpl = load_template(
+            shown_template = (
                 str(ws.path(template, what="template")) if template and "/" in template else template
             )
-            settings = _settings(provider, model, base_url, timeout)
-            total = len(tmpl.sections)
-            done = 0
-
-            def on_event(event: SectionEvent) -> None:
-                nonlocal done
-                if event.kind in ("done", "attention"):
-                    done += 1
-                    anyio.from_thread.run(ctx.report_progress, done, total, f"{event.kind}: {event.key}")
-
-            with open_endpoint(settings) as endpoint:
-                outcome = draft_with_endpoint(
-                    endpoint, brief, tmpl, settings, DraftOptions(keep_going=True), on_event, spec_path=out
-                )
-            atomic_write_text(out, outcome.markdown, overwrite=force)
-            _doc, _outline, findings = lint_path(out)
+            config = _config(
+                ws.root,
+                template=shown_template,
+                provider=provider,
+                model=model,
+                base_url=base_url,
+                timeout=timeout,
+            )
+            plan = plan_drafts(config)
+            check_destination(out, plan, brief, overwrite=force, force_hint="force=true")
+            outcome = draft_to_file(brief, plan, out, overwrite=force, observer=_Progress(ctx, plan))
             return DraftResult(
                 path=ws.shown(out),
                 status="attention" if outcome.result.needs_attention else "ok",
                 needs_attention=outcome.result.needs_attention,
-                lint=summary_line(findings),
+                lint=outcome.lint_line,
                 usage=outcome.result.usage.as_dict(),
             )
 
@@ -245,10 +259,10 @@ def build_server(root: Path) -> FastMCP:
         path: str = Field(description="The spec file."),
         instruction: str = Field(description="What to change, e.g. 'make NFR-001 measurable'."),
         apply: bool = Field(False, description="Write the change (default: only return the diff)."),
-        provider: ProviderName = "local",
+        provider: ProviderName | None = Field(None, description="Default: the project's configuration."),
         model: str | None = None,
         base_url: str | None = None,
-        timeout: float = 300.0,
+        timeout: float | None = Field(None, description="Seconds per model call (default 300)."),
     ) -> RefineResult:
         """Revise the sections an instruction concerns; returns the unified diff, writes only with apply."""
 
@@ -259,7 +273,8 @@ def build_server(root: Path) -> FastMCP:
             if apply:  # refused before any model work; Refiner.apply checks again when it writes
                 ensure_editable(doc)
             brief, _notice = recorded_brief(spec, doc)
-            settings = _settings(provider, model, base_url, timeout)
+            config = _config(ws.root, provider=provider, model=model, base_url=base_url, timeout=timeout)
+            settings = model_settings(config.settings, slots=4)
             with open_endpoint(settings) as endpoint:
                 refiner = Refiner(spec, endpoint, settings, brief=brief)
                 proposal = refiner.propose(text)

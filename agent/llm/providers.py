@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from agent.errors import ConfigError, InputError, ModelError
+from agent.io.config import Settings
 from agent.io.redact import display_url
 from agent.llm.embedded import EmbeddedSettings
 from agent.models.size import ModelSize, size_from_name
@@ -57,6 +58,25 @@ class ModelSettings:
     def base_urls(self) -> tuple[str, ...]:
         """Every server --base-url names (one, or several replicas), trailing slashes removed."""
         return split_base_urls(self.base_url)
+
+
+def model_settings(settings: Settings, *, slots: int, use_cache: bool = True) -> ModelSettings:
+    """The one conversion of the configuration in force (agent.io.config) into what an endpoint needs.
+
+    The configuration has validated every value (the provider among them), so nothing is checked again.
+    Several servers travel as one comma-separated string (``base_urls`` splits it).
+    """
+    servers = settings.base_url
+    return ModelSettings(
+        provider=Provider(settings.provider),
+        model=settings.model,
+        base_url=",".join(servers) if isinstance(servers, list) else servers,
+        model_path=settings.model_path,
+        temperature=settings.temperature,
+        timeout=settings.timeout,
+        slots=slots,
+        use_cache=use_cache,
+    )
 
 
 def split_base_urls(value: str | None) -> tuple[str, ...]:
@@ -166,13 +186,7 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
         )
-    urls = settings.base_urls
-    for url in urls or (settings.base_url,):
-        if not url.startswith(("http://", "https://")):
-            raise InputError(
-                f"--base-url {display_url(url)!r} is not an http(s) URL.",
-                hint="e.g. http://localhost:8000/v1",
-            )
+    urls = settings.base_urls  # validated once, with the configuration (agent.io.config.Settings)
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model_of(urls, key, settings.timeout)
     return Endpoint(
