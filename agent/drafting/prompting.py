@@ -19,7 +19,6 @@ from agent.drafting.brief import Brief
 from agent.drafting.context.chunking import Chunk
 from agent.drafting.examples import example_for
 from agent.io.resources import resource_dir
-from agent.spec.grounding import extract
 from agent.spec.requirements import short_text
 from agent.spec.schemas.base import json_schema
 from agent.spec.template import SpecTemplate, TemplateSection
@@ -51,7 +50,7 @@ def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | N
     # The brief's numbers and named technologies, restated once in the cached prefix: a model that
     # drafts the performance section 3,000 tokens after the brief otherwise invents its own scale
     # (the 1.5B left out "20k workspaces" and "a few hundred invites per minute").
-    facts = extract(brief.body, brief.title).facts
+    facts = brief.facts.facts
     brief_text = render_prompt(
         "brief.j2",
         brief=brief,
