@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.cli.review import brief_facts  # noqa: E402
-from agent.drafting.context.retrieval import index_context  # noqa: E402
+from agent.context.retrieval import index_context  # noqa: E402
 from agent.signoff.eval import score  # noqa: E402
 from agent.signoff.lint import lint_document  # noqa: E402
 from agent.signoff.trace import trace_document  # noqa: E402

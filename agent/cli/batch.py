@@ -114,9 +114,9 @@ def batch(
     (see `specdraft config show`).
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
+        from agent.context.retrieval import index_context
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
-        from agent.drafting.context.retrieval import index_context
         from agent.drafting.drafter import DraftOptions
         from agent.spec.template_resolver import load_template
 

@@ -30,8 +30,8 @@ from agent.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from agent.context.retrieval import ContextPack
     from agent.drafting.brief import Brief
-    from agent.drafting.context.retrieval import ContextPack
     from agent.drafting.refine import RefineOptions
     from agent.llm.providers import ModelSettings
 
@@ -116,7 +116,7 @@ def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> Conte
     paths = context_paths(paths)
     if not paths:
         return None
-    from agent.drafting.context.retrieval import index_context
+    from agent.context.retrieval import index_context
 
     pack = index_context(paths, budget=budget)
     return pack.for_brief(f"{brief.title}\n{brief.body}") if brief is not None else pack

@@ -195,7 +195,7 @@ def draft(
         pack = None
         context = context_paths(context)
         if context:
-            from agent.drafting.context.retrieval import build_context
+            from agent.context.retrieval import build_context
 
             pack = build_context(context, f"{loaded_brief.title}\n{loaded_brief.body}", budget=context_budget)
             if not (quiet or as_json):

@@ -184,8 +184,8 @@ def _draft_all(
     context_budget: int = 600,
 ) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
     """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``."""
+    from agent.context.retrieval import index_context
     from agent.drafting.brief import load_brief
-    from agent.drafting.context.retrieval import index_context
     from agent.drafting.drafter import DraftOptions
     from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from agent.cli.app import app, user_errors
 from agent.cli.options import ReopenByOpt
-from agent.drafting.context.known import context_entries
+from agent.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal

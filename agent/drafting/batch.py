@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent import __version__
+from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
-from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import DraftOptions, SectionEvent
 from agent.errors import (
     EXIT_ATTENTION,

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.grounding import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for

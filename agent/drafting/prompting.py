@@ -15,8 +15,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from agent.context.chunking import Chunk
 from agent.drafting.brief import Brief
-from agent.drafting.context.chunking import Chunk
 from agent.drafting.examples import example_for
 from agent.io.resources import resource_dir
 from agent.spec.requirements import short_text

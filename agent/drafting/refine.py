@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief, load_brief, recorded_brief_path
-from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import ask_section

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
+from agent.context.provenance import context_provenance
+from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.context.provenance import context_provenance
-from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler
 from agent.errors import SpecdraftError
 from agent.llm.client import ChatClient, Usage
@@ -154,7 +154,7 @@ async def adraft_with_endpoint(
     """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``.
 
     ``spec_path``, where the spec will be written, lets the front matter point to the brief and the
-    ``context`` files (``--context``, see agent.drafting.context).
+    ``context`` files (``--context``, see agent.context).
     ``spent`` collects every token and model call as they happen, so a caller still knows what a
     draft cost when it fails or is interrupted; a SpecdraftError raised here also carries it as ``usage``.
     """

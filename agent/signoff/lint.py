@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from agent.drafting.context.chunking import Facts, table_name
-from agent.drafting.context.known import known_facts
+from agent.context.chunking import Facts, table_name
+from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.signoff.smells import SMELLS, detect

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.drafting.context.chunking import Facts, chunk_file
-from agent.drafting.context.retrieval import build_context
-from agent.drafting.context.walk import walk_context
+from agent.context.chunking import Facts, chunk_file
+from agent.context.retrieval import build_context
+from agent.context.walk import walk_context
 from agent.errors import InputError
 from agent.signoff.drift import check_drift
 from agent.signoff.lint import lint_document
@@ -191,7 +191,7 @@ def test_context_rules_need_the_provenance(tmp_path: Path) -> None:
 
 def _drift_spec(tmp_path: Path) -> Path:
     pack = build_context([str(tmp_path / "repo")], BRIEF)
-    from agent.drafting.context.provenance import context_provenance
+    from agent.context.provenance import context_provenance
 
     used = os.path.relpath(tmp_path / "repo" / "db" / "schema.sql")  # chunk sources are cwd-relative
     data = context_provenance(pack, tmp_path, {"database_design": [used]})

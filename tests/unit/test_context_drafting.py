@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.context.retrieval import build_context
 from agent.drafting.brief import parse_brief
-from agent.drafting.context.retrieval import build_context
 from agent.drafting.drafter import DraftOptions
 from agent.drafting.service import draft_with_endpoint
 from agent.llm.providers import ModelSettings
