@@ -223,7 +223,7 @@ def draft(
             atomic_write_text(output, outcome.markdown, overwrite=force)
         else:
             sys.stdout.write(outcome.markdown)
-        from agent.signoff.lint import summary_line
+        from agent.checks.lint import summary_line
 
         lint_line = summary_line(outcome.findings)
         coverage = _brief_coverage(outcome.markdown, loaded_brief)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agent.checks.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.cli.app import app, user_errors
 from agent.cli.options import ReopenByOpt
 from agent.context.known import context_entries
@@ -22,7 +23,6 @@ from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal
 from agent.signoff.drift import DriftReport, check_drift, current_hashes
-from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.signoff.records import (
     ApprovalCheck,
     VerifyReport,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
+from agent.checks.lint import Finding, lint_text
 from agent.context.provenance import context_provenance
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
@@ -22,7 +23,6 @@ from agent.errors import SpecdraftError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
-from agent.signoff.lint import Finding, lint_text
 from agent.spec.render import DocumentValues, Provenance, render_spec
 from agent.spec.template import SpecTemplate
 from agent.spec.template_resolver import TemplateOutline, read_template_outline, template_reference

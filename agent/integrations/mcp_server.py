@@ -17,6 +17,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from agent.checks.lint import count_errors, lint_path, summary_line
 from agent.drafting.brief import load_brief, parse_brief
 from agent.drafting.drafter import DraftOptions, SectionEvent
 from agent.drafting.refine import Refiner, check_instruction, recorded_brief
@@ -25,12 +26,11 @@ from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.redact import redact
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
-from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
-from agent.signoff.trace import trace_document
 from agent.spec.document import load_spec
 from agent.spec.lifecycle import ensure_editable
 from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
+from agent.spec.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent.checks.lint import Finding
 from agent.errors import InputError, LifecycleError
 from agent.signoff import sshsig
-from agent.signoff.lint import Finding
 from agent.signoff.records import (
     APPROVALS_KEY,
     Person,

@@ -475,7 +475,7 @@ HOSTILE_ANSWERS = {
 def test_model_answers_never_add_structure_or_control_characters(
     fault_server: FaultServer, tmp_path: Path, name: str
 ) -> None:
-    from agent.signoff.lint import lint_text
+    from agent.checks.lint import lint_text
     from agent.spec.template_resolver import read_template_outline
 
     fault_server.extra_text = HOSTILE_ANSWERS[name]

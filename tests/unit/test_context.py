@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from agent.checks.lint import lint_document
 from agent.context.chunking import Facts, chunk_file
 from agent.context.retrieval import build_context
 from agent.context.walk import walk_context
 from agent.errors import InputError
 from agent.signoff.drift import check_drift
-from agent.signoff.lint import lint_document
 from agent.spec.document import parse_spec
 from agent.spec.template_resolver import read_template_outline, resolve_template_path
 

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from agent.drafting.prompting import section_messages
 from agent.drafting.reask import validate_answer
-from agent.signoff.trace import trace_document
 from agent.spec.document import parse_spec
 from agent.spec.render import SectionContent, render_section
 from agent.spec.requirements import defined_requirements, split_covers
@@ -22,6 +21,7 @@ from agent.spec.schemas.techspec import (
 )
 from agent.spec.template import SpecTemplate
 from agent.spec.template_resolver import load_template
+from agent.spec.trace import trace_document
 
 IDS = {"FR-001": "Admins invite by email", "FR-002": "Links expire", "NFR-001": "p95 < 300 ms"}
 

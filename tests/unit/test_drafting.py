@@ -10,11 +10,11 @@ from pathlib import Path
 
 from helpers.fault_server import FaultServer
 
+from agent.checks.lint import lint_text
 from agent.drafting.brief import load_brief
 from agent.drafting.drafter import DraftOptions
 from agent.drafting.service import draft_with_endpoint
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
-from agent.signoff.lint import lint_text
 from agent.spec.document import parse_spec
 from agent.spec.template_resolver import load_template, read_template_outline
 

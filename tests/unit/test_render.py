@@ -581,7 +581,7 @@ def test_runbook_renders_every_shape() -> None:
 
 def test_brackets_in_a_marker_reason_do_not_break_the_marker() -> None:
     """A reason quoting a placeholder must not close the marker early (lint would see a placeholder)."""
-    from agent.signoff.lint import lint_text
+    from agent.checks.lint import lint_text
     from agent.spec.template_resolver import read_template_outline
 
     template = load_template("tech-spec")

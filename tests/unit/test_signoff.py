@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.checks.lint import lint_document
 from agent.errors import ConfigError, InputError, LifecycleError
 from agent.signoff import records as so
 from agent.signoff import sshsig
 from agent.signoff import transitions as tr
-from agent.signoff.lint import lint_document
 from agent.spec import lifecycle as lc
 from agent.spec.document import SpecDocument, parse_spec
 from agent.spec.template_resolver import read_template_outline, resolve_template_path

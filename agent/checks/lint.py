@@ -16,8 +16,6 @@ from agent.context.chunking import Facts, table_name
 from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
-from agent.signoff.smells import SMELLS, detect
-from agent.signoff.trace import trace_document
 from agent.spec.document import (
     SpecDocument,
     fence_mask,
@@ -31,7 +29,9 @@ from agent.spec.lifecycle import STATUSES
 from agent.spec.placeholders import BRACKET as _BRACKET
 from agent.spec.placeholders import is_placeholder, pasted_text
 from agent.spec.requirements import REQUIREMENT
+from agent.spec.smells import SMELLS, detect
 from agent.spec.template_resolver import TemplateOutline, spec_outline
+from agent.spec.trace import trace_document
 
 Severity = Literal["error", "warning"]
 
