@@ -87,8 +87,7 @@ def _settings(
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
     """Check the spec before any model starts; the brief from --brief, else the one the spec records."""
-    from agent.drafting.brief import load_brief
-    from agent.drafting.refine import recorded_brief
+    from agent.drafting.brief import load_brief, recorded_brief
     from agent.spec.document import load_spec
 
     doc = load_spec(spec)  # missing, unreadable or not a spec: InputError

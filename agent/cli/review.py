@@ -66,8 +66,7 @@ BriefOption = Annotated[
 def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
     """Facts of ``brief``, else of the brief the spec records; None when there is none to read."""
     # drafting is imported here, not at module level: it would slow every command's start
-    from agent.drafting.brief import Brief, load_brief
-    from agent.drafting.refine import recorded_brief
+    from agent.drafting.brief import Brief, load_brief, recorded_brief
 
     if brief is not None:
         loaded: Brief | None = load_brief(brief)

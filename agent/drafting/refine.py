@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.context.retrieval import ContextPack
-from agent.drafting.brief import Brief, load_brief, recorded_brief_path
+from agent.drafting.brief import Brief
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import ask_section
@@ -132,37 +132,6 @@ def check_instruction(text: str) -> str:
             hint="Split it into several smaller changes.",
         )
     return cleaned
-
-
-def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
-    """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
-
-    Revisions keep to the brief when they can see it; a brief that moved or cannot be read is only a
-    notice, never an error (the spec alone is still enough to revise).
-    """
-    meta = doc.front_matter.get("specdraft")
-    reference = meta.get("brief") if isinstance(meta, dict) else None
-    if not isinstance(reference, str) or not reference.strip():
-        return None, None
-    try:
-        path = recorded_brief_path(spec, reference)
-    except InputError as exc:  # refused: the front matter cannot send any file to the model
-        return None, (
-            f"The brief recorded in the spec ({_clip_reference(reference)}) was not read: {exc.message} "
-            "Pass --brief to use a brief from elsewhere."
-        )
-    try:
-        brief = load_brief(path)
-    except InputError as exc:
-        return None, f"The brief recorded in the spec ({reference}) was not used: {exc.message} Pass --brief."
-    recorded = meta.get("brief_sha256") if isinstance(meta, dict) else None
-    if recorded and recorded != brief.sha256:
-        return brief, f"Using the brief {path}; it has changed since the spec was drafted."
-    return brief, f"Using the brief {path} (recorded in the spec)."
-
-
-def _clip_reference(reference: str) -> str:
-    return reference if len(reference) <= 120 else reference[:117] + "..."
 
 
 def _trailing(text: str) -> str:
