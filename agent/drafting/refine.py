@@ -96,10 +96,6 @@ class Proposal:
     answer: str | None = None
     usage: Usage = field(default_factory=Usage)
 
-    @property
-    def is_edit(self) -> bool:
-        return bool(self.changes)
-
     def to_dict(self, label: str = "spec") -> dict[str, Any]:
         return {
             "instruction": self.instruction,

@@ -28,9 +28,6 @@ class FieldKind(str, Enum):
     group = "group"  # repeatable key/value group (a list of objects with the child labels)
 
 
-LIST_KINDS = {FieldKind.numbered, FieldKind.labelled, FieldKind.tasks, FieldKind.bullets, FieldKind.group}
-
-
 @dataclass
 class FieldSpec:
     """One fillable slot of a section."""
