@@ -28,11 +28,6 @@ if TYPE_CHECKING:
     from agent.llm.client import Usage
     from agent.llm.providers import ModelSettings, Provider
 
-CONFIG_NOTE = (
-    "Options not given fall back to SPECDRAFT_* variables, then specdraft.toml (or [tool.specdraft] in "
-    "pyproject.toml), then ~/.config/specdraft/config.toml; `specdraft config show` prints what applies."
-)
-
 ProviderOpt = Annotated[
     str | None,
     typer.Option(
