@@ -56,7 +56,7 @@ PROBE_TIMEOUT = 5.0
 
 
 @dataclass
-class Check:
+class DoctorCheck:
     name: str
     status: Status
     detail: str
@@ -75,7 +75,7 @@ class ModelFile:
 
 @dataclass
 class DoctorReport:
-    checks: list[Check] = field(default_factory=list)
+    checks: list[DoctorCheck] = field(default_factory=list)
     versions: dict[str, str | None] = field(default_factory=dict)
     models: list[ModelFile] = field(default_factory=list)
     provider: str = "local"
@@ -88,11 +88,11 @@ class DoctorReport:
         return not any(c.status == "fail" for c in self.checks)
 
     @property
-    def problems(self) -> list[Check]:
+    def problems(self) -> list[DoctorCheck]:
         return [c for c in self.checks if c.status in ("fail", "warn")]
 
-    def add(self, name: str, status: Status, detail: str, fix: str | None = None) -> Check:
-        check = Check(name, status, detail, fix)
+    def add(self, name: str, status: Status, detail: str, fix: str | None = None) -> DoctorCheck:
+        check = DoctorCheck(name, status, detail, fix)
         self.checks.append(check)
         return check
 
@@ -548,4 +548,4 @@ def _check_ssh_keygen(report: DoctorReport) -> None:
         )
 
 
-__all__ = ["Check", "DoctorReport", "ModelFile", "run_doctor"]
+__all__ = ["DoctorCheck", "DoctorReport", "ModelFile", "run_doctor"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix

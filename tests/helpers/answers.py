@@ -22,7 +22,7 @@ import yaml
 from agent.drafting.brief import Brief, load_brief
 from agent.drafting.drafter import VAGUE_BRIEF_WORDS, summarise
 from agent.drafting.examples import example_values
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.plan import dependencies
 from agent.drafting.prompting import shared_prefix
 from agent.drafting.quality import CHECKS as QUALITY_CHECKS

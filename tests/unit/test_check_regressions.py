@@ -13,7 +13,7 @@ import yaml
 
 from agent.drafting.brief import Brief, load_brief
 from agent.drafting.examples import example_values
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.quality import check_section
 from agent.spec.grounding import extract
 from agent.spec.template import SpecTemplate

@@ -8,7 +8,7 @@ import pytest
 
 from agent.checks.lint import lint_text
 from agent.drafting.brief import load_brief
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.signoff.eval import compare, duplicates, report, score
 from agent.spec.document import parse_spec
 from agent.spec.grounding import extract, off_topic, stem
