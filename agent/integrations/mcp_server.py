@@ -35,7 +35,7 @@ from agent.spec.trace import trace_document
 ProviderName = Literal["local", "openai", "compatible"]
 
 
-class DraftResult(BaseModel):
+class DraftToolResult(BaseModel):
     path: str
     status: Literal["ok", "attention"]
     needs_attention: list[str]
@@ -152,10 +152,10 @@ def build_server(root: Path) -> FastMCP:
         base_url: str | None = Field(None, description="OpenAI-compatible server (provider compatible)."),
         timeout: float = 300.0,
         force: bool = Field(False, description="Overwrite an existing output file."),
-    ) -> DraftResult:
+    ) -> DraftToolResult:
         """Draft a spec from a brief; every template section filled by the model and validated."""
 
-        def work() -> DraftResult:
+        def work() -> DraftToolResult:
             if (brief_path is None) == (brief_text is None):
                 raise InputError("Give exactly one of brief_path or brief_text.")
             out = ws.path(output, what="output")
@@ -185,7 +185,7 @@ def build_server(root: Path) -> FastMCP:
                 )
             atomic_write_text(out, outcome.markdown, overwrite=force)
             _doc, _outline, findings = lint_path(out)
-            return DraftResult(
+            return DraftToolResult(
                 path=ws.shown(out),
                 status="attention" if outcome.result.needs_attention else "ok",
                 needs_attention=outcome.result.needs_attention,
@@ -193,7 +193,7 @@ def build_server(root: Path) -> FastMCP:
                 usage=outcome.result.usage.as_dict(),
             )
 
-        result: DraftResult = await _call(work)
+        result: DraftToolResult = await _call(work)
         return result
 
     @server.tool()
