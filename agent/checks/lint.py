@@ -16,7 +16,7 @@ from agent.context.chunking import Facts, table_name
 from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
-from agent.spec.document import (
+from agent.specdoc.document import (
     SpecDocument,
     fence_mask,
     load_spec,
@@ -24,14 +24,14 @@ from agent.spec.document import (
     parse_spec,
     split_lines,
 )
-from agent.spec.grounding import BriefFacts, off_topic, reference_terms
-from agent.spec.lifecycle import STATUSES
-from agent.spec.placeholders import BRACKET as _BRACKET
-from agent.spec.placeholders import is_placeholder, pasted_text
-from agent.spec.requirements import REQUIREMENT
-from agent.spec.smells import SMELLS, detect
-from agent.spec.template_resolver import TemplateOutline, spec_outline
-from agent.spec.trace import trace_document
+from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
+from agent.specdoc.lifecycle import STATUSES
+from agent.specdoc.placeholders import BRACKET as _BRACKET
+from agent.specdoc.placeholders import is_placeholder, pasted_text
+from agent.specdoc.requirements import REQUIREMENT
+from agent.specdoc.smells import SMELLS, detect
+from agent.specdoc.template_resolver import TemplateOutline, spec_outline
+from agent.specdoc.trace import trace_document
 
 Severity = Literal["error", "warning"]
 

@@ -118,7 +118,7 @@ def batch(
         from agent.drafting.batch import BatchJob, run_batch
         from agent.drafting.batch_inputs import load_inputs
         from agent.drafting.drafter import DraftOptions
-        from agent.spec.template_resolver import load_template
+        from agent.specdoc.template_resolver import load_template
 
         config = effective_config(
             template=template,

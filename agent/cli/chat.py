@@ -88,7 +88,7 @@ def _settings(
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
     """Check the spec before any model starts; the brief from --brief, else the one the spec records."""
     from agent.drafting.brief import load_brief, recorded_brief
-    from agent.spec.document import load_spec
+    from agent.specdoc.document import load_spec
 
     doc = load_spec(spec)  # missing, unreadable or not a spec: InputError
     if brief is not None:
@@ -100,8 +100,8 @@ def _editable(spec: Path, *, reopen: bool, by: str | None) -> str | None:
     """Before any model starts: an APPROVED spec is refused (NotEditableError) unless --reopen, which
     reopens it now and returns the message to show. The writers check again when they write."""
     from agent.cli.review import reopen_spec
-    from agent.spec.document import load_spec
-    from agent.spec.lifecycle import ensure_editable, is_editable
+    from agent.specdoc.document import load_spec
+    from agent.specdoc.lifecycle import ensure_editable, is_editable
 
     doc = load_spec(spec)
     if not reopen:

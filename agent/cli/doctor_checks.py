@@ -204,7 +204,7 @@ def _check_config(report: DoctorReport) -> EffectiveConfig | None:
 
 
 def _check_template(report: DoctorReport, settings: Settings) -> None:
-    from agent.spec.template_resolver import load_template
+    from agent.specdoc.template_resolver import load_template
 
     try:
         template = load_template(settings.template)

@@ -51,7 +51,7 @@ def templates_list(
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        from agent.spec.template_resolver import list_templates
+        from agent.specdoc.template_resolver import list_templates
 
         infos = list_templates()
         if as_json:
@@ -91,7 +91,7 @@ def templates_show(
 ) -> None:
     """Print a template's Markdown, or with --fields what each section asks the model for."""
     with user_errors():
-        from agent.spec.template_resolver import load_template
+        from agent.specdoc.template_resolver import load_template
 
         template = load_template(name)
         if not fields:
@@ -159,7 +159,7 @@ def draft(
         from agent.cli.progress import DraftProgress
         from agent.drafting.brief import load_brief
         from agent.drafting.drafter import DraftOptions
-        from agent.spec.template_resolver import load_template
+        from agent.specdoc.template_resolver import load_template
 
         config = effective_config(
             template=template,
@@ -288,7 +288,7 @@ def _run(brief, template, settings, options, *, quiet: bool, progress, output, c
 
 
 def _brief_coverage(markdown: str, brief) -> float:  # type: ignore[no-untyped-def]
-    from agent.spec.grounding import extract
+    from agent.specdoc.grounding import extract
 
     return extract(brief.body, brief.title).coverage(markdown)[0]
 

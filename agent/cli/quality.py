@@ -37,9 +37,9 @@ from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOpti
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.eval import FIGURES, compare, markdown, report, score
-from agent.spec.document import load_spec
-from agent.spec.template_resolver import spec_outline
-from agent.spec.trace import KINDS, trace_document
+from agent.specdoc.document import load_spec
+from agent.specdoc.template_resolver import spec_outline
+from agent.specdoc.trace import KINDS, trace_document
 
 if TYPE_CHECKING:
     from agent.llm.providers import ModelSettings
@@ -189,7 +189,7 @@ def _draft_all(
     from agent.drafting.drafter import DraftOptions
     from agent.drafting.service import draft_with_endpoint
     from agent.llm.providers import open_endpoint
-    from agent.spec.template_resolver import load_template
+    from agent.specdoc.template_resolver import load_template
 
     loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
     spec_template = load_template(template)

@@ -34,10 +34,10 @@ from agent.signoff.records import (
     verify,
 )
 from agent.signoff.transitions import approve, reopen, review
-from agent.spec.document import SpecDocument, load_spec
-from agent.spec.grounding import BriefFacts, extract
-from agent.spec.lifecycle import Status, current_status
-from agent.spec.template_resolver import (
+from agent.specdoc.document import SpecDocument, load_spec
+from agent.specdoc.grounding import BriefFacts, extract
+from agent.specdoc.lifecycle import Status, current_status
+from agent.specdoc.template_resolver import (
     TemplateOutline,
     read_template_outline,
     resolve_template_path,

@@ -44,7 +44,7 @@ from agent.io.slug import assign_slugs
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
-from agent.spec.template import SpecTemplate
+from agent.specdoc.template import SpecTemplate
 
 REPORT_NAME = "report.json"
 #: one JSON line per finished brief, appended as the batch runs (merged into report.json at the end)

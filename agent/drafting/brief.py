@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.errors import InputError
 from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
-from agent.spec.document import SpecDocument
-from agent.spec.frontmatter import split_front_matter
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.frontmatter import split_front_matter
 
 MAX_BRIEF_CHARS = 20_000
 

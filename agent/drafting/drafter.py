@@ -28,13 +28,13 @@ from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
-from agent.spec.grounding import extract
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements
-from agent.spec.schemas.base import SectionData, capped_lists, json_schema
-from agent.spec.schemas.generic import with_open_points
-from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
-from agent.spec.template import SpecTemplate, TemplateSection
+from agent.specdoc.grounding import extract
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements
+from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
+from agent.specdoc.schemas.generic import with_open_points
+from agent.specdoc.schemas.techspec import CoveringSection, covering_context, covering_schema
+from agent.specdoc.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
 #: a brief shorter than this leaves most of a spec open: its first section must ask questions

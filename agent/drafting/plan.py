@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.spec.template import SpecTemplate
+from agent.specdoc.template import SpecTemplate
 
 # For the tech-spec sections: what each one should see before it is written. Any section not
 # listed here or in BRIEF_SUFFICES (and every section of other templates) depends on the first section.

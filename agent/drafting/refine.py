@@ -1,11 +1,11 @@
 """Refining a spec on disk: route an instruction, revise the sections it touches, apply, undo, redo.
 
-The spec file is the only copy: every step re-reads it (``agent.spec.document``), so edits a person makes
+The spec file is the only copy: every step re-reads it (``agent.specdoc.document``), so edits a person makes
 in an editor between two turns are kept. A revised section is regenerated with the template's own
 section model, validated and re-asked like a drafted one (``agent.drafting.reask.ask_section``) and
-rendered by ``agent.spec.render``; accepted changes are written atomically and journalled
+rendered by ``agent.specdoc.render``; accepted changes are written atomically and journalled
 (``agent.io.journal``) so undo and redo restore exact bytes, across sessions. Every write (apply, undo,
-redo) first asks the one lifecycle guard (``agent.spec.lifecycle.ensure_editable``): an APPROVED spec is
+redo) first asks the one lifecycle guard (``agent.specdoc.lifecycle.ensure_editable``): an APPROVED spec is
 refused, whichever entry point asked.
 """
 
@@ -30,14 +30,14 @@ from agent.io.atomic import atomic_write_text
 from agent.io.journal import Entry, Journal, SectionEdit
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
-from agent.spec.document import SpecDocument, load_spec, normalise_heading
-from agent.spec.grounding import content_stems, extract
-from agent.spec.lifecycle import ensure_editable
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements, short_text
-from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
-from agent.spec.template import TemplateSection
-from agent.spec.template_resolver import load_spec_template
+from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
+from agent.specdoc.grounding import content_stems, extract
+from agent.specdoc.lifecycle import ensure_editable
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements, short_text
+from agent.specdoc.schemas.techspec import CoveringSection, covering_context, covering_schema
+from agent.specdoc.template import TemplateSection
+from agent.specdoc.template_resolver import load_spec_template
 
 #: earlier turns shown to the model (the most recent ones)
 MAX_TURNS = 4

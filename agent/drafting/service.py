@@ -23,9 +23,9 @@ from agent.errors import SpecdraftError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
-from agent.spec.render import DocumentValues, Provenance, render_spec
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import TemplateOutline, read_template_outline, template_reference
+from agent.specdoc.render import DocumentValues, Provenance, render_spec
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import TemplateOutline, read_template_outline, template_reference
 
 
 @dataclass

@@ -27,10 +27,10 @@ from agent.io.atomic import atomic_write_text
 from agent.io.redact import redact
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
 from agent.signoff.records import verify
-from agent.spec.document import load_spec
-from agent.spec.lifecycle import ensure_editable
-from agent.spec.template_resolver import builtin_templates_dir, list_templates, load_template
-from agent.spec.trace import trace_document
+from agent.specdoc.document import load_spec
+from agent.specdoc.lifecycle import ensure_editable
+from agent.specdoc.template_resolver import builtin_templates_dir, list_templates, load_template
+from agent.specdoc.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
 

@@ -14,8 +14,8 @@ from agent.context.retrieval import build_context
 from agent.context.walk import walk_context
 from agent.errors import InputError
 from agent.signoff.drift import check_drift
-from agent.spec.document import parse_spec
-from agent.spec.template_resolver import read_template_outline, resolve_template_path
+from agent.specdoc.document import parse_spec
+from agent.specdoc.template_resolver import read_template_outline, resolve_template_path
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "context" / "repo"
 BRIEF = (

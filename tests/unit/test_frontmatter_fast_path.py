@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agent.errors import YamlLimitError
-from agent.spec.frontmatter import MAX_YAML_NODES, _simple_mapping, load_yaml, split_front_matter
+from agent.specdoc.frontmatter import MAX_YAML_NODES, _simple_mapping, load_yaml, split_front_matter
 
 VALUES = [
     "plain text", "Technical Specifications - Team invitations, by email", "0.1.0", "1.0", "1e3", "1.5e3",
