@@ -39,7 +39,7 @@ from agent.drafting.batch import BatchJob, BatchReport, run_batch  # noqa: E402
 from agent.drafting.batch_inputs import load_inputs  # noqa: E402
 from agent.drafting.drafter import DraftOptions  # noqa: E402
 from agent.llm.providers import ModelSettings, Provider  # noqa: E402
-from agent.spec.template_resolver import load_template  # noqa: E402
+from agent.specdoc.template_resolver import load_template  # noqa: E402
 
 
 @contextmanager

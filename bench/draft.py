@@ -32,7 +32,7 @@ from agent.drafting.drafter import Drafter, DraftOptions, DraftResult  # noqa: E
 from agent.llm.client import ChatClient  # noqa: E402
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint  # noqa: E402
 from agent.llm.response_cache import ResponseCache  # noqa: E402
-from agent.spec.template_resolver import load_template  # noqa: E402
+from agent.specdoc.template_resolver import load_template  # noqa: E402
 
 
 def busy_seconds(intervals: list[tuple[float, float]]) -> float:

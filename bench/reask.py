@@ -33,7 +33,7 @@ from agent.drafting.drafter import Drafter, DraftOptions, SectionEvent  # noqa: 
 from agent.drafting.policy import CLASSIC, TIERS, tier_for, tier_named  # noqa: E402
 from agent.llm.client import ChatClient  # noqa: E402
 from agent.llm.providers import ModelSettings, open_endpoint  # noqa: E402
-from agent.spec.template_resolver import load_template  # noqa: E402
+from agent.specdoc.template_resolver import load_template  # noqa: E402
 
 
 @dataclass

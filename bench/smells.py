@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.signoff.smells import SMELLS, detect  # noqa: E402
+from agent.specdoc.smells import SMELLS, detect  # noqa: E402
 
 # The vague-wording word list lint had before the smell rules (kept here only for the comparison).
 _OLD_VAGUE = re.compile(

@@ -33,9 +33,9 @@ from agent.drafting.service import adraft_with_endpoint  # noqa: E402
 from agent.llm.client import ChatClient  # noqa: E402
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint  # noqa: E402
 from agent.signoff.eval import score  # noqa: E402
-from agent.spec.document import parse_spec  # noqa: E402
-from agent.spec.grounding import extract  # noqa: E402
-from agent.spec.template_resolver import load_template, read_template_outline  # noqa: E402
+from agent.specdoc.document import parse_spec  # noqa: E402
+from agent.specdoc.grounding import extract  # noqa: E402
+from agent.specdoc.template_resolver import load_template, read_template_outline  # noqa: E402
 
 DEMO_BRIEF = ROOT / "examples" / "briefs" / "team-invitations.md"
 #: the goals of issue "a spec worth reviewing from the offline default" (docs/performance.md)

@@ -20,8 +20,8 @@ from pydantic import SecretStr
 
 from agent.llm.providers import Endpoint, Provider
 from agent.models.size import ModelSize
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import load_template
 
 # The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
 pytest_plugins = [

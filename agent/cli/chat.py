@@ -30,8 +30,8 @@ from agent.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from agent.context.retrieval import ContextPack
     from agent.drafting.brief import Brief
-    from agent.drafting.context.retrieval import ContextPack
     from agent.drafting.refine import RefineOptions
     from agent.llm.providers import ModelSettings
 
@@ -83,9 +83,8 @@ def _settings(
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
     """Check the spec before any model starts; the brief from --brief, else the one the spec records."""
-    from agent.drafting.brief import load_brief
-    from agent.drafting.refine import recorded_brief
-    from agent.spec.document import load_spec
+    from agent.drafting.brief import load_brief, recorded_brief
+    from agent.specdoc.document import load_spec
 
     doc = load_spec(spec)  # missing, unreadable or not a spec: InputError
     if brief is not None:
@@ -97,8 +96,8 @@ def _editable(spec: Path, *, reopen: bool, by: str | None) -> str | None:
     """Before any model starts: an APPROVED spec is refused (NotEditableError) unless --reopen, which
     reopens it now and returns the message to show. The writers check again when they write."""
     from agent.cli.review import reopen_spec
-    from agent.spec.document import load_spec
-    from agent.spec.lifecycle import ensure_editable, is_editable
+    from agent.specdoc.document import load_spec
+    from agent.specdoc.lifecycle import ensure_editable, is_editable
 
     doc = load_spec(spec)
     if not reopen:
@@ -112,7 +111,7 @@ def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> Conte
     paths = context_paths(paths)
     if not paths:
         return None
-    from agent.drafting.context.retrieval import index_context
+    from agent.context.retrieval import index_context
 
     pack = index_context(paths, budget=budget)
     return pack.for_brief(f"{brief.title}\n{brief.body}") if brief is not None else pack

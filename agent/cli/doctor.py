@@ -11,7 +11,7 @@ from agent.cli.app import app, user_errors
 from agent.errors import EXIT_OK, EXIT_RUNTIME
 
 if TYPE_CHECKING:
-    from agent.drafting.doctor import DoctorReport
+    from agent.cli.diagnostics import DoctorReport
 
 _STYLES = {"ok": "green", "info": "cyan", "warn": "yellow", "fail": "bold red"}
 
@@ -38,7 +38,7 @@ def doctor(
     Exit codes: 0 a draft can run (warnings allowed), 1 something must be fixed first.
     """
     with user_errors():
-        from agent.drafting.doctor import run_doctor
+        from agent.cli.diagnostics import run_doctor
 
         report = run_doctor(probe=probe, timeout=timeout)
         if as_json:

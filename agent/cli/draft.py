@@ -51,7 +51,7 @@ def templates_list(
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        from agent.spec.template_resolver import list_templates
+        from agent.specdoc.template_resolver import list_templates
 
         infos = list_templates()
         if as_json:
@@ -91,7 +91,7 @@ def templates_show(
 ) -> None:
     """Print a template's Markdown, or with --fields what each section asks the model for."""
     with user_errors():
-        from agent.spec.template_resolver import load_template
+        from agent.specdoc.template_resolver import load_template
 
         template = load_template(name)
         if not fields:

@@ -27,11 +27,6 @@ from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 if TYPE_CHECKING:
     from agent.llm.client import Usage
 
-CONFIG_NOTE = (
-    "Options not given fall back to SPECDRAFT_* variables, then specdraft.toml (or [tool.specdraft] in "
-    "pyproject.toml), then ~/.config/specdraft/config.toml; `specdraft config show` prints what applies."
-)
-
 ProviderOpt = Annotated[
     str | None,
     typer.Option(

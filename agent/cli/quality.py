@@ -35,9 +35,9 @@ from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOpti
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.eval import FIGURES, compare, markdown, report, score
-from agent.signoff.trace import KINDS, trace_document
-from agent.spec.document import load_spec
-from agent.spec.template_resolver import spec_outline
+from agent.specdoc.document import load_spec
+from agent.specdoc.template_resolver import spec_outline
+from agent.specdoc.trace import KINDS, trace_document
 
 if TYPE_CHECKING:
     from agent.io.config import EffectiveConfig

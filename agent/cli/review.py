@@ -15,14 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agent.checks.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.cli.app import app, user_errors
 from agent.cli.options import ReopenByOpt
-from agent.drafting.context.known import context_entries
+from agent.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal
 from agent.signoff.drift import DriftReport, check_drift, current_hashes
-from agent.signoff.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.signoff.records import (
     ApprovalCheck,
     VerifyReport,
@@ -34,10 +34,10 @@ from agent.signoff.records import (
     verify,
 )
 from agent.signoff.transitions import approve, reopen, review
-from agent.spec.document import SpecDocument, load_spec
-from agent.spec.grounding import BriefFacts, extract
-from agent.spec.lifecycle import Status, current_status
-from agent.spec.template_resolver import (
+from agent.specdoc.document import SpecDocument, load_spec
+from agent.specdoc.grounding import BriefFacts, extract
+from agent.specdoc.lifecycle import Status, current_status
+from agent.specdoc.template_resolver import (
     TemplateOutline,
     read_template_outline,
     resolve_template_path,
@@ -66,8 +66,7 @@ BriefOption = Annotated[
 def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
     """Facts of ``brief``, else of the brief the spec records; None when there is none to read."""
     # drafting is imported here, not at module level: it would slow every command's start
-    from agent.drafting.brief import Brief, load_brief
-    from agent.drafting.refine import recorded_brief
+    from agent.drafting.brief import Brief, load_brief, recorded_brief
 
     if brief is not None:
         loaded: Brief | None = load_brief(brief)

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent import __version__
+from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
-from agent.drafting.context.retrieval import ContextPack
 from agent.drafting.drafter import DraftOptions, SectionEvent
 from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
@@ -45,7 +45,7 @@ from agent.io.slug import assign_slugs
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
-from agent.spec.template import SpecTemplate
+from agent.specdoc.template import SpecTemplate
 
 REPORT_NAME = "report.json"
 #: one JSON line per finished brief, appended as the batch runs (merged into report.json at the end)

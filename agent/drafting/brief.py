@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.errors import InputError
 from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
-from agent.spec.frontmatter import split_front_matter
-from agent.spec.grounding import BriefFacts, extract
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.frontmatter import split_front_matter
+from agent.specdoc.grounding import BriefFacts, extract
 
 MAX_BRIEF_CHARS = 20_000
 
@@ -189,3 +190,34 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
+    """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
+
+    Revisions keep to the brief when they can see it; a brief that moved or cannot be read is only a
+    notice, never an error (the spec alone is still enough to revise).
+    """
+    meta = doc.front_matter.get("specdraft")
+    reference = meta.get("brief") if isinstance(meta, dict) else None
+    if not isinstance(reference, str) or not reference.strip():
+        return None, None
+    try:
+        path = recorded_brief_path(spec, reference)
+    except InputError as exc:  # refused: the front matter cannot send any file to the model
+        return None, (
+            f"The brief recorded in the spec ({_clip_reference(reference)}) was not read: {exc.message} "
+            "Pass --brief to use a brief from elsewhere."
+        )
+    try:
+        brief = load_brief(path)
+    except InputError as exc:
+        return None, f"The brief recorded in the spec ({reference}) was not used: {exc.message} Pass --brief."
+    recorded = meta.get("brief_sha256") if isinstance(meta, dict) else None
+    if recorded and recorded != brief.sha256:
+        return brief, f"Using the brief {path}; it has changed since the spec was drafted."
+    return brief, f"Using the brief {path} (recorded in the spec)."
+
+
+def _clip_reference(reference: str) -> str:
+    return reference if len(reference) <= 120 else reference[:117] + "..."

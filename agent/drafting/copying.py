@@ -1,7 +1,7 @@
 """The example-copy check: an answer that repeats the prompt's worked example instead of writing.
 
 It must let a real answer use the same words (the template's instructions have theirs in
-:func:`agent.spec.placeholders.pasted_text`):
+:func:`agent.specdoc.placeholders.pasted_text`):
 
 - a value is a copy of the worked example when it is the example with a word or two changed, or when
   most of what it says beyond the brief's own words is the example's and what it took includes a word
@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.drafting.examples import example_topic
 from agent.drafting.values import normalise
-from agent.spec.grounding import content_stems
+from agent.specdoc.grounding import content_stems
 
 #: shared content words (beyond the brief's) a value needs before it can be called a copy
 MIN_SHARED = 3
@@ -35,7 +35,7 @@ NEAR_COPY_WORDS = 5
 def copies_example(value: str, examples: list[str], brief_terms: frozenset[str] = frozenset()) -> bool:
     """Whether ``value`` says mostly what one of the ``examples`` says, beyond the brief's words.
 
-    ``brief_terms`` are the brief's content stems (:func:`agent.spec.grounding.extract`); without them
+    ``brief_terms`` are the brief's content stems (:func:`agent.specdoc.grounding.extract`); without them
     every shared word counts. Short values ("for the 95th percentile") share too few words to count.
     """
     if not examples or about_example_feature(brief_terms):

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.context.retrieval import ContextPack
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
@@ -28,12 +28,12 @@ from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements
-from agent.spec.schemas.base import SectionData, capped_lists, json_schema
-from agent.spec.schemas.generic import with_open_points
-from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
-from agent.spec.template import SpecTemplate, TemplateSection
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements
+from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
+from agent.specdoc.schemas.generic import with_open_points
+from agent.specdoc.schemas.techspec import CoveringSection, covering_context, covering_schema
+from agent.specdoc.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
 #: a brief shorter than this leaves most of a spec open: its first section must ask questions

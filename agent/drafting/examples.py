@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from agent.drafting.values import iter_strings, leaf_key
 from agent.io.resources import resource_dir
-from agent.spec.frontmatter import load_yaml
-from agent.spec.grounding import content_stems, is_generic
+from agent.specdoc.frontmatter import load_yaml
+from agent.specdoc.grounding import content_stems, is_generic
 
 #: a word is one of the example feature's own when the examples of this many sections use it
 TOPIC_SECTIONS = 5

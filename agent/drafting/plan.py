@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.spec.template import SpecTemplate
+from agent.specdoc.template import SpecTemplate
 
 # For the tech-spec sections: what each one should see before it is written. Any section not
 # listed here or in BRIEF_SUFFICES (and every section of other templates) depends on the first section.
@@ -77,17 +77,3 @@ def critical_path(graph: dict[str, tuple[str, ...]], weight: Callable[[str], int
         return memo[key]
 
     return {key: chain(key) for key in graph}
-
-
-def waves(template: SpecTemplate) -> list[list[str]]:
-    """Sections grouped so that each group only needs earlier groups."""
-    graph = dependencies(template)
-    done: set[str] = set()
-    result: list[list[str]] = []
-    remaining = [section.key for section in template.sections]
-    while remaining:
-        ready = [key for key in remaining if set(graph[key]) <= done]
-        result.append(ready)
-        done.update(ready)
-        remaining = [key for key in remaining if key not in done]
-    return result

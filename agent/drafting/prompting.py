@@ -15,13 +15,13 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from agent.context.chunking import Chunk
 from agent.drafting.brief import Brief
-from agent.drafting.context.chunking import Chunk
 from agent.drafting.examples import example_for
 from agent.io.resources import resource_dir
-from agent.spec.requirements import short_text
-from agent.spec.schemas.base import json_schema
-from agent.spec.template import SpecTemplate, TemplateSection
+from agent.specdoc.requirements import short_text
+from agent.specdoc.schemas.base import json_schema
+from agent.specdoc.template import SpecTemplate, TemplateSection
 
 Message = dict[str, str]
 

@@ -18,10 +18,10 @@ from typing import Any, NamedTuple
 from agent.drafting.copying import copies_example
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
-from agent.signoff.smells import DRAFTING_SMELLS, drafting_problems
-from agent.spec.grounding import content_stems, is_generic
-from agent.spec.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
-from agent.spec.template import FieldKind, TemplateSection
+from agent.specdoc.grounding import content_stems, is_generic
+from agent.specdoc.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
+from agent.specdoc.smells import DRAFTING_SMELLS, drafting_problems
+from agent.specdoc.template import FieldKind, TemplateSection
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
 EXAMPLE_COPY = "copies the example from the prompt"

@@ -26,8 +26,8 @@ from agent.drafting.quality import EXAMPLE_COPY, check_section
 from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
-from agent.spec.schemas.base import SectionData, json_schema
-from agent.spec.template import TemplateSection
+from agent.specdoc.schemas.base import SectionData, json_schema
+from agent.specdoc.template import TemplateSection
 
 #: a check run on an answer that passed the schema: (raw answer, parsed data) -> problems
 Check = Callable[[str, SectionData], list[str]]

@@ -1,11 +1,11 @@
 """Refining a spec on disk: route an instruction, revise the sections it touches, apply, undo, redo.
 
-The spec file is the only copy: every step re-reads it (``agent.spec.document``), so edits a person makes
+The spec file is the only copy: every step re-reads it (``agent.specdoc.document``), so edits a person makes
 in an editor between two turns are kept. A revised section is regenerated with the template's own
 section model, validated and re-asked like a drafted one (``agent.drafting.reask.ask_section``) and
-rendered by ``agent.spec.render``; accepted changes are written atomically and journalled
+rendered by ``agent.specdoc.render``; accepted changes are written atomically and journalled
 (``agent.io.journal``) so undo and redo restore exact bytes, across sessions. Every write (apply, undo,
-redo) first asks the one lifecycle guard (``agent.spec.lifecycle.ensure_editable``): an APPROVED spec is
+redo) first asks the one lifecycle guard (``agent.specdoc.lifecycle.ensure_editable``): an APPROVED spec is
 refused, whichever entry point asked.
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.drafting.brief import Brief, load_brief, recorded_brief_path
-from agent.drafting.context.retrieval import ContextPack
+from agent.context.retrieval import ContextPack
+from agent.drafting.brief import Brief
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import ask_section
@@ -30,14 +30,14 @@ from agent.io.atomic import atomic_write_text
 from agent.io.journal import Entry, Journal, SectionEdit
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
-from agent.spec.document import SpecDocument, load_spec, normalise_heading
-from agent.spec.grounding import content_stems
-from agent.spec.lifecycle import ensure_editable
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements, short_text
-from agent.spec.schemas.techspec import CoveringSection, covering_context, covering_schema
-from agent.spec.template import TemplateSection
-from agent.spec.template_resolver import load_spec_template
+from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
+from agent.specdoc.grounding import content_stems
+from agent.specdoc.lifecycle import ensure_editable
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements, short_text
+from agent.specdoc.schemas.techspec import CoveringSection, covering_context, covering_schema
+from agent.specdoc.template import TemplateSection
+from agent.specdoc.template_resolver import load_spec_template
 
 #: earlier turns shown to the model (the most recent ones)
 MAX_TURNS = 4
@@ -96,10 +96,6 @@ class Proposal:
     answer: str | None = None
     usage: Usage = field(default_factory=Usage)
 
-    @property
-    def is_edit(self) -> bool:
-        return bool(self.changes)
-
     def to_dict(self, label: str = "spec") -> dict[str, Any]:
         return {
             "instruction": self.instruction,
@@ -132,37 +128,6 @@ def check_instruction(text: str) -> str:
             hint="Split it into several smaller changes.",
         )
     return cleaned
-
-
-def recorded_brief(spec: Path, doc: SpecDocument) -> tuple[Brief | None, str | None]:
-    """The brief the spec's front matter points to (``specdraft.brief``), and a notice for the user.
-
-    Revisions keep to the brief when they can see it; a brief that moved or cannot be read is only a
-    notice, never an error (the spec alone is still enough to revise).
-    """
-    meta = doc.front_matter.get("specdraft")
-    reference = meta.get("brief") if isinstance(meta, dict) else None
-    if not isinstance(reference, str) or not reference.strip():
-        return None, None
-    try:
-        path = recorded_brief_path(spec, reference)
-    except InputError as exc:  # refused: the front matter cannot send any file to the model
-        return None, (
-            f"The brief recorded in the spec ({_clip_reference(reference)}) was not read: {exc.message} "
-            "Pass --brief to use a brief from elsewhere."
-        )
-    try:
-        brief = load_brief(path)
-    except InputError as exc:
-        return None, f"The brief recorded in the spec ({reference}) was not used: {exc.message} Pass --brief."
-    recorded = meta.get("brief_sha256") if isinstance(meta, dict) else None
-    if recorded and recorded != brief.sha256:
-        return brief, f"Using the brief {path}; it has changed since the spec was drafted."
-    return brief, f"Using the brief {path} (recorded in the spec)."
-
-
-def _clip_reference(reference: str) -> str:
-    return reference if len(reference) <= 120 else reference[:117] + "..."
 
 
 def _trailing(text: str) -> str:

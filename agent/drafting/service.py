@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent import __version__
+from agent.checks.lint import Finding, lint_text, summary_line
+from agent.context.provenance import context_provenance
+from agent.context.retrieval import ContextPack, index_context
 from agent.drafting.brief import Brief
-from agent.drafting.context.provenance import context_provenance
-from agent.drafting.context.retrieval import ContextPack, index_context
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler, SectionEvent
 from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
@@ -42,10 +43,9 @@ from agent.llm.providers import (
     open_endpoint,
     resolve_provider,
 )
-from agent.signoff.lint import Finding, lint_text, summary_line
-from agent.spec.render import DocumentValues, Provenance, render_spec
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import (
+from agent.specdoc.render import DocumentValues, Provenance, render_spec
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import (
     TemplateOutline,
     load_template,
     read_template_outline,
@@ -191,7 +191,7 @@ async def adraft_with_endpoint(
     """The async form of draft_with_endpoint; many drafts can share one event loop and ``client``.
 
     ``spec_path``, where the spec will be written, lets the front matter point to the brief and the
-    ``context`` files (``--context``, see agent.drafting.context).
+    ``context`` files (``--context``, see agent.context).
     ``spent`` collects every token and model call as they happen, so a caller still knows what a
     draft cost when it fails or is interrupted; a SpecdraftError raised here also carries it as ``usage``.
     """

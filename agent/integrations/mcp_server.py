@@ -17,6 +17,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from agent.checks.lint import count_errors, lint_path, summary_line
 from agent.drafting.brief import load_brief, parse_brief
 from agent.drafting.drafter import SectionEvent
 from agent.drafting.refine import Refiner, check_instruction, recorded_brief
@@ -25,17 +26,16 @@ from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
 from agent.io.redact import redact
 from agent.llm.providers import model_settings, open_endpoint
-from agent.signoff.lint import count_errors, lint_path, summary_line
 from agent.signoff.records import verify
-from agent.signoff.trace import trace_document
-from agent.spec.document import load_spec
-from agent.spec.lifecycle import ensure_editable
-from agent.spec.template_resolver import builtin_templates_dir, list_templates
+from agent.specdoc.document import load_spec
+from agent.specdoc.lifecycle import ensure_editable
+from agent.specdoc.template_resolver import builtin_templates_dir, list_templates
+from agent.specdoc.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
 
 
-class DraftResult(BaseModel):
+class DraftToolResult(BaseModel):
     path: str
     status: Literal["ok", "attention"]
     needs_attention: list[str]
@@ -172,13 +172,13 @@ def build_server(root: Path) -> FastMCP:
         base_url: str | None = Field(None, description="OpenAI-compatible server (provider compatible)."),
         timeout: float | None = Field(None, description="Seconds per model call (default 300)."),
         force: bool = Field(False, description="Overwrite an existing output file."),
-    ) -> DraftResult:
+    ) -> DraftToolResult:
         """Draft a spec from a brief; every template section filled by the model and validated.
 
         Settings not given come from the project's specdraft.toml (its ``context`` files ground the spec).
         """
 
-        def work() -> DraftResult:
+        def work() -> DraftToolResult:
             if (brief_path is None) == (brief_text is None):
                 raise InputError("Give exactly one of brief_path or brief_text.")
             out = ws.path(output, what="output")
@@ -199,7 +199,7 @@ def build_server(root: Path) -> FastMCP:
             plan = plan_drafts(config)
             check_destination(out, plan, brief, overwrite=force, force_hint="force=true")
             outcome = draft_to_file(brief, plan, out, overwrite=force, observer=_Progress(ctx, plan))
-            return DraftResult(
+            return DraftToolResult(
                 path=ws.shown(out),
                 status="attention" if outcome.result.needs_attention else "ok",
                 needs_attention=outcome.result.needs_attention,
@@ -207,7 +207,7 @@ def build_server(root: Path) -> FastMCP:
                 usage=outcome.result.usage.as_dict(),
             )
 
-        result: DraftResult = await _call(work)
+        result: DraftToolResult = await _call(work)
         return result
 
     @server.tool()

@@ -41,9 +41,6 @@ REPOSITORY_MARKERS = (".git", ".hg")
 
 _URL = re.compile(r"^https?://[^\s,]+$")
 
-#: keys whose values are paths, resolved against the directory of the file that sets them
-PATH_KEYS = ("model_path", "output_dir", "context")
-
 
 class Settings(BaseModel):
     """Every setting a configuration file, variable or flag can give, with its default."""

@@ -76,10 +76,6 @@ class ReplicaPool:
         self.failovers = 0
         self._waiters: list[asyncio.Future[None]] = []
 
-    @property
-    def capacity(self) -> int:
-        return sum(r.limit for r in self.replicas)
-
     def as_list(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self.replicas]
 

@@ -43,12 +43,6 @@ class SpeedMeter:
             return None
         return self.tokens_per_second / max(1, slots)
 
-    def seconds_for(self, tokens: int) -> float | None:
-        """Seconds the server needs to generate ``tokens`` tokens in total (for an ETA)."""
-        if not self.tokens_per_second:
-            return None
-        return tokens / self.tokens_per_second
-
 
 def fit_budget(wanted: int, meter: SpeedMeter, *, slots: int, timeout: float) -> int:
     """A completion budget no larger than ``wanted`` that one slot can finish inside the deadline."""

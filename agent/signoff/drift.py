@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.drafting.context.known import context_entries
-from agent.drafting.context.provenance import file_sha256, relative_to
-from agent.drafting.context.walk import WalkResult, generated, walk_directory
+from agent.context.known import context_entries
+from agent.context.provenance import file_sha256, relative_to
+from agent.context.walk import WalkResult, generated, walk_directory
 from agent.errors import InputError
 from agent.signoff.records import read_signoffs
-from agent.spec.document import SpecDocument
-from agent.spec.lifecycle import Status, current_status
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.lifecycle import Status, current_status
 
 
 @dataclass

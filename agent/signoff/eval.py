@@ -12,11 +12,11 @@ import re
 from collections import Counter
 from typing import Any
 
-from agent.signoff.lint import lint_document
-from agent.signoff.trace import REQUIREMENT, trace_document
-from agent.spec.document import SpecDocument
-from agent.spec.grounding import BriefFacts, content_stems
-from agent.spec.template_resolver import TemplateOutline
+from agent.checks.lint import lint_document
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.grounding import BriefFacts, content_stems
+from agent.specdoc.template_resolver import TemplateOutline
+from agent.specdoc.trace import REQUIREMENT, trace_document
 
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*[^*]+\*\*:?\s*)?(?P<text>.+)$")
 _NEAR = 0.8

@@ -8,7 +8,7 @@ payload (v2), so lowering the number after sign-off breaks the record; records w
 written before) verify as before. A record keeps the sha256 of the body and of every section as they
 were at signing, so ``verify`` can say which sections changed. The steps that add or supersede records
 (review, approve, reopen) are in ``agent.signoff.transitions``; the status itself and the edit guard
-in ``agent.spec.lifecycle``. Nothing here writes files or exits: the CLI does that.
+in ``agent.specdoc.lifecycle``. Nothing here writes files or exits: the CLI does that.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.errors import InputError
 from agent.signoff import sshsig
 from agent.signoff.sshsig import SshSignature
-from agent.spec.document import SpecDocument
-from agent.spec.lifecycle import Status, current_status
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.lifecycle import Status, current_status
 
 APPROVALS_KEY = "approvals"
 REQUIRED_KEY = "approvals_required"

@@ -1,6 +1,6 @@
 """The lifecycle steps that add or supersede sign-off records: review, approve, reopen.
 
-Which status each step may start from is the one lifecycle's rule (``agent.spec.lifecycle``: ``REVIEW``,
+Which status each step may start from is the one lifecycle's rule (``agent.specdoc.lifecycle``: ``REVIEW``,
 ``APPROVE``, ``REOPEN``); this module adds what only sign-off knows: lint errors refuse a review or an
 approval, an approval is a record (``agent.signoff.records``) and counts once per signer, reopening marks
 every active record superseded. Each step returns the new document; the CLI writes it.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent.checks.lint import Finding
 from agent.errors import InputError, LifecycleError
 from agent.signoff import sshsig
-from agent.signoff.lint import Finding
 from agent.signoff.records import (
     APPROVALS_KEY,
     Person,
@@ -33,8 +33,8 @@ from agent.signoff.records import (
     utc_now,
     validation_problems,
 )
-from agent.spec.document import SpecDocument
-from agent.spec.lifecycle import APPROVE, REOPEN, REVIEW, Status, begin, set_status
+from agent.specdoc.document import SpecDocument
+from agent.specdoc.lifecycle import APPROVE, REOPEN, REVIEW, Status, begin, set_status
 
 
 def _with_records(doc: SpecDocument, records: list[Signoff]) -> SpecDocument:
@@ -146,7 +146,7 @@ class Reopened:
 def reopen(doc: SpecDocument, by: Person | str, *, now: datetime | None = None) -> Reopened:
     """Back to DRAFT for further edits: every active approval is marked superseded (kept as history).
 
-    This is the one way an APPROVED spec becomes editable again (``agent.spec.lifecycle.ensure_editable``).
+    This is the one way an APPROVED spec becomes editable again (``agent.specdoc.lifecycle.ensure_editable``).
     """
     status = begin(doc, REOPEN)
     records = read_signoffs(doc)

@@ -59,7 +59,7 @@ def journal(spec: Path) -> list[dict[str, Any]]:
 
 
 def overview(path: Path) -> str:
-    from agent.spec.document import load_spec
+    from agent.specdoc.document import load_spec
 
     section = load_spec(path).section("Overview")
     assert section is not None

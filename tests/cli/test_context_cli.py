@@ -73,7 +73,7 @@ def test_relevant_chunks_reach_the_prompts_and_the_unrelated_do_not(
 def test_without_context_the_prefix_is_unchanged(fault_server: FaultServer, work: Path) -> None:
     from agent.drafting.brief import load_brief
     from agent.drafting.prompting import shared_prefix
-    from agent.spec.template_resolver import load_template
+    from agent.specdoc.template_resolver import load_template
 
     code, _, err = _draft(fault_server, work)
     assert code in (0, 3), err

@@ -269,8 +269,8 @@ def test_total_time_is_bounded_with_a_server_that_never_answers(
 def test_generated_answers_validate_for_every_builtin_template() -> None:
     """The server's valid answers are valid for specdraft, or the tests above would prove nothing."""
     from agent.drafting.reask import validate_answer
-    from agent.spec.schemas.generic import with_open_points
-    from agent.spec.template_resolver import load_template
+    from agent.specdoc.schemas.generic import with_open_points
+    from agent.specdoc.template_resolver import load_template
 
     for name in ("tech-spec", "adr"):
         template = load_template(name)

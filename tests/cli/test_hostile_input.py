@@ -18,7 +18,7 @@ from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.spec.document import parse_spec
+from agent.specdoc.document import parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent.parent / "data" / "hostile"
@@ -268,7 +268,7 @@ def test_an_alias_bomb_in_a_spec_is_refused_quickly(tmp_path: Path, command: lis
 
 
 def test_yaml_limits_keep_ordinary_front_matter() -> None:
-    from agent.spec.frontmatter import load_yaml
+    from agent.specdoc.frontmatter import load_yaml
 
     shared = "defaults: &d {team: billing}\nservice: {<<: *d, name: export}\n"
     assert load_yaml(shared)["service"] == {"team": "billing", "name": "export"}
@@ -475,8 +475,8 @@ HOSTILE_ANSWERS = {
 def test_model_answers_never_add_structure_or_control_characters(
     fault_server: FaultServer, tmp_path: Path, name: str
 ) -> None:
-    from agent.signoff.lint import lint_text
-    from agent.spec.template_resolver import read_template_outline
+    from agent.checks.lint import lint_text
+    from agent.specdoc.template_resolver import read_template_outline
 
     fault_server.extra_text = HOSTILE_ANSWERS[name]
     brief = tmp_path / "brief.md"

@@ -12,7 +12,7 @@ import pytest
 from helpers.fault_server import FaultServer
 
 from agent.io.atomic import atomic_write_text
-from agent.spec.document import parse_spec
+from agent.specdoc.document import parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECDRAFT = ROOT / ".venv" / "bin" / "specdraft"

@@ -1,4 +1,4 @@
-"""No entry point edits an APPROVED spec: the one lifecycle guard (``agent.spec.lifecycle``) refuses it.
+"""No entry point edits an APPROVED spec: the one lifecycle guard (``agent.specdoc.lifecycle``) refuses it.
 
 Each way in is driven against a spec approved the way `review` and `approve` do it: the refine and chat
 commands, the chat session itself (a spec approved after the command's own check), the Refiner API
@@ -27,7 +27,7 @@ from agent.drafting.refine import Proposal, Refiner, Route, SectionChange
 from agent.errors import NotEditableError
 from agent.llm.providers import Endpoint, ModelSettings, Provider
 from agent.signoff.records import read_signoffs
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 REFUSED = "is APPROVED; it is not edited without reopening it."
 #: the CLI's chat and refine keep their own wording: their --reopen flag

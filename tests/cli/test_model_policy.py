@@ -17,7 +17,7 @@ from helpers.hub_server import make_gguf
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 TEMPLATE = (
     "# [FEATURE_NAME]\n\n## Summary\n[What the feature does and for whom]\n\n"

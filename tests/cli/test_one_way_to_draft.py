@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import agent.drafting.brief
 from agent.cli.main import app
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BRIEF = "# Team invitations\n\nAdmins invite people to a workspace by email; links expire after 7 days.\n"

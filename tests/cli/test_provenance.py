@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.drafting.service import brief_reference
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 TEMPLATE = "# [FEATURE_NAME]\n\n## Summary\n[What the feature does and for whom]\n\n## Risks\n- [A risk]\n"
 BRIEF = "# CSV export\n\nUsers export their invoices as CSV files from the billing page, by date range.\n"

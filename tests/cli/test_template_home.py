@@ -11,7 +11,7 @@ from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BRIEF = (

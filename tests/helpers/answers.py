@@ -22,20 +22,20 @@ import yaml
 from agent.drafting.brief import Brief, load_brief
 from agent.drafting.drafter import VAGUE_BRIEF_WORDS, summarise
 from agent.drafting.examples import example_values
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.plan import dependencies
 from agent.drafting.prompting import shared_prefix
 from agent.drafting.quality import CHECKS as QUALITY_CHECKS
 from agent.drafting.quality import section_findings
 from agent.drafting.reask import parse_answer, prompt_leaks
-from agent.spec.grounding import extract
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements
-from agent.spec.schemas.base import SectionData
-from agent.spec.schemas.generic import with_open_points
-from agent.spec.schemas.techspec import CoveringSection, covering_context
-from agent.spec.template import SpecTemplate, TemplateSection
-from agent.spec.template_resolver import load_template
+from agent.specdoc.grounding import extract
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements
+from agent.specdoc.schemas.base import SectionData
+from agent.specdoc.schemas.generic import with_open_points
+from agent.specdoc.schemas.techspec import CoveringSection, covering_context
+from agent.specdoc.template import SpecTemplate, TemplateSection
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "answers"

@@ -9,7 +9,7 @@ from pathlib import Path
 from agent.io.atomic import atomic_write_text
 from agent.signoff.records import Person, verify
 from agent.signoff.transitions import approve, review
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 CLEAN = Path(__file__).resolve().parents[1] / "data" / "specs" / "clean.md"
 ANA = Person(name="Ana Lima", email="ana@example.com")

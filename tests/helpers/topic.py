@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agent.spec.grounding import is_generic, stem
+from agent.specdoc.grounding import is_generic, stem
 
 
 def brief_topic(prompt: str) -> str:

@@ -16,7 +16,7 @@ from agent.llm.client import ChatClient
 from agent.llm.embedded import EmbeddedServer, EmbeddedSettings
 from agent.llm.providers import ModelSettings, open_endpoint
 from agent.models.bundled import BUNDLED_MODEL_NAME, bundled_model_path
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.live

@@ -9,7 +9,7 @@ from agent.drafting.batch_inputs import BatchItem
 from agent.drafting.brief import load_brief
 from agent.drafting.drafter import DraftOptions
 from agent.llm.providers import ModelSettings, Provider
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template_resolver import load_template
 
 
 def _digest(tmp_path: Path, base_url: str) -> str:

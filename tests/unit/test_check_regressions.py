@@ -13,10 +13,10 @@ import yaml
 
 from agent.drafting.brief import Brief, load_brief
 from agent.drafting.examples import example_values
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.quality import check_section
-from agent.spec.grounding import extract
-from agent.spec.template import SpecTemplate
+from agent.specdoc.grounding import extract
+from agent.specdoc.template import SpecTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "tests" / "data" / "answers"

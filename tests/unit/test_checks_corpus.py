@@ -16,7 +16,7 @@ from helpers.answers import (
 )
 
 from agent.drafting import quality
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template_resolver import load_template
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.drafting.context.chunking import Facts, chunk_file
-from agent.drafting.context.retrieval import build_context
-from agent.drafting.context.walk import walk_context
+from agent.checks.lint import lint_document
+from agent.context.chunking import Facts, chunk_file
+from agent.context.retrieval import build_context
+from agent.context.walk import walk_context
 from agent.errors import InputError
 from agent.signoff.drift import check_drift
-from agent.signoff.lint import lint_document
-from agent.spec.document import parse_spec
-from agent.spec.template_resolver import read_template_outline, resolve_template_path
+from agent.specdoc.document import parse_spec
+from agent.specdoc.template_resolver import read_template_outline, resolve_template_path
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "context" / "repo"
 BRIEF = (
@@ -191,7 +191,7 @@ def test_context_rules_need_the_provenance(tmp_path: Path) -> None:
 
 def _drift_spec(tmp_path: Path) -> Path:
     pack = build_context([str(tmp_path / "repo")], BRIEF)
-    from agent.drafting.context.provenance import context_provenance
+    from agent.context.provenance import context_provenance
 
     used = os.path.relpath(tmp_path / "repo" / "db" / "schema.sql")  # chunk sources are cwd-relative
     data = context_provenance(pack, tmp_path, {"database_design": [used]})

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.context.retrieval import build_context
 from agent.drafting.brief import parse_brief
-from agent.drafting.context.retrieval import build_context
 from agent.drafting.drafter import DraftOptions
 from agent.drafting.service import draft_with_endpoint
 from agent.llm.providers import ModelSettings
-from agent.spec.document import parse_spec
-from agent.spec.template_resolver import load_template
+from agent.specdoc.document import parse_spec
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXED_DAY = datetime(2026, 11, 25, tzinfo=UTC)

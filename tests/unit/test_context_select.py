@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.drafting.context.chunking import Chunk
-from agent.drafting.context.retrieval import RELATIVE_FLOOR, ContextPack, index_context
+from agent.context.chunking import Chunk
+from agent.context.retrieval import RELATIVE_FLOOR, ContextPack, index_context
 
 WORDS = [
     "invoice",

@@ -9,18 +9,18 @@ from pydantic import ValidationError
 
 from agent.drafting.prompting import section_messages
 from agent.drafting.reask import validate_answer
-from agent.signoff.trace import trace_document
-from agent.spec.document import parse_spec
-from agent.spec.render import SectionContent, render_section
-from agent.spec.requirements import defined_requirements, split_covers
-from agent.spec.schemas.techspec import (
+from agent.specdoc.document import parse_spec
+from agent.specdoc.render import SectionContent, render_section
+from agent.specdoc.requirements import defined_requirements, split_covers
+from agent.specdoc.schemas.techspec import (
     CoveredItem,
     ImplementationTimeline,
     SuccessCriteria,
     TestingStrategy,
     covering_context,
 )
-from agent.spec.template import SpecTemplate
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.trace import trace_document
 
 IDS = {"FR-001": "Admins invite by email", "FR-002": "Links expire", "NFR-001": "p95 < 300 ms"}
 

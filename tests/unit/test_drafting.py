@@ -10,13 +10,13 @@ from pathlib import Path
 
 from helpers.fault_server import FaultServer
 
+from agent.checks.lint import lint_text
 from agent.drafting.brief import load_brief
 from agent.drafting.drafter import DraftOptions
 from agent.drafting.service import draft_with_endpoint
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
-from agent.signoff.lint import lint_text
-from agent.spec.document import parse_spec
-from agent.spec.template_resolver import load_template, read_template_outline
+from agent.specdoc.document import parse_spec
+from agent.specdoc.template_resolver import load_template, read_template_outline
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFS = ROOT / "examples" / "briefs"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agent.errors import YamlLimitError
-from agent.spec.frontmatter import MAX_YAML_NODES, _simple_mapping, load_yaml, split_front_matter
+from agent.specdoc.frontmatter import MAX_YAML_NODES, _simple_mapping, load_yaml, split_front_matter
 
 VALUES = [
     "plain text", "Technical Specifications - Team invitations, by email", "0.1.0", "1.0", "1e3", "1.5e3",
@@ -114,7 +114,7 @@ def test_split_front_matter_still_names_malformed_lines() -> None:
 
 def test_secret_lookup_in_lint_still_reads_the_configured_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lint looks the configured secrets up once per spec, not once per line: still the current ones."""
-    from agent.signoff.lint import lint_text
+    from agent.checks.lint import lint_text
 
     spec = "# T\n\n## Overview\nThe key is abcdefgh12345678 here.\n"
     assert not [f for f in lint_text(spec) if f.rule == "secret-like"]

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from agent.checks.lint import lint_text
 from agent.drafting.brief import load_brief
-from agent.drafting.grounding import grounding_problems
+from agent.drafting.grounding_check import grounding_problems
 from agent.signoff.eval import compare, duplicates, report, score
-from agent.signoff.lint import lint_text
-from agent.signoff.trace import references, trace_document
-from agent.spec.document import parse_spec
-from agent.spec.grounding import extract, off_topic, stem
-from agent.spec.template_resolver import load_template, read_template_outline, resolve_template_path
+from agent.specdoc.document import parse_spec
+from agent.specdoc.grounding import extract, off_topic, stem
+from agent.specdoc.template_resolver import load_template, read_template_outline, resolve_template_path
+from agent.specdoc.trace import references, trace_document
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEFS = ROOT / "examples" / "briefs"

@@ -1,4 +1,4 @@
-"""The one lifecycle (agent.spec.lifecycle): statuses, which step may start where, and the edit guard."""
+"""The one lifecycle (agent.specdoc.lifecycle): statuses, which step may start where, and the edit guard."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import InputError, LifecycleError, NotEditableError
-from agent.spec import lifecycle as lc
-from agent.spec.document import SpecDocument, parse_spec
+from agent.specdoc import lifecycle as lc
+from agent.specdoc.document import SpecDocument, parse_spec
 
 CLEAN = (Path(__file__).parent.parent / "data" / "specs" / "clean.md").read_text(encoding="utf-8")
 

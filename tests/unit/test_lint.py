@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.checks.lint import RULES, Finding, failed, lint_text, summary_line
 from agent.errors import InputError
-from agent.signoff.lint import RULES, Finding, failed, lint_text, summary_line
-from agent.spec.template_resolver import read_template_outline, resolve_template_path
+from agent.specdoc.template_resolver import read_template_outline, resolve_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")

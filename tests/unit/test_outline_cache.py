@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import TemplateError
-from agent.spec.template_resolver import read_template_outline
+from agent.specdoc.template_resolver import read_template_outline
 
 TEMPLATE = "# [Title]\n\n## Overview\n[What is built]\n\n## Design\n### Data\n[Tables]\n"
 

@@ -7,7 +7,7 @@ import pytest
 from agent.drafting.copying import copies_example
 from agent.drafting.reask import max_tokens_for
 from agent.io.redact import find_secrets, known_secrets
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template_resolver import load_template
 
 KEY = "sk-test-" + "q7Zr2xLm" * 4
 

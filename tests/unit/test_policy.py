@@ -17,9 +17,9 @@ from agent.drafting.drafter import Drafter, DraftOptions
 from agent.drafting.policy import tier_named
 from agent.llm.client import ChatClient, Completion, Usage
 from agent.llm.providers import Endpoint, ModelSettings, Provider
-from agent.spec.schemas.base import capped_lists
-from agent.spec.schemas.techspec import covering_schema
-from agent.spec.template_resolver import load_template
+from agent.specdoc.schemas.base import capped_lists
+from agent.specdoc.schemas.techspec import covering_schema
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = tier_named("tiny").policy
@@ -85,7 +85,7 @@ def test_citing_sections_can_only_cite_the_specs_requirements() -> None:
 
 
 def test_covering_schema_limits_every_covers_list() -> None:
-    from agent.spec.schemas.techspec import SuccessCriteria
+    from agent.specdoc.schemas.techspec import SuccessCriteria
 
     schema = covering_schema(SuccessCriteria, {"FR-001": "a", "NFR-002": "b"})
     found: list[Any] = []

@@ -16,9 +16,9 @@ from agent.drafting.prompting import (
     section_messages,
     shared_prefix,
 )
-from agent.spec.schemas.generic import with_open_points
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
+from agent.specdoc.schemas.generic import with_open_points
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import load_template
 
 TEMPLATES = Path(__file__).parent.parent / "data" / "templates"
 

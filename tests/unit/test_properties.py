@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from agent.drafting.brief import parse_brief
 from agent.errors import SpecdraftError
-from agent.spec.document import parse_spec
-from agent.spec.frontmatter import split_front_matter
-from agent.spec.render import DocumentValues, Provenance, SectionContent, render_spec
-from agent.spec.template_compiler import compile_template
-from agent.spec.template_resolver import load_template
+from agent.specdoc.document import parse_spec
+from agent.specdoc.frontmatter import split_front_matter
+from agent.specdoc.render import DocumentValues, Provenance, SectionContent, render_spec
+from agent.specdoc.template_compiler import compile_template
+from agent.specdoc.template_resolver import load_template
 
 # Fragments that steer random text into the parsers' interesting branches.
 FRAGMENTS = [

@@ -13,9 +13,9 @@ import yaml
 from agent.drafting.examples import example_values
 from agent.drafting.quality import check_section
 from agent.drafting.repetition import looping_phrase
-from agent.spec.grounding import extract
-from agent.spec.template import SpecTemplate, TemplateSection
-from agent.spec.template_resolver import load_template
+from agent.specdoc.grounding import extract
+from agent.specdoc.template import SpecTemplate, TemplateSection
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,7 @@ from agent.cli.main import app
 from agent.drafting.refine import RefineOptions, Refiner
 from agent.io.journal import journal_path
 from agent.llm.providers import Endpoint, ModelSettings
-from agent.spec.document import load_spec
+from agent.specdoc.document import load_spec
 
 
 @pytest.fixture

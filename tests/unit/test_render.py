@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.spec.placeholders import PLACEHOLDER
-from agent.spec.render import DocumentValues, Provenance, SectionContent, render_section, render_spec
-from agent.spec.schemas.techspec import TYPED_SECTIONS
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
+from agent.specdoc.placeholders import PLACEHOLDER
+from agent.specdoc.render import DocumentValues, Provenance, SectionContent, render_section, render_spec
+from agent.specdoc.schemas.techspec import TYPED_SECTIONS
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import load_template
 
 GOLDEN = Path(__file__).parent.parent / "data" / "golden"
 TEMPLATES = Path(__file__).parent.parent / "data" / "templates"
@@ -576,8 +576,8 @@ def test_runbook_renders_every_shape() -> None:
 
 def test_brackets_in_a_marker_reason_do_not_break_the_marker(tech_spec: SpecTemplate) -> None:
     """A reason quoting a placeholder must not close the marker early (lint would see a placeholder)."""
-    from agent.signoff.lint import lint_text
-    from agent.spec.template_resolver import read_template_outline
+    from agent.checks.lint import lint_text
+    from agent.specdoc.template_resolver import read_template_outline
 
     template = tech_spec
     reason = (

@@ -23,8 +23,8 @@ from agent.drafting.plan import BRIEF_SUFFICES, critical_path, dependencies
 from agent.drafting.reask import max_tokens_for
 from agent.llm.client import ChatClient, Completion, Usage
 from agent.llm.providers import Endpoint, ModelSettings, Provider
-from agent.spec.template import SpecTemplate
-from agent.spec.template_resolver import load_template
+from agent.specdoc.template import SpecTemplate
+from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEF = ROOT / "examples" / "briefs" / "team-invitations.md"

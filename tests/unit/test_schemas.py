@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from agent.spec.schemas.base import SectionData
-from agent.spec.schemas.generic import with_open_points
-from agent.spec.schemas.techspec import (
+from agent.specdoc.schemas.base import SectionData
+from agent.specdoc.schemas.generic import with_open_points
+from agent.specdoc.schemas.techspec import (
     ApiSpecifications,
     DatabaseDesign,
     PerformanceSpecifications,
     RiskAssessment,
     TechnicalRequirements,
 )
-from agent.spec.template import FieldSpec, SpecTemplate
+from agent.specdoc.template import FieldSpec, SpecTemplate
 
 
 def _nfr(metric: str, target: Any = 200, unit: str = "ms", **extra: Any) -> dict[str, Any]:
@@ -400,7 +400,7 @@ def test_render_data_matches_the_generic_shape(tech_spec: SpecTemplate, key: str
         else:
             assert actual == ("list" if expected in list_kinds else "str"), name
     # and the renderer's own check: rendering the section with this data succeeds
-    from agent.spec.render import SectionContent, render_section
+    from agent.specdoc.render import SectionContent, render_section
 
     assert f"## {section.title}" in render_section(section, SectionContent(data=rendered))
 
@@ -456,7 +456,7 @@ def test_open_points_extension() -> None:
 def test_performance_units_must_fit_the_figure() -> None:
     from pydantic import ValidationError
 
-    from agent.spec.schemas.techspec import PerformanceSpecifications
+    from agent.specdoc.schemas.techspec import PerformanceSpecifications
 
     def target(unit: str) -> dict[str, object]:
         return {"comparator": "<", "value": 10, "unit": unit}
@@ -492,7 +492,7 @@ def test_required_questions_cannot_be_left_out(tech_spec: SpecTemplate) -> None:
     """A vague brief's root section must ask: leaving the field out fails, in the schema and in validation."""
     import pydantic
 
-    from agent.spec.schemas.generic import with_open_points
+    from agent.specdoc.schemas.generic import with_open_points
 
     overview = tech_spec.sections[0]
     strict = with_open_points(overview.model, require_questions=True)

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.checks.lint import lint_document
 from agent.errors import ConfigError, InputError, LifecycleError
 from agent.signoff import records as so
 from agent.signoff import sshsig
 from agent.signoff import transitions as tr
-from agent.signoff.lint import lint_document
-from agent.spec import lifecycle as lc
-from agent.spec.document import SpecDocument, parse_spec
-from agent.spec.template_resolver import read_template_outline, resolve_template_path
+from agent.specdoc import lifecycle as lc
+from agent.specdoc.document import SpecDocument, parse_spec
+from agent.specdoc.template_resolver import read_template_outline, resolve_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.signoff.smells import DRAFTING_SMELLS, SMELLS, detect, drafting_problems
+from agent.specdoc.smells import DRAFTING_SMELLS, SMELLS, detect, drafting_problems
 
 FIRES: dict[str, list[str]] = {
     "smell-subjective": [

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import InputError, TemplateError
-from agent.spec.document import (
+from agent.specdoc.document import (
     FOOTER_KEY,
     PREAMBLE_KEY,
     load_spec,
     parse_spec,
 )
-from agent.spec.template_resolver import read_template_outline, resolve_template_path, spec_template_path
+from agent.specdoc.template_resolver import read_template_outline, resolve_template_path, spec_template_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")

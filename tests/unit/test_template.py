@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from agent.errors import InputError, TemplateError
-from agent.spec.schemas.techspec import TYPED_SECTIONS
-from agent.spec.template import FieldKind, FieldSpec, SpecTemplate, TemplateSection
-from agent.spec.template_resolver import load_template
+from agent.specdoc.schemas.techspec import TYPED_SECTIONS
+from agent.specdoc.template import FieldKind, FieldSpec, SpecTemplate, TemplateSection
+from agent.specdoc.template_resolver import load_template
 
 DATA = Path(__file__).parent.parent / "data" / "templates"
 ROOT = Path(__file__).resolve().parents[2]
@@ -478,7 +478,7 @@ def test_missing_template_file(tmp_path: Path) -> None:
 
 
 def test_altered_risk_section_renders_its_own_layout(tmp_path: Path) -> None:
-    from agent.spec.render import SectionContent, render_section
+    from agent.specdoc.render import SectionContent, render_section
 
     template = _compile_text(tmp_path, ALTERED_REQUIREMENTS)
     risks = template.section("risk_assessment")

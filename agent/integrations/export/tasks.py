@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import InputError
-from agent.spec.document import SpecDocument, load_spec, normalise_heading
-from agent.spec.requirements import ID_PATTERN, REQUIREMENT, defined_requirements, split_covers
+from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
+from agent.specdoc.requirements import ID_PATTERN, REQUIREMENT, defined_requirements, split_covers
 
 _CHECK = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(?P<text>.+?)\s*$")
 _REQ_REF = re.compile(rf"\b{ID_PATTERN}\b")

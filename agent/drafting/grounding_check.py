@@ -20,9 +20,9 @@ from typing import Any
 
 from agent.drafting.brief import Brief
 from agent.drafting.values import iter_strings, leaf_key
-from agent.spec.grounding import content_stems, is_generic, off_topic, reference_terms, stem
-from agent.spec.stacks import stack_conflict
-from agent.spec.template import TemplateSection
+from agent.specdoc.grounding import content_stems, is_generic, off_topic, reference_terms, stem
+from agent.specdoc.stacks import stack_conflict
+from agent.specdoc.template import TemplateSection
 
 #: strings shorter than this (words) are names, values or fragments: not judged.
 MIN_WORDS = 8

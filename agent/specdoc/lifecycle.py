@@ -1,6 +1,6 @@
 """The ONE lifecycle of a spec: its status (DRAFT -> REVIEW -> APPROVED), the steps between, and the guard.
 
-Why in ``agent.spec`` and not in ``agent.signoff``: the status is a property of the spec document, and
+Why in ``agent.specdoc`` and not in ``agent.signoff``: the status is a property of the spec document, and
 two sibling layers need the same rules. ``agent.drafting`` rewrites specs (refine, the chat session,
 undo and redo, which the MCP server and the CLI both drive) and ``agent.signoff`` moves them along
 (review, approve, reopen). Siblings do not import each other (docs/architecture.md), so the rules sit
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agent.errors import InputError, LifecycleError, NotEditableError
-from agent.spec.document import SpecDocument
+from agent.specdoc.document import SpecDocument
 
 
 class Status(StrEnum):

@@ -23,9 +23,9 @@ import re
 from pathlib import Path
 
 from agent.errors import TemplateError
-from agent.spec.frontmatter import split_front_matter
-from agent.spec.schemas.generic import build_section_model
-from agent.spec.template import (
+from agent.specdoc.frontmatter import split_front_matter
+from agent.specdoc.schemas.generic import build_section_model
+from agent.specdoc.template import (
     Block,
     FieldKind,
     FieldSpec,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # retrieval pulls in bm25s and numpy: drift and lint only need the hashing here
-    from agent.drafting.context.retrieval import ContextPack
+    from agent.context.retrieval import ContextPack
 
 GIT_TIMEOUT_SECONDS = 5.0
 

@@ -20,9 +20,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from agent.errors import SpecdraftError
 from agent.io.sanitize import CONTROL_CHARS
-from agent.spec.frontmatter import dump_front_matter
-from agent.spec.placeholders import PLACEHOLDER
-from agent.spec.template import Block, FieldKind, SpecTemplate, TemplateSection
+from agent.specdoc.frontmatter import dump_front_matter
+from agent.specdoc.placeholders import PLACEHOLDER
+from agent.specdoc.template import Block, FieldKind, SpecTemplate, TemplateSection
 
 MACROS = r"""
 {%- macro prose(value) -%}{{ value | block }}{%- endmacro -%}

@@ -13,9 +13,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from agent.spec.requirements import ID_SCHEMA_PATTERN, listed, split_covers
-from agent.spec.schemas.base import SectionData, json_schema, schema_nodes
-from agent.spec.schemas.generic import MAX_ITEM, Item, Text
+from agent.specdoc.requirements import ID_SCHEMA_PATTERN, listed, split_covers
+from agent.specdoc.schemas.base import SectionData, json_schema, schema_nodes
+from agent.specdoc.schemas.generic import MAX_ITEM, Item, Text
 
 
 class _Strict(BaseModel):

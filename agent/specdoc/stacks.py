@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.spec.grounding import technologies
+from agent.specdoc.grounding import technologies
 
 #: name (lower case) -> language family; frameworks map to the language they are written in
 _LANGUAGES = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError
-from agent.spec.frontmatter import dump_front_matter, split_front_matter
+from agent.specdoc.frontmatter import dump_front_matter, split_front_matter
 
 PREAMBLE_KEY = "(preamble)"
 FOOTER_KEY = "(footer)"

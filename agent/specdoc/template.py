@@ -1,7 +1,7 @@
 """The compiled form of a Markdown spec template: sections, fields and layout blocks.
 
-The compiler (``agent.spec.template_compiler``) builds these; the resolver
-(``agent.spec.template_resolver``) finds and loads templates by name or path.
+The compiler (``agent.specdoc.template_compiler``) builds these; the resolver
+(``agent.specdoc.template_resolver``) finds and loads templates by name or path.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from agent.spec.placeholders import PLACEHOLDER
-from agent.spec.schemas.base import SectionData
+from agent.specdoc.placeholders import PLACEHOLDER
+from agent.specdoc.schemas.base import SectionData
 
 
 class FieldKind(str, Enum):
@@ -26,9 +26,6 @@ class FieldKind(str, Enum):
     tasks = "tasks"  # checklist of plain items
     bullets = "bullets"  # bullet list of plain items
     group = "group"  # repeatable key/value group (a list of objects with the child labels)
-
-
-LIST_KINDS = {FieldKind.numbered, FieldKind.labelled, FieldKind.tasks, FieldKind.bullets, FieldKind.group}
 
 
 @dataclass

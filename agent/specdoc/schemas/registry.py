@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from agent.io.resources import resource_dir
-from agent.spec.schemas.techspec import TYPED_SECTIONS
-from agent.spec.template import FieldSpec, SpecTemplate
-from agent.spec.template_compiler import compile_template
+from agent.specdoc.schemas.techspec import TYPED_SECTIONS
+from agent.specdoc.template import FieldSpec, SpecTemplate
+from agent.specdoc.template_compiler import compile_template
 
 Layout = tuple[tuple[str, object], ...]
 

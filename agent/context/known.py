@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.drafting.context.chunking import Facts, chunk_file
-from agent.drafting.context.walk import MAX_FILE_BYTES
+from agent.context.chunking import Facts, chunk_file
+from agent.context.walk import MAX_FILE_BYTES
 
 
 def context_entries(front_matter: dict[str, Any]) -> list[dict[str, str]]:

@@ -15,11 +15,11 @@ from pathlib import Path
 from agent.errors import InputError, TemplateError
 from agent.io.resources import resource_dir
 from agent.io.textinput import read_user_text
-from agent.spec.document import SpecDocument, parse_spec
-from agent.spec.placeholders import template_placeholders
-from agent.spec.schemas.registry import apply_typed_models
-from agent.spec.template import SpecTemplate, TemplateInfo
-from agent.spec.template_compiler import MAX_TEMPLATE_CHARS, compile_template
+from agent.specdoc.document import SpecDocument, parse_spec
+from agent.specdoc.placeholders import template_placeholders
+from agent.specdoc.schemas.registry import apply_typed_models
+from agent.specdoc.template import SpecTemplate, TemplateInfo
+from agent.specdoc.template_compiler import MAX_TEMPLATE_CHARS, compile_template
 
 # --------------------------------------------------------------------------------------------------
 # Loading

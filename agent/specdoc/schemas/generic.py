@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agent.spec.schemas.base import SectionData
-from agent.spec.template import FieldKind, FieldSpec
+from agent.specdoc.schemas.base import SectionData
+from agent.specdoc.template import FieldKind, FieldSpec
 
 # Bounds keep a small model from looping forever inside one value; llama.cpp's grammar enforces them.
 MAX_PROSE = 1200

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.spec.document import SpecDocument, fence_mask, split_lines
-from agent.spec.requirements import REQUIREMENT
+from agent.specdoc.document import SpecDocument, fence_mask, split_lines
+from agent.specdoc.requirements import REQUIREMENT
 
 __all__ = ["KINDS", "REQUIREMENT", "TraceMatrix", "TracedRequirement", "references", "trace_document"]
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")

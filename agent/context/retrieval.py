@@ -16,8 +16,8 @@ from pathlib import Path
 import bm25s  # type: ignore[import-untyped]
 import numpy as np
 
-from agent.drafting.context.chunking import Chunk, Facts, chunk_file
-from agent.drafting.context.walk import WalkResult, walk_context
+from agent.context.chunking import Chunk, Facts, chunk_file
+from agent.context.walk import WalkResult, walk_context
 
 #: default prompt budget for context, in tokens: the embedded server gives each slot 4,096 tokens
 #: (llm/embedded.py CTX_PER_SLOT), of which a section's instructions, brief and answer take ~2,500;

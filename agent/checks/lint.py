@@ -12,13 +12,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from agent.drafting.context.chunking import Facts, table_name
-from agent.drafting.context.known import known_facts
+from agent.context.chunking import Facts, table_name
+from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
-from agent.signoff.smells import SMELLS, detect
-from agent.signoff.trace import trace_document
-from agent.spec.document import (
+from agent.specdoc.document import (
     SpecDocument,
     fence_mask,
     load_spec,
@@ -26,12 +24,14 @@ from agent.spec.document import (
     parse_spec,
     split_lines,
 )
-from agent.spec.grounding import BriefFacts, off_topic, reference_terms
-from agent.spec.lifecycle import STATUSES
-from agent.spec.placeholders import BRACKET as _BRACKET
-from agent.spec.placeholders import is_placeholder, pasted_text
-from agent.spec.requirements import REQUIREMENT
-from agent.spec.template_resolver import TemplateOutline, spec_outline
+from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
+from agent.specdoc.lifecycle import STATUSES
+from agent.specdoc.placeholders import BRACKET as _BRACKET
+from agent.specdoc.placeholders import is_placeholder, pasted_text
+from agent.specdoc.requirements import REQUIREMENT
+from agent.specdoc.smells import SMELLS, detect
+from agent.specdoc.template_resolver import TemplateOutline, spec_outline
+from agent.specdoc.trace import trace_document
 
 Severity = Literal["error", "warning"]
 
@@ -472,9 +472,6 @@ _LIST_ITEM = re.compile(
     r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*(?P<label>[^*]{1,60})\*\*:?\s*)?(?P<text>.*)$"
 )
 _LOOSE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]{0,5}-\d{1,5}|[A-Z]{1,4}\d{1,4}(?:\.\d+)*)\b[:.)]?\s*")
-_TRACE_SECTIONS = re.compile(
-    r"test|success|criteri|timeline|task|acceptance|milestone|rollout|plan", re.IGNORECASE
-)
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 

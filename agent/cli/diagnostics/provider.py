@@ -1,0 +1,150 @@
+"""Doctor checks of the model server: the API key (set or not, never its value) and GET /models."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from agent.cli.diagnostics.report import DoctorReport
+from agent.errors import SpecdraftError
+from agent.io.config import KEY_ENV
+from agent.io.redact import display_url
+from agent.llm.providers import OPENAI_BASE_URL, ModelSettings, Provider
+from agent.models.select import ResolvedModel
+
+
+def check_key(report: DoctorReport, provider: Provider) -> None:
+    present = bool(os.environ.get(KEY_ENV, "").strip())
+    state = f"{KEY_ENV} is {'set' if present else 'not set'}"
+    if provider is Provider.openai:
+        if present:
+            report.add("api key", "ok", state)
+        else:
+            report.add(
+                "api key", "fail", state, f"export {KEY_ENV}=... (keys are read only from the environment)"
+            )
+    elif provider is Provider.compatible:
+        report.add(
+            "api key",
+            "info",
+            state + (" (sent to the server)" if present else " (most local servers need none)"),
+        )
+    else:
+        report.add("api key", "info", state + " (the embedded model needs none)")
+
+
+def check_provider(
+    report: DoctorReport,
+    provider: Provider,
+    settings: ModelSettings,
+    resolved: ResolvedModel | None,
+    *,
+    probe: bool,
+    timeout: float,
+) -> None:
+    if provider is Provider.local:
+        if not probe:
+            report.add(
+                "provider",
+                "info",
+                "local: the embedded server starts on demand when a command needs it",
+                None,
+            )
+            return
+        if resolved is None:
+            return
+        _probe_embedded(report, settings, timeout)
+        return
+    urls = settings.base_urls or ((OPENAI_BASE_URL,) if provider is Provider.openai else ())
+    if not urls:
+        report.add(
+            "provider", "fail", "compatible: no base_url", "Set base_url, SPECDRAFT_BASE_URL or --base-url."
+        )
+        return
+    if len(urls) == 1:
+        _get_models(report, provider.value, urls[0], settings.model, timeout)
+        return
+    # Several servers: each is checked; while one answers, drafting goes on without the others.
+    checks = []
+    for number, url in enumerate(urls, start=1):
+        _get_models(report, f"{provider.value} server {number} of {len(urls)}", url, settings.model, timeout)
+        checks.append(report.checks[-1])
+    if any(check.status == "ok" for check in checks):
+        for check in checks:
+            if check.status == "fail":
+                check.status = "warn"
+                check.fix = (check.fix or "") + " Requests go to the other servers meanwhile."
+
+
+def _get_models(report: DoctorReport, label: str, base_url: str, model: str | None, timeout: float) -> None:
+    """GET {base_url}/models: reachable, the key accepted, and the model listed."""
+    headers = {}
+    key = os.environ.get(KEY_ENV, "").strip()
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(f"{base_url}/models", headers=headers)
+    shown = display_url(base_url)
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = json.load(response)
+    except urllib.error.HTTPError as exc:
+        fix = (
+            f"The server refused the key: check {KEY_ENV}."
+            if exc.code in (401, 403)
+            else "Check base_url (it usually ends in /v1)."
+        )
+        report.add("provider", "fail", f"{label}: {shown}/models answered HTTP {exc.code}", fix)
+        return
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        report.add(
+            "provider",
+            "fail",
+            f"{label}: cannot reach {shown} ({reason})",
+            "Is the server running? Check base_url (it usually ends in /v1); `specdraft config show` "
+            "says where it is set.",
+        )
+        return
+    except ValueError:
+        report.add("provider", "fail", f"{label}: {shown}/models did not answer JSON", "Check base_url.")
+        return
+    seconds = time.perf_counter() - started
+    ids = _model_ids(payload)
+    detail = f"{label}: {shown} answered in {seconds * 1000:.0f} ms, {len(ids)} model(s) listed"
+    if model and ids and model not in ids:
+        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        report.add(
+            "provider", "warn", f"{detail}; '{model}' is not among them ({shown})", "Check the model setting."
+        )
+        return
+    if not model and report.provider == "compatible" and ids:
+        report.model = ids[0]
+        for check in report.checks:
+            if check.name == "model":
+                check.detail = f"{ids[0]}: {report.model_reason}"
+    report.add("provider", "ok", detail)
+
+
+def _model_ids(payload: Any) -> list[str]:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        return []
+    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+
+
+def _probe_embedded(report: DoctorReport, settings: ModelSettings, timeout: float) -> None:
+    from agent.llm.providers import open_endpoint
+
+    started = time.perf_counter()
+    try:
+        with open_endpoint(settings) as endpoint:
+            _get_models(report, "local (probe)", endpoint.base_url, None, timeout)
+    except SpecdraftError as exc:
+        report.add("provider", "fail", f"local: the embedded server did not start: {exc.message}", exc.hint)
+        return
+    report.checks[-1].detail += f"; started and stopped in {time.perf_counter() - started:.1f} s"
