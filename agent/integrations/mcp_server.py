@@ -18,9 +18,9 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from agent.checks.lint import count_errors, lint_path, summary_line
-from agent.drafting.brief import load_brief, parse_brief
+from agent.drafting.brief import load_brief, parse_brief, recorded_brief
 from agent.drafting.drafter import SectionEvent
-from agent.drafting.refine import Refiner, check_instruction, recorded_brief
+from agent.drafting.refine import Refiner, check_instruction
 from agent.drafting.service import DraftPlan, check_destination, draft_to_file, plan_drafts
 from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
