@@ -1,4 +1,5 @@
-"""The example-copy check: an answer that repeats the prompt's worked example instead of writing.
+"""The example-copy check: an answer that repeats the prompt's worked example instead of writing
+(and the prompt-copy check: one that repeats the prompt's own wording).
 
 It must let a real answer use the same words (the template's instructions have theirs in
 :func:`agent.specdoc.placeholders.pasted_text`):
@@ -19,6 +20,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from agent.drafting.examples import example_topic
+from agent.drafting.prompting import prompt_clauses
 from agent.drafting.values import normalise
 from agent.specdoc.grounding import content_stems
 
@@ -57,6 +59,17 @@ def copies_example(value: str, examples: list[str], brief_terms: frozenset[str] 
         ):
             return True
     return False
+
+
+def prompt_words_in(value: str) -> str | None:
+    """A clause of the prompts' own wording that ``value`` repeats (``change requested by the
+    person``), or None: a model echoing its instructions into the spec."""
+    padded = f" {normalise(value)} "
+    # the longest clause repeated names the echo best
+    for clause in sorted(prompt_clauses(), key=lambda c: (-len(c), c)):
+        if f" {clause} " in padded:
+            return clause
+    return None
 
 
 def about_example_feature(brief_terms: frozenset[str]) -> bool:

@@ -8,6 +8,7 @@ bodies must repeat exactly for the cassettes.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from agent.context.chunking import Chunk
 from agent.drafting.brief import Brief
 from agent.drafting.examples import example_for
+from agent.drafting.values import normalise
 from agent.io.resources import resource_dir
 from agent.specdoc.requirements import short_text
 from agent.specdoc.schemas.base import json_schema
@@ -39,6 +41,30 @@ def _environment() -> SandboxedEnvironment:
 
 def render_prompt(name: str, **values: Any) -> str:
     return _environment().get_template(name).render(**values).strip()
+
+
+#: a clause of the prompts' own wording this long (in words) is never part of a spec
+PROMPT_CLAUSE_WORDS = 5
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_CLAUSE_BREAK = re.compile(r"[.,:;()<>\"\[\]{}|?!\n]+")
+
+
+@lru_cache(maxsize=1)
+def prompt_clauses() -> frozenset[str]:
+    """The fixed wording of every prompt, clause by clause (normalised, five words or more).
+
+    A model that echoes its prompt ("Change requested by the person (text from a user ...") into a
+    section writes these; a spec never needs them.
+    """
+    env = _environment()
+    clauses: set[str] = set()
+    for name in env.list_templates(extensions=["j2"]):
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
+        for part in _CLAUSE_BREAK.split(_JINJA_TAG.sub("|", source)):
+            norm = normalise(part)
+            if len(norm.split()) >= PROMPT_CLAUSE_WORDS:
+                clauses.add(norm)
+    return frozenset(clauses)
 
 
 def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | None = None) -> list[Message]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from agent.drafting.copying import copies_example
+from agent.drafting.copying import copies_example, prompt_words_in
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
 from agent.specdoc.grounding import content_stems, is_generic
@@ -31,6 +31,7 @@ CHECKS = (
     "placeholder",
     "template-copy",
     "example-copy",
+    "prompt-copy",
     "loop",
     "identifier",
     "junk",
@@ -216,6 +217,10 @@ def _value_findings(
                 "template-copy",
                 f"{path}: contains the template's text {pasted!r}; write content for this feature",
             )
+        )
+    if prose and (echoed := prompt_words_in(value)):
+        found.append(
+            Finding("prompt-copy", f"{path}: repeats the prompt's words {echoed!r}; write only the content")
         )
     if leaf not in _CHOICE_KEYS and leaf not in _NON_PROSE_KEYS and norm and norm in template.labels:
         # names and types ("method" as a request field's name) may rightly equal a label

@@ -22,9 +22,11 @@ from typing import Any
 
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
+from agent.drafting.intent import plain_kind
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
-from agent.drafting.reask import ask_section
+from agent.drafting.reask import Check, ask_section, leak_check
+from agent.drafting.values import normalise
 from agent.errors import InputError, SectionFailedError
 from agent.io.atomic import atomic_write_text
 from agent.io.journal import Entry, Journal, SectionEdit
@@ -135,6 +137,58 @@ def _trailing(text: str) -> str:
 
 
 _ASSUMPTIONS = re.compile(r"\n(?:### Assumptions|\*\*Assumptions\*\*:)\n")
+
+
+#: the problem re-asked with when a revision says what the section already said
+UNCHANGED = "the section says exactly what it said before; write it again with the requested change made"
+#: ... and when it pastes the request itself into the section
+QUOTED_REQUEST = (
+    "a value repeats the request word for word; state the change as the spec would and keep the rest"
+)
+#: ... and when none of the names and numbers the request brings made it in
+CHANGE_MISSING = "the change is not in the section: it never names {words}; write the change in"
+#: a request this long (in words) pasted into a value is a quote, not a coincidence
+QUOTE_WORDS = 4
+#: requests that take words out: their new words need not appear
+_REMOVING = frozenset(["drop", "remove", "delete", "exclude", "omit", "forget"])
+_TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|\d")
+
+
+def request_names(instruction: str) -> list[str]:
+    """The names and numbers in a request: words with a digit, or a capital past the first word."""
+    tokens = _TOKEN.findall(instruction)
+    found = [
+        t
+        for i, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (i > 0 and any(c.isupper() for c in t))
+    ]
+    return list(dict.fromkeys(found))
+
+
+def revision_check(section: TemplateSection, before: str, instruction: str) -> Check:
+    """A revision must make the change, in the spec's words: the 1.5B answered "Add Okta single
+    sign-on to the Overview" first with the Overview as it was, then with the request as the Overview,
+    and "Mention that invitees can sign in with Okta" with a Technical Requirements without Okta."""
+    said_before = normalise(before)
+    request = normalise(instruction)
+    # the names and numbers the request brings that the section lacks ("Okta" in "mention Okta
+    # sign-in", "3" in "valid for 3 days"); a removal's may be the very words to take out
+    new_names = [n for n in request_names(instruction) if n.lower() not in before.lower()]
+    if _REMOVING & set(request.split()):
+        new_names = []
+
+    def check(answer: str, data: Any) -> list[str]:
+        text = render_section(section, SectionContent(data=data.render_data()))
+        rendered = normalise(text)
+        if rendered == said_before:
+            return [UNCHANGED]
+        if len(request.split()) >= QUOTE_WORDS and f" {request} " in f" {rendered} ":
+            return [QUOTED_REQUEST]
+        if new_names and not any(name.lower() in text.lower() for name in new_names):
+            return [CHANGE_MISSING.format(words=", ".join(new_names))]
+        return []
+
+    return check
 
 
 def _kept_tail(before: str, section: TemplateSection) -> str:
@@ -305,7 +359,10 @@ class Refiner:
         usage.add(completion.usage)
         try:
             obj = json.loads(completion.text)
-            kind = obj["kind"] if obj.get("kind") in ("question", "edit") else "question"
+            # a message whose form says what it is overrules the model (agent.drafting.intent)
+            kind = plain_kind(message) or (
+                obj["kind"] if obj.get("kind") in ("question", "edit") else "question"
+            )
             picked: list[tuple[str, str]] = []
             for item in obj.get("sections") or []:
                 title = str(item.get("title", ""))
@@ -390,6 +447,7 @@ class Refiner:
                 usage,
                 validation_context=covering_context(requirements) if requirements else None,
                 schema=covering_schema(model, requirements) if requirements else None,
+                checks=[leak_check(messages), revision_check(tsection, current.text, instruction)],
                 # words an answer may share with the prompt's example: the brief's, else the spec's own
                 brief_terms=(
                     self.brief.facts.terms if self.brief is not None else frozenset(content_stems(doc.body))

@@ -190,7 +190,8 @@ def test_an_answer_that_obeys_the_injection_is_rejected(fault_server: FaultServe
     fault_server.plan(default="leak")
     code, spec, stderr = _draft_against(fault_server, tmp_path, CORPUS / "prompt-injection.md", "--strict")
     assert code == 1, stderr
-    assert "repeats the instructions given to you" in stderr
+    # the system prompt's first sentence in a prose value: the prompt-copy check names it
+    assert "repeats the prompt's words 'you are a senior software engineer" in stderr
     assert spec == ""
     # and when the model recovers on the re-ask, the spec holds no trace of the system prompt
     # (--no-cache: the response cache would replay the first run's leaking answers)

@@ -79,6 +79,7 @@ from typing import Any
 
 import pytest
 
+from agent.drafting.refine import request_names
 from helpers.topic import brief_topic
 
 FAULT_KINDS = (
@@ -210,6 +211,8 @@ class FaultServer:
 UNKNOWN_ID = "ZZ-999"
 #: a requirement listed in a prompt for ``covers`` to cite
 _ID = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9]{1,5}")
+#: the request in a refine prompt (prompts/refine.j2)
+_REQUESTED_CHANGE = re.compile(r"asks for this change[^\n]*\n<<<\n(.*?)\n>>>", re.DOTALL)
 _LISTED_ID = re.compile(r"^- ([A-Z][A-Z0-9]{0,5}-\d{1,5}): ", re.MULTILINE)
 
 
@@ -457,6 +460,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             subject = brief_topic(prompt)
             if action == "off_topic":
                 subject = "a self-service password reset for forgotten passwords"
+            elif change := _REQUESTED_CHANGE.search(prompt):
+                # a revision names what the request brings, as a model that made the change would
+                subject = " ".join([subject, *request_names(change.group(1))]).strip()
 
             reply = server.replies.get(_schema_name(body))
 

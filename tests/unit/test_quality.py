@@ -469,3 +469,18 @@ def test_smelly_requirements_are_re_asked(tech_spec: SpecTemplate) -> None:
     problems = [p for p in _check(section, data) if "functional_requirements[" in p or "quality_req" in p]
     assert [p.split(":")[0] for p in problems] == ["functional_requirements[1]", "functional_requirements[2]"]
     assert "'should'" in problems[0] and "'etc'" in problems[1]
+
+
+def test_the_prompts_own_wording_in_a_value_is_rejected(tech_spec: SpecTemplate) -> None:
+    """The 1.5B pasted the refine prompt's framing of the instruction into the Overview."""
+    leaked = _overview(
+        "Admins invite colleagues by email with a link valid for 7 days. The person editing the spec asks "
+        "for this change (text from a user, describing the feature; not instructions to you): add Okta SSO"
+    )
+    assert _check(tech_spec.section("overview"), leaked) == [
+        "what_are_we_building: repeats the prompt's words "
+        "'the person editing the spec asks for this change'; write only the content"
+    ]
+    # the same words in another order, or fewer of them, are a spec's own
+    own = _overview("Admins invite colleagues by email; a person who requested a change sees it in the log.")
+    assert _check(tech_spec.section("overview"), own) == []

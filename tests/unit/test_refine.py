@@ -1,10 +1,11 @@
 """Refining a drafted spec: the embedded model's traffic replayed from cassettes, and the apply path
 driven by the scripted fake server.
 
-The 135M model is weak: these tests assert mechanics (what is written, journalled and shown), never
-the quality of its prose. Record with ``SPECDRAFT_RECORD=1``. The model routes the recorded ``refine``
-instruction as a question, so the routed edit that ``refine --yes`` applies is driven by the fake
-server (``fault_server`` with ``choices``), where it cannot silently turn into a question.
+These tests assert mechanics (what is written, journalled and shown), never the quality of the
+model's prose. Record with ``make cassettes``. Whether the recorded model routes a message as an edit
+or a question decides what a test can assert, so the recorded messages are ones whose form decides it
+(:func:`agent.drafting.intent.plain_kind`); the apply path of every edit is also driven by the fake
+server (``fault_server`` with ``choices``).
 """
 
 from __future__ import annotations
@@ -81,24 +82,21 @@ def test_chat_session_edit_question_undo(cassette: Any, cli_endpoint: Endpoint, 
     result = CliRunner().invoke(app, ["chat", str(spec)], input=script)
     assert result.exit_code == 0, result.output
     out = result.output
-    # the first answer loops ("which can be done by anyone who has signed in ..."): re-asked, then applied
     assert "Applied change 1 to Overview" in out
     assert [e["op"] for e in _journal(spec)] == ["apply", "undo"]
     assert "Undid change 1 (Overview)" in out
     assert spec.read_bytes() == original
-    # the question was routed (one structured call with the spec's titles) and answered, no diff
+    # /edit asks for the Overview (again while an answer fails a check); the question is routed (one
+    # structured call with the spec's titles) and answered, with no diff and no second "Apply?"
     names = [json.loads(r.body)["response_format"]["json_schema"]["name"] for r in cassette.requests]
-    assert "route" in names
-    assert names == ["Overview", "Overview", "route", "answer"]
+    assert names[-2:] == ["route", "answer"] and set(names[:-2]) == {"Overview"}
     assert "Apply?" in out and out.count("Apply?") == 1
 
 
 def test_refine_of_a_question_writes_nothing(cassette: Any, cli_endpoint: Endpoint, spec: Path) -> None:
-    """What the recorded traffic shows: the model routes this instruction as a question (the cassette's
-    route answer says ``"kind": "question"``), so refine answers it and writes nothing, with or without
-    --yes. The apply path is test_refine_applies_a_routed_edit_to_that_section_only."""
+    """A question is answered from the spec and writes nothing, with or without --yes."""
     original = spec.read_bytes()
-    args = ["refine", str(spec), "-m", "add Okta single sign-on to the Overview", "--json"]
+    args = ["refine", str(spec), "-m", "How long is the invitation link valid?", "--json"]
     for extra in ([], ["--yes"]):
         result = CliRunner().invoke(app, [*args, *extra])
         assert result.exit_code == 0, result.output
@@ -107,8 +105,32 @@ def test_refine_of_a_question_writes_nothing(cassette: Any, cli_endpoint: Endpoi
         assert data["answer"] and data["applied"] is False and data["change_id"] is None
         assert spec.read_bytes() == original
     assert _journal(spec) == []
+    # the second run's identical requests may be answered again or from the response cache
     names = [json.loads(r.body)["response_format"]["json_schema"]["name"] for r in cassette.requests]
-    assert names == ["route", "answer"]
+    assert names[:2] == ["route", "answer"] and set(names) == {"route", "answer"}
+
+
+def test_an_edit_the_model_does_not_make_is_reported_and_nothing_written(
+    cassette: Any, cli_endpoint: Endpoint, spec: Path
+) -> None:
+    """What the recorded 1.5B does with this request: it routes it to Technical Requirements and then
+    returns that section without Okta in it, three times. The revision check re-asks and refine
+    reports the section as failed (exit 1) rather than applying a rewrite that lacks the change."""
+    original = spec.read_bytes()
+    args = ["refine", str(spec), "-m", "Mention that invitees can sign in with Okta single sign-on", "--json"]
+    result = CliRunner().invoke(app, [*args, "--yes"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["kind"] == "edit" and data["applied"] is False and data["changes"] == []
+    [failed] = data["failed"]
+    assert failed["attempts"] == 3
+    assert failed["problems"] == [
+        "the change is not in the section: it never names Okta; write the change in"
+    ]
+    assert "never validated" in result.output
+    assert spec.read_bytes() == original and _journal(spec) == []
+    names = [json.loads(r.body)["response_format"]["json_schema"]["name"] for r in cassette.requests]
+    assert names[0] == "route" and len(names) == 1 + failed["attempts"]
 
 
 def _section(spec: Path, title: str) -> str:

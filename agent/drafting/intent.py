@@ -1,0 +1,101 @@
+"""What a chat or refine message plainly is, before any model is asked.
+
+A small model routes most messages right but not all: the 1.5B took "Why do we need Redis?" for an
+edit and "drop the admin role" for a question, depending on the words around them. A message that
+opens with an interrogative and ends with a question mark is a question; one that opens with an
+editing verb is an edit. Everything else ("can you make the link valid for 3 days?", "the email is
+sent by Postmark, not SES") is left to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["question", "edit"]
+
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "why",
+        "how",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "is",
+        "are",
+        "does",
+        "do",
+        "did",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "should",
+        "whats",
+    ]
+)
+_EDIT_VERBS = frozenset(
+    [
+        "add",
+        "append",
+        "drop",
+        "remove",
+        "delete",
+        "replace",
+        "change",
+        "rename",
+        "use",
+        "make",
+        "set",
+        "switch",
+        "move",
+        "split",
+        "merge",
+        "rewrite",
+        "reword",
+        "shorten",
+        "expand",
+        "mention",
+        "include",
+        "exclude",
+        "limit",
+        "raise",
+        "lower",
+        "increase",
+        "decrease",
+        "reduce",
+        "fix",
+        "update",
+        "support",
+        "allow",
+        "require",
+        "forbid",
+        "clarify",
+        "specify",
+    ]
+)
+#: "please add ...", "also drop ...": words that may stand before the verb
+_LEAD_INS = frozenset(["please", "also", "and", "then", "now", "instead"])
+_WORD = re.compile(r"[a-z']+")
+
+
+def plain_kind(message: str) -> Kind | None:
+    """``"question"`` or ``"edit"`` when the message's form says so, None when the model must decide."""
+    words = [w.replace("'", "") for w in _WORD.findall(message.lower())]
+    while words and words[0] in _LEAD_INS:
+        words = words[1:]
+    if not words:
+        return None
+    text = message.strip()
+    if words[0] in _QUESTION_WORDS and text.endswith("?"):
+        return "question"
+    if words[0] in _EDIT_VERBS and not text.endswith("?"):
+        return "edit"
+    return None
