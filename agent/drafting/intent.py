@@ -4,7 +4,8 @@ A small model routes most messages right but not all: the 1.5B took "Why do we n
 edit and "drop the admin role" for a question, depending on the words around them. A message that
 opens with an interrogative and ends with a question mark is a question; one that opens with an
 editing verb is an edit. Everything else ("can you make the link valid for 3 days?", "the email is
-sent by Postmark, not SES") is left to the model.
+sent by Postmark, not SES") is left to the model. :func:`request_names` reads the names and numbers
+a request brings, which a revision that made the change must contain.
 """
 
 from __future__ import annotations
@@ -99,3 +100,17 @@ def plain_kind(message: str) -> Kind | None:
     if words[0] in _EDIT_VERBS and not text.endswith("?"):
         return "edit"
     return None
+
+
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|\d")
+
+
+def request_names(instruction: str) -> list[str]:
+    """The names and numbers in a request: words with a digit, or a capital past the first word."""
+    tokens = _NAME_TOKEN.findall(instruction)
+    found = [
+        t
+        for i, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (i > 0 and any(c.isupper() for c in t))
+    ]
+    return list(dict.fromkeys(found))

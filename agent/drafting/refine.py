@@ -22,7 +22,7 @@ from typing import Any
 
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.intent import plain_kind
+from agent.drafting.intent import plain_kind, request_names
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import Check, ask_section, leak_check
@@ -151,18 +151,6 @@ CHANGE_MISSING = "the change is not in the section: it never names {words}; writ
 QUOTE_WORDS = 4
 #: requests that take words out: their new words need not appear
 _REMOVING = frozenset(["drop", "remove", "delete", "exclude", "omit", "forget"])
-_TOKEN = re.compile(r"[A-Za-z0-9][\w.+#-]*[\w+#]|\d")
-
-
-def request_names(instruction: str) -> list[str]:
-    """The names and numbers in a request: words with a digit, or a capital past the first word."""
-    tokens = _TOKEN.findall(instruction)
-    found = [
-        t
-        for i, t in enumerate(tokens)
-        if any(c.isdigit() for c in t) or (i > 0 and any(c.isupper() for c in t))
-    ]
-    return list(dict.fromkeys(found))
 
 
 def revision_check(section: TemplateSection, before: str, instruction: str) -> Check:

@@ -79,7 +79,7 @@ from typing import Any
 
 import pytest
 
-from agent.drafting.refine import request_names
+from agent.drafting.intent import request_names
 from helpers.topic import brief_topic
 
 FAULT_KINDS = (
