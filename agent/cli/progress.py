@@ -88,6 +88,8 @@ class DraftProgress:
             line = f"section {event.title}: attempt {event.attempt} rejected ({first}); re-asking"
         elif event.kind == "done":
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
+            if event.problems:  # list items that failed the last attempt's checks were dropped
+                line += f", {len(event.problems)} failing item(s) dropped ({event.problems[0]})"
         else:
             count = f"[{self.done}/{self.total}]"
             line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempt(s) {count}"

@@ -65,6 +65,7 @@ class SectionEvent:
     key: str
     title: str
     attempt: int = 1
+    #: "retry"/"attention": why the answer was rejected; "done": why list items were dropped from it
     problems: list[str] = field(default_factory=list)
     usage: Usage | None = None
 
@@ -82,6 +83,8 @@ class SectionResult:
     #: the model's last answer when the section was marked after failing validation (for benches and
     #: debugging; never rendered into the spec: it is untrusted text that did not validate)
     rejected_answer: str = ""
+    #: why list items were dropped from an accepted answer to keep the rest (agent.drafting.salvage)
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def retries(self) -> int:
@@ -384,7 +387,9 @@ class Drafter:
                 assumptions=list(getattr(data, "assumptions", []) or []),
                 open_questions=list(getattr(data, "open_questions", []) or []),
             )
-            self.on_event(SectionEvent("done", section.key, section.title, accepted.attempt, usage=usage))
+            self.on_event(
+                SectionEvent("done", section.key, section.title, accepted.attempt, accepted.dropped, usage)
+            )
             return SectionResult(
                 section.key,
                 section.title,
@@ -393,6 +398,7 @@ class Drafter:
                 usage,
                 time.perf_counter() - started,
                 content,
+                dropped=accepted.dropped,
             )
         attempts = policy.attempts
         verb = "timed out" if problems and "did not answer" in problems[0] else "failed validation"

@@ -56,6 +56,7 @@ _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
 _ALNUM = re.compile(r"[^\W_]")
 _TIMESTAMP = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}\S*\s*$")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
+_NUMBER = re.compile(r"\d")
 
 # Keys whose values are identifiers or code by nature.
 _NON_PROSE_KEYS = frozenset(
@@ -256,12 +257,17 @@ def _junk(value: str, leaf: str) -> str | None:
 
 
 def _filler(value: str, labels: set[str]) -> bool:
-    """A sentence (8+ words) whose words are all generic or filler, or the field's own name, but one."""
+    """A sentence (8+ words) whose words are all generic or filler, or the field's own name, but one.
+
+    A number counts as one specific word: "with up to 1000 concurrent users" states a load even though
+    "concurrent users" is the template's own unit label (measured: the 1.5B's load conditions).
+    """
     if len(value.split()) < FILLER_WORDS:
         return False
     named = {stem for label in labels for stem in content_stems(label)}
     words = [s for s in content_stems(value) if not s.isdigit()]
     specific = [s for s in words if not is_generic(s) and s not in _FILLER and s not in named]
+    specific += ["#"] if _NUMBER.search(value) else []
     return len(set(specific)) <= 1 and len(specific) * 5 < len(words)
 
 

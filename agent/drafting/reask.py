@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from agent.drafting.examples import example_values
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, repair_messages
 from agent.drafting.quality import EXAMPLE_COPY, check_section
+from agent.drafting.salvage import drop_failing_items
 from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
@@ -48,6 +49,8 @@ class Accepted:
     data: SectionData
     answer: str
     attempt: int
+    #: the problems of list items dropped from the last answer to keep the rest (:mod:`.salvage`)
+    dropped: list[str] = field(default_factory=list)
 
 
 def validate_answer(
@@ -170,6 +173,8 @@ async def ask_section(
     copied the prompt's example (the task without its worked example: a small model that copied the
     example copies it again while it can see it). Otherwise a re-ask extends the very same conversation,
     so the server's prompt cache holds all of it but the short repair note.
+    When the last answer fails only in items of its lists, those items are dropped and the rest is
+    accepted if it passes every check again (``Accepted.dropped`` says why; :mod:`.salvage`).
     Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
     ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
     ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
@@ -234,4 +239,35 @@ async def ask_section(
                 messages = retry_messages
             quoted = without_example_copies(answer, examples, brief_terms)
             messages = repair_messages(messages, section, quoted, problems)
+    kept = _without_failing_items(
+        answer, problems, model, section, checks, context=validation_context, brief_terms=brief_terms
+    )
+    if kept is not None:
+        data, trimmed = kept
+        return Accepted(data, trimmed, policy.attempts, problems)
     raise SectionFailedError(section.title, policy.attempts, problems, answer)
+
+
+def _without_failing_items(
+    answer: str,
+    problems: list[str],
+    model: type[SectionData],
+    section: TemplateSection,
+    checks: Sequence[Check],
+    *,
+    context: dict[str, Any] | None,
+    brief_terms: frozenset[str],
+) -> tuple[SectionData, str] | None:
+    """The last answer without the list items its problems name, if that passes every check again."""
+    try:
+        obj = json.loads(answer)
+    except json.JSONDecodeError:
+        return None
+    trimmed = drop_failing_items(obj, problems) if isinstance(obj, dict) else None
+    if trimmed is None:
+        return None
+    text = json.dumps(trimmed, ensure_ascii=False)
+    data, _ = validate_answer(text, model, section, context=context, brief_terms=brief_terms)
+    if data is None or any(check(text, data) for check in checks):
+        return None
+    return data, text

@@ -109,6 +109,7 @@ class DraftOutcome:
                     "status": r.status,
                     "attempts": r.attempts,
                     "problems": r.problems,
+                    "dropped": r.dropped,
                 }
                 for r in self.result.sections.values()
             ],

@@ -484,3 +484,40 @@ def test_the_prompts_own_wording_in_a_value_is_rejected(tech_spec: SpecTemplate)
     # the same words in another order, or fewer of them, are a spec's own
     own = _overview("Admins invite colleagues by email; a person who requested a change sees it in the log.")
     assert _check(tech_spec.section("overview"), own) == []
+
+
+def _latency(condition: str) -> dict[str, Any]:
+    """A performance section whose API latency target carries ``condition``."""
+
+    def target(value: float, unit: str, condition: str) -> dict[str, Any]:
+        return {"comparator": "<", "value": value, "unit": unit, "condition": condition}
+
+    return {
+        "response_time_requirements": {
+            "api_endpoints": target(300, "ms", condition),
+            "page_load": target(2, "s", "on the invitations page over a 10 Mbit/s link"),
+            "database_queries": target(50, "ms", "for the pending-invitations query"),
+        },
+        "throughput_requirements": {
+            "concurrent_users": target(2000, "concurrent users", "across all workspaces"),
+            "requests_per_second": target(50, "requests/s", "invite and accept endpoints together"),
+            "database_connections": target(40, "connections", "per API instance"),
+        },
+        "resource_requirements": {
+            "memory_usage": target(512, "MB", "per API instance"),
+            "cpu_usage": target(70, "%", "while the mail worker drains a 5,000-email queue"),
+            "storage": target(2, "GB", "for one million invitations"),
+        },
+    }
+
+
+def test_a_load_stated_with_a_number_is_not_filler(tech_spec: SpecTemplate) -> None:
+    """The 1.5B writes load conditions in the template's own unit words; the number makes them specific."""
+    section = tech_spec.section("performance_specifications")
+    assert _check(section, _latency("The system should be able to handle up to 1000 concurrent users.")) == []
+
+
+def test_the_same_sentence_without_a_number_is_filler(tech_spec: SpecTemplate) -> None:
+    section = tech_spec.section("performance_specifications")
+    problems = _check(section, _latency("The system should be able to handle many concurrent users."))
+    assert any("says nothing specific" in p for p in problems)
