@@ -141,7 +141,7 @@ def fake_part(count: int, delay: float, template: str, jobs_list: list[int]) -> 
         for jobs in jobs_list:
             # The server runs in its own process, as a real one would: it must not share our GIL.
             with fake_server(delay) as base_url:
-                settings = ModelSettings(provider=Provider.compatible, base_url=base_url, slots=jobs)
+                settings = ModelSettings(provider=Provider.compatible, base_url=(base_url,), slots=jobs)
                 out = Path(tmp) / f"out-{jobs}"
                 out.mkdir()
                 wall, cpu, report = run_once(briefs, out, settings, template, jobs)

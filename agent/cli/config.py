@@ -29,6 +29,14 @@ def _shown(value: Any) -> Any:
     return value
 
 
+def _servers(urls: tuple[str, ...]) -> str | list[str] | None:
+    """base_url as ``config show`` prints it: masked; none, one URL, or the list of several."""
+    from agent.io.redact import display_url
+
+    masked = [display_url(url) for url in urls]
+    return masked if len(masked) > 1 else masked[0] if masked else None
+
+
 @config_app.command("show")
 def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -36,14 +44,10 @@ def config_show(
     """Print every effective setting and where it came from (variable, file:line, or default)."""
     with user_errors():
         from agent.io.config import ENV_VARS, KEYS, load_config
-        from agent.io.redact import display_url
 
         config = load_config()
         values = config.settings.model_dump()
-        if isinstance(values["base_url"], str):
-            values["base_url"] = display_url(values["base_url"])
-        elif isinstance(values["base_url"], list):
-            values["base_url"] = [display_url(url) for url in values["base_url"]]
+        values["base_url"] = _servers(config.settings.base_url)
         rows = [
             {"key": key, "value": _shown(values[key]), "source": config.sources[key], "env": ENV_VARS[key]}
             for key in KEYS

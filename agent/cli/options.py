@@ -160,9 +160,6 @@ def effective_config(flags: ModelFlags, **more: object) -> EffectiveConfig:
     ``more``: a command's own settings flags (batch's ``jobs`` and ``output_dir``).
     """
     given: dict[str, object] = {**asdict(flags), **more}
-    servers = flags.base_url
-    if servers is not None and len(servers) == 1:  # one --base-url reads (and is reported) as a plain URL
-        given["base_url"] = servers[0]
     return load_config().with_flags(given)
 
 

@@ -44,7 +44,7 @@ from agent.io.redact import redact
 from agent.io.slug import assign_slugs
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
-from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
+from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
 from agent.specdoc.template import SpecTemplate
 
 REPORT_NAME = "report.json"
@@ -269,10 +269,10 @@ def inputs_digest(
         "brief": item.brief.sha256,
         "template": template.sha256,
         "prompts": prompts,
-        "provider": resolve_provider(settings).value,
+        "provider": settings.provider.value,
         "model": settings.model,
         # Replicas serve the same model: adding or removing one must not re-draft finished specs.
-        "base_url": settings.base_url if len(settings.base_urls) <= 1 else "replicas",
+        "base_url": (",".join(settings.base_url) or None) if len(settings.base_url) <= 1 else "replicas",
         "model_path": str(settings.model_path) if settings.model_path else None,
         "temperature": options.temperature,
         "seed": settings.seed,

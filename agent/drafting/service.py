@@ -41,7 +41,6 @@ from agent.llm.providers import (
     Provider,
     model_settings,
     open_endpoint,
-    resolve_provider,
 )
 from agent.specdoc.render import DocumentValues, Provenance, render_spec
 from agent.specdoc.template import SpecTemplate
@@ -128,7 +127,7 @@ def settings_digest(settings: ModelSettings, options: DraftOptions, endpoint_mod
     material = {
         "provider": settings.provider.value,
         "model": endpoint_model,
-        "base_url": settings.base_url,
+        "base_url": ",".join(settings.base_url) or None,
         "temperature": options.temperature,
         "seed": settings.seed,
         "max_retries": options.max_retries,
@@ -283,7 +282,7 @@ def context_paths(config: EffectiveConfig, given: list[str] | None) -> list[str]
 
 def check_price_table(settings: ModelSettings) -> None:
     """A broken price table is reported before any model work, not after the draft (remote models only)."""
-    if resolve_provider(settings) is not Provider.local:
+    if settings.provider is not Provider.local:
         from agent.llm.pricing import load_prices
 
         load_prices()

@@ -51,8 +51,8 @@ class Settings(BaseModel):
         "local", description="local (embedded llama.cpp), openai, or compatible (any base_url)"
     )
     model: str | None = Field(None, min_length=1, description="model name (local catalogue, OpenAI, server)")
-    base_url: str | list[str] | None = Field(
-        None,
+    base_url: tuple[str, ...] = Field(
+        (),
         description="an OpenAI-compatible server (http://host:8000/v1), or a list of replicas of one model",
     )
     model_path: Path | None = Field(None, description="a GGUF file served by the embedded engine")
@@ -75,14 +75,15 @@ class Settings(BaseModel):
     @field_validator("base_url", mode="before")
     @classmethod
     def _server_urls(cls, value: object) -> object:
-        """One URL stays a string; a list (or a comma-separated string) of several is kept as a list."""
-        single = isinstance(value, str) and "," not in value
+        """One URL, a list of them or a comma-separated string -> a tuple of http(s) URLs, each checked
+        here once, as given (surrounding white space removed), never the same server twice."""
         if isinstance(value, str):
-            value = [part for part in value.split(",") if part.strip()] if not single else [value]
-        if not isinstance(value, list):
+            value = [part for part in value.split(",") if part.strip()] if "," in value else [value]
+        if not isinstance(value, list | tuple):
             return value
         if not value:
             raise ValueError("an empty list; give at least one server URL")
+        single = len(value) == 1
         urls: list[str] = []
         for item in value:
             if not isinstance(item, str) or not _URL.match(item.strip()):
@@ -92,7 +93,7 @@ class Settings(BaseModel):
             if url.rstrip("/") in (u.rstrip("/") for u in urls):
                 raise ValueError(f"{json.dumps(display_url(url))} is listed twice")
             urls.append(url)
-        return urls[0] if len(urls) == 1 else urls
+        return tuple(urls)
 
     @field_validator("context", mode="before")
     @classmethod
@@ -168,12 +169,12 @@ class EffectiveConfig:
             raise ConfigError(
                 f"Unknown provider {given['provider']!r}.", hint="Choose local, openai or compatible."
             )
-        merged = {**self.settings.model_dump(), **given}
         try:
-            settings = Settings.model_validate(merged)
+            settings = self.settings.model_copy(update=_validated(given))
         except ValidationError as exc:
             problems = [
-                f"--{str(e['loc'][0]).replace('_', '-')} {_shown(e['input'])}: {_message(e['msg'])}"
+                f"--{str(e['loc'][0]).replace('_', '-')} {_shown(_as_given(e['input']))}: "
+                f"{_message(e['msg'])}"
                 for e in exc.errors()
             ]
             raise ConfigError("Bad option value: " + "; ".join(problems)) from None
@@ -219,7 +220,8 @@ def _reconcile(
     sources = dict(sources)
     for key, reason in drop.items():
         sources[key] = f"ignored ({sources[key]}): overridden by {reason}"
-    return settings.model_copy(update=dict.fromkeys(drop)), sources
+    turned_off = {key: Settings.model_fields[key].default for key in drop}
+    return settings.model_copy(update=turned_off), sources
 
 
 # ---------------------------------------------------------------- finding files
@@ -337,8 +339,9 @@ def _file_values(config: ConfigFile) -> dict[str, Any]:
         guess = f" Did you mean '{close[0]}'?" if close else ""
         problems.append((config.line_of(key) or 0, f"{config.where(key)}: unknown setting '{key}'.{guess}"))
     values = {k: v for k, v in data.items() if k in KEYS}
+    checked: dict[str, Any] = {}
     try:
-        Settings.model_validate(values)
+        checked = _validated(values)
     except ValidationError as exc:
         for error in exc.errors():
             key = str(error["loc"][0]) if error["loc"] else "?"
@@ -351,7 +354,7 @@ def _file_values(config: ConfigFile) -> dict[str, Any]:
         if unknown:
             hint = f"Known settings: {', '.join(KEYS)}. {hint}"
         raise ConfigError("\n".join(text for _, text in sorted(problems)), hint=hint)
-    return _resolve_paths(values, config.path.parent)
+    return _resolve_paths(checked, config.path.parent)
 
 
 def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -365,7 +368,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         else:
             values[key] = raw.strip()
     try:
-        Settings.model_validate(values)
+        checked = _validated(values)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -375,7 +378,19 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(
             "\n".join(problems), hint="Fix or unset the variable (see `specdraft config show`)."
         ) from None
-    return _resolve_paths(values, _cwd())
+    return _resolve_paths(checked, _cwd())
+
+
+def _validated(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` (some settings) checked and converted, the one validation each value gets; raises
+    ValidationError naming every bad one."""
+    checked = Settings.model_validate(values)
+    return {key: getattr(checked, key) for key in values}
+
+
+def _as_given(value: object) -> object:
+    """A repeatable flag given once (``--base-url URL``) is shown as that one value."""
+    return value[0] if isinstance(value, list | tuple) and len(value) == 1 else value
 
 
 def _shown(value: object) -> str:
@@ -385,7 +400,7 @@ def _shown(value: object) -> str:
 
 
 def _masked(value: object) -> object:
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_masked(item) for item in value]
     return display_url(value) if isinstance(value, str) and "://" in value else value
 
@@ -393,7 +408,7 @@ def _masked(value: object) -> object:
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return json.dumps(value)
@@ -468,7 +483,8 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
     for key in env_values:
         sources[key] = f"env {ENV_VARS[key]}"
         ranks[key] = RANK_ENV
-    settings, sources = _reconcile(Settings.model_validate(merged), sources, ranks)
+    # every value was validated in its layer: the layers are merged over the defaults as they are
+    settings, sources = _reconcile(DEFAULTS.model_copy(update=merged), sources, ranks)
     return EffectiveConfig(
         settings,
         sources,

@@ -39,12 +39,17 @@ class Provider(str, Enum):
 
 @dataclass(frozen=True)
 class ModelSettings:
+    """What an endpoint and its client need: built from the configuration by :func:`model_settings`.
+
+    Sampling settings (temperature, re-asks) are not here: they travel with each request's options.
+    """
+
+    #: the provider in force: a base_url with the default provider means a compatible server
     provider: Provider = Provider.local
     model: str | None = None
-    #: one server, or several separated by commas (replicas serving the same model; see base_urls)
-    base_url: str | None = None
+    #: every server, as configured (several: replicas serving the same model); () for none
+    base_url: tuple[str, ...] = ()
     model_path: Path | None = None
-    temperature: float = 0.2
     timeout: float = 300.0
     #: server slots: requests the embedded server answers at once
     slots: int = 4
@@ -54,36 +59,25 @@ class ModelSettings:
     #: answer identical requests from the disk cache (agent.llm.response_cache); --no-cache turns it off
     use_cache: bool = True
 
-    @property
-    def base_urls(self) -> tuple[str, ...]:
-        """Every server --base-url names (one, or several replicas), trailing slashes removed."""
-        return split_base_urls(self.base_url)
-
 
 def model_settings(settings: Settings, *, slots: int, use_cache: bool = True) -> ModelSettings:
     """The one conversion of the configuration in force (agent.io.config) into what an endpoint needs.
 
-    The configuration has validated every value (the provider among them), so nothing is checked again.
-    Several servers travel as one comma-separated string (``base_urls`` splits it).
+    The configuration has validated every value, so nothing is checked again; the provider is resolved
+    here, once: a base_url with the default provider means an OpenAI-compatible server.
     """
-    servers = settings.base_url
+    provider = Provider(settings.provider)
+    if settings.base_url and provider is Provider.local:
+        provider = Provider.compatible
     return ModelSettings(
-        provider=Provider(settings.provider),
+        provider=provider,
         model=settings.model,
-        base_url=",".join(servers) if isinstance(servers, list) else servers,
+        base_url=settings.base_url,
         model_path=settings.model_path,
-        temperature=settings.temperature,
         timeout=settings.timeout,
         slots=slots,
         use_cache=use_cache,
     )
-
-
-def split_base_urls(value: str | None) -> tuple[str, ...]:
-    """``"http://a/v1, http://b/v1"`` -> ``("http://a/v1", "http://b/v1")`` (empty parts dropped)."""
-    if not value:
-        return ()
-    return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
 
 
 @dataclass
@@ -109,17 +103,10 @@ class Endpoint:
         return self.size if self.size is not None else size_from_name(self.model)
 
 
-def resolve_provider(settings: ModelSettings) -> Provider:
-    """A --base-url with the default provider means an OpenAI-compatible server."""
-    if settings.base_url and settings.provider is Provider.local:
-        return Provider.compatible
-    return settings.provider
-
-
 @contextmanager
 def open_endpoint(settings: ModelSettings) -> Iterator[Endpoint]:
     """Yield a ready endpoint; the embedded server, when used, is stopped on exit."""
-    provider = resolve_provider(settings)
+    provider = settings.provider
     if provider is Provider.openai:
         yield _openai_endpoint(settings)
     elif provider is Provider.compatible:
@@ -162,13 +149,13 @@ def _openai_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be used with --provider openai."
         )
-    if len(settings.base_urls) > 1:
+    if len(settings.base_url) > 1:
         raise InputError(
             "--provider openai takes one --base-url; several servers need --provider compatible."
         )
     key = api_key_from_environment(required=True)
     assert key is not None
-    base_url = settings.base_url or OPENAI_BASE_URL
+    base_url = settings.base_url[0] if settings.base_url else OPENAI_BASE_URL
     model = settings.model or DEFAULT_OPENAI_MODEL
     return Endpoint(
         provider=Provider.openai,
@@ -186,7 +173,8 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--model-path serves a GGUF on the embedded engine; it cannot be combined with --base-url."
         )
-    urls = settings.base_urls  # validated once, with the configuration (agent.io.config.Settings)
+    # validated once, with the configuration (agent.io.config.Settings); the request paths go after "/"
+    urls = tuple(url.rstrip("/") for url in settings.base_url)
     key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model_of(urls, key, settings.timeout)
     return Endpoint(

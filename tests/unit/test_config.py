@@ -258,17 +258,17 @@ def test_a_stronger_local_provider_ignores_a_weaker_base_url(project: Path) -> N
     # same strength: base_url and model_path from one file clash, and draft says so (neither is dropped)
     assert config.settings.base_url and config.settings.model_path
     flagged = config.with_flags({"provider": "local"})
-    assert flagged.settings.base_url is None
+    assert flagged.settings.base_url == ()
     assert (
         flagged.sources["base_url"] == f"ignored ({user}:1): overridden by provider local (flag --provider)"
     )
     (project / "specdraft.toml").write_text('provider = "local"\n')
-    assert load_config(project, environ={}).settings.base_url is None
+    assert load_config(project, environ={}).settings.base_url == ()
 
 
 def test_the_same_place_setting_local_and_base_url_keeps_both(project: Path) -> None:
     (project / "specdraft.toml").write_text('provider = "local"\nbase_url = "http://h:1/v1"\n')
-    assert load_config(project, environ={}).settings.base_url == "http://h:1/v1"
+    assert load_config(project, environ={}).settings.base_url == ("http://h:1/v1",)
 
 
 def test_a_stronger_server_ignores_a_weaker_model_path(project: Path) -> None:
@@ -278,6 +278,6 @@ def test_a_stronger_server_ignores_a_weaker_model_path(project: Path) -> None:
     assert config.settings.model_path is None
     assert "overridden by base_url" in config.sources["model_path"]
     env_path = load_config(project, environ={"SPECDRAFT_MODEL_PATH": "/x/y.gguf"})
-    assert (env_path.settings.model_path, env_path.settings.base_url) == (Path("/x/y.gguf"), None)
+    assert (env_path.settings.model_path, env_path.settings.base_url) == (Path("/x/y.gguf"), ())
     remote = load_config(project, environ={"SPECDRAFT_PROVIDER": "openai"})
-    assert remote.settings.model_path is None and remote.settings.base_url == "http://h:1/v1"
+    assert remote.settings.model_path is None and remote.settings.base_url == ("http://h:1/v1",)

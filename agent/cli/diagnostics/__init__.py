@@ -14,7 +14,7 @@ from agent.cli.diagnostics.report import PROBE_TIMEOUT, DoctorCheck, DoctorRepor
 from agent.cli.diagnostics.settings import check_config, check_context, check_template
 from agent.cli.diagnostics.software import check_engine, check_packages, check_python
 from agent.io.config import Settings
-from agent.llm.providers import Provider, resolve_provider
+from agent.llm.providers import Provider
 from agent.llm.providers import model_settings as to_model_settings
 
 
@@ -26,7 +26,7 @@ def run_doctor(*, probe: bool = False, timeout: float = PROBE_TIMEOUT) -> Doctor
     config = check_config(report)
     settings = config.settings if config else Settings()
     model_settings = to_model_settings(settings, slots=settings.parallel)
-    provider = resolve_provider(model_settings)
+    provider = model_settings.provider
     report.provider = provider.value
     check_engine(report, provider)
     check_models(report)

@@ -59,7 +59,7 @@ def check_provider(
             return
         _probe_embedded(report, settings, timeout)
         return
-    urls = settings.base_urls or ((OPENAI_BASE_URL,) if provider is Provider.openai else ())
+    urls = settings.base_url or ((OPENAI_BASE_URL,) if provider is Provider.openai else ())
     if not urls:
         report.add(
             "provider", "fail", "compatible: no base_url", "Set base_url, SPECDRAFT_BASE_URL or --base-url."
