@@ -1,22 +1,30 @@
-"""The typer application object and the error boundary every command runs inside.
+"""The typer application object and the boundary every command runs inside: errors and interrupts.
 
 Command modules (cli_draft, cli_review, cli_models, ...) import ``app`` from here and register their
 commands on it; ``agent.cli.main`` imports them all. Only this boundary turns SpecdraftError into
-``Error: ...`` on stderr and an exit code.
+``Error: ...`` on stderr and an exit code; SIGTERM stops a command as Ctrl-C does.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from agent import __version__
-from agent.errors import EXIT_RUNTIME, SpecdraftError, TerminationRequested
+from agent.errors import (
+    EXIT_RUNTIME,
+    NotEditableError,
+    SectionFailedError,
+    SpecdraftError,
+    TerminationRequested,
+)
 from agent.io.sanitize import for_terminal
 
 app = typer.Typer(
@@ -59,6 +67,18 @@ def _root(
         os.environ["SPECDRAFT_DEBUG"] = "1"
 
 
+#: what a user of draft/batch can do when a section never validates
+SECTION_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
+    "the section [NEEDS ATTENTION] and continue.",
+}
+#: the same for chat/refine (no --keep-going there; an APPROVED spec is reopened with their --reopen)
+REFINE_HINTS: dict[type[SpecdraftError], str] = {
+    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or a smaller change.",
+    NotEditableError: "Pass --reopen to set it back to DRAFT (existing approvals then no longer hold).",
+}
+
+
 @contextmanager
 def user_errors(hints: Mapping[type[SpecdraftError], str] | None = None) -> Iterator[None]:
     """Run a command body; turn specdraft's errors into a message and an exit code.
@@ -95,3 +115,24 @@ def _print_traceback(exc: BaseException) -> None:
     import traceback
 
     sys.stderr.write(for_terminal("".join(traceback.format_exception(exc))))
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Stop on SIGTERM as on Ctrl-C: clean-up runs, nothing is half-written, the embedded server stops.
+
+    A distinct exception, so that chat (where Ctrl-C only cancels the current request) still ends.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise TerminationRequested
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -10,38 +10,33 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agent.cli.app import app, user_errors
+from agent.cli.app import SECTION_HINTS, app, sigterm_as_interrupt, user_errors
+from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
-    SECTION_HINTS,
-    BaseUrlOpt,
-    ContextBudgetOpt,
-    ContextOpt,
-    DraftRetriesOpt,
+    BatchModelFlags,
+    ContextFlags,
     KeepGoingOpt,
-    ModelFlags,
-    ModelOpt,
-    ModelPathOpt,
     NoCacheOpt,
-    ProviderOpt,
     StrictOpt,
-    TemperatureOpt,
     TemplateOpt,
-    TimeoutOpt,
     effective_config,
-    sigterm_as_interrupt,
-    token_line,
 )
+from agent.cli.progress import token_line
 from agent.errors import InputError
 from agent.io.config import DEFAULTS
 
 if TYPE_CHECKING:
-    from agent.drafting.batch import BatchReport, BriefRecord
+    from rich.console import Console
+
+    from agent.drafting.batch import BatchJob, BatchReport, BriefRecord
+    from agent.io.config import EffectiveConfig
 
 #: above this many briefs the summary table lists only the ones that did not succeed
 TABLE_ROWS = 40
 
 
 @app.command()
+@with_option_groups
 def batch(
     inputs: Annotated[
         str,
@@ -58,19 +53,8 @@ def batch(
         ),
     ] = None,
     template: TemplateOpt = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = None,
-    max_retries: DraftRetriesOpt = None,
-    parallel: Annotated[
-        int | None,
-        typer.Option(
-            min=1, max=64, help="Sections of one spec drafted at once.", show_default=str(DEFAULTS.parallel)
-        ),
-    ] = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: BatchModelFlags,
     keep_going: KeepGoingOpt = True,
     strict: StrictOpt = False,
     jobs: Annotated[
@@ -91,8 +75,7 @@ def batch(
     no_cache: NoCacheOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
-    context: ContextOpt = None,
-    context_budget: ContextBudgetOpt = 600,
+    context: ContextFlags,
 ) -> None:
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
@@ -111,37 +94,11 @@ def batch(
     (see `specdraft config show`).
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
-        from agent.drafting.batch import BatchJob, run_batch
-        from agent.drafting.batch_inputs import load_inputs
-        from agent.drafting.service import plan_drafts
-        from agent.io.output import check_output_dir
+        from agent.drafting.batch import run_batch
 
-        flags = ModelFlags(
-            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
-        )
-        config = effective_config(flags, jobs=jobs, output_dir=output_dir)
-        cfg = config.settings
-        if cfg.output_dir is None:
-            raise InputError(
-                "Where should the specs go? Give -o DIR (or set output_dir in specdraft.toml).",
-                hint="e.g. specdraft batch briefs/ -o specs/",
-            )
-        output_dir = cfg.output_dir
-        check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
-        plan = plan_drafts(
-            config,
-            slots=cfg.jobs,
-            use_cache=not no_cache,
-            keep_going=not strict,
-            context=context,
-            context_budget=context_budget,
-        )
-        loaded = load_inputs(inputs)
-        if not loaded.items and not loaded.problems:
-            raise InputError(f"No briefs found in '{inputs}'.")
-        output_dir.mkdir(parents=True, exist_ok=True)
-        job = BatchJob.from_plan(
-            plan, loaded.items, output_dir, jobs=cfg.jobs, force=force, problems=loaded.problems
+        config = effective_config(flags, template=template, jobs=jobs, output_dir=output_dir)
+        job = _plan_batch(
+            inputs, config, force=force, use_cache=not no_cache, keep_going=not strict, context=context
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:
@@ -151,6 +108,47 @@ def batch(
         elif not quiet:
             print_summary(report)
         raise typer.Exit(report.exit_code)
+
+
+def _plan_batch(
+    inputs: str,
+    config: EffectiveConfig,
+    *,
+    force: bool,
+    use_cache: bool,
+    keep_going: bool,
+    context: ContextFlags,
+) -> BatchJob:
+    """Everything checked before any model work: the output directory, the settings, template and
+    context, and the briefs (a directory holding none is an error; malformed ones are reported)."""
+    from agent.drafting.batch import BatchJob
+    from agent.drafting.batch_inputs import load_inputs
+    from agent.drafting.service import plan_drafts
+    from agent.io.output import check_output_dir
+
+    cfg = config.settings
+    if cfg.output_dir is None:
+        raise InputError(
+            "Where should the specs go? Give -o DIR (or set output_dir in specdraft.toml).",
+            hint="e.g. specdraft batch briefs/ -o specs/",
+        )
+    output_dir = cfg.output_dir
+    check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
+    plan = plan_drafts(
+        config,
+        slots=cfg.jobs,
+        use_cache=use_cache,
+        keep_going=keep_going,
+        context=context.paths,
+        context_budget=context.budget,
+    )
+    loaded = load_inputs(inputs)
+    if not loaded.items and not loaded.problems:
+        raise InputError(f"No briefs found in '{inputs}'.")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return BatchJob.from_plan(
+        plan, loaded.items, output_dir, jobs=cfg.jobs, force=force, problems=loaded.problems
+    )
 
 
 class BatchProgress:
@@ -252,36 +250,42 @@ class BatchProgress:
 
 
 def print_summary(report: BatchReport) -> None:
+    """The summary on stderr: a table of at most TABLE_ROWS briefs, the totals, tokens and cost, the
+    servers used, and the malformed inputs."""
     from rich.console import Console
+
+    console = Console(file=sys.stderr)
+    _print_table(console, report)
+    _print_totals(console, report)
+    for problem in report.problems[:TABLE_ROWS]:
+        console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)
+    if len(report.problems) > TABLE_ROWS:
+        console.print(
+            f"... and {len(report.problems) - TABLE_ROWS:,} more malformed input(s) in report.json.",
+            markup=False,
+            highlight=False,
+        )
+
+
+#: how each status is coloured in the summary table
+_STYLES = {"ok": "green", "skipped": "dim", "attention": "yellow", "failed": "red", "interrupted": "red"}
+
+
+def _print_table(console: Console, report: BatchReport) -> None:
+    """One row per brief; with more than TABLE_ROWS briefs only those that did not succeed, at most
+    TABLE_ROWS of them (a 10,000-brief batch interrupted prints a summary, not 10,000 rows)."""
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=sys.stderr)
     rows = report.records
     if len(rows) > TABLE_ROWS:
         rows = [r for r in rows if r.status not in ("ok", "skipped")]
     hidden = max(0, len(rows) - TABLE_ROWS)
-    # at most TABLE_ROWS rows: a 10,000-brief batch interrupted prints a summary, not 10,000 rows
     rows = rows[:TABLE_ROWS]
     if rows:
         table = Table(
-            "id",
-            "status",
-            "sect.",
-            "attn.",
-            "retries",
-            "tokens",
-            "s",
-            "output or error",
-            expand=True,
+            "id", "status", "sect.", "attn.", "retries", "tokens", "s", "output or error", expand=True
         )
-        styles = {
-            "ok": "green",
-            "skipped": "dim",
-            "attention": "yellow",
-            "failed": "red",
-            "interrupted": "red",
-        }
         for r in rows:
             where = (
                 r.output
@@ -290,7 +294,7 @@ def print_summary(report: BatchReport) -> None:
             )
             table.add_row(
                 escape(r.id),
-                f"[{styles.get(r.status, '')}]{r.status}[/]",
+                f"[{_STYLES.get(r.status, '')}]{r.status}[/]",
                 str(r.sections),
                 str(len(r.needs_attention)),
                 str(r.retries),
@@ -305,6 +309,10 @@ def print_summary(report: BatchReport) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def _print_totals(console: Console, report: BatchReport) -> None:
+    """Briefs by outcome, seconds, tokens and cost, and each server's requests and failures."""
     totals = report.as_dict()["totals"]
     console.print(
         f"{totals['briefs']} briefs: {totals['ok']} ok, {totals['attention']} need attention, "
@@ -325,14 +333,6 @@ def print_summary(report: BatchReport) -> None:
         )
         console.print(
             f"Servers: {servers}; {spent.failovers} request(s) moved to another server.",
-            markup=False,
-            highlight=False,
-        )
-    for problem in report.problems[:TABLE_ROWS]:
-        console.print(f"malformed: {problem.where}: {problem.message}", markup=False, highlight=False)
-    if len(report.problems) > TABLE_ROWS:
-        console.print(
-            f"... and {len(report.problems) - TABLE_ROWS:,} more malformed input(s) in report.json.",
             markup=False,
             highlight=False,
         )

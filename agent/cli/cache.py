@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import JsonOpt
 
 cache_app = typer.Typer(
     help="The response cache: identical model requests are answered from disk "
@@ -15,8 +15,6 @@ cache_app = typer.Typer(
     "default 200). Pass --no-cache to draft, batch, chat or refine to ask the model afresh.",
 )
 app.add_typer(cache_app, name="cache")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _megabytes(size: int) -> str:

@@ -4,81 +4,55 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.cli.app import app, user_errors
+from agent.cli.app import REFINE_HINTS, app, sigterm_as_interrupt, user_errors
+from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
-    REFINE_HINTS,
-    BaseUrlOpt,
-    ContextBudgetOpt,
-    ContextOpt,
+    ContextFlags,
     ModelFlags,
-    ModelOpt,
-    ModelPathOpt,
     NoCacheOpt,
-    ProviderOpt,
     ReopenByOpt,
-    RetriesOpt,
-    TemperatureOpt,
-    TimeoutOpt,
-    context_paths,
+    ReopenOpt,
+    RevisedSpecArg,
+    SourceBriefOpt,
+    SpecTemplateOpt,
     effective_config,
-    sigterm_as_interrupt,
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from agent.context.retrieval import ContextPack
     from agent.drafting.brief import Brief
-    from agent.drafting.refine import RefineOptions
-    from agent.llm.providers import ModelSettings
-
-SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
-TemplateOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--template",
-        "-t",
-        help="Template NAME or PATH the spec follows (default: the one its front matter records).",
-    ),
-]
-BriefOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--brief",
-        help="The feature brief the spec was drafted from (context for revisions). "
-        "Default: the brief recorded in the spec's front matter, when there is one.",
-    ),
-]
-ReopenOpt = Annotated[
-    bool,
-    typer.Option("--reopen", help="Edit an APPROVED spec: set it back to DRAFT (approvals no longer hold)."),
-]
+    from agent.drafting.refine import Proposal, RefineOptions, Refiner
+    from agent.io.config import EffectiveConfig
+    from agent.io.journal import Entry
+    from agent.llm.providers import Endpoint, ModelSettings
 
 
-def _settings(
-    provider: str | None,
-    model: str | None,
-    base_url: list[str] | None,
-    model_path: Path | None,
-    temperature: float | None,
-    timeout: float | None,
-    max_retries: int | None,
-    no_cache: bool,
-) -> tuple[ModelSettings, RefineOptions]:
+@dataclass(frozen=True)
+class _Setup:
+    """The settings in force for chat or refine, and what the model and the revisions need of them."""
+
+    config: EffectiveConfig
+    settings: ModelSettings
+    options: RefineOptions
+
+
+def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
     """The flags given, over the configuration (see `specdraft config show`)."""
     from agent.drafting.refine import RefineOptions
-
-    config = effective_config(
-        ModelFlags(provider, model, base_url, model_path, temperature, max_retries, timeout)
-    )
     from agent.llm.providers import model_settings
 
-    settings = model_settings(config.settings, slots=1, use_cache=not no_cache)
+    config = effective_config(flags)
     cfg = config.settings
-    return settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
+    settings = model_settings(cfg, slots=1, use_cache=use_cache)
+    return _Setup(config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature))
 
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
@@ -106,37 +80,57 @@ def _editable(spec: Path, *, reopen: bool, by: str | None) -> str | None:
     return None if is_editable(doc) else reopen_spec(spec, by)
 
 
-def _context(paths: list[str] | None, budget: int, brief: Brief | None) -> ContextPack | None:
+def _context(config: EffectiveConfig, context: ContextFlags, brief: Brief | None) -> ContextPack | None:
     """The indexed ``--context`` files (else the configured ones) ranked against the brief (None without)."""
-    paths = context_paths(paths)
+    from agent.drafting.service import context_paths
+
+    paths = context_paths(config, context.paths)
     if not paths:
         return None
     from agent.context.retrieval import index_context
 
-    pack = index_context(paths, budget=budget)
+    pack = index_context(paths, budget=context.budget)
     return pack.for_brief(f"{brief.title}\n{brief.body}") if brief is not None else pack
 
 
+def _refiner(
+    spec: Path,
+    endpoint: Endpoint,
+    setup: _Setup,
+    *,
+    brief: Brief | None,
+    template: str | None,
+    context: ContextFlags,
+) -> Refiner:
+    """The refiner of SPEC on this endpoint, with the brief, the template and the context."""
+    from agent.drafting.refine import Refiner
+
+    return Refiner(
+        spec,
+        endpoint,
+        setup.settings,
+        setup.options,
+        brief=brief,
+        template=template,
+        context=_context(setup.config, context, brief),
+    )
+
+
 @app.command()
+@with_option_groups
 def chat(
-    spec: SpecArg,
-    brief: BriefOpt = None,
-    template: TemplateOpt = None,
+    spec: RevisedSpecArg,
+    brief: SourceBriefOpt = None,
+    template: SpecTemplateOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply every proposed change without asking.")
     ] = False,
     reopen: ReopenOpt = False,
     by: ReopenByOpt = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = None,
-    max_retries: RetriesOpt = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: ModelFlags,
     no_cache: NoCacheOpt = False,
-    context: ContextOpt = None,
-    context_budget: ContextBudgetOpt = 600,
+    context: ContextFlags,
 ) -> None:
     """A conversation about SPEC: each message is a question (answered) or a change (diff, Apply? y/n/e).
 
@@ -149,12 +143,9 @@ def chat(
         from rich.console import Console
 
         from agent.drafting.chat import ChatSession, reader_for
-        from agent.drafting.refine import Refiner
         from agent.llm.providers import open_endpoint
 
-        settings, options = _settings(
-            provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
-        )
+        setup = _setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True)
         if brief_notice:
@@ -164,25 +155,18 @@ def chat(
             console.print(message, style="yellow", markup=False)
         if sys.stdin.isatty():
             console.print("Starting the model...", markup=False)
-        with open_endpoint(settings) as endpoint:
+        with open_endpoint(setup.settings) as endpoint:
             if endpoint.notice:
                 console.print(endpoint.notice, markup=False)
-            refiner = Refiner(
-                spec,
-                endpoint,
-                settings,
-                options,
-                brief=loaded_brief,
-                template=template,
-                context=_context(context, context_budget, loaded_brief),
-            )
+            refiner = _refiner(spec, endpoint, setup, brief=loaded_brief, template=template, context=context)
             session = ChatSession(refiner, reader_for(sys.stdin, console), console, yes=yes)
             session.run()
 
 
 @app.command()
+@with_option_groups
 def refine(
-    spec: SpecArg,
+    spec: RevisedSpecArg,
     message: Annotated[str, typer.Option("-m", "--message", help="What to change, in plain words.")],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply the change (default: print the diff only).")
@@ -190,20 +174,14 @@ def refine(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
     ] = False,
-    brief: BriefOpt = None,
-    template: TemplateOpt = None,
+    brief: SourceBriefOpt = None,
+    template: SpecTemplateOpt = None,
     reopen: ReopenOpt = False,
     by: ReopenByOpt = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = None,
-    max_retries: RetriesOpt = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: ModelFlags,
     no_cache: NoCacheOpt = False,
-    context: ContextOpt = None,
-    context_budget: ContextBudgetOpt = 600,
+    context: ContextFlags,
 ) -> None:
     """Apply one instruction to SPEC: without --yes print the diff and write nothing; with --yes apply it.
 
@@ -215,15 +193,12 @@ def refine(
     with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
-        from agent.drafting.chat import ChatSession, PipeReader
-        from agent.drafting.refine import Refiner, check_instruction
+        from agent.drafting.refine import check_instruction
         from agent.errors import ModelError
         from agent.llm.providers import open_endpoint
 
         instruction = check_instruction(message)
-        settings, options = _settings(
-            provider, model, base_url, model_path, temperature, timeout, max_retries, no_cache
-        )
+        setup = _setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True, stderr=as_json)
         if brief_notice:
@@ -232,49 +207,49 @@ def refine(
         notice = _editable(spec, reopen=reopen, by=by) if yes else None
         if notice:
             console.print(notice, style="yellow", markup=False)
-        with open_endpoint(settings) as endpoint:
-            refiner = Refiner(
-                spec,
-                endpoint,
-                settings,
-                options,
-                brief=loaded_brief,
-                template=template,
-                context=_context(context, context_budget, loaded_brief),
-            )
+        with open_endpoint(setup.settings) as endpoint:
+            refiner = _refiner(spec, endpoint, setup, brief=loaded_brief, template=template, context=context)
             if refiner.journal.warning:
                 typer.echo(refiner.journal.warning, err=True)
             proposal = refiner.propose(instruction)
-        applied = None
         if not as_json:
-            session = ChatSession(refiner, PipeReader(sys.stdin, lambda text: None), console)
-            if proposal.answer is not None:
-                session.say(proposal.answer)
-            for change in proposal.changes:
-                session.show_diff(change)
-        if yes and proposal.changes:
-            applied = refiner.apply(proposal)
+            _show_proposal(refiner, proposal, console)
+        applied = refiner.apply(proposal) if yes and proposal.changes else None
         if as_json:
             result = proposal.to_dict(spec.name)
             result["applied"] = applied is not None
             result["change_id"] = applied.id if applied else None
             typer.echo(json.dumps(result, indent=2))
         else:
-            for failure in proposal.failures:
-                typer.echo(
-                    f"{failure.title}: left as it was; the model's answer never validated "
-                    f"({'; '.join(failure.problems[:3])}).",
-                    err=True,
-                )
-            if applied is not None:
-                typer.echo(
-                    f"Applied change {applied.id} to {', '.join(applied.titles)}; saved {spec}.", err=True
-                )
-            elif proposal.changes:
-                typer.echo("Nothing written (preview). Run again with --yes to apply.", err=True)
-            elif proposal.answer is None and not proposal.failures:
-                typer.echo("The model proposed no change.", err=True)
+            _report_refined(spec, proposal, applied)
         if proposal.failures and not proposal.changes:
             raise ModelError(
                 f"No section was changed: {', '.join(f.title for f in proposal.failures)} never validated."
             )
+
+
+def _show_proposal(refiner: Refiner, proposal: Proposal, console: Console) -> None:
+    """The model's answer to a question, and the diff of each proposed change."""
+    from agent.drafting.chat import ChatSession, PipeReader
+
+    session = ChatSession(refiner, PipeReader(sys.stdin, lambda text: None), console)
+    if proposal.answer is not None:
+        session.say(proposal.answer)
+    for change in proposal.changes:
+        session.show_diff(change)
+
+
+def _report_refined(spec: Path, proposal: Proposal, applied: Entry | None) -> None:
+    """On stderr: the sections left as they were, and what was written (or why nothing was)."""
+    for failure in proposal.failures:
+        typer.echo(
+            f"{failure.title}: left as it was; the model's answer never validated "
+            f"({'; '.join(failure.problems[:3])}).",
+            err=True,
+        )
+    if applied is not None:
+        typer.echo(f"Applied change {applied.id} to {', '.join(applied.titles)}; saved {spec}.", err=True)
+    elif proposal.changes:
+        typer.echo("Nothing written (preview). Run again with --yes to apply.", err=True)
+    elif proposal.answer is None and not proposal.failures:
+        typer.echo("The model proposed no change.", err=True)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import JsonOpt
 from agent.drafting.policy import describe_tiers
 from agent.errors import InputError
 
@@ -38,9 +39,7 @@ def _servers(urls: tuple[str, ...]) -> str | list[str] | None:
 
 
 @config_app.command("show")
-def config_show(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
+def config_show(as_json: JsonOpt = False) -> None:
     """Print every effective setting and where it came from (variable, file:line, or default)."""
     with user_errors():
         from agent.io.config import ENV_VARS, KEYS, load_config

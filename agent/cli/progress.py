@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.drafting.drafter import SectionEvent
+
+if TYPE_CHECKING:
+    from agent.llm.client import Usage
+
+
+def token_line(usage: Usage) -> str:
+    """The tokens a draft or a batch spent, in one line (with the share the server's prompt cache served)."""
+    share = f" ({usage.cached_tokens / usage.prompt_tokens:.0%})" if usage.prompt_tokens else ""
+    return (
+        f"Tokens: {usage.prompt_tokens:,} prompt, {usage.cached_tokens:,} of them cached{share}, "
+        f"{usage.completion_tokens:,} completion"
+    )
 
 
 def eta_seconds(done: int, total: int, tokens: int, elapsed: float) -> tuple[float, float] | None:

@@ -17,21 +17,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli.app import app, user_errors
+from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
-    BaseUrlOpt,
-    ContextBudgetOpt,
-    ContextOpt,
-    DraftRetriesOpt,
-    ModelFlags,
-    ModelOpt,
-    ModelPathOpt,
-    ParallelOpt,
-    ProviderOpt,
-    TemperatureOpt,
-    TimeoutOpt,
+    CheckBriefOpt,
+    CheckTemplateOpt,
+    ContextFlags,
+    DraftModelFlags,
+    JsonOpt,
+    SpecArg,
     effective_config,
 )
-from agent.cli.review import BriefOption, JsonOption, SpecArgument, TemplateOption, brief_facts
+from agent.cli.review import brief_facts
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.eval import FIGURES, compare, markdown, report, score
@@ -48,7 +44,7 @@ def _console() -> Console:
 
 
 @app.command("trace")
-def trace_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
+def trace_command(spec: SpecArg, as_json: JsonOpt = False) -> None:
     """Print which endpoints, tests, success criteria and tasks cite each requirement (FR-001, ...).
 
     Exit 0 when every requirement is cited somewhere, 1 when some are not, 2 bad input.
@@ -81,11 +77,12 @@ def _refs(lines: list[str]) -> str:
 
 
 @app.command("eval")
+@with_option_groups
 def eval_command(
     specs: Annotated[list[Path], typer.Argument(help="Specs to score (or briefs with --draft).")],
-    brief: BriefOption = None,
-    template: TemplateOption = None,
-    as_json: JsonOption = False,
+    brief: CheckBriefOpt = None,
+    template: CheckTemplateOpt = None,
+    as_json: JsonOpt = False,
     report_path: Annotated[
         Path | None, typer.Option("--report", help="Also write the scorecard as a Markdown table to FILE.")
     ] = None,
@@ -102,16 +99,9 @@ def eval_command(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", help="With --draft: where the drafted specs are written.")
     ] = Path("eval-specs"),
-    provider: ProviderOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    model_path: ModelPathOpt = None,
-    temperature: TemperatureOpt = None,
-    max_retries: DraftRetriesOpt = None,
-    timeout: TimeoutOpt = None,
-    parallel: ParallelOpt = None,
-    context: ContextOpt = None,
-    context_budget: ContextBudgetOpt = 600,
+    *,
+    flags: DraftModelFlags,
+    context: ContextFlags,
 ) -> None:
     """Score specs: sections, lint by rule, smells per 10 requirements, brief coverage, off-topic items,
     duplicates, clarifications, traced share, tokens, seconds, cost.
@@ -123,15 +113,10 @@ def eval_command(
         usage: dict[Path, dict[str, float | None]] = {}
         drafted_from: dict[Path, Path] = {}
         if draft:
-            flags = ModelFlags(
-                provider, model, base_url, model_path, temperature, max_retries, timeout, parallel, template
-            )
-            config = effective_config(flags)
+            config = effective_config(flags, template=template)
             # the briefs just drafted from are known: no need to trust the specs' recorded paths
             drafted_from = {output_dir / f"{brief_path.stem}.md": brief_path for brief_path in specs}
-            specs, usage = _draft_all(
-                specs, output_dir, config, context=context, context_budget=context_budget
-            )
+            specs, usage = _draft_all(specs, output_dir, config, context)
         cards: list[dict[str, Any]] = []
         for path in specs:
             doc = load_spec(path)
@@ -153,12 +138,7 @@ def eval_command(
 
 
 def _draft_all(
-    briefs: list[Path],
-    output_dir: Path,
-    config: EffectiveConfig,
-    *,
-    context: list[str] | None = None,
-    context_budget: int = 600,
+    briefs: list[Path], output_dir: Path, config: EffectiveConfig, context: ContextFlags
 ) -> tuple[list[Path], dict[Path, dict[str, float | None]]]:
     """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``,
     one after another on one model; what each spent goes into the scorecard."""
@@ -167,7 +147,7 @@ def _draft_all(
 
     loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
     # --context: one walk and index, the brief-wide chunks chosen per brief
-    plan = plan_drafts(config, use_cache=False, context=context, context_budget=context_budget)
+    plan = plan_drafts(config, use_cache=False, context=context.paths, context_budget=context.budget)
     output_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     usage: dict[Path, dict[str, float | None]] = {}

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from agent.checks.lint import Finding, count_errors, failed, lint_document, summary_line
 from agent.cli.app import app, user_errors
-from agent.cli.options import ReopenByOpt
+from agent.cli.options import CheckBriefOpt, CheckTemplateOpt, JsonOpt, ReopenByOpt, SpecArg
 from agent.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
@@ -44,23 +44,6 @@ from agent.specdoc.template_resolver import (
     spec_outline,
     template_changed,
 )
-
-TemplateOption = Annotated[
-    str | None,
-    typer.Option(
-        "--template",
-        "-t",
-        help="Template NAME or PATH to check against (default: the one the spec names, else tech-spec).",
-    ),
-]
-SpecArgument = Annotated[Path, typer.Argument(help="The spec Markdown file.", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
-BriefOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--brief", help="The brief to check against (default: the one the spec's front matter records)."
-    ),
-]
 
 
 def brief_facts(spec: Path, doc: SpecDocument, brief: Path | None) -> BriefFacts | None:
@@ -128,10 +111,10 @@ def lint_command(
     paths: Annotated[
         list[Path], typer.Argument(help="Spec files, or directories of them (every *.md inside).")
     ],
-    template: TemplateOption = None,
+    template: CheckTemplateOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
-    as_json: JsonOption = False,
-    brief: BriefOption = None,
+    as_json: JsonOpt = False,
+    brief: CheckBriefOpt = None,
 ) -> None:
     """Check specs against their template without a model: sections, placeholders, IDs, NFRs, endpoints.
 
@@ -208,7 +191,7 @@ def _lint_json(results: list[dict[str, Any]], strict: bool, code: int) -> dict[s
 
 
 @app.command("review")
-def review_command(spec: SpecArgument, template: TemplateOption = None) -> None:
+def review_command(spec: SpecArg, template: CheckTemplateOpt = None) -> None:
     """Move a spec from DRAFT to REVIEW; refused (exit 1) while lint reports errors."""
     with user_errors():
         doc, _, findings = _load(spec, template)
@@ -226,7 +209,7 @@ def review_command(spec: SpecArgument, template: TemplateOption = None) -> None:
 
 @app.command("approve")
 def approve_command(
-    spec: SpecArgument,
+    spec: SpecArg,
     by: Annotated[
         str | None,
         typer.Option("--by", help='Who approves, "Name <email>" (default: git user.name and user.email).'),
@@ -240,7 +223,7 @@ def approve_command(
     force: Annotated[
         bool, typer.Option("--force", help="Approve despite lint errors (recorded in the sign-off).")
     ] = False,
-    template: TemplateOption = None,
+    template: CheckTemplateOpt = None,
 ) -> None:
     """Add a sign-off record; the spec becomes APPROVED when enough approvals hold."""
     with user_errors():
@@ -284,7 +267,7 @@ def reopen_spec(spec: Path, by: str | None) -> str | None:
 
 @app.command("reopen")
 def reopen_command(
-    spec: SpecArgument,
+    spec: SpecArg,
     by: ReopenByOpt = None,
 ) -> None:
     """Set SPEC back to DRAFT so it can be edited again; its approvals no longer hold (kept as history)."""
@@ -337,7 +320,7 @@ def _print_report(report: VerifyReport, spec: Path, *, verdict: bool) -> None:
 
 @app.command("verify")
 def verify_command(
-    spec: SpecArgument,
+    spec: SpecArg,
     allowed_signers: Annotated[
         Path | None,
         typer.Option(
@@ -346,7 +329,7 @@ def verify_command(
             "(then every approval must be signed).",
         ),
     ] = None,
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
     drift: Annotated[
         bool,
         typer.Option(
@@ -388,7 +371,7 @@ def _print_drift(report: DriftReport, spec: Path) -> None:
 
 
 @app.command("drift")
-def drift_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
+def drift_command(spec: SpecArg, as_json: JsonOpt = False) -> None:
     """List the spec's --context files changed, missing or new since the draft (or the last approval).
 
     Exit codes: 0 no drift, 1 drift, 2 bad input (not a spec, or a spec drafted without --context).
@@ -404,7 +387,7 @@ def drift_command(spec: SpecArgument, as_json: JsonOption = False) -> None:
 
 
 @app.command("status")
-def status_command(spec: SpecArgument, template: TemplateOption = None, as_json: JsonOption = False) -> None:
+def status_command(spec: SpecArg, template: CheckTemplateOpt = None, as_json: JsonOpt = False) -> None:
     """Show the spec's status, its approvals and whether they still hold."""
     with user_errors():
         doc, _, findings = _load(spec, template)
