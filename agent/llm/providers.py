@@ -7,10 +7,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +20,7 @@ from agent.errors import ConfigError, InputError, ModelError
 from agent.io.config import Settings
 from agent.io.redact import display_url
 from agent.llm.embedded import EmbeddedSettings
+from agent.llm.server_models import served_models
 from agent.models.size import ModelSize, size_from_name
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -213,25 +211,14 @@ def _file_identity(path: Path) -> str:
 
 
 def _first_served_model(base_url: str, key: SecretStr, timeout: float) -> str:
-    """Ask the server which model it serves (GET /models); this also proves it is reachable."""
-    request = urllib.request.Request(
-        f"{base_url}/models", headers={"Authorization": f"Bearer {key.get_secret_value()}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=min(timeout, 15)) as response:
-            payload = json.load(response)
-        return str(payload["data"][0]["id"])
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ModelError(
-            f"Cannot reach the model server at {display_url(base_url)}: {reason}.",
-            hint="Is the server running? Check --base-url (it usually ends in /v1).",
-        ) from None
-    except (KeyError, IndexError, ValueError, TypeError):
+    """The first model the server lists (GET /models, which also proves it is reachable)."""
+    served = served_models(base_url, key, min(timeout, 15))
+    if not served.ids:
         raise ConfigError(
-            f"The server at {display_url(base_url)} did not list its models.",
+            f"The server at {display_url(base_url.rstrip('/'))} did not list its models.",
             hint="Name the model with --model.",
-        ) from None
+        )
+    return served.ids[0]
 
 
 def _embedded_settings(settings: ModelSettings) -> tuple[EmbeddedSettings, str | None]:

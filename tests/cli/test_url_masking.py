@@ -121,6 +121,20 @@ def test_model_server_faults(
     assert_masked(shown, workdir, url_shown=fault in ("500", "echo_auth"))
 
 
+@pytest.mark.parametrize("command", ["draft", "doctor"])
+def test_a_gateway_url_without_a_port(workdir: Path, command: str) -> None:
+    """urllib, asked for the server's models, reads ``alice:PASSWORD@gw.example`` as a host and a port
+    named PASSWORD@gw.example; its error quoted it (an "unexpected failure" naming the password)."""
+    url = f"https://alice:{PASSWORD}@gw.example/v1?api_key={TOKEN}"
+    args = ["draft", "briefs/export.md", "-o", "out.md"] if command == "draft" else ["doctor"]
+    code, shown = invoke(args, env={"SPECDRAFT_BASE_URL": url})
+    assert code == 1 and "unexpected failure" not in shown, shown
+    assert "cannot be opened to list the models" in shown
+    for secret in SECRETS:
+        assert secret not in shown
+    assert "https://alice:***@gw.example/v1?api_key=***" in shown
+
+
 def test_refine_connection_refused(workdir: Path) -> None:
     url = secret_url(closed_port())
     code, shown = invoke(["refine", "spec.md", "-m", "use Okta", "--base-url", url, "--model", "m",

@@ -2,7 +2,8 @@
 
 Every test that needs a model it can control (faults, batches, chat and refine sessions, the client)
 takes the ``fault_server`` fixture; ``bench/batch.py`` runs it as a process of its own (see the end).
-``GET /v1/models`` lists one model (``fault-model``). Each POST /v1/chat/completions takes the next
+``GET /v1/models`` lists one model (``fault-model``), or answers ``models_reply`` (status, body) when
+set. Each POST /v1/chat/completions takes the next
 action from the script (``plan``; the ``default`` action, when the script is empty, answers validly).
 Valid answers are generated from the request's ``response_format.json_schema.schema``, so they pass
 specdraft's validation for any template; they are about the brief's title (the drafter re-asks
@@ -145,6 +146,8 @@ class FaultServer:
     huge_bytes: int = 4_000_000
     drip_seconds: float = 0.5
     echo_status: int = 403
+    #: (HTTP status, body) GET /models answers instead of the list of models
+    models_reply: tuple[int, bytes] | None = None
     script: deque[str] = field(default_factory=deque)
     default: str = "valid"
     extra_text: str = ""
@@ -413,7 +416,13 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send_json(200, server.stats())
                 return
             self._record(None, "models")
-            if self.path.rstrip("/").endswith("/models"):
+            if server.models_reply is not None:
+                status, data = server.models_reply
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            elif self.path.rstrip("/").endswith("/models"):
                 self._send_json(200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
             else:
                 self._send_json(404, {"error": {"message": "not found"}})

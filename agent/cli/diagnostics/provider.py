@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import urllib.error
-import urllib.request
-from typing import Any
 
 from agent.cli.diagnostics.report import DoctorReport
 from agent.errors import SpecdraftError
 from agent.io.config import KEY_ENV
 from agent.io.redact import display_url
-from agent.llm.providers import OPENAI_BASE_URL, ModelSettings, Provider
+from agent.llm.providers import OPENAI_BASE_URL, ModelSettings, Provider, api_key_from_environment
+from agent.llm.server_models import ProbeError, ServedModels, served_models
 from agent.models.select import ResolvedModel
 
 
@@ -82,45 +79,42 @@ def check_provider(
 
 def _get_models(report: DoctorReport, label: str, base_url: str, model: str | None, timeout: float) -> None:
     """GET {base_url}/models: reachable, the key accepted, and the model listed."""
-    headers = {}
-    key = os.environ.get(KEY_ENV, "").strip()
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(f"{base_url}/models", headers=headers)
-    shown = display_url(base_url)
-    started = time.perf_counter()
+    shown = display_url(base_url.rstrip("/"))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            payload = json.load(response)
-    except urllib.error.HTTPError as exc:
-        fix = (
-            f"The server refused the key: check {KEY_ENV}."
-            if exc.code in (401, 403)
-            else "Check base_url (it usually ends in /v1)."
-        )
-        report.add("provider", "fail", f"{label}: {shown}/models answered HTTP {exc.code}", fix)
+        served = served_models(base_url, api_key_from_environment(required=False), timeout)
+    except ProbeError as exc:
+        if exc.status is not None:
+            fix = (
+                f"The server refused the key: check {KEY_ENV}."
+                if exc.status in (401, 403)
+                else "Check base_url (it usually ends in /v1)."
+            )
+            report.add("provider", "fail", f"{label}: {shown}/models answered HTTP {exc.status}", fix)
+        else:
+            report.add(
+                "provider",
+                "fail",
+                f"{label}: cannot reach {shown} ({exc.reason})",
+                "Is the server running? Check base_url (it usually ends in /v1); `specdraft config show` "
+                "says where it is set.",
+            )
         return
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        report.add(
-            "provider",
-            "fail",
-            f"{label}: cannot reach {shown} ({reason})",
-            "Is the server running? Check base_url (it usually ends in /v1); `specdraft config show` "
-            "says where it is set.",
-        )
-        return
-    except ValueError:
+    if not served.listed:
         report.add("provider", "fail", f"{label}: {shown}/models did not answer JSON", "Check base_url.")
         return
-    seconds = time.perf_counter() - started
-    ids = _model_ids(payload)
-    detail = f"{label}: {shown} answered in {seconds * 1000:.0f} ms, {len(ids)} model(s) listed"
+    _models_listed(report, label, shown, served, model)
+
+
+def _models_listed(
+    report: DoctorReport, label: str, shown: str, served: ServedModels, model: str | None
+) -> None:
+    """The server answered: is the configured model among those it lists (none named: the first is used)."""
+    ids = served.ids
+    detail = f"{label}: {shown} answered in {served.seconds * 1000:.0f} ms, {len(ids)} model(s) listed"
     if model and ids and model not in ids:
-        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-        report.add(
-            "provider", "warn", f"{detail}; '{model}' is not among them ({shown})", "Check the model setting."
-        )
+        listed = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        missing = f"{detail}; '{model}' is not among them ({listed})"
+        report.add("provider", "warn", missing, "Check the model setting.")
         return
     if not model and report.provider == "compatible" and ids:
         report.model = ids[0]
@@ -128,13 +122,6 @@ def _get_models(report: DoctorReport, label: str, base_url: str, model: str | No
             if check.name == "model":
                 check.detail = f"{ids[0]}: {report.model_reason}"
     report.add("provider", "ok", detail)
-
-
-def _model_ids(payload: Any) -> list[str]:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, list):
-        return []
-    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
 
 
 def _probe_embedded(report: DoctorReport, settings: ModelSettings, timeout: float) -> None:
