@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,15 +14,16 @@ from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
     BatchModelFlags,
     ContextFlags,
+    JobsOpt,
     KeepGoingOpt,
     NoCacheOpt,
+    OutputDirOpt,
     StrictOpt,
     TemplateOpt,
     effective_config,
 )
 from agent.cli.progress import token_line
 from agent.errors import InputError
-from agent.io.config import DEFAULTS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,31 +44,13 @@ def batch(
             help="A directory of .md/.txt briefs, a quoted glob ('rfcs/**/*.md'), a .jsonl or a .csv file."
         ),
     ],
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output-dir",
-            help="Directory for the specs and report.json (required unless output_dir is configured).",
-        ),
-    ] = None,
+    output_dir: OutputDirOpt = None,
     template: TemplateOpt = None,
     *,
     flags: BatchModelFlags,
     keep_going: KeepGoingOpt = True,
     strict: StrictOpt = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            max=1024,
-            help="Specs drafted at once (and embedded server slots: fewer, with a notice, when free memory "
-            "holds fewer; with several --base-url, requests each server takes at once).",
-            show_default=str(DEFAULTS.jobs),
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Redraft every brief, even unchanged finished ones.")
     ] = False,

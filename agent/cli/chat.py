@@ -195,7 +195,6 @@ def refine(
 
         from agent.drafting.refine import check_instruction
         from agent.errors import ModelError
-        from agent.llm.providers import open_endpoint
 
         instruction = check_instruction(message)
         setup = _setup(flags, use_cache=not no_cache)
@@ -207,11 +206,9 @@ def refine(
         notice = _editable(spec, reopen=reopen, by=by) if yes else None
         if notice:
             console.print(notice, style="yellow", markup=False)
-        with open_endpoint(setup.settings) as endpoint:
-            refiner = _refiner(spec, endpoint, setup, brief=loaded_brief, template=template, context=context)
-            if refiner.journal.warning:
-                typer.echo(refiner.journal.warning, err=True)
-            proposal = refiner.propose(instruction)
+        refiner, proposal = _propose(
+            spec, setup, instruction, brief=loaded_brief, template=template, context=context
+        )
         if not as_json:
             _show_proposal(refiner, proposal, console)
         applied = refiner.apply(proposal) if yes and proposal.changes else None
@@ -226,6 +223,25 @@ def refine(
             raise ModelError(
                 f"No section was changed: {', '.join(f.title for f in proposal.failures)} never validated."
             )
+
+
+def _propose(
+    spec: Path,
+    setup: _Setup,
+    instruction: str,
+    *,
+    brief: Brief | None,
+    template: str | None,
+    context: ContextFlags,
+) -> tuple[Refiner, Proposal]:
+    """Start the model, ask it for the change (or the answer), and stop it; the refiner applies later."""
+    from agent.llm.providers import open_endpoint
+
+    with open_endpoint(setup.settings) as endpoint:
+        refiner = _refiner(spec, endpoint, setup, brief=brief, template=template, context=context)
+        if refiner.journal.warning:
+            typer.echo(refiner.journal.warning, err=True)
+        return refiner, refiner.propose(instruction)
 
 
 def _show_proposal(refiner: Refiner, proposal: Proposal, console: Console) -> None:

@@ -17,6 +17,7 @@ from agent.cli.options import (
     JsonOpt,
     KeepGoingOpt,
     NoCacheOpt,
+    OutputOpt,
     StrictOpt,
     TemplateOpt,
     effective_config,
@@ -100,15 +101,7 @@ def templates_show(
 @with_option_groups
 def draft(
     brief: Annotated[str, typer.Argument(help="The feature brief (Markdown or text), or - for stdin.")],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Write the spec here; - for stdout. Default: stdout, or <brief name>.md in the "
-            "configured output_dir.",
-        ),
-    ] = None,
+    output: OutputOpt = None,
     template: TemplateOpt = None,
     *,
     flags: DraftModelFlags,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.cli.app import app, user_errors
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from agent.integrations.export.tasks import Task
 
 FORMATS = ("json", "markdown", "jira-csv", "github")
 
@@ -40,7 +43,6 @@ def export_command(
     GitHub export is idempotent: tasks whose ID already has an issue are skipped, and what was created is
     recorded in SPEC.exports.json next to the spec. Token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL.
     """
-    from agent.integrations.export import formats, github
     from agent.integrations.export.tasks import load_tasks
 
     with user_errors():
@@ -53,44 +55,57 @@ def export_command(
                 f"'{output}' exists; not overwriting it.", hint="Add --force, or choose another -o."
             )
         _doc, tasks = load_tasks(spec)
-        name = spec.name
         if to == "github":
-            target = github.check_repo(repo) if repo else github.repo_from_remote(spec.resolve().parent)
-
-            def _created(task_id: str, entry: dict[str, object]) -> None:
-                if not as_json:
-                    typer.echo(f"created {task_id}: #{entry.get('number')} {entry.get('url')}", err=True)
-
-            result = github.export_to_github(
-                spec, tasks, repo=target, dry_run=dry_run, milestones=milestones, on_created=_created
-            )
-            summary = {
-                "repo": result.repo,
-                "dry_run": dry_run,
-                "created": result.created,
-                "skipped": result.skipped,
-                "changed": result.changed,
-                "would_create": [p["title"] for p in result.planned],
-            }
-            if as_json:
-                typer.echo(json.dumps(summary, indent=2))
-                return
-            for planned in result.planned:
-                typer.echo(f"would create: {planned['title']}")
-            typer.echo(
-                f"{result.repo}: {len(result.created)} created, {len(result.skipped)} already exported"
-                + (f", {len(result.planned)} would be created" if dry_run else "")
-            )
-            if result.changed:
-                typer.echo(f"text changed since export (issues not updated): {', '.join(result.changed)}")
-            return
-        render = {"json": formats.to_json, "markdown": formats.to_markdown, "jira-csv": formats.to_jira_csv}[
-            to
-        ]
-        text = render(tasks, spec_name=name)
-        if output is None:
-            typer.echo(text, nl=False)
+            _to_github(spec, tasks, repo=repo, dry_run=dry_run, milestones=milestones, as_json=as_json)
         else:
-            atomic_write_text(output, text)
-        if as_json and output is not None:
-            typer.echo(json.dumps({"format": to, "tasks": len(tasks), "output": str(output)}))
+            _to_file(spec, tasks, to, output, as_json=as_json)
+
+
+def _to_github(
+    spec: Path, tasks: list[Task], *, repo: str | None, dry_run: bool, milestones: bool, as_json: bool
+) -> None:
+    """One issue per task not exported yet (or the plan, with --dry-run), and what was done."""
+    from agent.integrations.export import github
+
+    target = github.check_repo(repo) if repo else github.repo_from_remote(spec.resolve().parent)
+
+    def _created(task_id: str, entry: dict[str, object]) -> None:
+        if not as_json:
+            typer.echo(f"created {task_id}: #{entry.get('number')} {entry.get('url')}", err=True)
+
+    result = github.export_to_github(
+        spec, tasks, repo=target, dry_run=dry_run, milestones=milestones, on_created=_created
+    )
+    if as_json:
+        summary = {
+            "repo": result.repo,
+            "dry_run": dry_run,
+            "created": result.created,
+            "skipped": result.skipped,
+            "changed": result.changed,
+            "would_create": [p["title"] for p in result.planned],
+        }
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    for planned in result.planned:
+        typer.echo(f"would create: {planned['title']}")
+    typer.echo(
+        f"{result.repo}: {len(result.created)} created, {len(result.skipped)} already exported"
+        + (f", {len(result.planned)} would be created" if dry_run else "")
+    )
+    if result.changed:
+        typer.echo(f"text changed since export (issues not updated): {', '.join(result.changed)}")
+
+
+def _to_file(spec: Path, tasks: list[Task], to: str, output: Path | None, *, as_json: bool) -> None:
+    """The tasks as JSON, Markdown or Jira CSV, on stdout or in ``output``."""
+    from agent.integrations.export import formats
+
+    render = {"json": formats.to_json, "markdown": formats.to_markdown, "jira-csv": formats.to_jira_csv}[to]
+    text = render(tasks, spec_name=spec.name)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+    if as_json and output is not None:
+        typer.echo(json.dumps({"format": to, "tasks": len(tasks), "output": str(output)}))

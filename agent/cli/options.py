@@ -104,6 +104,38 @@ NoCacheOpt = Annotated[
 
 # ---------------------------------------------------------------- drafting
 
+#: draft
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Write the spec here; - for stdout. Default: stdout, or <brief name>.md in the "
+        "configured output_dir.",
+    ),
+]
+#: batch
+OutputDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output-dir",
+        help="Directory for the specs and report.json (required unless output_dir is configured).",
+    ),
+]
+#: batch
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=1024,
+        help="Specs drafted at once (and embedded server slots: fewer, with a notice, when free memory "
+        "holds fewer; with several --base-url, requests each server takes at once).",
+        show_default=str(DEFAULTS.jobs),
+    ),
+]
 #: draft and batch
 TemplateOpt = Annotated[
     str | None,

@@ -7,8 +7,11 @@ becomes a tool error carrying the same message the CLI prints, never a crash of 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -33,6 +36,7 @@ from agent.specdoc.template_resolver import builtin_templates_dir, list_template
 from agent.specdoc.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
+Result = TypeVar("Result")
 
 
 class DraftToolResult(BaseModel):
@@ -116,11 +120,21 @@ class Workspace:
         return str(path.relative_to(self.root)) if self.root in path.parents else str(path)
 
 
-def _config(root: Path, **given: object) -> EffectiveConfig:
+@dataclass(frozen=True)
+class ModelArguments:
+    """The model settings a tool call gives (None = not given: the project's configuration)."""
+
+    provider: ProviderName | None = None
+    model: str | None = None
+    base_url: str | None = None
+    timeout: float | None = None
+
+
+def _config(root: Path, arguments: ModelArguments, *, template: str | None = None) -> EffectiveConfig:
     """The project's configuration (its specdraft.toml, found from ``root`` as the CLI finds it from the
     working directory, then SPECDRAFT_* variables and the user file), with the tool's arguments over it
-    as the CLI's flags are (None = not given)."""
-    return load_config(root).with_flags(given)
+    as the CLI's flags are."""
+    return load_config(root).with_flags({**asdict(arguments), "template": template})
 
 
 class _Progress:
@@ -143,6 +157,7 @@ class _Progress:
 
 
 def build_server(root: Path) -> FastMCP:
+    """The MCP server for ``root``: its tools and resources, each added by a step of its own."""
     ws = Workspace(root)
     server = FastMCP(
         "specdraft",
@@ -151,13 +166,31 @@ def build_server(root: Path) -> FastMCP:
             f"their sign-offs. Paths are relative to {ws.root}."
         ),
     )
+    for add in (
+        _add_draft_tool,
+        _add_lint_tool,
+        _add_trace_tool,
+        _add_refine_tool,
+        _add_verify_tool,
+        _add_template_tools,
+        _add_specs_resource,
+    ):
+        add(server, ws)
+    return server
 
-    async def _call(fn: Any, *args: Any) -> Any:
-        try:
-            return await anyio.to_thread.run_sync(fn, *args)
-        except SpecdraftError as exc:
-            raise ToolError(redact(str(exc))) from None  # like the CLI's Error: line
 
+async def _call(fn: Callable[[], Result]) -> Result:
+    """Run a tool's work in a worker thread; a specdraft error becomes a tool error with the CLI's message."""
+    try:
+        return await anyio.to_thread.run_sync(fn)
+    except SpecdraftError as exc:
+        raise ToolError(redact(str(exc))) from None  # like the CLI's Error: line
+
+
+# ---------------------------------------------------------------- draft_spec
+
+
+def _add_draft_tool(server: FastMCP, ws: Workspace) -> None:
     @server.tool()
     async def draft_spec(
         ctx: Context,  # type: ignore[type-arg]
@@ -177,39 +210,50 @@ def build_server(root: Path) -> FastMCP:
 
         Settings not given come from the project's specdraft.toml (its ``context`` files ground the spec).
         """
+        settings = ModelArguments(provider, model, base_url, timeout)
+        draft = DraftRequest(output, brief_path, brief_text, template, force, settings)
+        return await _call(functools.partial(_draft, ws, ctx, draft))
 
-        def work() -> DraftToolResult:
-            if (brief_path is None) == (brief_text is None):
-                raise InputError("Give exactly one of brief_path or brief_text.")
-            out = ws.path(output, what="output")
-            brief = (
-                load_brief(ws.path(brief_path, what="brief")) if brief_path else parse_brief(brief_text or "")
-            )
-            shown_template = (
-                str(ws.path(template, what="template")) if template and "/" in template else template
-            )
-            config = _config(
-                ws.root,
-                template=shown_template,
-                provider=provider,
-                model=model,
-                base_url=base_url,
-                timeout=timeout,
-            )
-            plan = plan_drafts(config)
-            check_destination(out, plan, brief, overwrite=force, force_hint="force=true")
-            outcome = draft_to_file(brief, plan, out, overwrite=force, observer=_Progress(ctx, plan))
-            return DraftToolResult(
-                path=ws.shown(out),
-                status="attention" if outcome.result.needs_attention else "ok",
-                needs_attention=outcome.result.needs_attention,
-                lint=outcome.lint_line,
-                usage=outcome.result.usage.as_dict(),
-            )
 
-        result: DraftToolResult = await _call(work)
-        return result
+@dataclass(frozen=True)
+class DraftRequest:
+    """The arguments of a draft_spec call."""
 
+    output: str
+    brief_path: str | None
+    brief_text: str | None
+    template: str | None
+    force: bool
+    settings: ModelArguments
+
+
+def _draft(ws: Workspace, ctx: Context, request: DraftRequest) -> DraftToolResult:  # type: ignore[type-arg]
+    if (request.brief_path is None) == (request.brief_text is None):
+        raise InputError("Give exactly one of brief_path or brief_text.")
+    out = ws.path(request.output, what="output")
+    brief = (
+        load_brief(ws.path(request.brief_path, what="brief"))
+        if request.brief_path
+        else parse_brief(request.brief_text or "")
+    )
+    template = request.template
+    shown_template = str(ws.path(template, what="template")) if template and "/" in template else template
+    plan = plan_drafts(_config(ws.root, request.settings, template=shown_template))
+    check_destination(out, plan, brief, overwrite=request.force, force_hint="force=true")
+    outcome = draft_to_file(brief, plan, out, overwrite=request.force, observer=_Progress(ctx, plan))
+    return DraftToolResult(
+        path=ws.shown(out),
+        status="attention" if outcome.result.needs_attention else "ok",
+        needs_attention=outcome.result.needs_attention,
+        lint=outcome.lint_line,
+        usage=outcome.result.usage.as_dict(),
+    )
+
+
+# ---------------------------------------------------------------- lint_spec, trace_spec, verify_spec
+
+
+def _add_lint_tool(server: FastMCP, ws: Workspace) -> None:
     @server.tool()
     async def lint_spec(
         path: str = Field(description="The spec file."),
@@ -218,42 +262,67 @@ def build_server(root: Path) -> FastMCP:
         ),
     ) -> LintResult:
         """Lint a spec: structure, placeholders, requirement IDs, traceability. Findings are structured."""
+        return await _call(functools.partial(_lint, ws, path, template))
 
-        def work() -> LintResult:
-            spec = ws.path(path, what="spec")
-            _doc, _outline, findings = lint_path(spec, template)
-            errors, warnings = count_errors(findings)
-            return LintResult(
-                path=ws.shown(spec),
-                errors=errors,
-                warnings=warnings,
-                summary=summary_line(findings),
-                findings=[LintFinding(**f.to_dict()) for f in findings],
-            )
 
-        result: LintResult = await _call(work)
-        return result
+def _lint(ws: Workspace, path: str, template: str | None) -> LintResult:
+    spec = ws.path(path, what="spec")
+    _doc, _outline, findings = lint_path(spec, template)
+    errors, warnings = count_errors(findings)
+    return LintResult(
+        path=ws.shown(spec),
+        errors=errors,
+        warnings=warnings,
+        summary=summary_line(findings),
+        findings=[LintFinding(**f.to_dict()) for f in findings],
+    )
 
+
+def _add_trace_tool(server: FastMCP, ws: Workspace) -> None:
     @server.tool()
     async def trace_spec(path: str = Field(description="The spec file.")) -> TraceResult:
         """Which endpoints, tests, success criteria and tasks cite each requirement; what nothing covers."""
+        return await _call(functools.partial(_trace, ws, path))
 
-        def work() -> TraceResult:
-            spec = ws.path(path, what="spec")
-            matrix = trace_document(load_spec(spec))
-            return TraceResult(
-                path=ws.shown(spec),
-                traced_share=matrix.traced_share,
-                uncovered=[r.id for r in matrix.uncovered],
-                requirements=[
-                    TracedRequirementResult(id=r.id, covered_by={k: list(v) for k, v in r.covered_by.items()})
-                    for r in matrix.requirements
-                ],
-            )
 
-        result: TraceResult = await _call(work)
-        return result
+def _trace(ws: Workspace, path: str) -> TraceResult:
+    spec = ws.path(path, what="spec")
+    matrix = trace_document(load_spec(spec))
+    return TraceResult(
+        path=ws.shown(spec),
+        traced_share=matrix.traced_share,
+        uncovered=[r.id for r in matrix.uncovered],
+        requirements=[
+            TracedRequirementResult(id=r.id, covered_by={k: list(v) for k, v in r.covered_by.items()})
+            for r in matrix.requirements
+        ],
+    )
 
+
+def _add_verify_tool(server: FastMCP, ws: Workspace) -> None:
+    @server.tool()
+    async def verify_spec(path: str = Field(description="The spec file.")) -> VerifyResult:
+        """Check every sign-off of a spec against its text as it is now."""
+        return await _call(functools.partial(_verify, ws, path))
+
+
+def _verify(ws: Workspace, path: str) -> VerifyResult:
+    spec = ws.path(path, what="spec")
+    report = verify(load_spec(spec))
+    return VerifyResult(
+        path=ws.shown(spec),
+        ok=report.ok,
+        status=report.status,
+        required=report.required,
+        holding=report.holding,
+        problems=report.problems,
+    )
+
+
+# ---------------------------------------------------------------- refine_spec
+
+
+def _add_refine_tool(server: FastMCP, ws: Workspace) -> None:
     @server.tool()
     async def refine_spec(
         path: str = Field(description="The spec file."),
@@ -265,52 +334,42 @@ def build_server(root: Path) -> FastMCP:
         timeout: float | None = Field(None, description="Seconds per model call (default 300)."),
     ) -> RefineResult:
         """Revise the sections an instruction concerns; returns the unified diff, writes only with apply."""
+        settings = ModelArguments(provider, model, base_url, timeout)
+        return await _call(functools.partial(_refine, ws, path, instruction, apply, settings))
 
-        def work() -> RefineResult:
-            spec = ws.path(path, what="spec")
-            text = check_instruction(instruction)
-            doc = load_spec(spec)
-            if apply:  # refused before any model work; Refiner.apply checks again when it writes
-                ensure_editable(doc)
-            brief, _notice = recorded_brief(spec, doc)
-            config = _config(ws.root, provider=provider, model=model, base_url=base_url, timeout=timeout)
-            settings = model_settings(config.settings, slots=4)
-            with open_endpoint(settings) as endpoint:
-                refiner = Refiner(spec, endpoint, settings, brief=brief)
-                proposal = refiner.propose(text)
-                applied = bool(apply and proposal.changes)
-                if applied:
-                    refiner.apply(proposal)
-            return RefineResult(
-                path=ws.shown(spec),
-                applied=applied,
-                answer=proposal.answer,
-                sections=[c.title for c in proposal.changes],
-                diff="".join("".join(c.diff(spec.name)) for c in proposal.changes),
-                failed=[f.title for f in proposal.failures],
-            )
 
-        result: RefineResult = await _call(work)
-        return result
+def _refine(
+    ws: Workspace, path: str, instruction: str, apply: bool, settings: ModelArguments
+) -> RefineResult:
+    spec = ws.path(path, what="spec")
+    text = check_instruction(instruction)
+    doc = load_spec(spec)
+    if apply:  # refused before any model work; Refiner.apply checks again when it writes
+        ensure_editable(doc)
+    brief, _notice = recorded_brief(spec, doc)
+    config = _config(ws.root, settings)
+    model = model_settings(config.settings, slots=4)
+    with open_endpoint(model) as endpoint:
+        refiner = Refiner(spec, endpoint, model, brief=brief)
+        proposal = refiner.propose(text)
+        applied = bool(apply and proposal.changes)
+        if applied:
+            refiner.apply(proposal)
+    return RefineResult(
+        path=ws.shown(spec),
+        applied=applied,
+        answer=proposal.answer,
+        sections=[c.title for c in proposal.changes],
+        diff="".join("".join(c.diff(spec.name)) for c in proposal.changes),
+        failed=[f.title for f in proposal.failures],
+    )
 
-    @server.tool()
-    async def verify_spec(path: str = Field(description="The spec file.")) -> VerifyResult:
-        """Check every sign-off of a spec against its text as it is now."""
 
-        def work() -> VerifyResult:
-            spec = ws.path(path, what="spec")
-            report = verify(load_spec(spec))
-            return VerifyResult(
-                path=ws.shown(spec),
-                ok=report.ok,
-                status=report.status,
-                required=report.required,
-                holding=report.holding,
-                problems=report.problems,
-            )
+# ---------------------------------------------------------------- templates and specs
 
-        result: VerifyResult = await _call(work)
-        return result
+
+def _add_template_tools(server: FastMCP, ws: Workspace) -> None:
+    """The list_templates tool and each built-in template as a resource."""
 
     @server.tool(name="list_templates")
     async def list_templates_tool() -> list[TemplateEntry]:
@@ -326,22 +385,26 @@ def build_server(root: Path) -> FastMCP:
             raise ValueError(f"No built-in template '{name}'.")
         return path.read_text(encoding="utf-8")
 
+
+def _add_specs_resource(server: FastMCP, ws: Workspace) -> None:
     @server.resource("specdraft://specs", mime_type="application/json")
     def specs_resource() -> list[str]:
         """The specs (Markdown files with front matter naming specdraft) under the working directory."""
-        found = []
-        for md in sorted(ws.root.rglob("*.md"))[:500]:
-            if any(part.startswith(".") for part in md.relative_to(ws.root).parts):
-                continue
-            try:
-                head = md.read_text(encoding="utf-8", errors="replace")[:2000]
-            except OSError:
-                continue
-            if head.startswith("---") and "specdraft" in head:
-                found.append(ws.shown(md))
-        return found
+        return _specs_under(ws)
 
-    return server
+
+def _specs_under(ws: Workspace) -> list[str]:
+    found = []
+    for md in sorted(ws.root.rglob("*.md"))[:500]:
+        if any(part.startswith(".") for part in md.relative_to(ws.root).parts):
+            continue
+        try:
+            head = md.read_text(encoding="utf-8", errors="replace")[:2000]
+        except OSError:
+            continue
+        if head.startswith("---") and "specdraft" in head:
+            found.append(ws.shown(md))
+    return found
 
 
 def serve(root: Path) -> None:

@@ -202,20 +202,10 @@ class ChatClient:
         repeat_penalty: float = 1.0,
         cache_prompt: bool = True,
     ) -> Completion:
-        key = None
-        if self.cache is not None:
-            request = {
-                "messages": messages,
-                "schema": schema,
-                "max_tokens": max_tokens,
-                "temperature": round(temperature, 3),
-                "repeat_penalty": round(repeat_penalty, 3),
-                "seed": self.settings.seed,
-            }
-            key = request_key(self.endpoint.cache_identity, request)
-            hit = self.cache.get(key)
-            if hit is not None:
-                return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
+        key = self._cache_key(messages, schema, max_tokens, temperature, repeat_penalty)
+        hit = self.cache.get(key) if self.cache is not None and key is not None else None
+        if hit is not None:
+            return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
 
         def runnable(base_url: str | None = None) -> Any:
             return self._structured(schema, temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
@@ -250,23 +240,31 @@ class ChatClient:
             self.in_flight -= 1
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
-        raw = result["raw"] if isinstance(result, dict) else result
-        text = raw.content if isinstance(raw.content, str) else str(raw.content)
-        meta = raw.usage_metadata or {}
-        details = meta.get("input_token_details") or {}
-        usage = Usage(
-            prompt_tokens=int(meta.get("input_tokens", 0)),
-            completion_tokens=int(meta.get("output_tokens", 0)),
-            cached_tokens=int(details.get("cache_read", 0) or 0),
-            calls=1,
-            model_seconds=elapsed,
-            failovers=failovers,
-        )
-        finish = (raw.response_metadata or {}).get("finish_reason")
-        self.speed.record(usage.completion_tokens, elapsed, concurrent=concurrent)
-        completion = Completion(text=text, usage=usage, finish_reason=finish)
+        completion = _completion_of(result, elapsed, failovers)
+        self.speed.record(completion.usage.completion_tokens, elapsed, concurrent=concurrent)
         self._remember(key, completion)
         return completion
+
+    def _cache_key(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        max_tokens: int,
+        temperature: float,
+        repeat_penalty: float,
+    ) -> str | None:
+        """The response cache's key for this request (None without a cache)."""
+        if self.cache is None:
+            return None
+        request = {
+            "messages": messages,
+            "schema": schema,
+            "max_tokens": max_tokens,
+            "temperature": round(temperature, 3),
+            "repeat_penalty": round(repeat_penalty, 3),
+            "seed": self.settings.seed,
+        }
+        return request_key(self.endpoint.cache_identity, request)
 
     async def _send(self, runnable: Any, messages: list[dict[str, str]]) -> Any:
         self.requests += 1
@@ -341,6 +339,24 @@ def _no_request() -> Any:
     import httpx
 
     return httpx.Request("POST", "http://deadline.invalid/")
+
+
+def _completion_of(result: Any, elapsed: float, failovers: int) -> Completion:
+    """A structured-output answer (LangChain's ``{"raw": message}``, or the message) as a Completion."""
+    raw = result["raw"] if isinstance(result, dict) else result
+    text = raw.content if isinstance(raw.content, str) else str(raw.content)
+    meta = raw.usage_metadata or {}
+    details = meta.get("input_token_details") or {}
+    usage = Usage(
+        prompt_tokens=int(meta.get("input_tokens", 0)),
+        completion_tokens=int(meta.get("output_tokens", 0)),
+        cached_tokens=int(details.get("cache_read", 0) or 0),
+        calls=1,
+        model_seconds=elapsed,
+        failovers=failovers,
+    )
+    finish = (raw.response_metadata or {}).get("finish_reason")
+    return Completion(text=text, usage=usage, finish_reason=finish)
 
 
 def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:

@@ -242,35 +242,46 @@ def export_to_github(
             )
         client = GithubClient(repo, token)
     try:
-        existing = client.existing_task_issues()
-        milestone_numbers: dict[str, int] = {}
-        for task in tasks:
-            if task.id in existing:
-                issue = existing[task.id]
-                result.skipped[task.id] = str(issue.get("html_url", issue.get("number")))
-                if task.id not in recorded:
-                    record_issue(
-                        spec,
-                        f"github:{repo}",
-                        task.id,
-                        {
-                            "number": issue.get("number"),
-                            "url": issue.get("html_url"),
-                            "sha256": task.text_hash,
-                        },
-                    )
-                continue
-            payload = plan_payload(task, spec_name=spec.name, milestones=milestones)
-            if milestones:
-                if task.phase not in milestone_numbers:
-                    milestone_numbers[task.phase] = client.milestone_number(task.phase)
-                payload["milestone"] = milestone_numbers[task.phase]
-            issue = client.create_issue(payload)
-            entry = {"number": issue.get("number"), "url": issue.get("html_url"), "sha256": task.text_hash}
-            record_issue(spec, f"github:{repo}", task.id, entry)
-            result.created[task.id] = entry
-            if on_created:
-                on_created(task.id, entry)
+        _create_issues(spec, tasks, client, result, recorded, milestones=milestones, on_created=on_created)
     finally:
         client.close()
     return result
+
+
+def _create_issues(
+    spec: Path,
+    tasks: list[Task],
+    client: GithubClient,
+    result: GithubResult,
+    recorded: dict[str, Any],
+    *,
+    milestones: bool,
+    on_created: Callable[[str, dict[str, Any]], None] | None,
+) -> None:
+    """An issue for each task that has none yet (one found on GitHub but not recorded is recorded)."""
+    repo = result.repo
+    existing = client.existing_task_issues()
+    milestone_numbers: dict[str, int] = {}
+    for task in tasks:
+        if task.id in existing:
+            issue = existing[task.id]
+            result.skipped[task.id] = str(issue.get("html_url", issue.get("number")))
+            if task.id not in recorded:
+                record_issue(
+                    spec,
+                    f"github:{repo}",
+                    task.id,
+                    {"number": issue.get("number"), "url": issue.get("html_url"), "sha256": task.text_hash},
+                )
+            continue
+        payload = plan_payload(task, spec_name=spec.name, milestones=milestones)
+        if milestones:
+            if task.phase not in milestone_numbers:
+                milestone_numbers[task.phase] = client.milestone_number(task.phase)
+            payload["milestone"] = milestone_numbers[task.phase]
+        issue = client.create_issue(payload)
+        entry = {"number": issue.get("number"), "url": issue.get("html_url"), "sha256": task.text_hash}
+        record_issue(spec, f"github:{repo}", task.id, entry)
+        result.created[task.id] = entry
+        if on_created:
+            on_created(task.id, entry)
