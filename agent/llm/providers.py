@@ -57,6 +57,12 @@ class ModelSettings:
     #: answer identical requests from the disk cache (agent.llm.response_cache); --no-cache turns it off
     use_cache: bool = True
 
+    def __post_init__(self) -> None:
+        # mypy catches this in agent/; a test or bench script giving one URL as a string would otherwise
+        # be read as one server per character
+        if isinstance(self.base_url, str):
+            raise TypeError("ModelSettings.base_url is a tuple of URLs, not a string")
+
 
 def model_settings(settings: Settings, *, slots: int, use_cache: bool = True) -> ModelSettings:
     """The one conversion of the configuration in force (agent.io.config) into what an endpoint needs.

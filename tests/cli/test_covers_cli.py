@@ -76,7 +76,7 @@ def test_refine_keeps_covers_checked_against_the_specs_requirements(
     fault_server.received.clear()
     fault_server.unknown_ids = 1
     settings = ModelSettings(
-        provider=Provider.compatible, base_url=fault_server.base_url, model="fault-model"
+        provider=Provider.compatible, base_url=(fault_server.base_url,), model="fault-model"
     )
     with open_endpoint(settings) as endpoint:
         refiner = Refiner(out, endpoint, settings, RefineOptions(max_retries=1))

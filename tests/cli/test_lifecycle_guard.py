@@ -40,7 +40,7 @@ def _model(server: FaultServer) -> list[str]:
 
 def _settings(server: FaultServer) -> ModelSettings:
     return ModelSettings(
-        provider=Provider.compatible, base_url=server.base_url, model="fault-model", timeout=10, slots=1
+        provider=Provider.compatible, base_url=(server.base_url,), model="fault-model", timeout=10, slots=1
     )
 
 

@@ -69,7 +69,7 @@ def test_vague_brief_questions_become_markers(fault_server: FaultServer) -> None
     """The scripted server answers a valid instance of each schema: the Overview validates on the first
     attempt and every question it asks becomes one clarification marker."""
     settings = ModelSettings(
-        provider=Provider.compatible, base_url=fault_server.base_url, model="fault-model"
+        provider=Provider.compatible, base_url=(fault_server.base_url,), model="fault-model"
     )
     template = load_template("tech-spec")
     template = dataclasses.replace(template, sections=template.sections[:1])
