@@ -52,6 +52,19 @@ class ModelTimeoutError(ModelError):
     """One model answer took longer than --timeout (the transport's retries included)."""
 
 
+class ProbeError(ModelError):
+    """A model server's ``GET /models`` got no answer, or an HTTP error (agent.llm.server_models)."""
+
+    def __init__(
+        self, message: str, *, reason: str, status: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        #: what happened, without the URL (doctor words its own line around it)
+        self.reason = reason
+        #: the HTTP status of a refusal; None when nothing answered
+        self.status = status
+
+
 class SectionFailedError(ModelError):
     """A section never passed validation within its attempts."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from agent.errors import ModelError
+from agent.errors import ProbeError
 from agent.io.redact import display_url
 
 
@@ -40,25 +40,21 @@ UNUSABLE_URL = (
 )
 
 
-class ProbeError(ModelError):
-    """``GET /models`` got no answer, or an HTTP error: ``status`` is its code (None: no answer)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        reason: str,
-        *,
-        status: int | None = None,
-        hint: str = "Is the server running? Check --base-url (it usually ends in /v1).",
-    ) -> None:
-        super().__init__(f"Cannot reach the model server at {display_url(base_url)}: {reason}.", hint=hint)
-        self.reason = reason
-        self.status = status
+def _failed(
+    server: str,
+    reason: str,
+    *,
+    status: int | None = None,
+    hint: str = "Is the server running? Check --base-url (it usually ends in /v1).",
+) -> ProbeError:
+    message = f"Cannot reach the model server at {display_url(server)}: {reason}."
+    return ProbeError(message, reason=reason, status=status, hint=hint)
 
 
 def served_models(base_url: str, key: SecretStr | None, timeout: float) -> ServedModels:
     """Ask the server at ``base_url`` which models it serves (this also proves it is reachable), sending
-    ``key`` as a bearer token when there is one. ProbeError when it does not answer or refuses."""
+    ``key`` as a bearer token when there is one. ProbeError (agent.errors) when it does not answer or
+    refuses."""
     server = base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key is not None else {}
     request = urllib.request.Request(f"{server}/models", headers=headers)
@@ -67,13 +63,13 @@ def served_models(base_url: str, key: SecretStr | None, timeout: float) -> Serve
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        raise ProbeError(server, str(exc.reason), status=exc.code) from None
+        raise _failed(server, str(exc.reason), status=exc.code) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise ProbeError(server, str(getattr(exc, "reason", exc))) from None
+        raise _failed(server, str(getattr(exc, "reason", exc))) from None
     except http.client.InvalidURL:  # "nonnumeric port: 'PASSWORD@host'": never quoted
-        raise ProbeError(server, UNUSABLE_URL, hint="Name the model with --model to skip asking.") from None
+        raise _failed(server, UNUSABLE_URL, hint="Name the model with --model to skip asking.") from None
     except http.client.HTTPException as exc:  # a reply cut off or not HTTP
-        raise ProbeError(server, f"a broken answer ({type(exc).__name__})") from None
+        raise _failed(server, f"a broken answer ({type(exc).__name__})") from None
     seconds = time.perf_counter() - started
     try:
         payload = json.loads(body)

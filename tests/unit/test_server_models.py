@@ -10,9 +10,9 @@ from helpers.fault_server import FaultServer
 from pydantic import SecretStr
 
 from agent.cli.diagnostics import run_doctor
-from agent.errors import ConfigError, ModelError
+from agent.errors import ConfigError, ModelError, ProbeError
 from agent.llm.providers import ModelSettings, Provider, open_endpoint
-from agent.llm.server_models import ProbeError, served_models
+from agent.llm.server_models import served_models
 
 PASSWORD = "hunter2"
 GATEWAY = f"https://alice:{PASSWORD}@gw.example/v1"  # no port: urllib takes "hunter2@gw.example" for one

@@ -6,11 +6,11 @@ import os
 import time
 
 from agent.cli.diagnostics.report import DoctorReport
-from agent.errors import SpecdraftError
+from agent.errors import ProbeError, SpecdraftError
 from agent.io.config import KEY_ENV
 from agent.io.redact import display_url
 from agent.llm.providers import OPENAI_BASE_URL, ModelSettings, Provider, api_key_from_environment
-from agent.llm.server_models import ProbeError, ServedModels, served_models
+from agent.llm.server_models import ServedModels, served_models
 from agent.models.select import ResolvedModel
 
 
