@@ -6,9 +6,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from agent.drafting.drafter import SectionEvent
-
 if TYPE_CHECKING:
+    # types only: `specdraft --help` must not import the drafting engine (token_line is used at start-up)
+    from agent.drafting.drafter import SectionEvent
     from agent.llm.client import Usage
 
 
