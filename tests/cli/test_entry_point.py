@@ -51,3 +51,14 @@ def test_missing_brief_is_a_clean_error(specdraft: str, tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_line_starts_without_the_drafting_engine() -> None:
+    """Commands import the engine (and numpy, the model client) when they run, not when specdraft starts."""
+    root = Path(__file__).resolve().parents[2]
+    heavy = ["agent.drafting.drafter", "agent.context.retrieval", "agent.llm.client", "numpy", "openai"]
+    code = f"import sys, agent.cli.main; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd=root
+    )
+    assert result.stdout.strip() == "[]"
