@@ -23,11 +23,11 @@ from agent.drafting.brief import (
     Brief,
     BriefMeta,
     load_brief,
-    meta_problems,
     parse_brief,
 )
 from agent.errors import InputError
 from agent.io.textinput import read_user_text
+from agent.io.validation import validation_message
 
 MAX_TABLE_BYTES = 50_000_000
 _KNOWN = {"id", "title", "brief", "body", "priority", "owner"}
@@ -192,7 +192,7 @@ def _row_brief(row: dict[str, Any], where: str) -> Brief:
     try:
         meta = BriefMeta.model_validate(meta_fields)
     except ValidationError as exc:
-        raise InputError(meta_problems(exc)) from None
+        raise InputError(validation_message(exc)) from None
     parsed = parse_brief(body, source=where)  # front matter in the text is honoured too
     context = dict(parsed.context)
     for key, value in row.items():

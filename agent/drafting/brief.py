@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.errors import InputError
 from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
+from agent.io.validation import validation_message
 from agent.specdoc.document import SpecDocument
 from agent.specdoc.frontmatter import split_front_matter
 from agent.specdoc.grounding import BriefFacts, extract
@@ -78,20 +79,6 @@ def one_line(text: str) -> str:
     return " ".join(CONTROL_CHARS.sub(" ", text).split())
 
 
-def shown(value: object, limit: int = 80) -> str:
-    """A value quoted in an error message, shortened: a 10,000-character title is not echoed whole."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
-
-
-def meta_problems(exc: ValidationError) -> str:
-    """A brief's front-matter (or batch row) validation errors, each quoting the bad value shortened."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {shown(err.get('input'))})"
-        for err in exc.errors()
-    )
-
-
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
@@ -112,7 +99,7 @@ def parse_brief(text: str, *, source: str = "<brief>") -> Brief:
         meta = BriefMeta.model_validate(fm.data)
     except ValidationError as exc:
         raise InputError(
-            f"Brief '{source}': bad front matter: {meta_problems(exc)}.",
+            f"Brief '{source}': bad front matter: {validation_message(exc)}.",
             hint="priority is one of low, medium, high; title and owner are short strings.",
         ) from None
     body = fm.body.strip()

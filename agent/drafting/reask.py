@@ -26,6 +26,7 @@ from agent.drafting.quality import EXAMPLE_COPY, check_section
 from agent.drafting.salvage import drop_failing_items
 from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
+from agent.io.validation import validation_problems
 from agent.llm.client import ChatClient, Usage
 from agent.specdoc.schemas.base import SectionData, json_schema
 from agent.specdoc.template import TemplateSection
@@ -91,7 +92,7 @@ def parse_answer(
     try:
         return model.model_validate(obj, context=context), []
     except ValidationError as exc:
-        return None, [_format_error(err) for err in exc.errors()]
+        return None, validation_problems(exc, got=_answer_value, whole="answer")
 
 
 def prompt_leaks(answer: str, system_prompt: str, *, words: int = 8) -> list[str]:
@@ -110,14 +111,10 @@ def leak_check(messages: Sequence[Message]) -> Check:
     return lambda answer, data: prompt_leaks(answer, system) if system else []
 
 
-def _format_error(err: Any) -> str:
-    where = ".".join(str(part) for part in err.get("loc", ())) or "answer"
-    got = err.get("input")
-    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-    if len(shown) > 80:
-        shown = shown[:80] + "...'"
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{where}: {message} (got {shown})"
+def _answer_value(value: object) -> str:
+    """A bad value of an answer as the re-ask quotes it: an object or a list by its type alone."""
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return shown[:80] + "...'" if len(shown) > 80 else shown
 
 
 @functools.lru_cache(maxsize=512)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import ConfigError
 from agent.io.userfiles import config_file, read_toml
+from agent.io.validation import validation_message
 from agent.llm.client import Usage
 
 SHIPPED_PRICES = Path(__file__).with_name("prices.toml")
@@ -59,12 +60,8 @@ def load_price_file(path: Path) -> dict[str, Price]:
     try:
         return PriceFile.model_validate(data).models
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
-        )
         raise ConfigError(
-            f"Price table '{path}': {problems}.",
+            f"Price table '{path}': {validation_message(exc)}.",
             hint='Write each model as [models."NAME"] with input, output and optional cached_input '
             "(US dollars per million tokens).",
         ) from None

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent.errors import ConfigError
 from agent.io.userfiles import config_file, read_toml
+from agent.io.validation import Location, dotted, validation_message
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 HF_SCHEME = "hf://"
@@ -208,23 +209,22 @@ def load_catalog_file(path: Path) -> list[ModelEntry]:
     try:
         return CatalogFile.model_validate(data).models
     except ValidationError as exc:
-        problems = "; ".join(_describe(err, data) for err in exc.errors())
+        problems = validation_message(exc, where=lambda loc: _entry_place(loc, data))
         raise ConfigError(
             f"Model catalogue '{path}': {problems}.",
             hint="Each [[models]] entry needs name, repo and files (see `specdraft models --help`).",
         ) from None
 
 
-def _describe(err: object, data: dict[str, object]) -> str:
-    assert isinstance(err, dict)
-    loc = [str(p) for p in err["loc"]]
-    where = ".".join(loc)
+def _entry_place(loc: Location, data: dict[str, object]) -> str:
+    """Where an error is in a catalogue file: an entry by its name if it has one (``model 'tiny'.files``)."""
+    parts = [str(p) for p in loc]
     models = data.get("models")
-    if len(loc) >= 2 and loc[0] == "models" and isinstance(models, list) and loc[1].isdigit():
-        index = int(loc[1])
+    if len(parts) >= 2 and parts[0] == "models" and isinstance(models, list) and parts[1].isdigit():
+        index = int(parts[1])
         if index < len(models) and isinstance(models[index], dict) and "name" in models[index]:
-            where = f"model {models[index]['name']!r}" + ("." + ".".join(loc[2:]) if loc[2:] else "")
-    return f"{where}: {err['msg']} (got {err.get('input')!r})"
+            return f"model {models[index]['name']!r}" + ("." + ".".join(parts[2:]) if parts[2:] else "")
+    return dotted(loc)
 
 
 def load_catalog(*, include_user: bool = True) -> dict[str, ModelEntry]:
@@ -263,9 +263,7 @@ def parse_hf_uri(uri: str) -> ModelEntry:
             note="Pulled by Hub reference.",
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_message(exc, got=None)
         raise ConfigError(f"'{uri}' is not a usable Hub file reference: {problems}.") from None
 
 

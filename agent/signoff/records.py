@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import InputError
+from agent.io.validation import indexed, shown, validation_message
 from agent.signoff import sshsig
 from agent.signoff.sshsig import SshSignature
 from agent.specdoc.document import SpecDocument
@@ -146,19 +147,6 @@ def utc_now() -> datetime:
 # -- reading the lifecycle state --------------------------------------------------------------------
 
 
-def validation_problems(exc: ValidationError, prefix: str) -> str:
-    return "; ".join(
-        f"{prefix}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc'])}: "
-        f"{err['msg']} (got {_shown(err.get('input'))})"
-        for err in exc.errors()[:5]
-    )
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def read_signoffs(doc: SpecDocument) -> list[Signoff]:
     """The approvals in the front matter, validated (InputError quoting any bad value)."""
     raw = doc.front_matter.get(APPROVALS_KEY)
@@ -168,7 +156,7 @@ def read_signoffs(doc: SpecDocument) -> list[Signoff]:
     if not isinstance(raw, list):
         raise InputError(
             f"{doc.source}: front matter '{APPROVALS_KEY}' must be a list of sign-off records "
-            f"(got {_shown(raw)}).",
+            f"(got {shown(raw)}).",
             hint=hint,
         )
     records = []
@@ -176,7 +164,7 @@ def read_signoffs(doc: SpecDocument) -> list[Signoff]:
         try:
             records.append(Signoff.model_validate(item))
         except ValidationError as exc:
-            problems = validation_problems(exc, f"{APPROVALS_KEY}[{index}]")
+            problems = validation_message(exc, where=indexed(f"{APPROVALS_KEY}[{index}]"), first=5)
             raise InputError(f"{doc.source}: bad sign-off record: {problems}.", hint=hint) from None
     return records
 
@@ -186,7 +174,7 @@ def approvals_required(doc: SpecDocument, default: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
         raise InputError(
             f"{doc.source}: front matter '{REQUIRED_KEY}' must be a whole number from 1 to 20 "
-            f"(got {_shown(value)})."
+            f"(got {shown(value)})."
         )
     return value
 
@@ -441,7 +429,7 @@ def parse_person(text: str) -> Person:
     try:
         return Person(name=match.group("name"), email=match.group("email").strip())
     except ValidationError as exc:
-        raise InputError(f"--by '{text}': {validation_problems(exc, '')}.") from None
+        raise InputError(f"--by '{text}': {validation_message(exc, where=indexed())}.") from None
 
 
 def git_identity(cwd: Path | None = None) -> Person | None:

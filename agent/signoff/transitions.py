@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from agent.checks.lint import Finding
 from agent.errors import InputError, LifecycleError
+from agent.io.validation import indexed, validation_message
 from agent.signoff import sshsig
 from agent.signoff.records import (
     APPROVALS_KEY,
@@ -31,7 +32,6 @@ from agent.signoff.records import (
     record_fm_hash,
     short_section_hashes,
     utc_now,
-    validation_problems,
 )
 from agent.specdoc.document import SpecDocument
 from agent.specdoc.lifecycle import APPROVE, REOPEN, REVIEW, Status, begin, set_status
@@ -124,7 +124,7 @@ def approve(
             context=context or None,
         )
     except ValidationError as exc:
-        raise InputError(f"Bad sign-off details: {validation_problems(exc, '')}.") from None
+        raise InputError(f"Bad sign-off details: {validation_message(exc, where=indexed())}.") from None
     if ssh_key is not None:
         record = record.model_copy(update={"signature": sshsig.sign(record.payload(), ssh_key)})
     records.append(record)
