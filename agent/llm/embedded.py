@@ -19,6 +19,24 @@ from agent.models.size import ModelSize
 CTX_PER_SLOT = 4096
 
 
+#: speculative decoding kinds the engine offers (``Speculation.kind``)
+SPECULATION_KINDS = ("draft", "ngram-simple", "ngram-mod", "ngram-map-k")
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """Speculative decoding: a small draft model (same tokenizer) or n-gram lookup proposes tokens.
+
+    Measured slower on a 2-core CPU (docs/performance.md, ``bench/speculative.py``): the draft model's
+    own decoding and the verification batch cost more than the accepted tokens save there. Off by default.
+    """
+
+    kind: str
+    draft_model: Path | None = None
+    #: at most this many tokens proposed per step
+    max_draft_tokens: int = 8
+
+
 @dataclass(frozen=True)
 class EmbeddedSettings:
     model_path: Path
@@ -31,6 +49,7 @@ class EmbeddedSettings:
     prompt_cache_ram_mib: int = 256
     #: the model's parameters as its GGUF header says (None: not read, e.g. a --model-path that is no file)
     model_size: ModelSize | None = None
+    speculation: Speculation | None = None
 
 
 def free_port() -> int:
@@ -76,6 +95,8 @@ class EmbeddedServer:
         threads = self.settings.threads or max(1, os.cpu_count() or 1)
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
+        if self.settings.speculation is not None:
+            _speculate(params, self.settings.speculation, threads, xllamacpp.common_speculative_type)
         started = time.perf_counter()
         with _quiet_stderr():
             try:
@@ -101,6 +122,33 @@ class EmbeddedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _speculate(params: Any, speculation: Speculation, threads: int, kinds: Any) -> None:
+    """Set llama.cpp's speculative decoding parameters from ``speculation``."""
+    if speculation.kind not in SPECULATION_KINDS:
+        raise ConfigError(
+            f"Unknown speculative decoding kind {speculation.kind!r}.",
+            hint=f"Use one of: {', '.join(SPECULATION_KINDS)}.",
+        )
+    spec = params.speculative
+    if speculation.kind == "draft":
+        draft = speculation.draft_model
+        if draft is None or not draft.is_file():
+            raise ConfigError(
+                f"The draft model '{draft}' does not exist.",
+                hint="Give a GGUF file with the same tokenizer as the model (e.g. its 0.5B sibling).",
+            )
+        _check_gguf_magic(draft)
+        spec.types = [kinds.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE]
+        spec.draft.mparams.path = str(draft)
+        spec.draft.n_max = speculation.max_draft_tokens
+        spec.draft.n_min = 0
+        spec.draft.p_min = 0.6  # propose only tokens the draft model is fairly sure of (measured setting)
+        spec.draft.cpuparams.n_threads = threads
+        spec.draft.cpuparams_batch.n_threads = threads
+        return
+    spec.types = [getattr(kinds, "COMMON_SPECULATIVE_TYPE_" + speculation.kind.upper().replace("-", "_"))]
 
 
 def _check_gguf_magic(path: Path) -> None:
