@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import signal
 import time
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 from agent import __version__
 from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
+from agent.drafting.digest import inputs_digest, prompts_digest, settings_digest
 from agent.drafting.drafter import DraftOptions, SectionEvent
 from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
@@ -44,7 +44,7 @@ from agent.io.redact import redact
 from agent.io.slug import assign_slugs
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
-from agent.llm.providers import Endpoint, ModelSettings, open_endpoint, resolve_provider
+from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
 from agent.specdoc.template import SpecTemplate
 
 REPORT_NAME = "report.json"
@@ -243,47 +243,6 @@ class BatchJob:
         return DraftPlan(self.template, self.settings, self.options, self.context)
 
 
-def prompts_digest() -> str:
-    """A digest of the prompt templates and examples (a change there redrafts on resume)."""
-    from agent.io.resources import resource_dir
-
-    digest = hashlib.sha256()
-    root = resource_dir("prompts")
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def inputs_digest(
-    item: BatchItem,
-    template: SpecTemplate,
-    settings: ModelSettings,
-    options: DraftOptions,
-    prompts: str,
-    context: str = "",
-) -> str:
-    """What a spec depends on: brief, template, prompts and the model settings (not the endpoint)."""
-    material = {
-        "brief": item.brief.sha256,
-        "template": template.sha256,
-        "prompts": prompts,
-        "provider": resolve_provider(settings).value,
-        "model": settings.model,
-        # Replicas serve the same model: adding or removing one must not re-draft finished specs.
-        "base_url": settings.base_url if len(settings.base_urls) <= 1 else "replicas",
-        "model_path": str(settings.model_path) if settings.model_path else None,
-        "temperature": options.temperature,
-        "seed": settings.seed,
-        "max_retries": options.max_retries,
-        "keep_going": options.keep_going,
-    }
-    if context:  # only with --context, so digests of earlier runs still match
-        material["context"] = context
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
-
-
 def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
     """The entries of an earlier report.json in ``output_dir`` by id, updated by the lines of a
     report.jsonl an interrupted or killed run left (empty when absent or unreadable)."""
@@ -307,10 +266,8 @@ def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
-    """A record per brief (skipped ones filled from the earlier report) and the spec path of each."""
-    previous = {} if job.force else load_previous(job.output_dir)
-    known = load_previous(job.output_dir)
+def plan(job: BatchJob, known: dict[str, dict[str, Any]]) -> tuple[list[BriefRecord], dict[str, Path]]:
+    """A pending record per brief and the spec path of each (``known``: the earlier report's entries)."""
     # Keep the file names an earlier run gave, so a new colliding id never renames an old spec.
     kept: dict[str, str] = {}
     for item in job.items:
@@ -319,49 +276,65 @@ def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
             kept[item.id] = Path(old).stem
     fresh = assign_slugs((i.id for i in job.items if i.id not in kept), reserved=kept.values())
     slugs = {**kept, **fresh}
-    prompts = prompts_digest()
     records: list[BriefRecord] = []
     paths: dict[str, Path] = {}
     for item in job.items:
         path = job.output_dir / f"{slugs[item.id]}.md"
         paths[item.id] = path
-        record = BriefRecord(
-            id=item.id,
-            source=item.brief.source,
-            output=str(path),
-            inputs_sha256=inputs_digest(
-                item,
-                job.template,
-                job.settings,
-                job.options,
-                prompts,
-                job.context.digest() if job.context else "",
-            ),
-        )
-        old = previous.get(item.id)
-        if (
-            old is not None
-            and old.get("inputs_sha256") == record.inputs_sha256
-            and old.get("spec_status") in WRITTEN
-            and path.is_file()
-        ):
-            record.status = "skipped"
-            record.spec_status = old["spec_status"]
-            record.sections = int(old.get("sections", 0))
-            record.needs_attention = list(old.get("needs_attention", []))
-            counts = (
-                "retries",
-                "failovers",
-                "prompt_tokens",
-                "completion_tokens",
-                "cached_tokens",
-                "model_calls",
-            )
-            for key in (*counts, "response_cache_hits"):
-                setattr(record, key, int(old.get(key, 0)))
-            record.seconds = float(old.get("seconds", 0.0))
-        records.append(record)
+        records.append(BriefRecord(id=item.id, source=item.brief.source, output=str(path)))
     return records, paths
+
+
+def digests(job: BatchJob, endpoint: Endpoint) -> dict[str, str]:
+    """Each brief's resume digest (agent.drafting.digest) for drafting on ``endpoint``."""
+    settings = settings_digest(job.settings, job.options, endpoint)
+    prompts = prompts_digest()
+    context = job.context.digest() if job.context else ""
+    return {
+        item.id: inputs_digest(item.brief, job.template, settings, prompts, context) for item in job.items
+    }
+
+
+def skip_unchanged(
+    records: list[BriefRecord],
+    paths: dict[str, Path],
+    previous: dict[str, dict[str, Any]],
+    now: dict[str, str],
+) -> None:
+    """Each record gets its digest in ``now``; a brief whose spec exists and whose digest is unchanged
+    since the run that wrote it is skipped, keeping that run's figures."""
+    for record in records:
+        record.inputs_sha256 = now[record.id]
+        old = previous.get(record.id)
+        if old is not None and old.get("inputs_sha256") == record.inputs_sha256:
+            _keep_written(record, old, paths[record.id])
+
+
+def keep_earlier(
+    records: list[BriefRecord], paths: dict[str, Path], previous: dict[str, dict[str, Any]]
+) -> None:
+    """Without an endpoint (the model did not start, or the batch stopped while it loaded) no digest can be
+    compared: a brief not yet planned whose spec an earlier run wrote keeps that run's entry as it was."""
+    for record in records:
+        old = previous.get(record.id)
+        if old is not None and record.status == "pending" and not record.inputs_sha256:
+            record.inputs_sha256 = str(old.get("inputs_sha256", ""))
+            _keep_written(record, old, paths[record.id])
+
+
+def _keep_written(record: BriefRecord, old: dict[str, Any], path: Path) -> None:
+    """``record`` skipped with the figures of ``old``, the entry of the run that wrote its spec (when it did
+    and the spec is still there)."""
+    if old.get("spec_status") not in WRITTEN or not path.is_file():
+        return
+    record.status = "skipped"
+    record.spec_status = old["spec_status"]
+    record.sections = int(old.get("sections", 0))
+    record.needs_attention = list(old.get("needs_attention", []))
+    counts = ("retries", "failovers", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
+    for key in (*counts, "response_cache_hits"):
+        setattr(record, key, int(old.get(key, 0)))
+    record.seconds = float(old.get("seconds", 0.0))
 
 
 class _SharedClient(ChatClient):
@@ -385,35 +358,46 @@ def run_batch(
     if not job.output_dir.is_dir():
         raise InputError(f"Output directory '{job.output_dir}' does not exist.", hint="Create it first.")
     started = time.perf_counter()
-    records, paths = plan(job)
+    known = load_previous(job.output_dir)
+    previous = {} if job.force else known
+    records, paths = plan(job, known)
     report = BatchReport(records=records, problems=list(job.problems), output_dir=job.output_dir)
-    todo = [r for r in records if r.status == "pending"]
-    observer.planned(len(records), len(records) - len(todo))
     for problem in job.problems:
         observer.note(f"skipped malformed input {problem.where}: {problem.message}")
     items = {item.id: item for item in job.items}
-    if todo:
+    if not records:
+        observer.planned(0, 0)
+    else:
+        # The endpoint is opened before anything is skipped: the re-ask policy, part of the digest,
+        # follows the size of the model it serves.
         try:
             with endpoint_opener(job.settings) as endpoint:
                 report.model, report.provider = endpoint.model, endpoint.provider.value
                 for note in endpoint_notes(endpoint):
                     observer.note(note)
-                report.interrupted = asyncio.run(
-                    _draft_all(job, endpoint, todo, items, paths, report, observer)
-                )
+                skip_unchanged(records, paths, previous, digests(job, endpoint))
+                todo = [r for r in records if r.status == "pending"]
+                observer.planned(len(records), len(records) - len(todo))
+                if todo:
+                    report.interrupted = asyncio.run(
+                        _draft_all(job, endpoint, todo, items, paths, report, observer)
+                    )
         except (KeyboardInterrupt, TerminationRequested):  # while the model loaded, before any draft began
             report.interrupted = True
-            for record in todo:
+            keep_earlier(records, paths, previous)
+            for record in records:
                 if record.status in ("pending", "running"):
                     record.status, record.output = "interrupted", None
                     record.error = "interrupted before it finished; run the batch again to draft it"
         except InputError:
             raise
         except ModelError as exc:
-            for record in todo:
-                if record.status == "pending":
-                    record.status, record.error, record.output = "failed", redact(str(exc)), None
-                    observer.finished(record)
+            keep_earlier(records, paths, previous)
+            pending = [r for r in records if r.status == "pending"]
+            observer.planned(len(records), len(records) - len(pending))
+            for record in pending:
+                record.status, record.error, record.output = "failed", redact(str(exc)), None
+                observer.finished(record)
     report.seconds = time.perf_counter() - started
     report.write()
     return report

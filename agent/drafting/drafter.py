@@ -28,6 +28,7 @@ from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
+from agent.models.size import ModelSize
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
@@ -57,6 +58,14 @@ class DraftOptions:
     probe: bool = False
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
+
+    def reask_policy(self, size: ModelSize) -> ReaskPolicy:
+        """The re-ask policy a draft with these options uses on a model of ``size``: ``policy`` when
+        given, else the size tier's with ``max_retries`` (agent.drafting.policy.policy_for); the first
+        attempt at ``temperature`` either way."""
+        if self.policy is not None:
+            return replace(self.policy, temperature=self.temperature)
+        return policy_for(size, self.max_retries, self.temperature)
 
 
 @dataclass
@@ -144,11 +153,7 @@ class Drafter:
         self.brief_terms = brief.facts.terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
-        self.policy = (
-            replace(options.policy, temperature=options.temperature)
-            if options.policy is not None
-            else policy_for(client.endpoint.model_size, options.max_retries, options.temperature)
-        )
+        self.policy = options.reask_policy(client.endpoint.model_size)
         #: every token and call spent, whatever the outcome (read it after a failure too)
         self.spent = spent if spent is not None else Usage()
         self._active = 0

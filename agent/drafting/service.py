@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from agent.checks.lint import Finding, lint_text, summary_line
 from agent.context.provenance import context_provenance
 from agent.context.retrieval import ContextPack, index_context
 from agent.drafting.brief import Brief
+from agent.drafting.digest import settings_digest
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler, SectionEvent
 from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
@@ -123,19 +122,6 @@ class DraftOutcome:
         }
 
 
-def settings_digest(settings: ModelSettings, options: DraftOptions, endpoint_model: str) -> str:
-    """A digest of what shapes the model's answers besides brief and template (for resume)."""
-    material = {
-        "provider": settings.provider.value,
-        "model": endpoint_model,
-        "base_url": settings.base_url,
-        "temperature": options.temperature,
-        "seed": settings.seed,
-        "max_retries": options.max_retries,
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
-
-
 def brief_reference(brief_source: str, spec_path: Path | None) -> str | None:
     """The brief's path relative to the spec's directory (POSIX form), or None (stdin, a batch row)."""
     brief_file = Path(brief_source)
@@ -227,7 +213,7 @@ async def adraft_with_endpoint(
         version=__version__,
         brief_sha256=brief.sha256,
         usage=result.usage.as_dict(),
-        settings_sha256=settings_digest(settings, options, endpoint.model),
+        settings_sha256=settings_digest(settings, options, endpoint),
         brief=brief_reference(brief.source, spec_path),
         context=(
             context_provenance(
