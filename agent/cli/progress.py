@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from agent.drafting.drafter import SectionEvent
+from agent.drafting.drafter import EventKind, SectionEvent
 
 
 def eta_seconds(done: int, total: int, tokens: int, elapsed: float) -> tuple[float, float] | None:
@@ -77,16 +77,16 @@ class DraftProgress:
     def on_event(self, event: SectionEvent) -> None:
         if self.quiet:
             return
-        if event.kind in ("done", "attention"):
+        if event.kind in (EventKind.DONE, EventKind.ATTENTION):
             self.done += 1
             self.tokens += event.usage.completion_tokens if event.usage else 0
         elapsed = time.perf_counter() - self.started
-        if event.kind == "started":
+        if event.kind is EventKind.STARTED:
             line = f"section {event.title}: drafting"
-        elif event.kind == "retry":
+        elif event.kind is EventKind.RETRY:
             first = event.problems[0] if event.problems else "invalid"
             line = f"section {event.title}: attempt {event.attempt} rejected ({first}); re-asking"
-        elif event.kind == "done":
+        elif event.kind is EventKind.DONE:
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
             if event.problems:  # list items that failed the last attempt's checks were dropped
                 line += f", {len(event.problems)} failing item(s) dropped ({event.problems[0]})"
@@ -94,13 +94,13 @@ class DraftProgress:
             count = f"[{self.done}/{self.total}]"
             line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempt(s) {count}"
         eta = describe_eta(self.done, self.total, self.tokens, elapsed)
-        if event.kind in ("done", "attention"):
+        if event.kind in (EventKind.DONE, EventKind.ATTENTION):
             line += eta
         if self._live is not None:
             self._live.update(
                 self._task, completed=self.done, tokens=self.tokens, description=event.title, eta=eta.strip()
             )
-            if event.kind in ("done", "attention", "retry"):
+            if event.kind in (EventKind.DONE, EventKind.ATTENTION, EventKind.RETRY):
                 self._live.console.print(line)
         else:
             print(f"[{elapsed:6.1f}s] {line}", file=self.stream, flush=True)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ from agent import __version__
 from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
 from agent.drafting.digest import inputs_digest, prompts_digest, settings_digest
-from agent.drafting.drafter import DraftOptions, SectionEvent
+from agent.drafting.drafter import DraftOptions, EventKind, ResultStatus, SectionEvent
 from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
     EXIT_ATTENTION,
@@ -52,7 +53,31 @@ REPORT_NAME = "report.json"
 PROGRESS_LOG_NAME = "report.jsonl"
 EXIT_INTERRUPTED = 130
 #: statuses of a spec on disk (a skipped brief keeps the status of the run that wrote it)
-WRITTEN = ("ok", "attention")
+WRITTEN = (ResultStatus.OK, ResultStatus.ATTENTION)
+INTERRUPTED_NOTE = "interrupted before it finished; run the batch again to draft it"
+
+
+class BriefStatus(StrEnum):
+    """Where one brief of a batch is (the values are what report.json shows)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    OK = "ok"
+    ATTENTION = "attention"
+    FAILED = "failed"
+    #: its spec from an earlier run is unchanged
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+
+
+#: the outcomes report.json counts under "totals"
+COUNTED = (
+    BriefStatus.OK,
+    BriefStatus.ATTENTION,
+    BriefStatus.FAILED,
+    BriefStatus.SKIPPED,
+    BriefStatus.INTERRUPTED,
+)
 
 
 @dataclass
@@ -61,9 +86,10 @@ class BriefRecord:
 
     id: str
     source: str
-    status: str = "pending"  # pending | running | ok | attention | failed | skipped | interrupted
+    status: BriefStatus = BriefStatus.PENDING
     output: str | None = None
-    spec_status: str | None = None  # ok | attention when a spec exists (also for skipped briefs)
+    #: when a spec exists (also for skipped briefs)
+    spec_status: ResultStatus | None = None
     sections: int = 0
     needs_attention: list[str] = field(default_factory=list)
     #: re-asks plus failovers (requests moved to another server after one failed)
@@ -94,7 +120,7 @@ class BatchReport:
     #: with several --base-url: each server, its requests and failures (URLs without credentials)
     replicas: list[dict[str, Any]] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
+    def count(self, status: BriefStatus) -> int:
         return sum(1 for r in self.records if r.status == status)
 
     @property
@@ -107,7 +133,7 @@ class BatchReport:
         if (
             len(written) < len(self.records)
             or self.problems
-            or any(r.spec_status == "attention" for r in written)
+            or any(r.spec_status is ResultStatus.ATTENTION for r in written)
         ):
             return EXIT_ATTENTION
         return EXIT_OK
@@ -124,7 +150,7 @@ class BatchReport:
             "seconds": round(self.seconds, 2),
             "totals": {
                 "briefs": len(self.records),
-                **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
+                **{s.value: self.count(s) for s in COUNTED},
                 "malformed": len(self.problems),
                 "model_calls": spent.calls,
                 "prompt_tokens": spent.prompt_tokens,
@@ -143,7 +169,7 @@ class BatchReport:
         """Tokens spent by this run (skipped briefs spent nothing now)."""
         total = Usage()
         for r in self.records:
-            if r.status != "skipped":
+            if r.status is not BriefStatus.SKIPPED:
                 total.add(
                     Usage(
                         prompt_tokens=r.prompt_tokens,
@@ -317,7 +343,7 @@ def keep_earlier(
     compared: a brief not yet planned whose spec an earlier run wrote keeps that run's entry as it was."""
     for record in records:
         old = previous.get(record.id)
-        if old is not None and record.status == "pending" and not record.inputs_sha256:
+        if old is not None and record.status is BriefStatus.PENDING and not record.inputs_sha256:
             record.inputs_sha256 = str(old.get("inputs_sha256", ""))
             _keep_written(record, old, paths[record.id])
 
@@ -327,8 +353,8 @@ def _keep_written(record: BriefRecord, old: dict[str, Any], path: Path) -> None:
     and the spec is still there)."""
     if old.get("spec_status") not in WRITTEN or not path.is_file():
         return
-    record.status = "skipped"
-    record.spec_status = old["spec_status"]
+    record.status = BriefStatus.SKIPPED
+    record.spec_status = ResultStatus(old["spec_status"])
     record.sections = int(old.get("sections", 0))
     record.needs_attention = list(old.get("needs_attention", []))
     counts = ("retries", "failovers", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
@@ -376,7 +402,7 @@ def run_batch(
                 for note in endpoint_notes(endpoint):
                     observer.note(note)
                 skip_unchanged(records, paths, previous, digests(job, endpoint))
-                todo = [r for r in records if r.status == "pending"]
+                todo = [r for r in records if r.status is BriefStatus.PENDING]
                 observer.planned(len(records), len(records) - len(todo))
                 if todo:
                     report.interrupted = asyncio.run(
@@ -386,17 +412,17 @@ def run_batch(
             report.interrupted = True
             keep_earlier(records, paths, previous)
             for record in records:
-                if record.status in ("pending", "running"):
-                    record.status, record.output = "interrupted", None
-                    record.error = "interrupted before it finished; run the batch again to draft it"
+                if record.status in (BriefStatus.PENDING, BriefStatus.RUNNING):
+                    record.status, record.output = BriefStatus.INTERRUPTED, None
+                    record.error = INTERRUPTED_NOTE
         except InputError:
             raise
         except ModelError as exc:
             keep_earlier(records, paths, previous)
-            pending = [r for r in records if r.status == "pending"]
+            pending = [r for r in records if r.status is BriefStatus.PENDING]
             observer.planned(len(records), len(records) - len(pending))
             for record in pending:
-                record.status, record.error, record.output = "failed", redact(str(exc)), None
+                record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
                 observer.finished(record)
     report.seconds = time.perf_counter() - started
     report.write()
@@ -419,13 +445,13 @@ async def _draft_all(
 
     async def one(record: BriefRecord) -> None:
         async with limit:
-            record.status = "running"
+            record.status = BriefStatus.RUNNING
             observer.started(record)
             began = time.perf_counter()
             spent = Usage()
 
             def on_event(event: SectionEvent) -> None:
-                if event.kind in ("done", "attention") and event.usage is not None:
+                if event.kind in (EventKind.DONE, EventKind.ATTENTION) and event.usage is not None:
                     observer.tokens(record, event.usage.completion_tokens)
 
             try:
@@ -441,13 +467,14 @@ async def _draft_all(
                         spent=spent,
                     )
                 except SpecdraftError as exc:  # the draft failed, or its spec could not be written
-                    record.status, record.error, record.output = "failed", redact(str(exc)), None
+                    record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
                 except Exception as exc:  # one brief's unexpected failure must not stop the batch
-                    record.status, record.output = "failed", None
+                    record.status, record.output = BriefStatus.FAILED, None
                     record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
                 if outcome is not None:
                     result = outcome.result
-                    record.status = record.spec_status = "attention" if result.needs_attention else "ok"
+                    record.spec_status = result.status
+                    record.status = BriefStatus(result.status)
                     record.sections = len(result.sections)
                     record.needs_attention = result.needs_attention
                     record.retries = result.retries + spent.failovers
@@ -492,7 +519,7 @@ async def _draft_all(
         with contextlib.suppress(Exception):
             await client.close_for_real()
     for record in todo:
-        if record.status in ("pending", "running"):
-            record.status, record.output = "interrupted", None
-            record.error = "interrupted before it finished; run the batch again to draft it"
+        if record.status in (BriefStatus.PENDING, BriefStatus.RUNNING):
+            record.status, record.output = BriefStatus.INTERRUPTED, None
+            record.error = INTERRUPTED_NOTE
     return interrupted

@@ -14,6 +14,7 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from agent.context.retrieval import ContextPack
@@ -68,9 +69,26 @@ class DraftOptions:
         return policy_for(size, self.max_retries, self.temperature)
 
 
+class ResultStatus(StrEnum):
+    """How a section, a draft or a batch's spec came out (the values are what JSON and reports show)."""
+
+    OK = "ok"
+    #: a section marked [NEEDS ATTENTION] (never validated, or timed out), or a draft holding one
+    ATTENTION = "attention"
+
+
+class EventKind(StrEnum):
+    """What happened to a section, as progress displays are told."""
+
+    STARTED = "started"
+    RETRY = "retry"
+    DONE = "done"
+    ATTENTION = "attention"
+
+
 @dataclass
 class SectionEvent:
-    kind: str  # "started" | "retry" | "done" | "attention"
+    kind: EventKind
     key: str
     title: str
     attempt: int = 1
@@ -83,7 +101,7 @@ class SectionEvent:
 class SectionResult:
     key: str
     title: str
-    status: str  # "ok" | "attention"
+    status: ResultStatus
     attempts: int
     usage: Usage
     seconds: float
@@ -108,7 +126,11 @@ class DraftResult:
 
     @property
     def needs_attention(self) -> list[str]:
-        return [r.title for r in self.sections.values() if r.status == "attention"]
+        return [r.title for r in self.sections.values() if r.status is ResultStatus.ATTENTION]
+
+    @property
+    def status(self) -> ResultStatus:
+        return ResultStatus.ATTENTION if self.needs_attention else ResultStatus.OK
 
     @property
     def retries(self) -> int:
@@ -342,9 +364,9 @@ class Drafter:
         policy = self.policy
 
         def on_retry(attempt: int, problems: list[str]) -> None:
-            self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
+            self.on_event(SectionEvent(EventKind.RETRY, section.key, section.title, attempt, problems))
 
-        self.on_event(SectionEvent("started", section.key, section.title))
+        self.on_event(SectionEvent(EventKind.STARTED, section.key, section.title))
 
         def grounded(answer: str, data: SectionData) -> list[str]:
             # off-topic answers (the prompt's example feature, another product) are re-asked
@@ -393,12 +415,14 @@ class Drafter:
                 open_questions=list(getattr(data, "open_questions", []) or []),
             )
             self.on_event(
-                SectionEvent("done", section.key, section.title, accepted.attempt, accepted.dropped, usage)
+                SectionEvent(
+                    EventKind.DONE, section.key, section.title, accepted.attempt, accepted.dropped, usage
+                )
             )
             return SectionResult(
                 section.key,
                 section.title,
-                "ok",
+                ResultStatus.OK,
                 accepted.attempt,
                 usage,
                 time.perf_counter() - started,
@@ -408,11 +432,13 @@ class Drafter:
         attempts = policy.attempts
         verb = "timed out" if problems and "did not answer" in problems[0] else "failed validation"
         reason = f"{verb} after {attempts} attempt(s): {problems[0] if problems else 'unknown'}"
-        self.on_event(SectionEvent("attention", section.key, section.title, attempts, problems, usage))
+        self.on_event(
+            SectionEvent(EventKind.ATTENTION, section.key, section.title, attempts, problems, usage)
+        )
         return SectionResult(
             section.key,
             section.title,
-            "attention",
+            ResultStatus.ATTENTION,
             attempts,
             usage,
             time.perf_counter() - started,

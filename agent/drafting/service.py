@@ -100,7 +100,7 @@ class DraftOutcome:
             "model_params": self.model_params,
             "reask_policy": self.reask_policy,
             "provider": self.provider,
-            "status": "attention" if self.result.needs_attention else "ok",
+            "status": self.result.status,
             "sections": [
                 {
                     "key": r.key,

@@ -76,3 +76,20 @@ def test_max_retries_set_still_follows_the_tier(tmp_path: Path, fault_server: Fa
     assert _statuses(_run(fault_server, tmp_path, 135_000_000, options)) == {"ok"}
     assert _statuses(_run(fault_server, tmp_path, 7_000_000_000, options)) == {"ok"}
     assert _statuses(_run(fault_server, tmp_path, 7_000_000_000, options)) == {"skipped"}
+
+
+def test_states_read_as_before_in_the_report(tmp_path: Path, fault_server: FaultServer) -> None:
+    """Brief and spec states are enums in the code and the same words in report.json."""
+    import json
+
+    _run(fault_server, tmp_path, 135_000_000)
+    data = json.loads(json.dumps(_run(fault_server, tmp_path, 135_000_000).as_dict()))
+    assert {entry["status"] for entry in data["briefs"]} == {"skipped"}
+    assert {entry["spec_status"] for entry in data["briefs"]} == {"ok"}
+    assert {key: data["totals"][key] for key in ("ok", "attention", "failed", "skipped", "interrupted")} == {
+        "ok": 0,
+        "attention": 0,
+        "failed": 0,
+        "skipped": 2,
+        "interrupted": 0,
+    }
