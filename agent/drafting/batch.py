@@ -18,7 +18,7 @@ import contextlib
 import json
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -30,7 +30,7 @@ from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
 from agent.drafting.digest import inputs_digest, prompts_digest, settings_digest
 from agent.drafting.drafter import DraftOptions, EventKind, ResultStatus, SectionEvent
-from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
+from agent.drafting.service import DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
     EXIT_ATTENTION,
     EXIT_OK,
@@ -405,16 +405,12 @@ def run_batch(
                 todo = [r for r in records if r.status is BriefStatus.PENDING]
                 observer.planned(len(records), len(records) - len(todo))
                 if todo:
-                    report.interrupted = asyncio.run(
-                        _draft_all(job, endpoint, todo, items, paths, report, observer)
-                    )
+                    drafts = _BatchRun(job, endpoint, items, paths, report, observer)
+                    report.interrupted = asyncio.run(drafts.run(todo))
         except (KeyboardInterrupt, TerminationRequested):  # while the model loaded, before any draft began
             report.interrupted = True
             keep_earlier(records, paths, previous)
-            for record in records:
-                if record.status in (BriefStatus.PENDING, BriefStatus.RUNNING):
-                    record.status, record.output = BriefStatus.INTERRUPTED, None
-                    record.error = INTERRUPTED_NOTE
+            _mark_unfinished(records)
         except InputError:
             raise
         except ModelError as exc:
@@ -429,97 +425,125 @@ def run_batch(
     return report
 
 
-async def _draft_all(
-    job: BatchJob,
-    endpoint: Endpoint,
-    todo: list[BriefRecord],
-    items: dict[str, BatchItem],
-    paths: dict[str, Path],
-    report: BatchReport,
-    observer: BatchObserver,
-) -> bool:
-    client = _SharedClient(endpoint, job.settings)
-    plan = job.plan
-    limit = asyncio.Semaphore(max(1, job.jobs))
-    interrupted = False
+class _BatchRun:
+    """A batch's drafts in one event loop: up to ``jobs`` briefs at once over one endpoint and client."""
 
-    async def one(record: BriefRecord) -> None:
-        async with limit:
-            record.status = BriefStatus.RUNNING
-            observer.started(record)
-            began = time.perf_counter()
-            spent = Usage()
+    def __init__(
+        self,
+        job: BatchJob,
+        endpoint: Endpoint,
+        items: dict[str, BatchItem],
+        paths: dict[str, Path],
+        report: BatchReport,
+        observer: BatchObserver,
+    ) -> None:
+        self.job, self.endpoint, self.items, self.paths = job, endpoint, items, paths
+        self.report, self.observer = report, observer
+        self.client = _SharedClient(endpoint, job.settings)
+        self.plan = job.plan
+        self.limit = asyncio.Semaphore(max(1, job.jobs))
+        self.tasks: list[asyncio.Task[None]] = []
+        self.interrupted = False
 
-            def on_event(event: SectionEvent) -> None:
-                if event.kind in (EventKind.DONE, EventKind.ATTENTION) and event.usage is not None:
-                    observer.tokens(record, event.usage.completion_tokens)
-
-            try:
-                outcome: DraftOutcome | None = None
+    async def run(self, todo: list[BriefRecord]) -> bool:
+        """Draft the brief of every record in ``todo``; True when a signal or a cancellation stopped it."""
+        self.tasks = [asyncio.create_task(self._one(record)) for record in todo]
+        try:
+            with _signals_call(self._stop):
                 try:
-                    outcome = await adraft_to_file(
-                        endpoint,
-                        items[record.id].brief,
-                        plan,
-                        paths[record.id],
-                        on_event=on_event,
-                        client=client,
-                        spent=spent,
-                    )
-                except SpecdraftError as exc:  # the draft failed, or its spec could not be written
-                    record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
-                except Exception as exc:  # one brief's unexpected failure must not stop the batch
-                    record.status, record.output = BriefStatus.FAILED, None
-                    record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
-                if outcome is not None:
-                    result = outcome.result
-                    record.spec_status = result.status
-                    record.status = BriefStatus(result.status)
-                    record.sections = len(result.sections)
-                    record.needs_attention = result.needs_attention
-                    record.retries = result.retries + spent.failovers
-            finally:
-                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
-                record.prompt_tokens = spent.prompt_tokens
-                record.completion_tokens = spent.completion_tokens
-                record.cached_tokens = spent.cached_tokens
-                record.model_calls = spent.calls
-                record.response_cache_hits = spent.cache_hits
-                record.failovers = spent.failovers
-                record.seconds = round(time.perf_counter() - began, 2)
-            report.log(record)
-            observer.finished(record)
+                    await asyncio.gather(*self.tasks, return_exceptions=True)
+                except asyncio.CancelledError:  # the runner itself was cancelled (Ctrl-C without our handler)
+                    self._stop()
+                    await asyncio.gather(*self.tasks, return_exceptions=True)
+        finally:
+            if self.client.pool is not None:
+                self.report.replicas = self.client.pool.as_list()
+            with contextlib.suppress(Exception):
+                await self.client.close_for_real()
+        _mark_unfinished(todo)
+        return self.interrupted
 
-    tasks = [asyncio.create_task(one(record)) for record in todo]
-
-    def on_sigint() -> None:
-        nonlocal interrupted
-        interrupted = True
-        for task in tasks:
+    def _stop(self) -> None:
+        self.interrupted = True
+        for task in self.tasks:
             task.cancel()
 
+    async def _one(self, record: BriefRecord) -> None:
+        async with self.limit:
+            record.status = BriefStatus.RUNNING
+            self.observer.started(record)
+            began = time.perf_counter()
+            spent = Usage()
+            try:
+                await self._draft(record, spent)
+            finally:
+                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
+                _count_usage(record, spent, began)
+            self.report.log(record)
+            self.observer.finished(record)
+
+    async def _draft(self, record: BriefRecord, spent: Usage) -> None:
+        """Draft the brief of ``record`` and write its spec; ``record`` says how it went."""
+
+        def on_event(event: SectionEvent) -> None:
+            if event.kind in (EventKind.DONE, EventKind.ATTENTION) and event.usage is not None:
+                self.observer.tokens(record, event.usage.completion_tokens)
+
+        try:
+            outcome = await adraft_to_file(
+                self.endpoint,
+                self.items[record.id].brief,
+                self.plan,
+                self.paths[record.id],
+                on_event=on_event,
+                client=self.client,
+                spent=spent,
+            )
+        except SpecdraftError as exc:  # the draft failed, or its spec could not be written
+            record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
+            return
+        except Exception as exc:  # one brief's unexpected failure must not stop the batch
+            record.status, record.output = BriefStatus.FAILED, None
+            record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
+            return
+        result = outcome.result
+        record.spec_status = result.status
+        record.status = BriefStatus(result.status)
+        record.sections = len(result.sections)
+        record.needs_attention = result.needs_attention
+        record.retries = result.retries + spent.failovers
+
+
+@contextlib.contextmanager
+def _signals_call(handler: Callable[[], None]) -> Iterator[None]:
+    """Inside, SIGINT and SIGTERM (a CI job cancelled, `kill`) call ``handler``: the batch stops like
+    Ctrl-C, its report written and no partial spec left."""
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
-    # SIGTERM (a CI job cancelled, `kill`) stops the batch like Ctrl-C: report written, no partial spec.
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, on_sigint)
+            loop.add_signal_handler(signum, handler)
             handled.append(signum)
     try:
-        try:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        except asyncio.CancelledError:  # the runner itself was cancelled (Ctrl-C without our handler)
-            on_sigint()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        yield
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
-        if client.pool is not None:
-            report.replicas = client.pool.as_list()
-        with contextlib.suppress(Exception):
-            await client.close_for_real()
-    for record in todo:
+
+
+def _count_usage(record: BriefRecord, spent: Usage, began: float) -> None:
+    record.prompt_tokens = spent.prompt_tokens
+    record.completion_tokens = spent.completion_tokens
+    record.cached_tokens = spent.cached_tokens
+    record.model_calls = spent.calls
+    record.response_cache_hits = spent.cache_hits
+    record.failovers = spent.failovers
+    record.seconds = round(time.perf_counter() - began, 2)
+
+
+def _mark_unfinished(records: list[BriefRecord]) -> None:
+    """Briefs still waiting or running when the batch stopped are interrupted (the next run drafts them)."""
+    for record in records:
         if record.status in (BriefStatus.PENDING, BriefStatus.RUNNING):
             record.status, record.output = BriefStatus.INTERRUPTED, None
             record.error = INTERRUPTED_NOTE
-    return interrupted

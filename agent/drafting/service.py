@@ -192,37 +192,15 @@ async def adraft_with_endpoint(
     except SpecdraftError as exc:
         exc.usage = spent
         raise
-    day = (today or datetime.now(UTC)).date()
     values = DocumentValues(
         title=brief.title,
         priority=brief.priority.value,
         owner=brief.owner,
         status="DRAFT",
         author=author_line(endpoint.model),
-        day=day,
+        day=(today or datetime.now(UTC)).date(),
     )
-    size = endpoint.model_size
-    provenance = Provenance(
-        model=endpoint.model,
-        model_params=size.params,
-        model_params_from=size.source,
-        reask_policy=drafter.policy.name,
-        provider=endpoint.provider.value,
-        template=template_reference(template, spec_path),
-        template_sha256=template.sha256,
-        version=__version__,
-        brief_sha256=brief.sha256,
-        usage=result.usage.as_dict(),
-        settings_sha256=settings_digest(settings, options, endpoint),
-        brief=brief_reference(brief.source, spec_path),
-        context=(
-            context_provenance(
-                context, (spec_path or Path("spec.md")).resolve().parent, drafter.context_sources
-            )
-            if context is not None
-            else None
-        ),
-    )
+    provenance = _provenance(drafter, result, endpoint, settings, spec_path)
     markdown = render_spec(template, result.contents(), values, provenance)
     return DraftOutcome(
         markdown=markdown,
@@ -234,9 +212,39 @@ async def adraft_with_endpoint(
         notices=[endpoint.notice] if endpoint.notice else [],
         outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
-        model_params=size.params,
+        model_params=endpoint.model_size.params,
         reask_policy=drafter.policy.name,
         brief=brief,
+    )
+
+
+def _provenance(
+    drafter: Drafter, result: DraftResult, endpoint: Endpoint, settings: ModelSettings, spec_path: Path | None
+) -> Provenance:
+    """What the spec's front matter records about how it was drafted: model, policy, template, brief,
+    settings digest, tokens and the context files each section used."""
+    size = endpoint.model_size
+    template, brief, context = drafter.template, drafter.brief, drafter.context
+    return Provenance(
+        model=endpoint.model,
+        model_params=size.params,
+        model_params_from=size.source,
+        reask_policy=drafter.policy.name,
+        provider=endpoint.provider.value,
+        template=template_reference(template, spec_path),
+        template_sha256=template.sha256,
+        version=__version__,
+        brief_sha256=brief.sha256,
+        usage=result.usage.as_dict(),
+        settings_sha256=settings_digest(settings, drafter.options, endpoint),
+        brief=brief_reference(brief.source, spec_path),
+        context=(
+            context_provenance(
+                context, (spec_path or Path("spec.md")).resolve().parent, drafter.context_sources
+            )
+            if context is not None
+            else None
+        ),
     )
 
 
