@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.drafting.brief import load_brief  # noqa: E402
-from agent.drafting.drafter import Drafter, DraftOptions, SectionEvent  # noqa: E402
+from agent.drafting.drafter import Drafter, DraftOptions, EventKind, ResultStatus, SectionEvent  # noqa: E402
 from agent.drafting.policy import CLASSIC, TIERS, tier_for, tier_named  # noqa: E402
 from agent.llm.client import ChatClient  # noqa: E402
 from agent.llm.providers import ModelSettings, open_endpoint  # noqa: E402
@@ -69,7 +69,7 @@ def draft_once(name: str, endpoint, settings, options, brief_path, stats) -> Run
     retried: dict[str, list[str]] = defaultdict(list)
 
     def on_event(event: SectionEvent) -> None:
-        if event.kind == "retry":
+        if event.kind is EventKind.RETRY:
             retried[event.key].extend(event.problems[:1])
 
     started = time.perf_counter()
@@ -86,15 +86,17 @@ def draft_once(name: str, endpoint, settings, options, brief_path, stats) -> Run
         s.seconds += section.seconds
         timed_out = any("did not answer" in p for p in retried[section.key] + section.problems)
         s.timeouts += int(timed_out)
-        if section.status == "ok" and section.attempts == 1:
+        if section.status is ResultStatus.OK and section.attempts == 1:
             s.first_ok += 1
         else:
             s.rejected_first += 1
-            s.rescued += int(section.status == "ok")
-        rejected = retried[section.key] + (section.problems[:1] if section.status != "ok" else [])
+            s.rescued += int(section.status is ResultStatus.OK)
+        rejected = retried[section.key] + (
+            section.problems[:1] if section.status is not ResultStatus.OK else []
+        )
         if rejected:
             figures.reasons[section.title] = rejected
-        if section.status != "ok":
+        if section.status is not ResultStatus.OK:
             figures.marked.append(section.title)
             if section.problems and "did not answer" in section.problems[0]:
                 figures.timed_out.append(section.title)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.drafting.brief import Brief, load_brief  # noqa: E402
 from agent.drafting.copying import copies_example  # noqa: E402
-from agent.drafting.drafter import DraftOptions, SectionEvent  # noqa: E402
+from agent.drafting.drafter import DraftOptions, EventKind, ResultStatus, SectionEvent  # noqa: E402
 from agent.drafting.examples import all_example_values  # noqa: E402
 from agent.drafting.policy import TIERS, ReaskPolicy, tier_named  # noqa: E402
 from agent.drafting.service import adraft_with_endpoint  # noqa: E402
@@ -103,7 +103,7 @@ async def draft_one(
     for result in outcome.result.sections.values():
         why = result.problems[0] if result.problems else ""
         why = f"kept, {len(result.dropped)} item(s) dropped: {result.dropped[0]}" if result.dropped else why
-        if result.status != "ok":
+        if result.status is not ResultStatus.OK:
             figures.rejected[result.title] = (result.problems, result.rejected_answer)
         figures.rows.append(
             (
@@ -119,7 +119,7 @@ async def draft_one(
 
 
 def _quiet(event: SectionEvent) -> None:
-    if event.kind in ("done", "attention"):
+    if event.kind in (EventKind.DONE, EventKind.ATTENTION):
         print(f"  {event.kind:<9} {event.title}", flush=True)
 
 

@@ -22,7 +22,7 @@ from agent.cli.options import (
     TemplateOpt,
     effective_config,
 )
-from agent.cli.progress import token_line
+from agent.cli.usage_line import token_line
 from agent.errors import InputError
 
 if TYPE_CHECKING:

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    # types only: `specdraft --help` must not import the drafting engine (token_line is used at start-up)
-    from agent.drafting.drafter import SectionEvent
-    from agent.llm.client import Usage
-
-
-def token_line(usage: Usage) -> str:
-    """The tokens a draft or a batch spent, in one line (with the share the server's prompt cache served)."""
-    share = f" ({usage.cached_tokens / usage.prompt_tokens:.0%})" if usage.prompt_tokens else ""
-    return (
-        f"Tokens: {usage.prompt_tokens:,} prompt, {usage.cached_tokens:,} of them cached{share}, "
-        f"{usage.completion_tokens:,} completion"
-    )
+from agent.drafting.drafter import EventKind, SectionEvent
 
 
 def eta_seconds(done: int, total: int, tokens: int, elapsed: float) -> tuple[float, float] | None:
@@ -89,16 +77,16 @@ class DraftProgress:
     def on_event(self, event: SectionEvent) -> None:
         if self.quiet:
             return
-        if event.kind in ("done", "attention"):
+        if event.kind in (EventKind.DONE, EventKind.ATTENTION):
             self.done += 1
             self.tokens += event.usage.completion_tokens if event.usage else 0
         elapsed = time.perf_counter() - self.started
-        if event.kind == "started":
+        if event.kind is EventKind.STARTED:
             line = f"section {event.title}: drafting"
-        elif event.kind == "retry":
+        elif event.kind is EventKind.RETRY:
             first = event.problems[0] if event.problems else "invalid"
             line = f"section {event.title}: attempt {event.attempt} rejected ({first}); re-asking"
-        elif event.kind == "done":
+        elif event.kind is EventKind.DONE:
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
             if event.problems:  # list items that failed the last attempt's checks were dropped
                 line += f", {len(event.problems)} failing item(s) dropped ({event.problems[0]})"
@@ -106,13 +94,13 @@ class DraftProgress:
             count = f"[{self.done}/{self.total}]"
             line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempt(s) {count}"
         eta = describe_eta(self.done, self.total, self.tokens, elapsed)
-        if event.kind in ("done", "attention"):
+        if event.kind in (EventKind.DONE, EventKind.ATTENTION):
             line += eta
         if self._live is not None:
             self._live.update(
                 self._task, completed=self.done, tokens=self.tokens, description=event.title, eta=eta.strip()
             )
-            if event.kind in ("done", "attention", "retry"):
+            if event.kind in (EventKind.DONE, EventKind.ATTENTION, EventKind.RETRY):
                 self._live.console.print(line)
         else:
             print(f"[{elapsed:6.1f}s] {line}", file=self.stream, flush=True)

@@ -23,17 +23,10 @@ from agent.errors import EXIT_USAGE, InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal
 from agent.signoff.drift import DriftReport, check_drift, current_hashes
-from agent.signoff.records import (
-    ApprovalCheck,
-    VerifyReport,
-    approvals_required,
-    is_approved,
-    read_signoffs,
-    reopener,
-    resolve_person,
-    verify,
-)
+from agent.signoff.identity import reopener, resolve_person
+from agent.signoff.records import approvals_required, read_signoffs
 from agent.signoff.transitions import approve, reopen, review
+from agent.signoff.verification import ApprovalCheck, VerifyReport, is_approved, verify
 from agent.specdoc.document import SpecDocument, load_spec
 from agent.specdoc.grounding import BriefFacts, extract
 from agent.specdoc.lifecycle import Status, current_status

@@ -15,21 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 from agent import __version__
 from agent.context.retrieval import ContextPack
 from agent.drafting.batch_inputs import BatchItem, InputProblem
-from agent.drafting.drafter import DraftOptions, SectionEvent
-from agent.drafting.service import DraftOutcome, DraftPlan, adraft_to_file, endpoint_notes
+from agent.drafting.digest import inputs_digest, prompts_digest, settings_digest
+from agent.drafting.drafter import DraftOptions, EventKind, ResultStatus, SectionEvent
+from agent.drafting.service import DraftPlan, adraft_to_file, endpoint_notes
 from agent.errors import (
     EXIT_ATTENTION,
     EXIT_OK,
@@ -52,7 +53,31 @@ REPORT_NAME = "report.json"
 PROGRESS_LOG_NAME = "report.jsonl"
 EXIT_INTERRUPTED = 130
 #: statuses of a spec on disk (a skipped brief keeps the status of the run that wrote it)
-WRITTEN = ("ok", "attention")
+WRITTEN = (ResultStatus.OK, ResultStatus.ATTENTION)
+INTERRUPTED_NOTE = "interrupted before it finished; run the batch again to draft it"
+
+
+class BriefStatus(StrEnum):
+    """Where one brief of a batch is (the values are what report.json shows)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    OK = "ok"
+    ATTENTION = "attention"
+    FAILED = "failed"
+    #: its spec from an earlier run is unchanged
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+
+
+#: the outcomes report.json counts under "totals"
+COUNTED = (
+    BriefStatus.OK,
+    BriefStatus.ATTENTION,
+    BriefStatus.FAILED,
+    BriefStatus.SKIPPED,
+    BriefStatus.INTERRUPTED,
+)
 
 
 @dataclass
@@ -61,9 +86,10 @@ class BriefRecord:
 
     id: str
     source: str
-    status: str = "pending"  # pending | running | ok | attention | failed | skipped | interrupted
+    status: BriefStatus = BriefStatus.PENDING
     output: str | None = None
-    spec_status: str | None = None  # ok | attention when a spec exists (also for skipped briefs)
+    #: when a spec exists (also for skipped briefs)
+    spec_status: ResultStatus | None = None
     sections: int = 0
     needs_attention: list[str] = field(default_factory=list)
     #: re-asks plus failovers (requests moved to another server after one failed)
@@ -94,7 +120,7 @@ class BatchReport:
     #: with several --base-url: each server, its requests and failures (URLs without credentials)
     replicas: list[dict[str, Any]] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
+    def count(self, status: BriefStatus) -> int:
         return sum(1 for r in self.records if r.status == status)
 
     @property
@@ -107,7 +133,7 @@ class BatchReport:
         if (
             len(written) < len(self.records)
             or self.problems
-            or any(r.spec_status == "attention" for r in written)
+            or any(r.spec_status is ResultStatus.ATTENTION for r in written)
         ):
             return EXIT_ATTENTION
         return EXIT_OK
@@ -124,7 +150,7 @@ class BatchReport:
             "seconds": round(self.seconds, 2),
             "totals": {
                 "briefs": len(self.records),
-                **{s: self.count(s) for s in ("ok", "attention", "failed", "skipped", "interrupted")},
+                **{s.value: self.count(s) for s in COUNTED},
                 "malformed": len(self.problems),
                 "model_calls": spent.calls,
                 "prompt_tokens": spent.prompt_tokens,
@@ -143,7 +169,7 @@ class BatchReport:
         """Tokens spent by this run (skipped briefs spent nothing now)."""
         total = Usage()
         for r in self.records:
-            if r.status != "skipped":
+            if r.status is not BriefStatus.SKIPPED:
                 total.add(
                     Usage(
                         prompt_tokens=r.prompt_tokens,
@@ -243,47 +269,6 @@ class BatchJob:
         return DraftPlan(self.template, self.settings, self.options, self.context)
 
 
-def prompts_digest() -> str:
-    """A digest of the prompt templates and examples (a change there redrafts on resume)."""
-    from agent.io.resources import resource_dir
-
-    digest = hashlib.sha256()
-    root = resource_dir("prompts")
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def inputs_digest(
-    item: BatchItem,
-    template: SpecTemplate,
-    settings: ModelSettings,
-    options: DraftOptions,
-    prompts: str,
-    context: str = "",
-) -> str:
-    """What a spec depends on: brief, template, prompts and the model settings (not the endpoint)."""
-    material = {
-        "brief": item.brief.sha256,
-        "template": template.sha256,
-        "prompts": prompts,
-        "provider": settings.provider.value,
-        "model": settings.model,
-        # Replicas serve the same model: adding or removing one must not re-draft finished specs.
-        "base_url": (",".join(settings.base_url) or None) if len(settings.base_url) <= 1 else "replicas",
-        "model_path": str(settings.model_path) if settings.model_path else None,
-        "temperature": options.temperature,
-        "seed": settings.seed,
-        "max_retries": options.max_retries,
-        "keep_going": options.keep_going,
-    }
-    if context:  # only with --context, so digests of earlier runs still match
-        material["context"] = context
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
-
-
 def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
     """The entries of an earlier report.json in ``output_dir`` by id, updated by the lines of a
     report.jsonl an interrupted or killed run left (empty when absent or unreadable)."""
@@ -307,10 +292,8 @@ def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
-    """A record per brief (skipped ones filled from the earlier report) and the spec path of each."""
-    previous = {} if job.force else load_previous(job.output_dir)
-    known = load_previous(job.output_dir)
+def plan(job: BatchJob, known: dict[str, dict[str, Any]]) -> tuple[list[BriefRecord], dict[str, Path]]:
+    """A pending record per brief and the spec path of each (``known``: the earlier report's entries)."""
     # Keep the file names an earlier run gave, so a new colliding id never renames an old spec.
     kept: dict[str, str] = {}
     for item in job.items:
@@ -319,49 +302,65 @@ def plan(job: BatchJob) -> tuple[list[BriefRecord], dict[str, Path]]:
             kept[item.id] = Path(old).stem
     fresh = assign_slugs((i.id for i in job.items if i.id not in kept), reserved=kept.values())
     slugs = {**kept, **fresh}
-    prompts = prompts_digest()
     records: list[BriefRecord] = []
     paths: dict[str, Path] = {}
     for item in job.items:
         path = job.output_dir / f"{slugs[item.id]}.md"
         paths[item.id] = path
-        record = BriefRecord(
-            id=item.id,
-            source=item.brief.source,
-            output=str(path),
-            inputs_sha256=inputs_digest(
-                item,
-                job.template,
-                job.settings,
-                job.options,
-                prompts,
-                job.context.digest() if job.context else "",
-            ),
-        )
-        old = previous.get(item.id)
-        if (
-            old is not None
-            and old.get("inputs_sha256") == record.inputs_sha256
-            and old.get("spec_status") in WRITTEN
-            and path.is_file()
-        ):
-            record.status = "skipped"
-            record.spec_status = old["spec_status"]
-            record.sections = int(old.get("sections", 0))
-            record.needs_attention = list(old.get("needs_attention", []))
-            counts = (
-                "retries",
-                "failovers",
-                "prompt_tokens",
-                "completion_tokens",
-                "cached_tokens",
-                "model_calls",
-            )
-            for key in (*counts, "response_cache_hits"):
-                setattr(record, key, int(old.get(key, 0)))
-            record.seconds = float(old.get("seconds", 0.0))
-        records.append(record)
+        records.append(BriefRecord(id=item.id, source=item.brief.source, output=str(path)))
     return records, paths
+
+
+def digests(job: BatchJob, endpoint: Endpoint) -> dict[str, str]:
+    """Each brief's resume digest (agent.drafting.digest) for drafting on ``endpoint``."""
+    settings = settings_digest(job.settings, job.options, endpoint)
+    prompts = prompts_digest()
+    context = job.context.digest() if job.context else ""
+    return {
+        item.id: inputs_digest(item.brief, job.template, settings, prompts, context) for item in job.items
+    }
+
+
+def skip_unchanged(
+    records: list[BriefRecord],
+    paths: dict[str, Path],
+    previous: dict[str, dict[str, Any]],
+    now: dict[str, str],
+) -> None:
+    """Each record gets its digest in ``now``; a brief whose spec exists and whose digest is unchanged
+    since the run that wrote it is skipped, keeping that run's figures."""
+    for record in records:
+        record.inputs_sha256 = now[record.id]
+        old = previous.get(record.id)
+        if old is not None and old.get("inputs_sha256") == record.inputs_sha256:
+            _keep_written(record, old, paths[record.id])
+
+
+def keep_earlier(
+    records: list[BriefRecord], paths: dict[str, Path], previous: dict[str, dict[str, Any]]
+) -> None:
+    """Without an endpoint (the model did not start, or the batch stopped while it loaded) no digest can be
+    compared: a brief not yet planned whose spec an earlier run wrote keeps that run's entry as it was."""
+    for record in records:
+        old = previous.get(record.id)
+        if old is not None and record.status is BriefStatus.PENDING and not record.inputs_sha256:
+            record.inputs_sha256 = str(old.get("inputs_sha256", ""))
+            _keep_written(record, old, paths[record.id])
+
+
+def _keep_written(record: BriefRecord, old: dict[str, Any], path: Path) -> None:
+    """``record`` skipped with the figures of ``old``, the entry of the run that wrote its spec (when it did
+    and the spec is still there)."""
+    if old.get("spec_status") not in WRITTEN or not path.is_file():
+        return
+    record.status = BriefStatus.SKIPPED
+    record.spec_status = ResultStatus(old["spec_status"])
+    record.sections = int(old.get("sections", 0))
+    record.needs_attention = list(old.get("needs_attention", []))
+    counts = ("retries", "failovers", "prompt_tokens", "completion_tokens", "cached_tokens", "model_calls")
+    for key in (*counts, "response_cache_hits"):
+        setattr(record, key, int(old.get(key, 0)))
+    record.seconds = float(old.get("seconds", 0.0))
 
 
 class _SharedClient(ChatClient):
@@ -385,130 +384,166 @@ def run_batch(
     if not job.output_dir.is_dir():
         raise InputError(f"Output directory '{job.output_dir}' does not exist.", hint="Create it first.")
     started = time.perf_counter()
-    records, paths = plan(job)
+    known = load_previous(job.output_dir)
+    previous = {} if job.force else known
+    records, paths = plan(job, known)
     report = BatchReport(records=records, problems=list(job.problems), output_dir=job.output_dir)
-    todo = [r for r in records if r.status == "pending"]
-    observer.planned(len(records), len(records) - len(todo))
     for problem in job.problems:
         observer.note(f"skipped malformed input {problem.where}: {problem.message}")
     items = {item.id: item for item in job.items}
-    if todo:
+    if not records:
+        observer.planned(0, 0)
+    else:
+        # The endpoint is opened before anything is skipped: the re-ask policy, part of the digest,
+        # follows the size of the model it serves.
         try:
             with endpoint_opener(job.settings) as endpoint:
                 report.model, report.provider = endpoint.model, endpoint.provider.value
                 for note in endpoint_notes(endpoint):
                     observer.note(note)
-                report.interrupted = asyncio.run(
-                    _draft_all(job, endpoint, todo, items, paths, report, observer)
-                )
+                skip_unchanged(records, paths, previous, digests(job, endpoint))
+                todo = [r for r in records if r.status is BriefStatus.PENDING]
+                observer.planned(len(records), len(records) - len(todo))
+                if todo:
+                    drafts = _BatchRun(job, endpoint, items, paths, report, observer)
+                    report.interrupted = asyncio.run(drafts.run(todo))
         except (KeyboardInterrupt, TerminationRequested):  # while the model loaded, before any draft began
             report.interrupted = True
-            for record in todo:
-                if record.status in ("pending", "running"):
-                    record.status, record.output = "interrupted", None
-                    record.error = "interrupted before it finished; run the batch again to draft it"
+            keep_earlier(records, paths, previous)
+            _mark_unfinished(records)
         except InputError:
             raise
         except ModelError as exc:
-            for record in todo:
-                if record.status == "pending":
-                    record.status, record.error, record.output = "failed", redact(str(exc)), None
-                    observer.finished(record)
+            keep_earlier(records, paths, previous)
+            pending = [r for r in records if r.status is BriefStatus.PENDING]
+            observer.planned(len(records), len(records) - len(pending))
+            for record in pending:
+                record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
+                observer.finished(record)
     report.seconds = time.perf_counter() - started
     report.write()
     return report
 
 
-async def _draft_all(
-    job: BatchJob,
-    endpoint: Endpoint,
-    todo: list[BriefRecord],
-    items: dict[str, BatchItem],
-    paths: dict[str, Path],
-    report: BatchReport,
-    observer: BatchObserver,
-) -> bool:
-    client = _SharedClient(endpoint, job.settings)
-    plan = job.plan
-    limit = asyncio.Semaphore(max(1, job.jobs))
-    interrupted = False
+class _BatchRun:
+    """A batch's drafts in one event loop: up to ``jobs`` briefs at once over one endpoint and client."""
 
-    async def one(record: BriefRecord) -> None:
-        async with limit:
-            record.status = "running"
-            observer.started(record)
-            began = time.perf_counter()
-            spent = Usage()
+    def __init__(
+        self,
+        job: BatchJob,
+        endpoint: Endpoint,
+        items: dict[str, BatchItem],
+        paths: dict[str, Path],
+        report: BatchReport,
+        observer: BatchObserver,
+    ) -> None:
+        self.job, self.endpoint, self.items, self.paths = job, endpoint, items, paths
+        self.report, self.observer = report, observer
+        self.client = _SharedClient(endpoint, job.settings)
+        self.plan = job.plan
+        self.limit = asyncio.Semaphore(max(1, job.jobs))
+        self.tasks: list[asyncio.Task[None]] = []
+        self.interrupted = False
 
-            def on_event(event: SectionEvent) -> None:
-                if event.kind in ("done", "attention") and event.usage is not None:
-                    observer.tokens(record, event.usage.completion_tokens)
-
-            try:
-                outcome: DraftOutcome | None = None
+    async def run(self, todo: list[BriefRecord]) -> bool:
+        """Draft the brief of every record in ``todo``; True when a signal or a cancellation stopped it."""
+        self.tasks = [asyncio.create_task(self._one(record)) for record in todo]
+        try:
+            with _signals_call(self._stop):
                 try:
-                    outcome = await adraft_to_file(
-                        endpoint,
-                        items[record.id].brief,
-                        plan,
-                        paths[record.id],
-                        on_event=on_event,
-                        client=client,
-                        spent=spent,
-                    )
-                except SpecdraftError as exc:  # the draft failed, or its spec could not be written
-                    record.status, record.error, record.output = "failed", redact(str(exc)), None
-                except Exception as exc:  # one brief's unexpected failure must not stop the batch
-                    record.status, record.output = "failed", None
-                    record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
-                if outcome is not None:
-                    result = outcome.result
-                    record.status = record.spec_status = "attention" if result.needs_attention else "ok"
-                    record.sections = len(result.sections)
-                    record.needs_attention = result.needs_attention
-                    record.retries = result.retries + spent.failovers
-            finally:
-                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
-                record.prompt_tokens = spent.prompt_tokens
-                record.completion_tokens = spent.completion_tokens
-                record.cached_tokens = spent.cached_tokens
-                record.model_calls = spent.calls
-                record.response_cache_hits = spent.cache_hits
-                record.failovers = spent.failovers
-                record.seconds = round(time.perf_counter() - began, 2)
-            report.log(record)
-            observer.finished(record)
+                    await asyncio.gather(*self.tasks, return_exceptions=True)
+                except asyncio.CancelledError:  # the runner itself was cancelled (Ctrl-C without our handler)
+                    self._stop()
+                    await asyncio.gather(*self.tasks, return_exceptions=True)
+        finally:
+            if self.client.pool is not None:
+                self.report.replicas = self.client.pool.as_list()
+            with contextlib.suppress(Exception):
+                await self.client.close_for_real()
+        _mark_unfinished(todo)
+        return self.interrupted
 
-    tasks = [asyncio.create_task(one(record)) for record in todo]
-
-    def on_sigint() -> None:
-        nonlocal interrupted
-        interrupted = True
-        for task in tasks:
+    def _stop(self) -> None:
+        self.interrupted = True
+        for task in self.tasks:
             task.cancel()
 
+    async def _one(self, record: BriefRecord) -> None:
+        async with self.limit:
+            record.status = BriefStatus.RUNNING
+            self.observer.started(record)
+            began = time.perf_counter()
+            spent = Usage()
+            try:
+                await self._draft(record, spent)
+            finally:
+                # Usage is counted whatever the outcome: ok, attention, failed or interrupted.
+                _count_usage(record, spent, began)
+            self.report.log(record)
+            self.observer.finished(record)
+
+    async def _draft(self, record: BriefRecord, spent: Usage) -> None:
+        """Draft the brief of ``record`` and write its spec; ``record`` says how it went."""
+
+        def on_event(event: SectionEvent) -> None:
+            if event.kind in (EventKind.DONE, EventKind.ATTENTION) and event.usage is not None:
+                self.observer.tokens(record, event.usage.completion_tokens)
+
+        try:
+            outcome = await adraft_to_file(
+                self.endpoint,
+                self.items[record.id].brief,
+                self.plan,
+                self.paths[record.id],
+                on_event=on_event,
+                client=self.client,
+                spent=spent,
+            )
+        except SpecdraftError as exc:  # the draft failed, or its spec could not be written
+            record.status, record.error, record.output = BriefStatus.FAILED, redact(str(exc)), None
+            return
+        except Exception as exc:  # one brief's unexpected failure must not stop the batch
+            record.status, record.output = BriefStatus.FAILED, None
+            record.error = redact(f"unexpected failure: {type(exc).__name__}: {exc}")
+            return
+        result = outcome.result
+        record.spec_status = result.status
+        record.status = BriefStatus(result.status)
+        record.sections = len(result.sections)
+        record.needs_attention = result.needs_attention
+        record.retries = result.retries + spent.failovers
+
+
+@contextlib.contextmanager
+def _signals_call(handler: Callable[[], None]) -> Iterator[None]:
+    """Inside, SIGINT and SIGTERM (a CI job cancelled, `kill`) call ``handler``: the batch stops like
+    Ctrl-C, its report written and no partial spec left."""
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
-    # SIGTERM (a CI job cancelled, `kill`) stops the batch like Ctrl-C: report written, no partial spec.
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, on_sigint)
+            loop.add_signal_handler(signum, handler)
             handled.append(signum)
     try:
-        try:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        except asyncio.CancelledError:  # the runner itself was cancelled (Ctrl-C without our handler)
-            on_sigint()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        yield
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
-        if client.pool is not None:
-            report.replicas = client.pool.as_list()
-        with contextlib.suppress(Exception):
-            await client.close_for_real()
-    for record in todo:
-        if record.status in ("pending", "running"):
-            record.status, record.output = "interrupted", None
-            record.error = "interrupted before it finished; run the batch again to draft it"
-    return interrupted
+
+
+def _count_usage(record: BriefRecord, spent: Usage, began: float) -> None:
+    record.prompt_tokens = spent.prompt_tokens
+    record.completion_tokens = spent.completion_tokens
+    record.cached_tokens = spent.cached_tokens
+    record.model_calls = spent.calls
+    record.response_cache_hits = spent.cache_hits
+    record.failovers = spent.failovers
+    record.seconds = round(time.perf_counter() - began, 2)
+
+
+def _mark_unfinished(records: list[BriefRecord]) -> None:
+    """Briefs still waiting or running when the batch stopped are interrupted (the next run drafts them)."""
+    for record in records:
+        if record.status in (BriefStatus.PENDING, BriefStatus.RUNNING):
+            record.status, record.output = BriefStatus.INTERRUPTED, None
+            record.error = INTERRUPTED_NOTE

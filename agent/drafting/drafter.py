@@ -14,6 +14,7 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from agent.context.retrieval import ContextPack
@@ -21,13 +22,14 @@ from agent.drafting.brief import Brief
 from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
-from agent.drafting.prompting import naive_messages, section_context, section_messages, shared_prefix
-from agent.drafting.reask import ask_section, leak_check, max_tokens_for
+from agent.drafting.prompting import Message, naive_messages, section_context, section_messages, shared_prefix
+from agent.drafting.reask import Accepted, ask_section, leak_check, max_tokens_for
 from agent.drafting.values import iter_strings
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
+from agent.models.size import ModelSize
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
@@ -58,10 +60,35 @@ class DraftOptions:
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
 
+    def reask_policy(self, size: ModelSize) -> ReaskPolicy:
+        """The re-ask policy a draft with these options uses on a model of ``size``: ``policy`` when
+        given, else the size tier's with ``max_retries`` (agent.drafting.policy.policy_for); the first
+        attempt at ``temperature`` either way."""
+        if self.policy is not None:
+            return replace(self.policy, temperature=self.temperature)
+        return policy_for(size, self.max_retries, self.temperature)
+
+
+class ResultStatus(StrEnum):
+    """How a section, a draft or a batch's spec came out (the values are what JSON and reports show)."""
+
+    OK = "ok"
+    #: a section marked [NEEDS ATTENTION] (never validated, or timed out), or a draft holding one
+    ATTENTION = "attention"
+
+
+class EventKind(StrEnum):
+    """What happened to a section, as progress displays are told."""
+
+    STARTED = "started"
+    RETRY = "retry"
+    DONE = "done"
+    ATTENTION = "attention"
+
 
 @dataclass
 class SectionEvent:
-    kind: str  # "started" | "retry" | "done" | "attention"
+    kind: EventKind
     key: str
     title: str
     attempt: int = 1
@@ -74,7 +101,7 @@ class SectionEvent:
 class SectionResult:
     key: str
     title: str
-    status: str  # "ok" | "attention"
+    status: ResultStatus
     attempts: int
     usage: Usage
     seconds: float
@@ -99,7 +126,11 @@ class DraftResult:
 
     @property
     def needs_attention(self) -> list[str]:
-        return [r.title for r in self.sections.values() if r.status == "attention"]
+        return [r.title for r in self.sections.values() if r.status is ResultStatus.ATTENTION]
+
+    @property
+    def status(self) -> ResultStatus:
+        return ResultStatus.ATTENTION if self.needs_attention else ResultStatus.OK
 
     @property
     def retries(self) -> int:
@@ -144,11 +175,7 @@ class Drafter:
         self.brief_terms = brief.facts.terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
         self.context_sources: dict[str, list[str]] = {}
-        self.policy = (
-            replace(options.policy, temperature=options.temperature)
-            if options.policy is not None
-            else policy_for(client.endpoint.model_size, options.max_retries, options.temperature)
-        )
+        self.policy = options.reask_policy(client.endpoint.model_size)
         #: every token and call spent, whatever the outcome (read it after a failure too)
         self.spent = spent if spent is not None else Usage()
         self._active = 0
@@ -296,76 +323,16 @@ class Drafter:
         open_points: bool,
         requirements: dict[str, str] | None = None,
     ) -> SectionResult:
-        vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
-        model = with_open_points(section.model, require_questions=vague) if open_points else section.model
-        grounding = self._grounding(section)
-        if self.options.naive_layout:
-            messages = naive_messages(
-                self.prefix, section, model, context, open_points=open_points, requirements=requirements
-            )
-            retry_messages = None
-        else:
-            messages = section_messages(
-                self.prefix,
-                section,
-                model,
-                context,
-                open_points=open_points,
-                with_example=self.policy.example_first,
-                with_template=self.policy.show_template,
-                grounding=grounding,
-                requirements=requirements,
-            )
-            # the task without its example, for a re-ask after an answer copied it
-            retry_messages = (
-                section_messages(
-                    self.prefix,
-                    section,
-                    model,
-                    context,
-                    open_points=open_points,
-                    with_example=False,
-                    with_template=self.policy.show_template,
-                    grounding=grounding,
-                    requirements=requirements,
-                )
-                if self.policy.example_first
-                else None
-            )
+        """One section asked for and re-asked until it passes; with keep_going one that never does (or
+        times out) is marked [NEEDS ATTENTION] instead of ending the draft."""
+        model = self._section_model(section, open_points)
+        messages, retry_messages = self._messages(section, model, context, open_points, requirements)
         usage = Usage()
         started = time.perf_counter()
-        policy = self.policy
-
-        def on_retry(attempt: int, problems: list[str]) -> None:
-            self.on_event(SectionEvent("retry", section.key, section.title, attempt, problems))
-
-        self.on_event(SectionEvent("started", section.key, section.title))
-
-        def grounded(answer: str, data: SectionData) -> list[str]:
-            # off-topic answers (the prompt's example feature, another product) are re-asked
-            return grounding_problems(
-                data.render_data(), section, self.brief, [text for _, text in context], root=open_points
-            )
-
-        rejected = ""
+        self.on_event(SectionEvent(EventKind.STARTED, section.key, section.title))
         try:
-            accepted = await ask_section(
-                self.client,
-                messages,
-                section,
-                model,
-                policy,
-                usage,
-                checks=[leak_check(self.prefix), grounded],
-                retry_messages=retry_messages,
-                cache_prompt=not self.options.naive_layout,
-                on_retry=on_retry,
-                budget=self._budget(model),
-                # --strict: a timed-out section ends the draft at once, as a failed one does
-                reask_timeouts=self.options.keep_going,
-                validation_context=covering_context(requirements) if requirements else None,
-                schema=self._schema(model, requirements),
-                brief_terms=self.brief_terms,
+            accepted = await self._ask(
+                section, model, messages, retry_messages, context, open_points, requirements, usage
             )
         except ModelTimeoutError as exc:
             self.spent.add(usage)
@@ -373,41 +340,143 @@ class Drafter:
                 raise
             # On an overloaded machine one slow section should not sink the whole draft.
             problems = [f"the model did not answer within the timeout ({exc.message})"]
+            return self._marked(section, "timed out", problems, "", usage, started)
         except SectionFailedError as exc:
             self.spent.add(usage)
             if not self.options.keep_going:
                 raise
-            problems = exc.errors
-            rejected = exc.last_output
-        else:
-            self.spent.add(usage)
-            data = accepted.data
-            content = SectionContent(
-                data=data.render_data(),
-                assumptions=list(getattr(data, "assumptions", []) or []),
-                open_questions=list(getattr(data, "open_questions", []) or []),
+            return self._marked(section, "failed validation", exc.errors, exc.last_output, usage, started)
+        self.spent.add(usage)
+        return self._accepted(section, accepted, usage, started)
+
+    def _section_model(self, section: TemplateSection, open_points: bool) -> type[SectionData]:
+        """The section's model; the first section's also holds assumptions and open questions (which a
+        vague brief must fill)."""
+        if not open_points:
+            return section.model
+        vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
+        return with_open_points(section.model, require_questions=vague)
+
+    def _messages(
+        self,
+        section: TemplateSection,
+        model: type[SectionData],
+        context: list[tuple[str, str]],
+        open_points: bool,
+        requirements: dict[str, str] | None,
+    ) -> tuple[list[Message], list[Message] | None]:
+        """The section's request, and the task without its worked example for a re-ask after an answer
+        copied it (None when the first request shows no example, or in the naive layout)."""
+        grounding = self._grounding(section)
+        if self.options.naive_layout:
+            naive = naive_messages(
+                self.prefix, section, model, context, open_points=open_points, requirements=requirements
             )
-            self.on_event(
-                SectionEvent("done", section.key, section.title, accepted.attempt, accepted.dropped, usage)
+            return naive, None
+
+        def request(with_example: bool) -> list[Message]:
+            return section_messages(
+                self.prefix,
+                section,
+                model,
+                context,
+                open_points=open_points,
+                with_example=with_example,
+                with_template=self.policy.show_template,
+                grounding=grounding,
+                requirements=requirements,
             )
-            return SectionResult(
-                section.key,
-                section.title,
-                "ok",
-                accepted.attempt,
-                usage,
-                time.perf_counter() - started,
-                content,
-                dropped=accepted.dropped,
+
+        example_first = self.policy.example_first
+        return request(example_first), (request(False) if example_first else None)
+
+    async def _ask(
+        self,
+        section: TemplateSection,
+        model: type[SectionData],
+        messages: list[Message],
+        retry_messages: list[Message] | None,
+        context: list[tuple[str, str]],
+        open_points: bool,
+        requirements: dict[str, str] | None,
+        usage: Usage,
+    ) -> Accepted:
+        """The re-ask loop (agent.drafting.reask) on this section, with the leak and grounding checks."""
+
+        def on_retry(attempt: int, problems: list[str]) -> None:
+            self.on_event(SectionEvent(EventKind.RETRY, section.key, section.title, attempt, problems))
+
+        def grounded(answer: str, data: SectionData) -> list[str]:
+            # off-topic answers (the prompt's example feature, another product) are re-asked
+            return grounding_problems(
+                data.render_data(), section, self.brief, [text for _, text in context], root=open_points
             )
-        attempts = policy.attempts
-        verb = "timed out" if problems and "did not answer" in problems[0] else "failed validation"
-        reason = f"{verb} after {attempts} attempt(s): {problems[0] if problems else 'unknown'}"
-        self.on_event(SectionEvent("attention", section.key, section.title, attempts, problems, usage))
+
+        return await ask_section(
+            self.client,
+            messages,
+            section,
+            model,
+            self.policy,
+            usage,
+            checks=[leak_check(self.prefix), grounded],
+            retry_messages=retry_messages,
+            cache_prompt=not self.options.naive_layout,
+            on_retry=on_retry,
+            budget=self._budget(model),
+            # --strict: a timed-out section ends the draft at once, as a failed one does
+            reask_timeouts=self.options.keep_going,
+            validation_context=covering_context(requirements) if requirements else None,
+            schema=self._schema(model, requirements),
+            brief_terms=self.brief_terms,
+        )
+
+    def _accepted(
+        self, section: TemplateSection, accepted: Accepted, usage: Usage, started: float
+    ) -> SectionResult:
+        """The result of a section whose answer passed, told as done."""
+        data = accepted.data
+        content = SectionContent(
+            data=data.render_data(),
+            assumptions=list(getattr(data, "assumptions", []) or []),
+            open_questions=list(getattr(data, "open_questions", []) or []),
+        )
+        self.on_event(
+            SectionEvent(
+                EventKind.DONE, section.key, section.title, accepted.attempt, accepted.dropped, usage
+            )
+        )
         return SectionResult(
             section.key,
             section.title,
-            "attention",
+            ResultStatus.OK,
+            accepted.attempt,
+            usage,
+            time.perf_counter() - started,
+            content,
+            dropped=accepted.dropped,
+        )
+
+    def _marked(
+        self,
+        section: TemplateSection,
+        verb: str,
+        problems: list[str],
+        rejected: str,
+        usage: Usage,
+        started: float,
+    ) -> SectionResult:
+        """The result of a section marked [NEEDS ATTENTION] (``verb``: "timed out" or "failed validation"),
+        told as attention; ``rejected`` is its last answer, if one came."""
+        attempts = self.policy.attempts
+        reason = f"{verb} after {attempts} attempt(s): {problems[0] if problems else 'unknown'}"
+        self.on_event(
+            SectionEvent(EventKind.ATTENTION, section.key, section.title, attempts, problems, usage)
+        )
+        return SectionResult(
+            section.key,
+            section.title,
+            ResultStatus.ATTENTION,
             attempts,
             usage,
             time.perf_counter() - started,

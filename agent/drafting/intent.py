@@ -11,9 +11,15 @@ a request brings, which a revision that made the change must contain.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from enum import StrEnum
 
-Kind = Literal["question", "edit"]
+
+class RequestKind(StrEnum):
+    """What a chat or refine message asks for: an answer, or a change to the spec."""
+
+    QUESTION = "question"
+    EDIT = "edit"
+
 
 _QUESTION_WORDS = frozenset(
     [
@@ -87,8 +93,8 @@ _LEAD_INS = frozenset(["please", "also", "and", "then", "now", "instead"])
 _WORD = re.compile(r"[a-z']+")
 
 
-def plain_kind(message: str) -> Kind | None:
-    """``"question"`` or ``"edit"`` when the message's form says so, None when the model must decide."""
+def plain_kind(message: str) -> RequestKind | None:
+    """A question or an edit when the message's form says so, None when the model must decide."""
     words = [w.replace("'", "") for w in _WORD.findall(message.lower())]
     while words and words[0] in _LEAD_INS:
         words = words[1:]
@@ -96,9 +102,9 @@ def plain_kind(message: str) -> Kind | None:
         return None
     text = message.strip()
     if words[0] in _QUESTION_WORDS and text.endswith("?"):
-        return "question"
+        return RequestKind.QUESTION
     if words[0] in _EDIT_VERBS and not text.endswith("?"):
-        return "edit"
+        return RequestKind.EDIT
     return None
 
 

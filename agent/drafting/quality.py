@@ -77,8 +77,9 @@ _FILLER = frozenset(
 FILLER_WORDS = 8
 
 
-class Finding(NamedTuple):
-    """One problem of an answer and the check that found it (the bench counts per check)."""
+class AnswerFinding(NamedTuple):
+    """One problem of a section answer and the check that found it (the bench counts per check); lint's
+    findings on a whole spec are agent.checks.lint.Finding."""
 
     check: str
     problem: str
@@ -152,10 +153,10 @@ def section_findings(
     *,
     examples: list[str] | None = None,
     brief_terms: frozenset[str] = frozenset(),
-) -> list[Finding]:
+) -> list[AnswerFinding]:
     """:func:`check_section`'s problems, each with the name of the check that found it."""
     template = _Template.of(section)
-    found: list[Finding] = []
+    found: list[AnswerFinding] = []
     for path, value in iter_strings(data):
         leaf = leaf_key(path)
         is_code = top_key(path) in template.code or leaf in template.code
@@ -164,21 +165,22 @@ def section_findings(
         )
         found.extend(_value_findings(path, value, template, prose=prose, is_code=is_code))
         if prose and copies_example(value, examples or [], brief_terms):
-            found.append(Finding("example-copy", f"{path}: {EXAMPLE_COPY}; write content for this feature"))
-    found.extend(Finding("repeated-items", p) for p in repeated_items(data))
+            problem = f"{path}: {EXAMPLE_COPY}; write content for this feature"
+            found.append(AnswerFinding("example-copy", problem))
+    found.extend(AnswerFinding("repeated-items", p) for p in repeated_items(data))
     found.extend(
-        Finding("same-value", p) for p in same_value_everywhere(data, _CHOICE_KEYS | _NON_PROSE_KEYS)
+        AnswerFinding("same-value", p) for p in same_value_everywhere(data, _CHOICE_KEYS | _NON_PROSE_KEYS)
     )
-    found.extend(Finding("smells", p) for p in requirement_smells(data, section))
+    found.extend(AnswerFinding("smells", p) for p in requirement_smells(data, section))
     order = {check: index for index, check in enumerate(CHECKS)}
     return sorted(found, key=lambda finding: order[finding.check])
 
 
 def _value_findings(
     path: str, value: str, template: _Template, *, prose: bool, is_code: bool
-) -> list[Finding]:
+) -> list[AnswerFinding]:
     """Problems of one string of the answer (all but the example copy, which needs the brief)."""
-    found: list[Finding] = []
+    found: list[AnswerFinding] = []
     leaf = leaf_key(path)
     norm = normalise(value)
     leftover = None
@@ -189,23 +191,24 @@ def _value_findings(
             leftover = bracketed_placeholder(_INLINE_CODE.sub("", value))
     if leftover:
         found.append(
-            Finding(
+            AnswerFinding(
                 "placeholder", f"{path}: contains a template placeholder {leftover!r}; write the real content"
             )
         )
     elif word := _LEFTOVER_WORDS.search(value):
-        found.append(Finding("placeholder", f"{path}: contains {word.group(0)!r}; write the real content"))
+        problem = f"{path}: contains {word.group(0)!r}; write the real content"
+        found.append(AnswerFinding("placeholder", problem))
     elif prose and _starts_like_placeholder(value):
         # "[Unfinished detail about [the feature] ...": a placeholder the template never had
         found.append(
-            Finding(
+            AnswerFinding(
                 "placeholder",
                 f"{path}: starts with '[' like a template placeholder; write the content itself",
             )
         )
     if prose and norm and norm in template.instructions:
         found.append(
-            Finding(
+            AnswerFinding(
                 "template-copy",
                 f"{path}: copies the template's instruction {value!r}; write content for this feature",
             )
@@ -214,32 +217,28 @@ def _value_findings(
         # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
         # reports template text left in a longer value, so validation must not let it pass
         found.append(
-            Finding(
+            AnswerFinding(
                 "template-copy",
                 f"{path}: contains the template's text {pasted!r}; write content for this feature",
             )
         )
     if prose and (echoed := prompt_words_in(value)):
-        found.append(
-            Finding("prompt-copy", f"{path}: repeats the prompt's words {echoed!r}; write only the content")
-        )
+        problem = f"{path}: repeats the prompt's words {echoed!r}; write only the content"
+        found.append(AnswerFinding("prompt-copy", problem))
     if leaf not in _CHOICE_KEYS and leaf not in _NON_PROSE_KEYS and norm and norm in template.labels:
         # names and types ("method" as a request field's name) may rightly equal a label
-        found.append(
-            Finding("template-copy", f"{path}: {value!r} only repeats the field's name; write its content")
-        )
+        problem = f"{path}: {value!r} only repeats the field's name; write its content"
+        found.append(AnswerFinding("template-copy", problem))
     if phrase := looping_phrase(value, code=is_code):
-        found.append(Finding("loop", f"{path}: the phrase {phrase!r} repeats; say it once"))
+        found.append(AnswerFinding("loop", f"{path}: the phrase {phrase!r} repeats; say it once"))
     if prose and _IDENTIFIER.match(value.strip()):
-        found.append(
-            Finding("identifier", f"{path}: {value!r} is an identifier, not prose; write a plain sentence")
-        )
+        problem = f"{path}: {value!r} is an identifier, not prose; write a plain sentence"
+        found.append(AnswerFinding("identifier", problem))
     if prose and (junk := _junk(value, leaf)):
-        found.append(Finding("junk", f"{path}: {junk}; write plain sentences"))
+        found.append(AnswerFinding("junk", f"{path}: {junk}; write plain sentences"))
     elif prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
-        found.append(
-            Finding("filler", f"{path}: says nothing specific about the feature; name what it is or does")
-        )
+        problem = f"{path}: says nothing specific about the feature; name what it is or does"
+        found.append(AnswerFinding("filler", problem))
     return found
 
 

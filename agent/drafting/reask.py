@@ -27,7 +27,7 @@ from agent.drafting.salvage import drop_failing_items
 from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.io.validation import validation_problems
-from agent.llm.client import ChatClient, Usage
+from agent.llm.client import ChatClient, Completion, Usage
 from agent.specdoc.schemas.base import SectionData, json_schema
 from agent.specdoc.template import TemplateSection
 
@@ -145,6 +145,8 @@ def max_tokens_for(model: type[SectionData]) -> int:
     return max(256, min(1536, total))
 
 
+# Longer than ~60 lines only by its signature (the loop's options) and docstring: the loop itself is about
+# 45 lines and keeps what changes from attempt to attempt (messages, budget, problems) in one place.
 async def ask_section(
     client: ChatClient,
     messages: list[Message],
@@ -216,17 +218,9 @@ async def ask_section(
                 on_retry(attempt, problems)
             continue
         answer = completion.text
-        data, problems = validate_answer(
-            answer, model, section, context=validation_context, brief_terms=brief_terms
+        data, problems = _judged(
+            completion, model, section, checks, context=validation_context, brief_terms=brief_terms
         )
-        if data is not None:
-            for check in checks:
-                problems = check(answer, data)
-                if problems:
-                    data = None
-                    break
-        if completion.finish_reason == "length" and data is None:
-            problems = [CUT_OFF, *problems]
         if data is not None:
             return Accepted(data, answer, attempt)
         if attempt < policy.attempts:
@@ -234,8 +228,9 @@ async def ask_section(
                 on_retry(attempt, problems)
             if attempt == 1 and retry_messages is not None and any(EXAMPLE_COPY in p for p in problems):
                 messages = retry_messages
-            quoted = without_example_copies(answer, examples, brief_terms)
-            messages = repair_messages(messages, section, quoted, problems)
+            messages = repair_messages(
+                messages, section, without_example_copies(answer, examples, brief_terms), problems
+            )
     kept = _without_failing_items(
         answer, problems, model, section, checks, context=validation_context, brief_terms=brief_terms
     )
@@ -243,6 +238,30 @@ async def ask_section(
         data, trimmed = kept
         return Accepted(data, trimmed, policy.attempts, problems)
     raise SectionFailedError(section.title, policy.attempts, problems, answer)
+
+
+def _judged(
+    completion: Completion,
+    model: type[SectionData],
+    section: TemplateSection,
+    checks: Sequence[Check],
+    *,
+    context: dict[str, Any] | None,
+    brief_terms: frozenset[str],
+) -> tuple[SectionData | None, list[str]]:
+    """The answer's data when it passes the schema, the quality rules and every check, else its problems
+    (first that it was cut off, when it was)."""
+    answer = completion.text
+    data, problems = validate_answer(answer, model, section, context=context, brief_terms=brief_terms)
+    if data is not None:
+        for check in checks:
+            problems = check(answer, data)
+            if problems:
+                data = None
+                break
+    if completion.finish_reason == "length" and data is None:
+        problems = [CUT_OFF, *problems]
+    return data, problems
 
 
 def _without_failing_items(

@@ -22,7 +22,7 @@ from typing import Any
 
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
-from agent.drafting.intent import plain_kind, request_names
+from agent.drafting.intent import RequestKind, plain_kind, request_names
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
 from agent.drafting.reask import Check, ask_section, leak_check
@@ -58,7 +58,7 @@ class RefineOptions:
 
 @dataclass
 class Route:
-    kind: str  # "question" | "edit"
+    kind: RequestKind
     sections: list[tuple[str, str]]  # (title, reason)
     forced: bool = False
 
@@ -292,13 +292,15 @@ class Refiner:
             titles = self.editable_titles(doc)
             if forced:
                 route = Route(
-                    "edit", [(self.resolve_title(doc, t), "forced with /edit") for t in forced], True
+                    RequestKind.EDIT,
+                    [(self.resolve_title(doc, t), "forced with /edit") for t in forced],
+                    True,
                 )
             else:
                 status("Deciding what the message asks for...")
                 route = await self._route(client, doc, titles, instruction, usage)
             proposal = Proposal(instruction, route, usage=usage)
-            if route.kind == "question" or not route.sections:
+            if route.kind is RequestKind.QUESTION or not route.sections:
                 status("Answering...")
                 proposal.answer = await self._answer(client, doc, route, instruction, usage)
                 self.turns.append(f"asked: {instruction} -> answered: {proposal.answer}")
@@ -322,7 +324,7 @@ class Refiner:
             "title": "route",
             "type": "object",
             "properties": {
-                "kind": {"type": "string", "enum": ["question", "edit"]},
+                "kind": {"type": "string", "enum": [kind.value for kind in RequestKind]},
                 "sections": {
                     "type": "array",
                     "maxItems": 4,
@@ -348,8 +350,9 @@ class Refiner:
         try:
             obj = json.loads(completion.text)
             # a message whose form says what it is overrules the model (agent.drafting.intent)
+            said = obj.get("kind")
             kind = plain_kind(message) or (
-                obj["kind"] if obj.get("kind") in ("question", "edit") else "question"
+                RequestKind(said) if said in list(RequestKind) else RequestKind.QUESTION
             )
             picked: list[tuple[str, str]] = []
             for item in obj.get("sections") or []:
@@ -357,7 +360,7 @@ class Refiner:
                 if title in titles and title not in [p[0] for p in picked]:
                     picked.append((title, " ".join(str(item.get("reason", "")).split())))
         except (ValueError, TypeError, AttributeError, KeyError):
-            return Route("question", [])  # an unreadable routing answer edits nothing
+            return Route(RequestKind.QUESTION, [])  # an unreadable routing answer edits nothing
         return Route(kind, picked)
 
     async def _answer(

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from agent.checks.lint import Finding, lint_text, summary_line
 from agent.context.provenance import context_provenance
 from agent.context.retrieval import ContextPack, index_context
 from agent.drafting.brief import Brief
+from agent.drafting.digest import settings_digest
 from agent.drafting.drafter import Drafter, DraftOptions, DraftResult, EventHandler, SectionEvent
 from agent.errors import InputError, SpecdraftError
 from agent.io.atomic import atomic_write_text
@@ -100,7 +99,7 @@ class DraftOutcome:
             "model_params": self.model_params,
             "reask_policy": self.reask_policy,
             "provider": self.provider,
-            "status": "attention" if self.result.needs_attention else "ok",
+            "status": self.result.status,
             "sections": [
                 {
                     "key": r.key,
@@ -120,19 +119,6 @@ class DraftOutcome:
             "model_load_seconds": round(self.load_seconds, 2),
             **({"context": self.context_summary} if self.context_summary else {}),
         }
-
-
-def settings_digest(settings: ModelSettings, options: DraftOptions, endpoint_model: str) -> str:
-    """A digest of what shapes the model's answers besides brief and template (for resume)."""
-    material = {
-        "provider": settings.provider.value,
-        "model": endpoint_model,
-        "base_url": ",".join(settings.base_url) or None,
-        "temperature": options.temperature,
-        "seed": settings.seed,
-        "max_retries": options.max_retries,
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def brief_reference(brief_source: str, spec_path: Path | None) -> str | None:
@@ -205,37 +191,15 @@ async def adraft_with_endpoint(
     except SpecdraftError as exc:
         exc.usage = spent
         raise
-    day = (today or datetime.now(UTC)).date()
     values = DocumentValues(
         title=brief.title,
         priority=brief.priority.value,
         owner=brief.owner,
         status="DRAFT",
         author=author_line(endpoint.model),
-        day=day,
+        day=(today or datetime.now(UTC)).date(),
     )
-    size = endpoint.model_size
-    provenance = Provenance(
-        model=endpoint.model,
-        model_params=size.params,
-        model_params_from=size.source,
-        reask_policy=drafter.policy.name,
-        provider=endpoint.provider.value,
-        template=template_reference(template, spec_path),
-        template_sha256=template.sha256,
-        version=__version__,
-        brief_sha256=brief.sha256,
-        usage=result.usage.as_dict(),
-        settings_sha256=settings_digest(settings, options, endpoint.model),
-        brief=brief_reference(brief.source, spec_path),
-        context=(
-            context_provenance(
-                context, (spec_path or Path("spec.md")).resolve().parent, drafter.context_sources
-            )
-            if context is not None
-            else None
-        ),
-    )
+    provenance = _provenance(drafter, result, endpoint, settings, spec_path)
     markdown = render_spec(template, result.contents(), values, provenance)
     return DraftOutcome(
         markdown=markdown,
@@ -247,9 +211,39 @@ async def adraft_with_endpoint(
         notices=[endpoint.notice] if endpoint.notice else [],
         outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
-        model_params=size.params,
+        model_params=endpoint.model_size.params,
         reask_policy=drafter.policy.name,
         brief=brief,
+    )
+
+
+def _provenance(
+    drafter: Drafter, result: DraftResult, endpoint: Endpoint, settings: ModelSettings, spec_path: Path | None
+) -> Provenance:
+    """What the spec's front matter records about how it was drafted: model, policy, template, brief,
+    settings digest, tokens and the context files each section used."""
+    size = endpoint.model_size
+    template, brief, context = drafter.template, drafter.brief, drafter.context
+    return Provenance(
+        model=endpoint.model,
+        model_params=size.params,
+        model_params_from=size.source,
+        reask_policy=drafter.policy.name,
+        provider=endpoint.provider.value,
+        template=template_reference(template, spec_path),
+        template_sha256=template.sha256,
+        version=__version__,
+        brief_sha256=brief.sha256,
+        usage=result.usage.as_dict(),
+        settings_sha256=settings_digest(settings, drafter.options, endpoint),
+        brief=brief_reference(brief.source, spec_path),
+        context=(
+            context_provenance(
+                context, (spec_path or Path("spec.md")).resolve().parent, drafter.context_sources
+            )
+            if context is not None
+            else None
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
 from agent.io.redact import redact
 from agent.llm.providers import model_settings, open_endpoint
-from agent.signoff.records import verify
+from agent.signoff.verification import verify
 from agent.specdoc.document import load_spec
 from agent.specdoc.lifecycle import ensure_editable
 from agent.specdoc.template_resolver import builtin_templates_dir, list_templates

@@ -24,15 +24,14 @@ from agent.signoff.records import (
     Signoff,
     Superseded,
     approvals_required,
-    distinct_holding,
     front_matter_sha256,
-    holds_content,
     iso_utc,
     read_signoffs,
     record_fm_hash,
     short_section_hashes,
     utc_now,
 )
+from agent.signoff.verification import distinct_holding, holds_content
 from agent.specdoc.document import SpecDocument
 from agent.specdoc.lifecycle import APPROVE, REOPEN, REVIEW, Status, begin, set_status
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.io.atomic import atomic_write_text
-from agent.signoff.records import Person, verify
+from agent.signoff.records import Person
 from agent.signoff.transitions import approve, review
+from agent.signoff.verification import verify
 from agent.specdoc.document import load_spec
 
 CLEAN = Path(__file__).resolve().parents[1] / "data" / "specs" / "clean.md"

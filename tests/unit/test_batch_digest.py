@@ -1,31 +1,40 @@
-"""What a batch's resume digest depends on: the server only when there is one."""
+"""What the resume digest depends on: the server only when there is one, the model served, the policy."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from pydantic import SecretStr
 
-from agent.drafting.batch import inputs_digest
 from agent.drafting.batch_inputs import BatchItem
 from agent.drafting.brief import load_brief
+from agent.drafting.digest import inputs_digest, settings_digest
 from agent.drafting.drafter import DraftOptions
-from agent.llm.providers import ModelSettings, Provider
+from agent.llm.providers import Endpoint, ModelSettings, Provider
+from agent.models.size import FROM_TENSORS, ModelSize
 from agent.specdoc.template_resolver import load_template
 
 
-def _digest(tmp_path: Path, *servers: str, template: str = "tech-spec") -> str:
+def _endpoint(model: str = "m", params: int | None = None) -> Endpoint:
+    size = ModelSize(params, FROM_TENSORS) if params is not None else None
+    return Endpoint(Provider.compatible, "http://127.0.0.1:1/v1", model, SecretStr("k"), size=size)
+
+
+def _settings(base_url: str = "http://127.0.0.1:1/v1") -> ModelSettings:
+    return ModelSettings(provider=Provider.local, model="m", base_url=tuple(base_url.split(",")))
+
+
+def _digest(tmp_path: Path, base_url: str) -> str:
     brief_file = tmp_path / "brief.md"
     brief_file.write_text("# Dark mode\n\nUsers pick a dark theme that is kept per account.\n")
     item = BatchItem("dark-mode", load_brief(brief_file))
-    provider = Provider.compatible if servers else Provider.local
-    settings = ModelSettings(provider=provider, model="m", base_url=servers)
-    return inputs_digest(item, load_template(template), settings, DraftOptions(), "prompts")
+    settings = settings_digest(_settings(base_url), DraftOptions(), _endpoint())
+    return inputs_digest(item.brief, load_template("tech-spec"), settings, "prompts")
 
 
 def test_another_replica_keeps_the_digest(tmp_path: Path) -> None:
-    two = _digest(tmp_path, "http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1")
-    three = _digest(tmp_path, "http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1", "http://127.0.0.1:3/v1")
+    two = _digest(tmp_path, "http://127.0.0.1:1/v1,http://127.0.0.1:2/v1")
+    three = _digest(tmp_path, "http://127.0.0.1:1/v1,http://127.0.0.1:2/v1,http://127.0.0.1:3/v1")
     assert two == three
 
 
@@ -33,20 +42,13 @@ def test_another_single_server_changes_the_digest(tmp_path: Path) -> None:
     assert _digest(tmp_path, "http://127.0.0.1:1/v1") != _digest(tmp_path, "http://127.0.0.1:2/v1")
 
 
-@pytest.mark.parametrize(
-    ("servers", "digest"),
-    [
-        ((), "4b6e96198737aa5ae5f8376bcf8464e0fa25d873b018e74ad6f12a0eb8f8708a"),
-        (("http://127.0.0.1:1/v1/",), "b61410af529ae27066cbdb7123623698ce33c52935be4f1f498d03a5026a232b"),
-        (
-            ("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"),
-            "e8dc9a8c75449f794c8a6f60802db6d6f06ddb221347b5b6fee7e426353977a3",
-        ),
-    ],
-)
-def test_digests_of_earlier_runs_still_match(tmp_path: Path, servers: tuple[str, ...], digest: str) -> None:
-    """The values specdraft computed when base_url travelled as a string: finished specs are not redrafted
-    because the settings changed shape (the server as configured, trailing slash and all)."""
-    template = tmp_path / "small.md"
-    template.write_text("# [FEATURE_NAME]\n\n## Summary\n[What the feature does and for whom]\n")
-    assert _digest(tmp_path, *servers, template=str(template)) == digest
+def test_the_model_served_and_its_policy_change_the_digest() -> None:
+    options = DraftOptions()
+    base = settings_digest(_settings(), options, _endpoint("m", 7_000_000_000))
+    assert settings_digest(_settings(), options, _endpoint("m", 7_500_000_000)) == base  # same tier
+    assert settings_digest(_settings(), options, _endpoint("m", 135_000_000)) != base  # tiny: 1 attempt
+    assert settings_digest(_settings(), options, _endpoint("other", 7_000_000_000)) != base
+    retries = DraftOptions(max_retries=3)
+    assert settings_digest(_settings(), retries, _endpoint("m", 7_000_000_000)) != base
+    hotter = DraftOptions(temperature=0.5)
+    assert settings_digest(_settings(), hotter, _endpoint("m", 7_000_000_000)) != base

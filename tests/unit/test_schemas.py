@@ -507,3 +507,16 @@ def test_required_questions_cannot_be_left_out(tech_spec: SpecTemplate) -> None:
     with pytest.raises(pydantic.ValidationError, match="open_questions"):
         strict.model_validate(answer)
     assert with_open_points(overview.model, require_questions=True) is strict  # built once
+
+
+def test_a_class_renamed_in_the_code_keeps_the_name_the_model_is_sent() -> None:
+    """techspec.ApiEndpoint (not the model server's Endpoint) is still ``Endpoint`` in the schema the
+    server constrains answers to, so recorded requests and cached answers stay valid."""
+    from agent.specdoc.schemas.base import json_schema
+
+    text = json.dumps(json_schema(ApiSpecifications))
+    assert "ApiEndpoint" not in text
+    assert json_schema(ApiSpecifications)["properties"]["endpoints"]["items"] == {"$ref": "#/$defs/Endpoint"}
+    assert json_schema(ApiSpecifications)["$defs"]["Endpoint"]["title"] == "Endpoint"
+    # keys pydantic made unique with the module path are left alone (titles alike would collide)
+    assert any("__" in key for key in json_schema(PerformanceSpecifications)["$defs"])

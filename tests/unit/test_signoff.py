@@ -12,9 +12,10 @@ import yaml
 
 from agent.checks.lint import lint_document
 from agent.errors import ConfigError, InputError, LifecycleError
+from agent.signoff import identity, sshsig
 from agent.signoff import records as so
-from agent.signoff import sshsig
 from agent.signoff import transitions as tr
+from agent.signoff import verification as vf
 from agent.specdoc import lifecycle as lc
 from agent.specdoc.document import SpecDocument, parse_spec
 from agent.specdoc.template_resolver import read_template_outline, resolve_template_path
@@ -98,7 +99,7 @@ def test_approve_to_approved_with_a_complete_record() -> None:
     assert record["body_sha256"] == doc.body_sha256() == after.body_sha256()
     assert list(record["sections"])[:3] == ["(preamble)", "Overview", "System Architecture"]
     assert "signature" not in record
-    assert so.verify(after).exit_code == 0
+    assert vf.verify(after).exit_code == 0
 
 
 def test_approve_refused_with_lint_errors_unless_forced() -> None:
@@ -123,15 +124,15 @@ def test_two_required_approvals() -> None:
         approved(reparse(first.doc), ANA)
     second = approved(reparse(first.doc), BEN)
     assert (second.status, second.holding) == ("APPROVED", 2)
-    report = so.verify(reparse(second.doc))
+    report = vf.verify(reparse(second.doc))
     assert report.ok and report.holding == 2
 
 
 def test_verify_catches_a_one_character_edit_and_names_the_section() -> None:
     text = approved(reviewed()).doc.serialise()
-    assert so.verify(doc_of(text)).exit_code == 0
+    assert vf.verify(doc_of(text)).exit_code == 0
     edited = doc_of(text.replace("valid for 7 days", "valid for 8 days"))
-    report = so.verify(edited)
+    report = vf.verify(edited)
     assert report.exit_code == 1
     [check] = report.checks
     assert not check.holds
@@ -142,23 +143,23 @@ def test_verify_catches_a_one_character_edit_and_names_the_section() -> None:
 
 def test_verify_names_added_removed_and_reordered_sections() -> None:
     text = approved(reviewed()).doc.serialise()
-    added = so.verify(doc_of(text.replace("## Notes\n", "## Appendix\n\nx\n\n## Notes\n"))).checks[0]
+    added = vf.verify(doc_of(text.replace("## Notes\n", "## Appendix\n\nx\n\n## Notes\n"))).checks[0]
     assert added.added_sections == ["Appendix"]
     notes = "## Notes\n" + text.split("## Notes\n", 1)[1].split("\n---\n", 1)[0] + "\n"
-    removed = so.verify(doc_of(text.replace(notes, ""))).checks[0]
+    removed = vf.verify(doc_of(text.replace(notes, ""))).checks[0]
     assert removed.removed_sections == ["Notes"]
     assert removed.changed_sections == []
     overview = text.split("## System Architecture", 1)[0].split(
         "# Technical Specifications: Team invitations by email\n\n", 1
     )[1]
     swapped = text.replace(overview, "").replace("## Notes\n", overview + "## Notes\n")
-    moved = so.verify(doc_of(swapped)).checks[0]
+    moved = vf.verify(doc_of(swapped)).checks[0]
     assert moved.order_changed
 
 
 def test_verify_catches_front_matter_edits_but_not_status_changes() -> None:
     text = approved(reviewed()).doc.serialise()
-    report = so.verify(doc_of(text.replace("priority: high", "priority: low")))
+    report = vf.verify(doc_of(text.replace("priority: high", "priority: low")))
     assert report.checks[0].front_matter_changed and report.exit_code == 1
     # the footer status value is the lifecycle's to change: not a content edit
     relaxed = doc_of(
@@ -166,11 +167,11 @@ def test_verify_catches_front_matter_edits_but_not_status_changes() -> None:
             "**Status**: APPROVED", "**Status**: REVIEW"
         )
     )
-    assert so.verify(relaxed).exit_code == 0
+    assert vf.verify(relaxed).exit_code == 0
 
 
 def test_verify_without_approvals_fails() -> None:
-    report = so.verify(reviewed())
+    report = vf.verify(reviewed())
     assert report.exit_code == 1
     assert report.problems == ["no approvals to verify: the spec has not been signed off"]
 
@@ -181,7 +182,7 @@ def test_verify_catches_a_hand_set_status() -> None:
             "**Status**: DRAFT", "**Status**: APPROVED"
         )
     )
-    report = so.verify(doc)
+    report = vf.verify(doc)
     assert report.exit_code == 1
     assert any("status is APPROVED but only 0 of 1" in p for p in report.problems)
 
@@ -193,13 +194,13 @@ def test_reopen_supersedes_approvals() -> None:
     assert reopened.footer is not None and reopened.footer.status == "DRAFT"
     [record] = so.read_signoffs(reopened)
     assert record.superseded is not None and record.superseded.by == "Ben Okafor <ben@example.com>"
-    report = so.verify(reopened)
+    report = vf.verify(reopened)
     assert report.checks[0].superseded and not report.checks[0].holds
     assert report.exit_code == 1  # nothing active is signed any more
     # after review, a new approval counts, the superseded one does not
     again = approved(tr.review(reopened, []), ANA)
     assert (again.status, again.holding) == ("APPROVED", 1)
-    assert so.verify(reparse(again.doc)).exit_code == 0
+    assert vf.verify(reparse(again.doc)).exit_code == 0
 
 
 # -- bad input --------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def _with_record_edit(key: str, value: object) -> str:
 def test_nonsense_records_are_input_errors_quoting_the_value(key: str, value: object, message: str) -> None:
     doc = doc_of(_with_record_edit(key, value))
     with pytest.raises(InputError, match="bad sign-off record") as err:
-        so.verify(doc)
+        vf.verify(doc)
     assert message in str(err.value)
     if isinstance(value, str):
         assert repr(value) in str(err.value)
@@ -236,11 +237,11 @@ def test_nonsense_records_are_input_errors_quoting_the_value(key: str, value: ob
 
 def test_approvals_must_be_a_list_and_required_a_small_number() -> None:
     with pytest.raises(InputError, match="must be a list of sign-off records"):
-        so.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals: yes please")))
+        vf.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals: yes please")))
     with pytest.raises(
         InputError, match=r"approvals_required' must be a whole number from 1 to 20 \(got 'two'\)"
     ):
-        so.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals_required: two")))
+        vf.verify(doc_of(CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals_required: two")))
 
 
 def test_unknown_status_is_an_input_error() -> None:
@@ -252,10 +253,10 @@ def test_unknown_status_is_an_input_error() -> None:
 
 
 def test_parse_person() -> None:
-    assert so.parse_person("Ana Lima <ana@example.com>") == ANA
+    assert identity.parse_person("Ana Lima <ana@example.com>") == ANA
     for bad in ["Ana Lima", "<ana@example.com>", "Ana <not an email>"]:
         with pytest.raises(InputError):
-            so.parse_person(bad)
+            identity.parse_person(bad)
 
 
 def test_git_identity_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,10 +265,10 @@ def test_git_identity_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert so.resolve_person(None, cwd=tmp_path) == so.Person(name="Cleo Git", email="cleo@example.com")
+    assert identity.resolve_person(None, cwd=tmp_path) == so.Person(name="Cleo Git", email="cleo@example.com")
     config.write_text("", encoding="utf-8")
     with pytest.raises(InputError, match=r"Neither --by nor git.s user\.name"):
-        so.resolve_person(None, cwd=tmp_path)
+        identity.resolve_person(None, cwd=tmp_path)
 
 
 # -- SSH signatures ---------------------------------------------------------------------------------
@@ -300,11 +301,11 @@ def test_ssh_signature_round_trip(keys: dict[str, Path]) -> None:
     assert result.record.signature is not None
     assert result.record.signature.key.startswith("SHA256:")
     doc = reparse(result.doc)
-    report = so.verify(doc, allowed_signers=keys["allowed"])
+    report = vf.verify(doc, allowed_signers=keys["allowed"])
     assert report.exit_code == 0
     assert report.checks[0].signature == "valid"
     # without allowed signers the signature is kept but not checked
-    assert so.verify(doc).checks[0].signature == "unchecked"
+    assert vf.verify(doc).checks[0].signature == "unchecked"
 
 
 @needs_ssh
@@ -314,30 +315,30 @@ def test_tampered_signature_is_rejected(keys: dict[str, Path]) -> None:
     value = doc.front_matter["approvals"][0]["signature"]["value"]
     middle = len(value) // 2
     flipped = value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
-    report = so.verify(doc_of(text.replace(value, flipped)), allowed_signers=keys["allowed"])
+    report = vf.verify(doc_of(text.replace(value, flipped)), allowed_signers=keys["allowed"])
     assert report.checks[0].signature == "invalid"
     assert report.exit_code == 1
     # a record edited after signing (here its role) no longer matches its signature
     forged = doc_of(text.replace("signed_at:", "role: CTO\n  signed_at:", 1))
-    report = so.verify(forged, allowed_signers=keys["allowed"])
+    report = vf.verify(forged, allowed_signers=keys["allowed"])
     assert report.checks[0].signature == "invalid" and report.exit_code == 1
 
 
 @needs_ssh
 def test_unknown_and_wrong_signer_keys(keys: dict[str, Path]) -> None:
     doc = reparse(approved(reviewed(), ssh_key=keys["ana"]).doc)
-    unknown = so.verify(doc, allowed_signers=keys["others"])
+    unknown = vf.verify(doc, allowed_signers=keys["others"])
     assert unknown.checks[0].signature == "unknown-key"
     assert unknown.exit_code == 2
     assert "does not list" in unknown.checks[0].reasons[0]
-    wrong = so.verify(doc, allowed_signers=keys["swapped"])
+    wrong = vf.verify(doc, allowed_signers=keys["swapped"])
     assert wrong.checks[0].signature == "wrong-signer"
     assert wrong.exit_code == 1
 
 
 @needs_ssh
 def test_unsigned_approval_fails_when_signatures_are_required(keys: dict[str, Path]) -> None:
-    report = so.verify(reparse(approved(reviewed()).doc), allowed_signers=keys["allowed"])
+    report = vf.verify(reparse(approved(reviewed()).doc), allowed_signers=keys["allowed"])
     assert report.checks[0].signature == "unsigned" and report.exit_code == 1
 
 
@@ -350,7 +351,7 @@ def test_bad_key_and_missing_files(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="Signing with SSH key"):
             approved(reviewed(), ssh_key=not_a_key)
     with pytest.raises(InputError, match="Allowed signers file"):
-        so.verify(reparse(approved(reviewed()).doc), allowed_signers=tmp_path / "missing")
+        vf.verify(reparse(approved(reviewed()).doc), allowed_signers=tmp_path / "missing")
 
 
 def test_missing_ssh_keygen_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -386,7 +387,7 @@ def test_a_copied_approval_counts_once() -> None:
     first = approved(doc)
     assert first.status == "REVIEW"
     tampered = _duplicated_first_record(first.doc)
-    report = so.verify(tampered)
+    report = vf.verify(tampered)
     assert report.holding == 1, "the same signer twice is one approval"
     assert not report.ok
     assert "only 1 of 2 required approval(s) hold" in " ".join(report.problems)
@@ -400,14 +401,14 @@ def test_approvals_required_is_covered_by_the_record() -> None:
     # lowering the number after sign-off so that one approval "suffices" breaks the record
     lowered = _with_front_matter(first.doc, approvals_required=1, status="APPROVED")
     lowered = reparse(lc.set_status(lowered, "APPROVED"))
-    report = so.verify(lowered)
+    report = vf.verify(lowered)
     assert not report.ok and report.holding == 0
     assert any(
         "approvals_required changed since signing (2 then, 1 now)" in r for r in report.checks[0].reasons
     )
     # removing the key (default 1) is the same change
     data = {k: v for k, v in first.doc.front_matter.items() if k != "approvals_required"}
-    assert not so.verify(reparse(lc.set_status(reparse(first.doc.with_front_matter(data)), "APPROVED"))).ok
+    assert not vf.verify(reparse(lc.set_status(reparse(first.doc.with_front_matter(data)), "APPROVED"))).ok
 
 
 def test_records_without_approvals_required_still_verify() -> None:
@@ -418,7 +419,7 @@ def test_records_without_approvals_required_still_verify() -> None:
     record.pop("approvals_required")
     record["front_matter_sha256"] = so.front_matter_sha256(result.doc)  # the v1 hash
     data["approvals"] = [record]
-    report = so.verify(reparse(result.doc.with_front_matter(data)))
+    report = vf.verify(reparse(result.doc.with_front_matter(data)))
     assert report.ok and report.holding == 1
 
 
@@ -427,7 +428,7 @@ def test_a_copied_signed_approval_counts_once_and_required_is_signed(keys: dict[
     doc = reviewed(CLEAN.replace("status: DRAFT\n", "status: DRAFT\napprovals_required: 2\n"))
     first = approved(doc, ssh_key=keys["ana"])
     assert b"approvals-required: 2" in first.record.payload()
-    report = so.verify(_duplicated_first_record(first.doc), allowed_signers=keys["allowed"])
+    report = vf.verify(_duplicated_first_record(first.doc), allowed_signers=keys["allowed"])
     assert report.holding == 1 and not report.ok
     # rewriting the record's own approvals_required (and hash) to match a lowered value: the signature fails
     lowered = _with_front_matter(first.doc, approvals_required=1)
@@ -437,5 +438,5 @@ def test_a_copied_signed_approval_counts_once_and_required_is_signed(keys: dict[
     record["front_matter_sha256"] = so.front_matter_sha256(lowered, required=1)
     data["approvals"] = [record]
     forged = reparse(lc.set_status(reparse(lowered.with_front_matter(data)), "APPROVED"))
-    report = so.verify(forged, allowed_signers=keys["allowed"])
+    report = vf.verify(forged, allowed_signers=keys["allowed"])
     assert not report.ok and report.checks[0].signature == "invalid"

@@ -22,5 +22,5 @@ def test_an_unknown_kind_is_a_clear_error() -> None:
 
 
 def test_a_missing_draft_model_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="draft model .* does not exist"):
+    with pytest.raises(ConfigError, match=r"draft model .* does not exist"):
         _start(Speculation("draft", draft_model=tmp_path / "missing.gguf"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.cli.diagnostics.report import DoctorReport, ModelFile, Status
+from agent.cli.diagnostics.report import CheckStatus, DoctorReport, ModelFile
 from agent.errors import CorruptModelError, SpecdraftError
 from agent.io.config import EffectiveConfig, Settings
 from agent.llm.providers import DEFAULT_OPENAI_MODEL, Provider
@@ -121,7 +121,7 @@ def check_chosen_model(
         return None
     report.model = resolved.name
     report.model_reason = reason
-    status: Status = "warn" if resolved.is_bundled else "ok"
+    status: CheckStatus = "warn" if resolved.is_bundled else "ok"
     fix = resolved.notice if resolved.is_bundled else None
     report.add("model", status, f"{resolved.name}: {reason}", fix)
     return resolved

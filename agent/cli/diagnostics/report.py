@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "info", "warn", "fail"]
+#: a doctor check's verdict (a spec's status is agent.specdoc.lifecycle.Status)
+CheckStatus = Literal["ok", "info", "warn", "fail"]
 
 PROBE_TIMEOUT = 5.0
 
@@ -13,7 +14,7 @@ PROBE_TIMEOUT = 5.0
 @dataclass
 class DoctorCheck:
     name: str
-    status: Status
+    status: CheckStatus
     detail: str
     fix: str | None = None
 
@@ -46,7 +47,7 @@ class DoctorReport:
     def problems(self) -> list[DoctorCheck]:
         return [c for c in self.checks if c.status in ("fail", "warn")]
 
-    def add(self, name: str, status: Status, detail: str, fix: str | None = None) -> DoctorCheck:
+    def add(self, name: str, status: CheckStatus, detail: str, fix: str | None = None) -> DoctorCheck:
         check = DoctorCheck(name, status, detail, fix)
         self.checks.append(check)
         return check

@@ -7,7 +7,7 @@ import importlib.metadata
 import sys
 
 from agent import __version__
-from agent.cli.diagnostics.report import DoctorReport, Status
+from agent.cli.diagnostics.report import CheckStatus, DoctorReport
 from agent.llm.providers import Provider
 
 #: the packages whose versions a bug report needs; the required ones fail the check when missing
@@ -50,7 +50,7 @@ def check_engine(report: DoctorReport, provider: Provider) -> None:
     try:
         importlib.import_module("xllamacpp")
     except Exception as exc:  # an ImportError, or a broken native library
-        status: Status = "fail" if provider is Provider.local else "warn"
+        status: CheckStatus = "fail" if provider is Provider.local else "warn"
         report.add(
             "embedded engine",
             status,

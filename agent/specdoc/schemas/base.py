@@ -8,11 +8,39 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import CoreSchema
+
+
+class TitledDefinitions(GenerateJsonSchema):
+    """A definition pydantic keys by its class name is keyed by its model's title (the class name unless
+    the model sets ``title``).
+
+    A class renamed in the code for clarity (``ApiEndpoint``, titled ``Endpoint``) keeps the schema the
+    model server is sent, and with it the recorded requests and the response cache's keys. Keys pydantic
+    made unique with the module path (``agent__specdoc__...__1``) stay as they are.
+    """
+
+    def generate(self, schema: CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
+        result = super().generate(schema, mode)
+        defs: dict[str, Any] = result.get("$defs", {})
+        titles = {
+            key: str(value.get("title", key)) if key.isidentifier() and "__" not in key else key
+            for key, value in defs.items()
+        }
+        if all(key == title for key, title in titles.items()) or len(set(titles.values())) < len(titles):
+            return result  # nothing renamed, or two titles alike
+        result["$defs"] = {titles[key]: value for key, value in defs.items()}
+        refs = {f"#/$defs/{key}": f"#/$defs/{title}" for key, title in titles.items()}
+        for node in schema_nodes(result):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+        return self.sort(result)
 
 
 @functools.lru_cache(maxsize=512)
 def _schema_text(model: type[BaseModel]) -> str:
-    return json.dumps(model.model_json_schema())
+    return json.dumps(model.model_json_schema(schema_generator=TitledDefinitions))
 
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:

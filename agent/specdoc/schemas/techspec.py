@@ -169,7 +169,11 @@ class EndpointChange(str, Enum):
     CHANGED = "changed"
 
 
-class Endpoint(_Strict):
+class ApiEndpoint(_Strict):
+    # One endpoint of the API section (agent.llm.providers.Endpoint is the model server). A comment, not a
+    # docstring: a docstring would enter the schema sent to the model, which keeps the title "Endpoint".
+    model_config = ConfigDict(title="Endpoint")
+
     method: HttpMethod
     path: str = Field(
         pattern=PATH_PATTERN, max_length=80, description="Starts with /, e.g. /api/v1/items/{id}"
@@ -200,7 +204,7 @@ class ApiSpecifications(SectionData):
 
     GENERIC_KEYS = frozenset({"endpoints", "request_response_schemas", "authentication"})
 
-    endpoints: list[Endpoint] = Field(min_length=1, max_length=12)
+    endpoints: list[ApiEndpoint] = Field(min_length=1, max_length=12)
     request_fields: list[SchemaField] = Field(
         min_length=1, max_length=10, description="Body of the main request"
     )
@@ -211,7 +215,7 @@ class ApiSpecifications(SectionData):
 
     @field_validator("endpoints")
     @classmethod
-    def _unique_endpoints(cls, values: list[Endpoint]) -> list[Endpoint]:
+    def _unique_endpoints(cls, values: list[ApiEndpoint]) -> list[ApiEndpoint]:
         seen = set()
         for endpoint in values:
             key = (endpoint.method, endpoint.path.rstrip("/"))
