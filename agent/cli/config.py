@@ -14,7 +14,7 @@ from agent.drafting.policy import describe_tiers
 from agent.errors import InputError
 
 config_app = typer.Typer(
-    help="specdraft's settings: flags > SPECDRAFT_* variables > specdraft.toml (or [tool.specdraft] in "
+    help="specdraft's settings: flags > SPECDRAFT_* variables > specdraft.toml (or \\[tool.specdraft] in "
     "pyproject.toml, found by walking up to the repository root) > ~/.config/specdraft/config.toml "
     "> defaults. See docs/configuration.md.",
     no_args_is_help=True,

@@ -208,3 +208,11 @@ def test_config_show_hides_a_password_in_base_url(project: Path) -> None:
         code, out, err = _run(args)
         assert code == 0, err
         assert "hunter2" not in out and "ann:***@gw.example" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["config", "--help"]])
+def test_help_names_the_pyproject_table(args: list[str]) -> None:
+    """Rich markup read `[tool.specdraft]` as a style tag and dropped it from the help."""
+    code, out, _ = _run(args)
+    assert code == 0
+    assert "[tool.specdraft] in pyproject.toml" in " ".join(out.split())
