@@ -140,5 +140,17 @@ class YamlLimitError(InputError):
     """YAML front matter over the reader's limits (size, nesting, alias expansion): refused, not parsed."""
 
 
+class ListItemError(SpecdraftError, ValueError):
+    """One item of a list is wrong (a repeat), raised by a schema validator of the whole list.
+
+    Pydantic places such an error at the list; ``index`` lets the message name the item
+    (``agent.io.validation``), so a re-ask says which one and salvage can drop it alone.
+    """
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 class ExportError(SpecdraftError):
     """The issue tracker refused or failed an export step."""

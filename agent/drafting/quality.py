@@ -237,7 +237,10 @@ def _value_findings(
     if prose and (junk := _junk(value, leaf)):
         found.append(AnswerFinding("junk", f"{path}: {junk}; write plain sentences"))
     elif prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
-        problem = f"{path}: says nothing specific about the feature; name what it is or does"
+        problem = (
+            f"{path}: says nothing specific about the feature; name what it is or does here, "
+            "or, if this feature does not need it, say so and why"
+        )
         found.append(AnswerFinding("filler", problem))
     return found
 

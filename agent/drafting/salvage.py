@@ -14,8 +14,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-#: a problem located in an item of a top-level list: ``non_functional_requirements[1].condition: ...``
-_ITEM_PROBLEM = re.compile(r"^(?P<key>[A-Za-z_]\w*)\[(?P<index>\d+)\](?=[.:\[])")
+#: a problem located in an item of a top-level list, as the checks write it
+#: (``non_functional_requirements[1].condition: ...``) or the schema (``functional_requirements.3: ...``)
+_ITEM_PROBLEM = re.compile(r"^(?P<key>[A-Za-z_]\w*)(?:\[(?P<index>\d+)\]|\.(?P<position>\d+))(?=[.:\[])")
 
 
 def drop_failing_items(data: dict[str, Any], problems: Sequence[str]) -> dict[str, Any] | None:
@@ -30,7 +31,7 @@ def drop_failing_items(data: dict[str, Any], problems: Sequence[str]) -> dict[st
         match = _ITEM_PROBLEM.match(problem)
         if match is None:
             return None  # a problem of the whole answer (or of a plain field): nothing to drop
-        failing.setdefault(match["key"], set()).add(int(match["index"]))
+        failing.setdefault(match["key"], set()).add(int(match["index"] or match["position"]))
     trimmed = dict(data)
     for key, indexes in failing.items():
         items = data.get(key)

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from agent.errors import ListItemError
 
 #: where an error is, as pydantic says it: field names and list positions
 Location = tuple[int | str, ...]
@@ -53,11 +56,18 @@ def validation_problems(
     whole value, which has no location."""
     problems = []
     for error in exc.errors()[:first]:
-        place = where(tuple(error["loc"])) or whole
+        place = where(_located(error)) or whole
         message = str(error["msg"]).removeprefix("Value error, ")
         quoted = f" (got {got(error.get('input'))})" if got is not None else ""
         problems.append(f"{place}: {message}{quoted}")
     return problems
+
+
+def _located(error: ErrorDetails) -> Location:
+    """Where the error is; a list validator's :class:`ListItemError` points into its list."""
+    loc = tuple(error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    return (*loc, cause.index) if isinstance(cause, ListItemError) else loc
 
 
 def validation_message(

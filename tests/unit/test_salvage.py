@@ -110,3 +110,26 @@ def test_drop_failing_items_drops_only_the_named_items() -> None:
 )
 def test_drop_failing_items_refuses_what_it_cannot_isolate(problems: list[str]) -> None:
     assert drop_failing_items({"risks": ["a", "b", "c"], "notes": "n"}, problems) is None
+
+
+def test_a_repeated_requirement_is_dropped_and_the_section_kept() -> None:
+    """The schema's own list rules (a repeated NFR metric) name the item, so it can be dropped alone
+    (measured on the 1.5B: one repeated 'response time' marked a whole Technical Requirements)."""
+    section = load_template("tech-spec").section("technical_requirements")
+    answer = _good("technical_requirements")
+    nfrs = answer["non_functional_requirements"]
+    repeat = {**nfrs[1], "metric": nfrs[0]["metric"], "target": 2, "unit": "s"}
+    answer["non_functional_requirements"] = [*nfrs, repeat]
+    accepted, calls = _ask(section, answer)
+    assert calls == 2
+    data = json.loads(accepted.answer)
+    assert data["non_functional_requirements"] == nfrs
+    expected = f"non_functional_requirements.{len(nfrs)}: NFR metric {len(nfrs) + 1} repeats NFR metric 1"
+    assert accepted.dropped[0].startswith(expected)
+
+
+def test_drop_failing_items_reads_schema_positions() -> None:
+    data = {"risks": ["a", "b", "c"]}
+    assert drop_failing_items(data, ["risks.2: item 3 repeats item 1"]) == {"risks": ["a", "b"]}
+    assert drop_failing_items(data, ["risks.2.name: Field required"]) == {"risks": ["a", "b"]}
+    assert drop_failing_items(data, ["risks: List should have at least 3 items"]) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from agent.errors import ListItemError
 from agent.io.validation import indexed, shown, validation_message, validation_problems
 
 
@@ -59,3 +60,23 @@ def test_long_values_are_shortened() -> None:
     assert shown("x" * 10_000).endswith("... (10,002 characters)")
     assert len(shown("x" * 10_000)) < 110
     assert shown("short") == "'short'"
+
+
+class Tags(BaseModel):
+    tags: list[str]
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct(cls, values: list[str]) -> list[str]:
+        if len(set(values)) < len(values):
+            raise ListItemError(len(values) - 1, "the last tag repeats one before it")
+        return values
+
+
+def test_a_list_item_error_is_placed_at_its_item() -> None:
+    with pytest.raises(ValidationError) as info:
+        Tags.model_validate({"tags": ["a", "b", "a"]})
+    assert validation_problems(info.value, got=None) == ["tags.2: the last tag repeats one before it"]
+    assert validation_problems(info.value, where=indexed(), got=None) == [
+        "tags[2]: the last tag repeats one before it"
+    ]

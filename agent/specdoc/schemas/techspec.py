@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from agent.errors import ListItemError
 from agent.specdoc.requirements import ID_SCHEMA_PATTERN, listed, split_covers
 from agent.specdoc.schemas.base import SectionData, json_schema, schema_nodes
 from agent.specdoc.schemas.generic import MAX_ITEM, Item, Text
@@ -31,8 +32,8 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
     for index, value in enumerate(values):
         norm = re.sub(r"\W+", " ", value.lower()).strip()
         if norm in seen:
-            raise ValueError(
-                f"{what} {index + 1} repeats {what} {seen[norm] + 1}: {value!r}; write distinct items"
+            raise ListItemError(
+                index, f"{what} {index + 1} repeats {what} {seen[norm] + 1}: {value!r}; write distinct items"
             )
         seen[norm] = index
     return values
