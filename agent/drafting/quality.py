@@ -180,48 +180,56 @@ def _value_findings(
     path: str, value: str, template: _Template, *, prose: bool, is_code: bool
 ) -> list[AnswerFinding]:
     """Problems of one string of the answer (all but the example copy, which needs the brief)."""
-    found: list[AnswerFinding] = []
     leaf = leaf_key(path)
-    norm = normalise(value)
-    leftover = None
-    if not is_code:
-        # template placeholders and placeholder-shaped names; in prose any [bracketed words], as lint
-        leftover = _leftover_placeholder(value, template.placeholders)
-        if leftover is None and leaf not in _NON_PROSE_KEYS:
-            leftover = bracketed_placeholder(_INLINE_CODE.sub("", value))
-    if leftover:
-        found.append(
-            AnswerFinding(
-                "placeholder", f"{path}: contains a template placeholder {leftover!r}; write the real content"
-            )
+    leftover = None if is_code else _placeholder_in(value, leaf, template)
+    found = _placeholder_findings(path, value, leftover, prose=prose)
+    found += _copy_findings(path, value, leaf, template, prose=prose, pasted_too=not leftover)
+    found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
+    if prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
+        problem = (
+            f"{path}: says nothing specific about the feature; name what it is or does here, "
+            "or, if this feature does not need it, say so and why"
         )
+        found.append(AnswerFinding("filler", problem))
+    return found
+
+
+def _placeholder_in(value: str, leaf: str, template: _Template) -> str | None:
+    """Template placeholders and placeholder-shaped names; in prose any [bracketed words], as lint."""
+    leftover = _leftover_placeholder(value, template.placeholders)
+    if leftover is None and leaf not in _NON_PROSE_KEYS:
+        leftover = bracketed_placeholder(_INLINE_CODE.sub("", value))
+    return leftover
+
+
+def _placeholder_findings(path: str, value: str, leftover: str | None, *, prose: bool) -> list[AnswerFinding]:
+    """A placeholder left in the value, a TBD/TODO word, or a value opening like a placeholder."""
+    if leftover:
+        problem = f"{path}: contains a template placeholder {leftover!r}; write the real content"
     elif word := _LEFTOVER_WORDS.search(value):
         problem = f"{path}: contains {word.group(0)!r}; write the real content"
-        found.append(AnswerFinding("placeholder", problem))
     elif prose and _starts_like_placeholder(value):
         # "[Unfinished detail about [the feature] ...": a placeholder the template never had
-        found.append(
-            AnswerFinding(
-                "placeholder",
-                f"{path}: starts with '[' like a template placeholder; write the content itself",
-            )
-        )
+        problem = f"{path}: starts with '[' like a template placeholder; write the content itself"
+    else:
+        return []
+    return [AnswerFinding("placeholder", problem)]
+
+
+def _copy_findings(
+    path: str, value: str, leaf: str, template: _Template, *, prose: bool, pasted_too: bool
+) -> list[AnswerFinding]:
+    """The template's instructions, text or field names, or the prompt's own words, as the value."""
+    found: list[AnswerFinding] = []
+    norm = normalise(value)
     if prose and norm and norm in template.instructions:
-        found.append(
-            AnswerFinding(
-                "template-copy",
-                f"{path}: copies the template's instruction {value!r}; write content for this feature",
-            )
-        )
-    elif prose and not leftover and (pasted := pasted_text(value, template.descriptions)):
+        problem = f"{path}: copies the template's instruction {value!r}; write content for this feature"
+        found.append(AnswerFinding("template-copy", problem))
+    elif prose and pasted_too and (pasted := pasted_text(value, template.descriptions)):
         # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
         # reports template text left in a longer value, so validation must not let it pass
-        found.append(
-            AnswerFinding(
-                "template-copy",
-                f"{path}: contains the template's text {pasted!r}; write content for this feature",
-            )
-        )
+        problem = f"{path}: contains the template's text {pasted!r}; write content for this feature"
+        found.append(AnswerFinding("template-copy", problem))
     if prose and (echoed := prompt_words_in(value)):
         problem = f"{path}: repeats the prompt's words {echoed!r}; write only the content"
         found.append(AnswerFinding("prompt-copy", problem))
@@ -229,6 +237,12 @@ def _value_findings(
         # names and types ("method" as a request field's name) may rightly equal a label
         problem = f"{path}: {value!r} only repeats the field's name; write its content"
         found.append(AnswerFinding("template-copy", problem))
+    return found
+
+
+def _form_findings(path: str, value: str, leaf: str, *, prose: bool, is_code: bool) -> list[AnswerFinding]:
+    """A looping phrase, an identifier where prose belongs, or markup, links and no words (junk)."""
+    found: list[AnswerFinding] = []
     if phrase := looping_phrase(value, code=is_code):
         found.append(AnswerFinding("loop", f"{path}: the phrase {phrase!r} repeats; say it once"))
     if prose and _IDENTIFIER.match(value.strip()):
@@ -236,12 +250,6 @@ def _value_findings(
         found.append(AnswerFinding("identifier", problem))
     if prose and (junk := _junk(value, leaf)):
         found.append(AnswerFinding("junk", f"{path}: {junk}; write plain sentences"))
-    elif prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
-        problem = (
-            f"{path}: says nothing specific about the feature; name what it is or does here, "
-            "or, if this feature does not need it, say so and why"
-        )
-        found.append(AnswerFinding("filler", problem))
     return found
 
 
