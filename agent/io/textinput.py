@@ -95,7 +95,8 @@ def decode_user_bytes(data: bytes, *, what: str, label: str) -> str:
             f"{what} '{label}' is not valid UTF-8 (bad byte at offset {exc.start}).",
             hint="Save the file as UTF-8 and try again.",
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # an editor that saved a BOM twice leaves one in the text: front matter must still start the file
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _utf16_or_32(data: bytes) -> str | None:

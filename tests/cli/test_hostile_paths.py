@@ -263,3 +263,230 @@ def test_export_over_its_own_spec_is_refused(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert "is the input" in result.stderr and "Traceback" not in result.stderr
         assert spec.read_text(encoding="utf-8") == CLEAN
+
+
+# ---------------------------------------------------------------- --context: globs and special files
+
+
+def test_a_glob_does_not_follow_a_symlink_out_of_its_directory(tmp_path: Path) -> None:
+    from agent.context.walk import walk_context
+
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:QUOKKA-MARKER:/root:/bin/bash\n")
+    docs = tmp_path / "repo" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "guide.md").write_text("# Guide\n\nHow refunds work.\n")
+    (docs / "passwd.txt").symlink_to(secret)
+    walked = walk_context([f"{tmp_path}/repo/docs/*"])
+    assert [f.path.name for f in walked.files] == ["guide.md"]
+    assert walked.skipped["symlink outside the tree"] == 1
+    walked = walk_context([f"{tmp_path}/repo/**/*.txt"])  # a recursive glob: the same rule
+    assert walked.files == [] and walked.skipped["symlink outside the tree"] == 1
+
+
+def test_a_glob_symlink_to_passwd_never_reaches_the_model(tmp_path: Path, fault_server: FaultServer) -> None:
+    secret = tmp_path / "passwd"  # worded like the brief, so retrieval would pick it were it read
+    secret.write_text("admins:x:0:0:QUOKKA-MARKER team invitations workspace email links expire:/root\n")
+    docs = tmp_path / "repo" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "orders.md").write_text("# Orders\n\nInvitations are stored per workspace.\n")
+    (docs / "passwd.txt").symlink_to(secret)
+    (tmp_path / "brief.md").write_text(BRIEF)
+    (tmp_path / "small.md").write_text(SMALL_TEMPLATE)
+    result = _invoke("draft", tmp_path / "brief.md", "-o", tmp_path / "spec.md", "-t", tmp_path / "small.md",
+                     "--context", f"{tmp_path}/repo/docs/*", "--base-url", fault_server.base_url,
+                     "--model", "fault-model")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert fault_server.chat_requests()
+    assert "QUOKKA-MARKER" not in json.dumps([r.body for r in fault_server.chat_requests()])
+
+
+def _draft_with_context(tmp_path: Path, context: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "brief.md").write_text(BRIEF)
+    (tmp_path / "small.md").write_text(SMALL_TEMPLATE)
+    args = ["draft", "brief.md", "-o", "spec.md", "-t", "small.md", "--context", context,
+            "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]  # fmt: skip
+    return _specdraft(args, tmp_path)
+
+
+def test_context_dev_zero_is_refused_not_read(tmp_path: Path) -> None:
+    done = _draft_with_context(tmp_path, "/dev/zero")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "'/dev/zero' is not a regular file" in done.stderr and "unexpected" not in done.stderr
+    assert not (tmp_path / "spec.md").exists()
+
+
+def test_context_fifo_given_directly_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.md")
+    done = _draft_with_context(tmp_path, "pipe.md")
+    assert done.returncode == 2, done.stderr
+    assert "'pipe.md' is not a regular file" in done.stderr
+
+
+def test_context_fifo_matched_by_a_glob_is_skipped_without_blocking(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\ntext\n")
+    os.mkfifo(tmp_path / "docs" / "b.md")
+    code = (
+        "from agent.context.walk import walk_context; "
+        f"w = walk_context([{str(tmp_path / 'docs' / '*.md')!r}]); "
+        "print([f.path.name for f in w.files], dict(w.skipped))"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['a.md'] {'special file': 1}"
+
+
+def test_env_files_and_keys_in_a_context_directory_are_not_sent(tmp_path: Path) -> None:
+    from agent.context.walk import walk_context
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text("def refund():\n    return 1\n")
+    for name in (".env", ".env.production", "id_ed25519", "server.pem"):
+        (repo / name).write_text("SECRET=QUOKKA-MARKER\n")
+    walked = walk_context([str(repo)])
+    assert [f.path.name for f in walked.files] == ["app.py"]
+    assert walked.skipped["secret-bearing"] == 4
+
+
+def test_the_context_limit_stops_reading_once_it_is_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.context import walk
+
+    for number in range(100):
+        (tmp_path / f"doc{number:03}.md").write_text("x" * 10_000)
+    reads: list[Path] = []
+    reader = walk.read_user_bytes
+
+    def counting(path: Path, **kwargs: Any) -> bytes:
+        reads.append(path)
+        return reader(path, **kwargs)
+
+    monkeypatch.setattr(walk, "read_user_bytes", counting)
+    with pytest.raises(InputError, match="limit of 64 KiB"):
+        walk.walk_context([str(tmp_path)], max_total_bytes=64 * 1024)
+    assert len(reads) == 7  # 7 x 10,000 bytes is the first total over 64 KiB
+
+
+def test_a_directory_that_cannot_be_examined_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--context /`` met directories it may not enter ("unexpected failure: PermissionError")."""
+    from agent.context.walk import walk_context
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.md").write_text("# A\n")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.md").write_text("# B\n")
+    is_file = Path.is_file
+
+    def denied(self: Path) -> bool:
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", denied)
+    walked = walk_context([str(tmp_path)])
+    assert [f.path.name for f in walked.files] == ["a.md"]
+    assert walked.skipped["unreadable"] == 1
+
+
+# ---------------------------------------------------------------- paths a spec's front matter records
+
+RECORDED_CONTEXT = (
+    "  context:\n    files:\n"
+    "    - path: /dev/zero\n      sha256: '0'\n"
+    "    - path: ctx.fifo\n      sha256: '0'\n"
+    "    - path: ../outside/api.yaml\n      sha256: '0'\n"
+)
+
+
+@pytest.mark.parametrize(
+    "command", [["lint"], ["review"], ["status"], ["approve", "--by", "Ana <ana@example.com>"]]
+)
+def test_recorded_context_special_files_are_not_read(tmp_path: Path, command: list[str]) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    spec = _spec_with_front_matter(project / "spec.md", RECORDED_CONTEXT)
+    os.mkfifo(project / "ctx.fifo")
+    done = _specdraft([command[0], "spec.md", *command[1:]], project)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
+    assert spec.exists()
+
+
+def test_recorded_context_outside_the_spec_tree_is_not_read(tmp_path: Path) -> None:
+    """lint's context rules use only files inside the spec's folder or work tree."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "api.yaml").write_text(
+        "openapi: 3.0.0\npaths:\n  /api/v1/secret-admin:\n    get: {}\n"
+    )
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "api.yaml").write_text("openapi: 3.0.0\npaths:\n  /api/v1/orders:\n    get: {}\n")
+    extra = RECORDED_CONTEXT + "    - path: api.yaml\n      sha256: '0'\n"
+    spec = _spec_with_front_matter(tmp_path / "project" / "spec.md", extra)
+    code = (
+        "from pathlib import Path; from agent.context.known import known_facts; "
+        "from agent.specdoc.document import load_spec; "
+        f"spec = Path({str(spec)!r}); facts = known_facts(load_spec(spec).front_matter, spec.parent); "
+        "print(sorted(facts.endpoints))"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "/api/v1/orders" in done.stdout and "secret-admin" not in done.stdout
+
+
+def test_mcp_lint_recorded_context_dev_zero_and_fifo(tmp_path: Path) -> None:
+    _spec_with_front_matter(tmp_path / "spec.md", RECORDED_CONTEXT)
+    os.mkfifo(tmp_path / "ctx.fifo")
+    code = (
+        "from pathlib import Path; from agent.integrations.mcp_server import Workspace, _lint; "
+        f"print(_lint(Workspace(Path({str(tmp_path)!r})), 'spec.md', None).errors)"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "0"
+
+
+def test_a_nul_in_the_recorded_brief_is_a_notice_not_a_crash(tmp_path: Path) -> None:
+    spec = _spec_with_front_matter(tmp_path / "spec.md", '  brief: "a\\0b.md"\n')
+    result = _invoke("lint", spec)
+    assert result.exit_code == 0, result.output
+    assert "was not read" in result.stderr and "NUL" in result.stderr
+
+
+# ---------------------------------------------------------------- names with line breaks (item 11)
+
+
+def test_file_names_with_a_front_matter_line_round_trip(tmp_path: Path, fault_server: FaultServer) -> None:
+    from agent.specdoc.document import load_spec
+
+    odd = "a\n---\nb.md"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / odd).write_text("# Orders\n\nInvitations are stored per workspace.\n")
+    brief = tmp_path / "x\n---\ny.md"
+    brief.write_text(BRIEF)
+    (tmp_path / "small.md").write_text(SMALL_TEMPLATE)
+    spec = tmp_path / "spec.md"
+    result = _invoke("draft", brief, "-o", spec, "-t", tmp_path / "small.md", "--context", repo,
+                     "--base-url", fault_server.base_url, "--model", "fault-model")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = load_spec(spec).front_matter["specdraft"]
+    assert meta["brief"] == brief.name
+    assert [f["path"] for f in meta["context"]["files"]] == [f"repo/{odd}"]
+    for command in ("lint", "drift"):
+        checked = _invoke(command, spec)
+        assert checked.exit_code in (0, 1), checked.output  # lint: the small template has no footer
+        assert "malformed front matter" not in checked.output
+
+
+def test_a_brief_with_two_byte_order_marks_keeps_its_front_matter(tmp_path: Path) -> None:
+    from agent.drafting.brief import load_brief
+
+    path = tmp_path / "brief.md"
+    path.write_bytes(b"\xef\xbb\xbf" * 2 + b"---\ntitle: Invitations\npriority: high\n---\nAdmins invite.\n")
+    brief = load_brief(path)
+    assert brief.title == "Invitations" and brief.priority.value == "high"
