@@ -354,7 +354,7 @@ def _refine(
         ensure_editable(doc)
     brief, _notice = recorded_brief(spec, doc)
     config = _config(ws.root, settings)
-    model = model_settings(config.settings, slots=4)
+    model = model_settings(config.settings, slots=4, key_withheld=config.key_withheld)
     with open_endpoint(model) as endpoint:
         refiner = Refiner(spec, endpoint, model, brief=brief)
         proposal = refiner.propose(text)

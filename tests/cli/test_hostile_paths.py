@@ -105,7 +105,7 @@ def test_confine_refuses_dotdot_absolute_symlinks_nul_and_huge_paths(tmp_path: P
     assert time.monotonic() - started < 1
 
 
-# ---------------------------------------------------------------- MCP: templates (item 1)
+# ---------------------------------------------------------------- MCP: templates
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_mcp_draft_template_resolves_against_the_root_not_the_servers_cwd(
 
 
 def test_mcp_draft_over_its_own_brief_is_refused(server_root: Path) -> None:
-    """Item 3: the MCP tool and the CLI share the one output check (agent/io/output.py)."""
+    """the MCP tool and the CLI share the one output check (agent/io/output.py)."""
     from agent.integrations.mcp_server import DraftRequest, ModelArguments, Workspace, _draft
 
     (server_root / "brief.md").write_text(BRIEF)
@@ -209,7 +209,7 @@ def test_mcp_path_arguments_of_a_megabyte_are_refused_at_once(server_root: Path)
     assert time.monotonic() - started < 5
 
 
-# ---------------------------------------------------------------- MCP: the specs resource (item 2)
+# ---------------------------------------------------------------- MCP: the specs resource
 
 
 def _specs_resource(root: Path) -> subprocess.CompletedProcess[str]:
@@ -252,7 +252,7 @@ def test_the_bounded_reader_reads_only_the_head_it_is_asked_for(tmp_path: Path) 
             read_user_bytes(special, what="Spec", max_bytes=2000, head=True)
 
 
-# ---------------------------------------------------------------- export over its own spec (item 8)
+# ---------------------------------------------------------------- export over its own spec
 
 
 def test_export_over_its_own_spec_is_refused(tmp_path: Path) -> None:
@@ -457,7 +457,7 @@ def test_a_nul_in_the_recorded_brief_is_a_notice_not_a_crash(tmp_path: Path) -> 
     assert "was not read" in result.stderr and "NUL" in result.stderr
 
 
-# ---------------------------------------------------------------- names with line breaks (item 11)
+# ---------------------------------------------------------------- names with line breaks
 
 
 def test_file_names_with_a_front_matter_line_round_trip(tmp_path: Path, fault_server: FaultServer) -> None:
@@ -490,3 +490,156 @@ def test_a_brief_with_two_byte_order_marks_keeps_its_front_matter(tmp_path: Path
     path.write_bytes(b"\xef\xbb\xbf" * 2 + b"---\ntitle: Invitations\npriority: high\n---\nAdmins invite.\n")
     brief = load_brief(path)
     assert brief.title == "Invitations" and brief.priority.value == "high"
+
+
+# ---------------------------------------------------------------- batch: its output directory
+
+
+def _briefs(tmp_path: Path, names: tuple[str, ...] = ("alpha",)) -> Path:
+    briefs = tmp_path / "briefs"
+    briefs.mkdir()
+    for name in names:
+        (briefs / f"{name}.md").write_text(f"# {name.title()}\n\nUsers need {name} exports of invoices.\n")
+    return briefs
+
+
+@pytest.mark.parametrize("name", ["report.json", "report.jsonl"])
+def test_batch_refuses_a_fifo_report_without_blocking(
+    tmp_path: Path, fault_server: FaultServer, name: str
+) -> None:
+    briefs = _briefs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / name)
+    args = ["batch", str(briefs), "-o", str(out), "--base-url", fault_server.base_url,
+            "--model", "fault-model", "--template", "adr"]  # fmt: skip
+    done = _specdraft(args, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"'{out / name}' is a special file" in done.stderr and "Traceback" not in done.stderr
+    assert fault_server.chat_requests() == [], "refused before any model work"
+
+
+def test_batch_a_fifo_in_a_specs_place_costs_no_model_call(tmp_path: Path, fault_server: FaultServer) -> None:
+    briefs = _briefs(tmp_path, ("alpha", "beta"))
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "alpha.md")
+    result = _invoke("batch", briefs, "-o", out, "--base-url", fault_server.base_url,
+                     "--model", "fault-model", "--template", "adr")  # fmt: skip
+    assert result.exit_code == 3, result.output
+    sent = json.dumps([r.body for r in fault_server.chat_requests()])
+    assert "beta exports" in sent and "alpha exports" not in sent
+
+
+def test_a_second_batch_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    from agent.io.dirlock import directory_lock
+
+    with directory_lock(tmp_path, what="specdraft batch"):
+        code = (
+            "from pathlib import Path; from agent.io.dirlock import directory_lock; "
+            f"ctx = directory_lock(Path({str(tmp_path)!r}), what='specdraft batch'); ctx.__enter__()"
+        )
+        done = _python(code, tmp_path)
+        assert done.returncode == 1 and "Another specdraft batch is writing to" in done.stderr
+    assert _python(code, tmp_path).returncode == 0, "released when the first one ends"
+    assert list(tmp_path.iterdir()) == [], "no lock file is left behind"
+
+
+# ---------------------------------------------------------------- a cloned repository's specdraft.toml
+
+KEY = "sk-test-QUOKKA0123456789abcdef"
+
+
+@pytest.fixture
+def cloned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository someone else wrote, checked out; the user's home holds an SSH key."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nQUOKKA-SSH\n")
+    monkeypatch.setenv("HOME", str(home))
+    repo = tmp_path / "cloned"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "brief.md").write_text(BRIEF)
+    (repo / "small.md").write_text(SMALL_TEMPLATE)
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def _draft_here(*extra: str, env: dict[str, str] | None = None) -> Any:
+    return _invoke("draft", "brief.md", "-o", "spec.md", "--force", "--model", "fault-model", *extra,
+                   env={"OPENAI_API_KEY": KEY, **(env or {})})  # fmt: skip
+
+
+def test_project_file_context_outside_the_project_is_refused(cloned: Path, fault_server: FaultServer) -> None:
+    (cloned / "specdraft.toml").write_text(
+        f'base_url = "{fault_server.base_url}"\ntemplate = "small.md"\n'
+        'context = ["~/.ssh/id_ed25519", "/etc/passwd"]\n'
+    )
+    result = _draft_here()
+    assert result.exit_code == 2, result.output
+    assert f"{cloned / 'specdraft.toml'}:3: The context path" in result.stderr
+    assert "outside the project" in result.stderr and "--context" in result.stderr
+    assert fault_server.received == [] and not (cloned / "spec.md").exists()
+    for setting in ('template = "../elsewhere.md"', 'output_dir = "/tmp"'):
+        (cloned / "specdraft.toml").write_text(setting + "\n")
+        refused = _invoke("config", "show")
+        assert refused.exit_code == 2 and "outside the project" in refused.stderr, refused.output
+
+
+def _authorizations(server: FaultServer) -> list[str]:
+    return [r.headers.get("authorization", "") for r in server.chat_requests()]
+
+
+def test_the_key_goes_to_a_project_files_server_only_once_trusted(
+    cloned: Path, fault_server: FaultServer
+) -> None:
+    project_file = cloned / "specdraft.toml"
+    project_file.write_text(f'base_url = "{fault_server.base_url}"\ntemplate = "small.md"\n')
+    result = _draft_here()
+    assert result.exit_code == 0, result.output
+    assert "No API key sent" in result.stderr and "specdraft config trust" in result.stderr
+    sent = _authorizations(fault_server)
+    assert sent and not any(KEY in header for header in sent)
+    shown = _invoke("config", "show")
+    assert "not trusted" in shown.stdout
+
+    trusted = _invoke("config", "trust")
+    assert trusted.exit_code == 0 and str(project_file) in trusted.stdout, trusted.output
+    fault_server.received.clear()
+    assert _draft_here().exit_code == 0
+    assert all(header == f"Bearer {KEY}" for header in _authorizations(fault_server))
+
+    project_file.write_text(project_file.read_text() + "# changed\n")  # a changed file: trusted no more
+    fault_server.received.clear()
+    result = _draft_here()
+    assert result.exit_code == 0 and "No API key sent" in result.stderr
+    assert not any(KEY in header for header in _authorizations(fault_server))
+
+    # a server the user names with a flag or a variable is the user's own choice: it gets the key
+    for extra, env in (
+        (["--base-url", fault_server.base_url], {}),
+        ([], {"SPECDRAFT_BASE_URL": fault_server.base_url}),
+    ):
+        fault_server.received.clear()
+        result = _draft_here(*extra, env=env)
+        assert result.exit_code == 0 and "No API key sent" not in result.stderr, result.output
+        assert all(header == f"Bearer {KEY}" for header in _authorizations(fault_server))
+
+
+def test_openai_with_an_untrusted_project_server_is_refused(cloned: Path, fault_server: FaultServer) -> None:
+    (cloned / "specdraft.toml").write_text(
+        f'provider = "openai"\nbase_url = "{fault_server.base_url}"\ntemplate = "small.md"\n'
+    )
+    result = _draft_here()
+    assert result.exit_code == 2, result.output
+    assert "Not sending OPENAI_API_KEY" in result.stderr and "specdraft config trust" in result.stderr
+    assert fault_server.received == []
+
+
+def test_doctor_does_not_send_the_key_to_an_untrusted_project_server(
+    cloned: Path, fault_server: FaultServer
+) -> None:
+    (cloned / "specdraft.toml").write_text(f'base_url = "{fault_server.base_url}"\n')
+    _invoke("doctor", env={"OPENAI_API_KEY": KEY})
+    probes = [r for r in fault_server.received if r.path.endswith("/models")]
+    assert probes and not any(KEY in r.headers.get("authorization", "") for r in probes)
