@@ -95,8 +95,8 @@ def config_show(as_json: JsonOpt = False) -> None:
 
 @config_app.command("trust")
 def config_trust() -> None:
-    """Trust this project's specdraft.toml (or [tool.specdraft]) as it is now: a base_url it names then
-    gets your OPENAI_API_KEY.
+    """Trust this project's specdraft.toml (or \\[tool.specdraft] in pyproject.toml) as it is now: a
+    base_url it names then gets your OPENAI_API_KEY.
 
     Until then such a server is used without the key. The file's path and sha256 are recorded in your
     config directory (trusted.json); once the file changes, it must be trusted again.

@@ -8,7 +8,10 @@
 * The user file is ``$XDG_CONFIG_HOME/specdraft/config.toml`` (``~/.config/specdraft/config.toml``),
   or the file named by ``SPECDRAFT_USER_CONFIG``.
 * Relative paths in a file (template, model_path, output_dir, context) are relative to that file's
-  directory; in a variable or flag, to the working directory.
+  directory; in a variable or flag, to the working directory. In the project file, context, template
+  and output_dir must stay inside the project (``project_root``, the one confinement of agent.io.paths).
+* A ``base_url`` only the project file names gets no API key until the file is trusted
+  (``specdraft config trust``, agent.io.trust): ``EffectiveConfig.key_withheld`` says why.
 
 API keys are never read from these files: a key-looking setting is an error that names the variable
 to use instead. Every problem is a ConfigError (exit 2) naming the file and line, or the variable.
@@ -572,7 +575,8 @@ def _same_file(a: Path, b: Path) -> bool:
 INIT_TEXT = """\
 # specdraft settings for this project (see docs/configuration.md or `specdraft config show`).
 # Precedence: command-line flags > SPECDRAFT_* variables > this file > ~/.config/specdraft/config.toml.
-# Relative paths are relative to this file's directory. API keys never go here: export OPENAI_API_KEY.
+# Relative paths are relative to this file's directory and stay inside the project.
+# API keys never go here: export OPENAI_API_KEY (a base_url set here gets it after `specdraft config trust`).
 # Uncomment and edit what you need; the values shown are the defaults.
 
 # local (embedded llama.cpp, no key, no network), openai (OPENAI_API_KEY) or compatible (base_url).
