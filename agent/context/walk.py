@@ -117,10 +117,11 @@ def _ignore_spec(
     gitignore = directory / ".gitignore"
     if not gitignore.is_file():
         return inherited
-    try:
-        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+    try:  # bounded: a .gitignore linked to a huge file costs at most its first megabyte
+        raw = read_user_bytes(gitignore, what=".gitignore", max_bytes=1_000_000, head=True)
+    except InputError:
         return inherited
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     return [*inherited, (directory, pathspec.GitIgnoreSpec.from_lines(lines))]
 
 

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent.errors import ConfigError, InputError
 from agent.io.paths import confine
 from agent.io.redact import display_url
+from agent.io.textinput import read_user_bytes
 from agent.io.trust import TRUST_COMMAND, is_trusted
 from agent.io.userfiles import config_file
 
@@ -290,11 +291,18 @@ def _cwd() -> Path:
         ) from None
 
 
+#: a configuration file is a few kilobytes; a larger one is refused after reading at most this + 1 byte
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def _read_text(path: Path) -> str:
+    """A configuration file by the one bounded reader (a FIFO or device in its place is refused)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Configuration file '{path}' cannot be read: {exc.strerror}.") from None
+        data = read_user_bytes(path, what="Configuration file", max_bytes=MAX_CONFIG_BYTES)
+    except InputError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"Configuration file '{path}' is not valid UTF-8 text.") from None
 

@@ -643,3 +643,47 @@ def test_doctor_does_not_send_the_key_to_an_untrusted_project_server(
     _invoke("doctor", env={"OPENAI_API_KEY": KEY})
     probes = [r for r in fault_server.received if r.path.endswith("/models")]
     assert probes and not any(KEY in r.headers.get("authorization", "") for r in probes)
+
+
+# ---------------------------------------------------------------- files read beside the ones named
+
+
+def _sparse(path: Path, size: int = 3_000_000_000) -> Path:
+    """A file of ``size`` bytes that costs no disk (a read of it whole costs ``size`` of memory)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def test_a_huge_project_file_is_refused_not_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "specdraft.toml").symlink_to(_sparse(tmp_path / "huge.bin"))
+    done = _specdraft(["config", "show"], tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "is larger than 1,000,000 bytes" in done.stderr
+
+
+def test_a_huge_gitignore_costs_its_first_megabyte(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n")
+    (tmp_path / "docs" / ".gitignore").symlink_to(_sparse(tmp_path / "huge.bin"))
+    code = (
+        "from agent.context.walk import walk_context; "
+        f"print([f.path.name for f in walk_context([{str(tmp_path / 'docs')!r}]).files])"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['a.md']"
+
+
+def test_a_fifo_in_the_history_journals_place_is_moved_aside(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.md"
+    spec.write_text(CLEAN)
+    code = (
+        "from pathlib import Path; import os; from agent.io.journal import Journal, journal_path; "
+        f"spec = Path({str(spec)!r}); os.mkfifo(journal_path(spec)); journal = Journal(spec); "
+        "history = journal.load(); print(journal.warning is not None, journal_path(spec).exists())"
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True False"
