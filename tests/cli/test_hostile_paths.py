@@ -687,3 +687,21 @@ def test_a_fifo_in_the_history_journals_place_is_moved_aside(tmp_path: Path) -> 
     done = _python(code, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "True False"
+
+
+def test_eval_draft_checks_its_outputs_before_any_model_call(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    (tmp_path / "brief.md").write_text(BRIEF)
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "brief.md")
+    args = ["eval", "--draft", "brief.md", "--output-dir", "out", "--template", "adr",
+            "--base-url", fault_server.base_url, "--model", "fault-model"]  # fmt: skip
+    done = _specdraft(args, tmp_path)
+    assert done.returncode == 2 and "special file" in done.stderr, done.stderr
+    assert fault_server.chat_requests() == []
+    # an output directory holding the brief: the spec would replace the brief it is drafted from
+    done = _specdraft([*args[:3], "--output-dir", ".", *args[5:]], tmp_path)
+    assert done.returncode == 2 and "is the input" in done.stderr, done.stderr
+    assert (tmp_path / "brief.md").read_text() == BRIEF and fault_server.chat_requests() == []
