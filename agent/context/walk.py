@@ -121,7 +121,9 @@ def _ignore_spec(
         raw = read_user_bytes(gitignore, what=".gitignore", max_bytes=1_000_000, head=True)
     except InputError:
         return inherited
-    lines = raw.decode("utf-8", errors="replace").splitlines()
+    if b"\0" in raw:  # binary, not a list of patterns (compiling it would cost seconds)
+        return inherited
+    lines = [line for line in raw.decode("utf-8", errors="replace").splitlines() if len(line) <= 4096]
     return [*inherited, (directory, pathspec.GitIgnoreSpec.from_lines(lines))]
 
 
