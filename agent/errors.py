@@ -36,6 +36,18 @@ class InputError(SpecdraftError):
     exit_code = EXIT_USAGE
 
 
+class OutsideRootError(InputError):
+    """A path from an MCP argument, a spec's front matter or a project file leads outside its root."""
+
+
+class NotRegularFileError(InputError):
+    """A path to read is a directory, FIFO, socket or device: refused before it is opened for reading."""
+
+
+class InputTooLargeError(InputError):
+    """A file or stream to read is larger than the reader's limit (found after reading at most limit + 1)."""
+
+
 class TemplateError(InputError):
     """A spec template cannot be used."""
 

@@ -62,9 +62,10 @@ def _private_response_cache(
 def _no_user_configuration(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the user's ~/.config/specdraft files or the SPECDRAFT_* settings of the shell."""
     from agent.io.config import ENV_VARS, USER_FILE_ENV
+    from agent.io.trust import TRUST_FILE_ENV
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
-    for name in (*ENV_VARS.values(), USER_FILE_ENV):
+    for name in (*ENV_VARS.values(), USER_FILE_ENV, TRUST_FILE_ENV):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -51,7 +51,7 @@ def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
 
     config = effective_config(flags)
     cfg = config.settings
-    settings = model_settings(cfg, slots=1, use_cache=use_cache)
+    settings = model_settings(cfg, slots=1, use_cache=use_cache, key_withheld=config.key_withheld)
     return _Setup(config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature))
 
 

@@ -53,6 +53,7 @@ def config_show(as_json: JsonOpt = False) -> None:
         ]
         files = {
             "project": str(config.project_file) if config.project_file else None,
+            "project_trusted": config.project_trusted,
             "user": str(config.user_file) if config.user_file else None,
             "user_exists": config.user_file_exists,
         }
@@ -77,13 +78,43 @@ def config_show(as_json: JsonOpt = False) -> None:
             )
         console = Console(highlight=False, soft_wrap=True)
         console.print(table)
-        project = config.project_file or "none found (run `specdraft init` to write one)"
+        project: object = config.project_file or "none found (run `specdraft init` to write one)"
+        if config.project_file is not None and not config.project_trusted:
+            project = (
+                f"{config.project_file} (not trusted: a base_url it names gets no API key; "
+                "`specdraft config trust` trusts it)"
+            )
         user = f"{config.user_file}" + ("" if config.user_file_exists else " (not present)")
         console.print(f"Project file: {project}", markup=False)
         console.print(f"User file:    {user}", markup=False)
         console.print(
             "Variables: SPECDRAFT_<SETTING> (e.g. SPECDRAFT_MODEL); flags given to a command override all.",
             markup=False,
+        )
+
+
+@config_app.command("trust")
+def config_trust() -> None:
+    """Trust this project's specdraft.toml (or \\[tool.specdraft] in pyproject.toml) as it is now: a
+    base_url it names then gets your OPENAI_API_KEY.
+
+    Until then such a server is used without the key. The file's path and sha256 are recorded in your
+    config directory (trusted.json); once the file changes, it must be trusted again.
+    """
+    with user_errors():
+        from agent.io.config import find_project_config
+        from agent.io.trust import trust
+
+        found = find_project_config()
+        if found is None:
+            raise InputError(
+                "No project file here (specdraft.toml, or pyproject.toml with [tool.specdraft]).",
+                hint="Run it in the project whose file you trust.",
+            )
+        record = trust(found.path, found.text)
+        typer.echo(
+            f"Trusted {found.path} as it is now (sha256 recorded in {record}); a base_url it names now "
+            "gets your API key. Read the file first: it can name any server."
         )
 
 

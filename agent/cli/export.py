@@ -11,6 +11,7 @@ import typer
 from agent.cli.app import app, user_errors
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
+from agent.io.output import check_output_path
 from agent.io.redact import display_url
 
 if TYPE_CHECKING:
@@ -51,10 +52,8 @@ def export_command(
             raise InputError(
                 f"--to '{to}' is not a known format.", hint=f"Choose one of: {', '.join(FORMATS)}."
             )
-        if output is not None and output.exists() and not force:
-            raise InputError(
-                f"'{output}' exists; not overwriting it.", hint="Add --force, or choose another -o."
-            )
+        if output is not None:  # the one output check: never over the spec it exports, nor a FIFO
+            check_output_path(output, overwrite=force, inputs=[spec])
         _doc, tasks = load_tasks(spec)
         if to == "github":
             _to_github(spec, tasks, repo=repo, dry_run=dry_run, milestones=milestones, as_json=as_json)

@@ -143,12 +143,15 @@ def _draft_all(
     """Draft every brief (sections that never validate are marked, not fatal) into ``output_dir``,
     one after another on one model; what each spent goes into the scorecard."""
     from agent.drafting.brief import load_brief
-    from agent.drafting.service import draft_to_file, open_drafting, plan_drafts
+    from agent.drafting.service import check_destination, draft_to_file, open_drafting, plan_drafts
 
     loaded = [(path, load_brief(path)) for path in briefs]  # bad input fails before any model work
     # --context: one walk and index, the brief-wide chunks chosen per brief
     plan = plan_drafts(config, use_cache=False, context=context.paths, context_budget=context.budget)
     output_dir.mkdir(parents=True, exist_ok=True)
+    # a FIFO in a spec's place, or the brief itself, is found before any model call
+    for path, brief in loaded:
+        check_destination(output_dir / f"{path.stem}.md", plan, brief, overwrite=True, force_hint="")
     written: list[Path] = []
     usage: dict[Path, dict[str, float | None]] = {}
     with open_drafting(plan) as endpoint:

@@ -7,6 +7,9 @@ from typing import Any
 
 from agent.context.chunking import Facts, chunk_file
 from agent.context.walk import MAX_FILE_BYTES
+from agent.errors import InputError
+from agent.io.paths import confine_recorded
+from agent.io.textinput import read_user_bytes
 
 
 def context_entries(front_matter: dict[str, Any]) -> list[dict[str, str]]:
@@ -23,19 +26,25 @@ def context_entries(front_matter: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+def read_recorded_context(base: Path, reference: str) -> bytes:
+    """The bytes of a context file a spec's front matter lists (``base``: the spec's folder), read by the
+    one confinement and the one bounded reader: a path out of the spec's folder or work tree, a FIFO,
+    a device or a file over the context's per-file limit is refused with an InputError."""
+    path = confine_recorded(reference, base, what="context file")
+    return read_user_bytes(path, what="Context file", max_bytes=MAX_FILE_BYTES)
+
+
 def known_facts(front_matter: dict[str, Any], base: Path) -> Facts | None:
-    """Endpoints and tables in the context files (as they are now); None when the spec has no context."""
+    """Endpoints and tables in the context files (as they are now); None when the spec has no context.
+    A file that cannot be read safely (see :func:`read_recorded_context`) is left out."""
     entries = context_entries(front_matter)
     if not entries:
         return None
     facts = Facts()
     for entry in entries:
-        path = base / entry["path"]
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_recorded_context(base, entry["path"]).decode("utf-8")
+        except (InputError, UnicodeDecodeError):
             continue
         chunk_file(entry["path"], text, facts)
     return facts

@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.io.textinput import DEFAULT_MAX_BYTES, read_user_bytes
+
 if TYPE_CHECKING:  # retrieval pulls in bm25s and numpy: drift and lint only need the hashing here
     from agent.context.retrieval import ContextPack
 
@@ -17,7 +19,8 @@ GIT_TIMEOUT_SECONDS = 5.0
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The sha256 of a regular file's bytes (InputError for a special file or one over 50 MB)."""
+    return hashlib.sha256(read_user_bytes(path, what="Context file", max_bytes=DEFAULT_MAX_BYTES)).hexdigest()
 
 
 def relative_to(path: Path, base: Path) -> str:

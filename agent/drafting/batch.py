@@ -41,8 +41,11 @@ from agent.errors import (
     TerminationRequested,
 )
 from agent.io.atomic import atomic_write_text
+from agent.io.dirlock import directory_lock
+from agent.io.output import check_output_path
 from agent.io.redact import redact
 from agent.io.slug import assign_slugs
+from agent.io.textinput import DEFAULT_MAX_BYTES, read_user_text
 from agent.llm.client import ChatClient, Usage
 from agent.llm.pricing import CostEstimate, estimate_cost
 from agent.llm.providers import Endpoint, ModelSettings, open_endpoint
@@ -269,18 +272,38 @@ class BatchJob:
         return DraftPlan(self.template, self.settings, self.options, self.context)
 
 
+def check_report_paths(output_dir: Path) -> None:
+    """Before any model work: the output directory exists, and report.json and report.jsonl in it are
+    regular files or absent (a FIFO under either name would block the batch forever)."""
+    if not output_dir.is_dir():
+        raise InputError(f"Output directory '{output_dir}' does not exist.", hint="Create it first.")
+    for name in (REPORT_NAME, PROGRESS_LOG_NAME):
+        try:
+            check_output_path(output_dir / name, overwrite=True)
+        except InputError as exc:
+            raise InputError(exc.message, hint="Remove it, or choose another directory with -o.") from None
+
+
+def _read_report_file(path: Path) -> str:
+    """A report file of an earlier run, by the one bounded reader ("" when absent)."""
+    if not path.exists():
+        return ""
+    text, _ = read_user_text(path, what="Batch report", max_bytes=DEFAULT_MAX_BYTES)
+    return text
+
+
 def load_previous(output_dir: Path) -> dict[str, dict[str, Any]]:
     """The entries of an earlier report.json in ``output_dir`` by id, updated by the lines of a
     report.jsonl an interrupted or killed run left (empty when absent or unreadable)."""
     entries: dict[str, dict[str, Any]] = {}
     try:
-        data = json.loads((output_dir / REPORT_NAME).read_text(encoding="utf-8"))
+        data = json.loads(_read_report_file(output_dir / REPORT_NAME) or "{}")
         entries = {str(e["id"]): e for e in data.get("briefs", []) if isinstance(e, dict) and "id" in e}
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, InputError, ValueError, TypeError, AttributeError):
         pass
     try:
-        lines = (output_dir / PROGRESS_LOG_NAME).read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError):
+        lines = _read_report_file(output_dir / PROGRESS_LOG_NAME).splitlines()
+    except (OSError, InputError):
         lines = []
     for line in lines:  # a torn last line (the process killed mid-write) is skipped
         try:
@@ -379,10 +402,17 @@ def run_batch(
     *,
     endpoint_opener: Callable[[ModelSettings], Any] = open_endpoint,
 ) -> BatchReport:
-    """Draft every brief of ``job`` that is not already done; write specs and report.json."""
-    observer = observer or SilentObserver()
-    if not job.output_dir.is_dir():
-        raise InputError(f"Output directory '{job.output_dir}' does not exist.", hint="Create it first.")
+    """Draft every brief of ``job`` that is not already done; write specs and report.json.
+
+    One batch at a time per output directory: a second one is refused while the first runs."""
+    check_report_paths(job.output_dir)
+    with directory_lock(job.output_dir, what="specdraft batch"):
+        return _run_batch(job, observer or SilentObserver(), endpoint_opener)
+
+
+def _run_batch(
+    job: BatchJob, observer: BatchObserver, endpoint_opener: Callable[[ModelSettings], Any]
+) -> BatchReport:
     started = time.perf_counter()
     known = load_previous(job.output_dir)
     previous = {} if job.force else known
@@ -404,6 +434,7 @@ def run_batch(
                 skip_unchanged(records, paths, previous, digests(job, endpoint))
                 todo = [r for r in records if r.status is BriefStatus.PENDING]
                 observer.planned(len(records), len(records) - len(todo))
+                todo = _without_special_outputs(todo, paths, observer)
                 if todo:
                     drafts = _BatchRun(job, endpoint, items, paths, report, observer)
                     report.interrupted = asyncio.run(drafts.run(todo))
@@ -423,6 +454,23 @@ def run_batch(
     report.seconds = time.perf_counter() - started
     report.write()
     return report
+
+
+def _without_special_outputs(
+    todo: list[BriefRecord], paths: dict[str, Path], observer: BatchObserver
+) -> list[BriefRecord]:
+    """``todo`` less the briefs whose spec would go where a FIFO, device or directory is: each of those
+    fails before any model work (drafting it first cost a whole spec's model calls)."""
+    kept = []
+    for record in todo:
+        try:
+            check_output_path(paths[record.id], overwrite=True)
+        except InputError as exc:
+            record.status, record.error, record.output = BriefStatus.FAILED, exc.message, None
+            observer.finished(record)
+            continue
+        kept.append(record)
+    return kept
 
 
 class _BatchRun:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.errors import InputError
+from agent.io.paths import confine_recorded
 from agent.io.sanitize import CONTROL_CHARS
 from agent.io.textinput import read_user_text
 from agent.io.validation import validation_message
@@ -129,30 +130,14 @@ def recorded_brief_path(spec: Path, reference: str) -> Path:
 
     The front matter is only text: anyone can write ``brief: /home/me/.ssh/id_rsa`` or
     ``../secret.env`` into it, and the brief is sent to the model. So a recorded path is used only when
-    it is relative, stays inside the spec's tree (symlinks followed) and names a .md, .markdown or .txt
-    file; otherwise InputError says why (a brief given on the command line is not limited). The tree is
-    the spec's folder or, inside a git work tree, that work tree: ``briefs/`` beside ``specs/`` is
-    the common layout.
+    it stays inside the spec's folder or the git work tree holding it (``agent.io.paths``, the one
+    confinement; symlinks followed) and names a .md, .markdown or .txt file; otherwise InputError says
+    why (a brief given on the command line is not limited).
     """
-    folder = spec.resolve().parent
-    root = _work_tree(folder) or folder
-    candidate = Path(reference)
-    if candidate.is_absolute():
-        raise InputError(f"it is an absolute path, outside {root}.")
-    resolved = (folder / candidate).resolve()
-    if not resolved.is_relative_to(root):
-        raise InputError(f"it is outside {root}.")
+    resolved = confine_recorded(reference, spec.parent, what="brief")
     if resolved.suffix.lower() not in BRIEF_SUFFIXES:
         raise InputError(f"it is not a .md, .markdown or .txt file ({resolved.name}).")
     return resolved
-
-
-def _work_tree(folder: Path) -> Path | None:
-    """The nearest folder at or above ``folder`` holding ``.git`` (a repository's work tree), if any."""
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
 
 
 def load_brief(path: str | Path) -> Brief:

@@ -294,7 +294,9 @@ def plan_drafts(
     """The plan for the configuration in force; bad settings, template or context fail here, before any
     model work. ``slots``: server slots (default: the configured ``parallel``)."""
     cfg = config.settings
-    settings = model_settings(cfg, slots=slots or cfg.parallel, use_cache=use_cache)
+    settings = model_settings(
+        cfg, slots=slots or cfg.parallel, use_cache=use_cache, key_withheld=config.key_withheld
+    )
     check_price_table(settings)
     template = load_template(cfg.template)
     # re-asks chosen for the model's size unless set, the engine's speed probed first

@@ -27,12 +27,14 @@ from agent.drafting.refine import Refiner, check_instruction
 from agent.drafting.service import DraftPlan, check_destination, draft_to_file, plan_drafts
 from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
+from agent.io.paths import confine
 from agent.io.redact import redact
+from agent.io.textinput import read_user_bytes
 from agent.llm.providers import model_settings, open_endpoint
 from agent.signoff.verification import verify
 from agent.specdoc.document import load_spec
 from agent.specdoc.lifecycle import ensure_editable
-from agent.specdoc.template_resolver import builtin_templates_dir, list_templates
+from agent.specdoc.template_resolver import builtin_templates_dir, is_builtin_name, list_templates
 from agent.specdoc.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
@@ -101,20 +103,26 @@ class TemplateEntry(BaseModel):
 
 
 class Workspace:
-    """The directory the tools may touch; every user path is resolved inside it or refused."""
+    """The directory the tools may touch; every path argument is resolved inside it or refused."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
     def path(self, value: str, *, what: str = "path") -> Path:
-        candidate = Path(value)
-        resolved = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
-        if resolved != self.root and self.root not in resolved.parents:
-            raise InputError(
-                f"The {what} '{value}' is outside the server's working directory {self.root}.",
-                hint="Give a path inside it (relative paths are resolved against it).",
-            )
-        return resolved
+        return confine(
+            value,
+            self.root,
+            what=what,
+            root_name="the server's working directory",
+            hint="Give a path inside it (relative paths are resolved against it).",
+        )
+
+    def template(self, value: str | None) -> str | None:
+        """A template argument: a built-in name as it is, anything else a path confined to the root
+        (resolved against the root, never against the server's own working directory)."""
+        if value is None or is_builtin_name(value):
+            return value
+        return str(self.path(value, what="template"))
 
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if self.root in path.parents else str(path)
@@ -236,9 +244,7 @@ def _draft(ws: Workspace, ctx: Context, request: DraftRequest) -> DraftToolResul
         if request.brief_path
         else parse_brief(request.brief_text or "")
     )
-    template = request.template
-    shown_template = str(ws.path(template, what="template")) if template and "/" in template else template
-    plan = plan_drafts(_config(ws.root, request.settings, template=shown_template))
+    plan = plan_drafts(_config(ws.root, request.settings, template=ws.template(request.template)))
     check_destination(out, plan, brief, overwrite=request.force, force_hint="force=true")
     outcome = draft_to_file(brief, plan, out, overwrite=request.force, observer=_Progress(ctx, plan))
     return DraftToolResult(
@@ -267,7 +273,7 @@ def _add_lint_tool(server: FastMCP, ws: Workspace) -> None:
 
 def _lint(ws: Workspace, path: str, template: str | None) -> LintResult:
     spec = ws.path(path, what="spec")
-    _doc, _outline, findings = lint_path(spec, template)
+    _doc, _outline, findings = lint_path(spec, ws.template(template))
     errors, warnings = count_errors(findings)
     return LintResult(
         path=ws.shown(spec),
@@ -348,7 +354,7 @@ def _refine(
         ensure_editable(doc)
     brief, _notice = recorded_brief(spec, doc)
     config = _config(ws.root, settings)
-    model = model_settings(config.settings, slots=4)
+    model = model_settings(config.settings, slots=4, key_withheld=config.key_withheld)
     with open_endpoint(model) as endpoint:
         refiner = Refiner(spec, endpoint, model, brief=brief)
         proposal = refiner.propose(text)
@@ -393,15 +399,23 @@ def _add_specs_resource(server: FastMCP, ws: Workspace) -> None:
         return _specs_under(ws)
 
 
+#: bytes of a Markdown file read to tell a spec (front matter naming specdraft) from other Markdown
+SPEC_HEAD_BYTES = 2000
+
+
 def _specs_under(ws: Workspace) -> list[str]:
+    """Specs under the root: special files (a FIFO, a link to /dev/zero) and links out of it are skipped,
+    and only the head of each file is read."""
     found = []
     for md in sorted(ws.root.rglob("*.md"))[:500]:
         if any(part.startswith(".") for part in md.relative_to(ws.root).parts):
             continue
         try:
-            head = md.read_text(encoding="utf-8", errors="replace")[:2000]
-        except OSError:
+            ws.path(str(md), what="spec")
+            raw = read_user_bytes(md, what="Spec", max_bytes=SPEC_HEAD_BYTES, head=True)
+        except InputError:
             continue
+        head = raw.decode("utf-8", errors="replace")
         if head.startswith("---") and "specdraft" in head:
             found.append(ws.shown(md))
     return found

@@ -8,7 +8,10 @@
 * The user file is ``$XDG_CONFIG_HOME/specdraft/config.toml`` (``~/.config/specdraft/config.toml``),
   or the file named by ``SPECDRAFT_USER_CONFIG``.
 * Relative paths in a file (template, model_path, output_dir, context) are relative to that file's
-  directory; in a variable or flag, to the working directory.
+  directory; in a variable or flag, to the working directory. In the project file, context, template
+  and output_dir must stay inside the project (``project_root``, the one confinement of agent.io.paths).
+* A ``base_url`` only the project file names gets no API key until the file is trusted
+  (``specdraft config trust``, agent.io.trust): ``EffectiveConfig.key_withheld`` says why.
 
 API keys are never read from these files: a key-looking setting is an error that names the variable
 to use instead. Every problem is a ConfigError (exit 2) naming the file and line, or the variable.
@@ -28,8 +31,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, InputError
+from agent.io.paths import confine
 from agent.io.redact import display_url
+from agent.io.textinput import read_user_bytes
+from agent.io.trust import TRUST_COMMAND, is_trusted
 from agent.io.userfiles import config_file
 
 PROJECT_FILE = "specdraft.toml"
@@ -156,6 +162,21 @@ class EffectiveConfig:
     files: tuple[ConfigFile, ...] = field(default=())
     #: key -> strength of its source: 0 default, 1 user file, 2 project file, 3 variable, 4 flag
     ranks: dict[str, int] = field(default_factory=dict)
+    #: whether the project file (as it is now) was trusted with ``specdraft config trust``
+    project_trusted: bool = True
+
+    @property
+    def key_withheld(self) -> str | None:
+        """Why the API key must not go to the model server, or None: a ``base_url`` only the project
+        file names, while that file (as it is now) is not trusted (agent.io.trust)."""
+        if self.project_trusted or not self.settings.base_url:
+            return None
+        if self.ranks.get("base_url") != RANK_PROJECT:
+            return None
+        return (
+            f"the model server is named only by the project file {self.project_file}, which is not "
+            f"trusted: run `{TRUST_COMMAND}` to send it your API key"
+        )
 
     def with_flags(self, flags: Mapping[str, object]) -> EffectiveConfig:
         """These settings overridden by the command-line values that were given (None = not given)."""
@@ -185,7 +206,14 @@ class EffectiveConfig:
             ranks[key] = RANK_FLAG
         settings, sources = _reconcile(settings, sources, ranks)
         return EffectiveConfig(
-            settings, sources, self.project_file, self.user_file, self.user_file_exists, self.files, ranks
+            settings,
+            sources,
+            self.project_file,
+            self.user_file,
+            self.user_file_exists,
+            self.files,
+            ranks,
+            self.project_trusted,
         )
 
 
@@ -263,11 +291,18 @@ def _cwd() -> Path:
         ) from None
 
 
+#: a configuration file is a few kilobytes; a larger one is refused after reading at most this + 1 byte
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def _read_text(path: Path) -> str:
+    """A configuration file by the one bounded reader (a FIFO or device in its place is refused)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Configuration file '{path}' cannot be read: {exc.strerror}.") from None
+        data = read_user_bytes(path, what="Configuration file", max_bytes=MAX_CONFIG_BYTES)
+    except InputError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"Configuration file '{path}' is not valid UTF-8 text.") from None
 
@@ -315,8 +350,10 @@ def find_key_line(text: str, table: str, key: str) -> int | None:
 # ---------------------------------------------------------------- validating one layer
 
 
-def _file_values(config: ConfigFile) -> dict[str, Any]:
-    """The settings a file gives, checked (unknown keys, keys, types, ranges) with paths resolved."""
+def _file_values(config: ConfigFile, *, project: bool = False) -> dict[str, Any]:
+    """The settings a file gives, checked (unknown keys, keys, types, ranges) with paths resolved; in the
+    project file, the paths that are read (context, template) or written (output_dir) must stay inside
+    the project (``project_root``): a cloned repository's file cannot name ``~/.ssh/id_ed25519``."""
     data = _parse(config.text, config.path)
     if config.table:
         for part in config.table.split("."):
@@ -354,7 +391,44 @@ def _file_values(config: ConfigFile) -> dict[str, Any]:
         if unknown:
             hint = f"Known settings: {', '.join(KEYS)}. {hint}"
         raise ConfigError("\n".join(text for _, text in sorted(problems)), hint=hint)
-    return _resolve_paths(checked, config.path.parent)
+    resolved = _resolve_paths(checked, config.path.parent)
+    return _confined(resolved, config) if project else resolved
+
+
+def project_root(project_file: Path) -> Path:
+    """The project a project file belongs to: the repository holding it (``.git``, ``.hg``), else its
+    directory."""
+    directory = project_file.resolve().parent
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in REPOSITORY_MARKERS):
+            return candidate
+    return directory
+
+
+def _confined(values: dict[str, Any], config: ConfigFile) -> dict[str, Any]:
+    """The project file's context, template and output_dir, each confined to the project (one
+    confinement, agent.io.paths); a path outside is a ConfigError naming the file and line."""
+    root = project_root(config.path)
+    checked = dict(values)
+
+    def inside(key: str, value: str | Path) -> Path:
+        try:
+            return confine(value, root, what=f"{key} path", root_name="the project")
+        except InputError as exc:
+            raise ConfigError(
+                f"{config.where(key)}: {exc.message}",
+                hint=f"Paths in a project file stay inside the project; pass --{key.replace('_', '-')} "
+                "to use one elsewhere (your own flags are not limited).",
+            ) from None
+
+    if "context" in checked:
+        checked["context"] = [inside("context", p) for p in checked["context"]]
+    if checked.get("output_dir") is not None:
+        checked["output_dir"] = inside("output_dir", checked["output_dir"])
+    template = checked.get("template")
+    if isinstance(template, str) and _looks_like_path(template):
+        checked["template"] = str(inside("template", template))
+    return checked
 
 
 def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -471,7 +545,7 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
         layers.append(project)
     ranks: dict[str, int] = {}
     for layer in layers:
-        values = _file_values(layer)
+        values = _file_values(layer, project=layer is project)
         merged.update(values)
         layer_rank = RANK_PROJECT if layer is project else RANK_USER
         for key in values:
@@ -493,6 +567,7 @@ def load_config(cwd: Path | None = None, environ: Mapping[str, str] | None = Non
         user_file_exists=user_exists,
         files=tuple(files),
         ranks=ranks,
+        project_trusted=project is None or is_trusted(project.path, project.text),
     )
 
 
@@ -508,7 +583,8 @@ def _same_file(a: Path, b: Path) -> bool:
 INIT_TEXT = """\
 # specdraft settings for this project (see docs/configuration.md or `specdraft config show`).
 # Precedence: command-line flags > SPECDRAFT_* variables > this file > ~/.config/specdraft/config.toml.
-# Relative paths are relative to this file's directory. API keys never go here: export OPENAI_API_KEY.
+# Relative paths are relative to this file's directory and stay inside the project.
+# API keys never go here: export OPENAI_API_KEY (a base_url set here gets it after `specdraft config trust`).
 # Uncomment and edit what you need; the values shown are the defaults.
 
 # local (embedded llama.cpp, no key, no network), openai (OPENAI_API_KEY) or compatible (base_url).

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.errors import JournalCorrupt
+from agent.errors import InputError, JournalCorrupt
+from agent.io.textinput import DEFAULT_MAX_BYTES, read_user_bytes
 
 JOURNAL_SUFFIX = ".history.jsonl"
 
@@ -145,11 +146,12 @@ class Journal:
         if not self.path.exists():
             return History()
         try:
-            text = self.path.read_text(encoding="utf-8")
+            # the bounded reader: a FIFO or device in the journal's place is moved aside, never read
+            text = read_user_bytes(self.path, what="History", max_bytes=DEFAULT_MAX_BYTES).decode("utf-8")
             if text and not text.endswith("\n"):
                 text = self._cut_torn_tail(text)
             return replay(text.split("\n"))
-        except (OSError, UnicodeDecodeError, JournalCorrupt) as exc:
+        except (OSError, UnicodeDecodeError, JournalCorrupt, InputError) as exc:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
             os.replace(self.path, aside)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from agent.errors import InputError
+from agent.errors import InputError, InputTooLargeError, NotRegularFileError
 
 #: bytes read at most when a caller sets no character limit (a spec, a batch table)
 DEFAULT_MAX_BYTES = 50_000_000
@@ -47,17 +47,35 @@ def read_user_text(
         data = _read_file(Path(path), label, what, limit)
     if len(data) > limit:
         allowed = f"{max_chars:,} characters" if max_chars is not None else f"{limit:,} bytes"
-        raise InputError(
+        raise InputTooLargeError(
             f"{what} '{label}' is larger than {limit:,} bytes; the limit is {allowed}.",
             hint="Shorten it to the essentials.",
         )
     text = decode_user_bytes(data, what=what, label=label)
     if max_chars is not None and len(text) > max_chars:
-        raise InputError(
+        raise InputTooLargeError(
             f"{what} '{label}' has {len(text):,} characters; the limit is {max_chars:,}.",
             hint="Shorten it to the essentials of the feature.",
         )
     return text, label
+
+
+def read_user_bytes(path: str | Path, *, what: str, max_bytes: int, head: bool = False) -> bytes:
+    """The bytes of a regular file, read by the same checks as :func:`read_user_text`.
+
+    A directory, FIFO, socket or device is refused before it is opened for reading (NotRegularFileError),
+    so a FIFO never blocks and ``/dev/zero`` is never read. At most ``max_bytes + 1`` bytes are read: a
+    larger file is refused (InputTooLargeError), or with ``head`` its first ``max_bytes`` are returned.
+    """
+    label = str(path)
+    data = _read_file(Path(path), label, what, max_bytes)
+    if len(data) <= max_bytes:
+        return data
+    if head:
+        return data[:max_bytes]
+    raise InputTooLargeError(
+        f"{what} '{label}' is larger than {max_bytes:,} bytes.", hint="Point at a smaller file."
+    )
 
 
 def decode_user_bytes(data: bytes, *, what: str, label: str) -> str:
@@ -77,7 +95,8 @@ def decode_user_bytes(data: bytes, *, what: str, label: str) -> str:
             f"{what} '{label}' is not valid UTF-8 (bad byte at offset {exc.start}).",
             hint="Save the file as UTF-8 and try again.",
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # an editor that saved a BOM twice leaves one in the text: front matter must still start the file
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _utf16_or_32(data: bytes) -> str | None:
@@ -116,9 +135,9 @@ def _read_file(file: Path, label: str, what: str, limit: int) -> bytes:
     except OSError as exc:
         raise InputError(f"{what} '{label}' cannot be read: {exc.strerror}.") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{what} '{label}' is a directory; give a file.")
+        raise NotRegularFileError(f"{what} '{label}' is a directory; give a file.")
     if not stat.S_ISREG(mode):  # a FIFO is never opened, so nothing blocks
-        raise InputError(f"{what} '{label}' is not a regular file (a FIFO, socket or device).")
+        raise NotRegularFileError(f"{what} '{label}' is not a regular file (a FIFO, socket or device).")
     try:
         # O_NONBLOCK: should the path become a FIFO between stat and open, opening does not block.
         fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -126,7 +145,7 @@ def _read_file(file: Path, label: str, what: str, limit: int) -> bytes:
         raise InputError(f"{what} '{label}' cannot be read: {exc.strerror}.") from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise InputError(f"{what} '{label}' is not a regular file (a FIFO, socket or device).")
+            raise NotRegularFileError(f"{what} '{label}' is not a regular file (a FIFO, socket or device).")
         try:
             return _read_at_most(handle, limit)
         except OSError as exc:

@@ -56,6 +56,8 @@ class ModelSettings:
     seed: int | None = 42
     #: answer identical requests from the disk cache (agent.llm.response_cache); --no-cache turns it off
     use_cache: bool = True
+    #: why OPENAI_API_KEY must not be sent (a server only an untrusted project file names), else None
+    key_withheld: str | None = None
 
     def __post_init__(self) -> None:
         # mypy catches this in agent/; a test or bench script giving one URL as a string would otherwise
@@ -64,7 +66,9 @@ class ModelSettings:
             raise TypeError("ModelSettings.base_url is a tuple of URLs, not a string")
 
 
-def model_settings(settings: Settings, *, slots: int, use_cache: bool = True) -> ModelSettings:
+def model_settings(
+    settings: Settings, *, slots: int, use_cache: bool = True, key_withheld: str | None = None
+) -> ModelSettings:
     """The one conversion of the configuration in force (agent.io.config) into what an endpoint needs.
 
     The configuration has validated every value, so nothing is checked again; the provider is resolved
@@ -81,6 +85,7 @@ def model_settings(settings: Settings, *, slots: int, use_cache: bool = True) ->
         timeout=settings.timeout,
         slots=slots,
         use_cache=use_cache,
+        key_withheld=key_withheld,
     )
 
 
@@ -157,6 +162,11 @@ def _openai_endpoint(settings: ModelSettings) -> Endpoint:
         raise InputError(
             "--provider openai takes one --base-url; several servers need --provider compatible."
         )
+    if settings.key_withheld:
+        raise ConfigError(
+            f"Not sending OPENAI_API_KEY: {settings.key_withheld}.",
+            hint="Or name the server yourself with --base-url or SPECDRAFT_BASE_URL.",
+        )
     key = api_key_from_environment(required=True)
     assert key is not None
     base_url = settings.base_url[0] if settings.base_url else OPENAI_BASE_URL
@@ -179,9 +189,11 @@ def _compatible_endpoint(settings: ModelSettings) -> Endpoint:
         )
     # validated once, with the configuration (agent.io.config.Settings); the request paths go after "/"
     urls = tuple(url.rstrip("/") for url in settings.base_url)
-    key = api_key_from_environment(required=False) or SecretStr(NO_KEY)
+    withheld = settings.key_withheld
+    key = SecretStr(NO_KEY) if withheld else api_key_from_environment(required=False) or SecretStr(NO_KEY)
     model = settings.model or _first_served_model_of(urls, key, settings.timeout)
     return Endpoint(
+        notice=f"No API key sent: {withheld}." if withheld else None,
         provider=Provider.compatible,
         base_url=urls[0],
         model=model,

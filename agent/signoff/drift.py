@@ -7,11 +7,12 @@ record with the files as they are now: changed, missing, or new in the same dire
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.context.known import context_entries
+from agent.context.known import context_entries, read_recorded_context
 from agent.context.provenance import file_sha256, relative_to
 from agent.context.walk import WalkResult, generated, walk_directory
 from agent.errors import InputError
@@ -59,9 +60,9 @@ def current_hashes(doc: SpecDocument, base: Path) -> dict[str, str]:
     """path -> sha256 of the spec's context files as they are now (missing files left out)."""
     hashes: dict[str, str] = {}
     for entry in context_entries(doc.front_matter):
-        try:
-            hashes[entry["path"]] = file_sha256(base / entry["path"])
-        except OSError:
+        try:  # confined to the spec's tree and read by the bounded reader, as lint reads them
+            hashes[entry["path"]] = hashlib.sha256(read_recorded_context(base, entry["path"])).hexdigest()
+        except InputError:
             continue
     return hashes
 
@@ -100,7 +101,7 @@ def check_drift(doc: SpecDocument, spec_path: Path) -> DriftReport:
         try:
             if file_sha256(file) != sha:
                 report.changed.append(path)
-        except OSError:
+        except (OSError, InputError):
             report.missing.append(path)
     directories = context.get("directories")
     known = set(recorded)

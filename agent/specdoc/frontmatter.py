@@ -216,7 +216,29 @@ def _load_mapping(raw: str, source: str) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
+#: characters a plain or single-quoted YAML scalar would carry raw across a line of the file
+_LINE_BREAKING = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes a string holding a line break double-quoted, the break escaped (``\\n``).
+
+    Plain and single-quoted styles carry line breaks over several lines of the file, and a file name
+    such as ``a\\n---\\nb.md`` then puts a ``---`` line in the middle of the front matter, closing it
+    early for every reader that splits on such lines.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if _LINE_BREAKING.search(value) else None
+    return dumper.represent_scalar(_STR, value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_front_matter(data: dict[str, Any]) -> str:
-    """Render a mapping as a front-matter block (keys kept in insertion order)."""
-    dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+    """Render a mapping as a front-matter block (keys kept in insertion order); every value, whatever its
+    characters, stays on its own line and reads back equal."""
+    dumped = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{dumped}---\n"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import InputError, TemplateError
+from agent.io.paths import confine_recorded
 from agent.io.resources import resource_dir
-from agent.io.textinput import read_user_text
+from agent.io.textinput import byte_limit, read_user_bytes, read_user_text
 from agent.specdoc.document import SpecDocument, parse_spec
 from agent.specdoc.placeholders import template_placeholders
 from agent.specdoc.schemas.registry import apply_typed_models
@@ -42,6 +43,12 @@ def list_templates() -> list[TemplateInfo]:
             )
         )
     return infos
+
+
+def is_builtin_name(value: str) -> bool:
+    """Whether ``value`` is a built-in template's name (``tech-spec``), not a path."""
+    plain = "/" not in value and "\\" not in value and not value.endswith(".md") and len(value) <= 100
+    return plain and value not in (".", "..") and (builtin_templates_dir() / f"{value}.md").is_file()
 
 
 def resolve_template_path(name_or_path: str | None) -> Path:
@@ -107,9 +114,7 @@ def spec_template_path(ref: str | None, spec: SpecDocument, spec_path: Path | No
     recorded = recorded.strip()
     where = str(spec_path) if spec_path is not None else "the spec"
     if "/" in recorded or "\\" in recorded or recorded.endswith(".md"):
-        candidate = Path(recorded).expanduser()
-        if not candidate.is_absolute() and spec_path is not None:
-            candidate = spec_path.parent / candidate
+        candidate = _recorded_template(recorded, spec_path, where)
         if candidate.is_file():
             return candidate
         raise TemplateError(
@@ -124,6 +129,18 @@ def spec_template_path(ref: str | None, spec: SpecDocument, spec_path: Path | No
         f"Unknown template '{recorded}' (recorded in {where} as specdraft.template).",
         hint=f"Built-in templates: {known}. For a custom template, pass it with --template PATH.",
     )
+
+
+def _recorded_template(recorded: str, spec_path: Path | None, where: str) -> Path:
+    """A template path from a spec's front matter, confined to the spec's folder or work tree."""
+    folder = spec_path.parent if spec_path is not None else Path.cwd()
+    try:
+        return confine_recorded(recorded, folder, what="template")
+    except InputError as exc:
+        raise TemplateError(
+            f"The template recorded in {where} (specdraft.template) was not read: {exc.message}",
+            hint="Pass the template with --template PATH if you trust it.",
+        ) from None
 
 
 def load_spec_template(ref: str | None, spec: SpecDocument, spec_path: Path | None) -> SpecTemplate:
@@ -159,10 +176,10 @@ def read_template_outline(path: Path, *, name: str | None = None) -> TemplateOut
     Linting a folder reads the same template for every spec: the file is still read every time, but
     it is parsed again only when its content (sha256) differs from the outline kept for that file.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"Template '{path}' cannot be read: {exc}.") from None
+    try:  # the one bounded reader: a FIFO or /dev/zero named as a template is refused, not read
+        raw = read_user_bytes(path, what="Template", max_bytes=byte_limit(MAX_TEMPLATE_CHARS))
+    except InputError as exc:
+        raise TemplateError(exc.message, hint=exc.hint) from None
     digest = hashlib.sha256(raw).hexdigest()
     key = (str(path.absolute()), name)
     cached = _OUTLINES.get(key)

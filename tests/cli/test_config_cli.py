@@ -210,7 +210,7 @@ def test_config_show_hides_a_password_in_base_url(project: Path) -> None:
         assert "hunter2" not in out and "ann:***@gw.example" in out
 
 
-@pytest.mark.parametrize("args", [["--help"], ["config", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["config", "--help"], ["config", "trust", "--help"]])
 def test_help_names_the_pyproject_table(args: list[str]) -> None:
     """Rich markup read `[tool.specdraft]` as a style tag and dropped it from the help."""
     code, out, _ = _run(args)

@@ -30,6 +30,7 @@ def run(*args: str | Path) -> Result:
 def drafted(fault_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project = tmp_path / "project"
     (project / "specs").mkdir(parents=True)
+    (project / ".git").mkdir()  # a repository: the template beside specs/ stays inside its work tree
     runbook = (DATA / "templates" / "runbook.md").read_text(encoding="utf-8")
     # review and approve need a status line in the footer
     (project / "runbook.md").write_text(runbook.rstrip() + "  \n**Status**: [DRAFT|REVIEW|APPROVED]\n")

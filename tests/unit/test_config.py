@@ -108,14 +108,15 @@ def test_specdraft_toml_wins_over_pyproject_in_one_directory(project: Path) -> N
 
 
 def test_relative_paths_are_relative_to_the_file(project: Path, tmp_path: Path) -> None:
+    inside = project.resolve() / "api" / "api.yaml"  # an absolute path inside the project is kept
     (project / "specdraft.toml").write_text(
-        'model_path = "models/m.gguf"\noutput_dir = "specs"\ncontext = ["docs", "/abs/api.yaml"]\n'
+        f'model_path = "models/m.gguf"\noutput_dir = "specs"\ncontext = ["docs", "{inside}"]\n'
         'template = "adr"\n'
     )
     config = load_config(project / "src" / "deep", environ={})
     assert config.settings.model_path == project / "models" / "m.gguf"
-    assert config.settings.output_dir == project / "specs"
-    assert config.settings.context == [project / "docs", Path("/abs/api.yaml")]
+    assert config.settings.output_dir == project.resolve() / "specs"
+    assert config.settings.context == [project.resolve() / "docs", inside]
     assert config.settings.template == "adr"  # a built-in name stays a name
 
 

@@ -58,7 +58,7 @@ def test_a_deleted_template_is_an_error_not_a_stale_outline(tmp_path: Path) -> N
     path.write_text(TEMPLATE, encoding="utf-8")
     read_template_outline(path)
     path.unlink()
-    with pytest.raises(TemplateError, match="cannot be read"):
+    with pytest.raises(TemplateError, match="does not exist"):
         read_template_outline(path)
 
 

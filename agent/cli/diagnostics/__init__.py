@@ -25,7 +25,8 @@ def run_doctor(*, probe: bool = False, timeout: float = PROBE_TIMEOUT) -> Doctor
     check_packages(report)
     config = check_config(report)
     settings = config.settings if config else Settings()
-    model_settings = to_model_settings(settings, slots=settings.parallel)
+    withheld = config.key_withheld if config else None
+    model_settings = to_model_settings(settings, slots=settings.parallel, key_withheld=withheld)
     provider = model_settings.provider
     report.provider = provider.value
     check_engine(report, provider)

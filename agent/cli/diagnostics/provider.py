@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 from agent.cli.diagnostics.report import DoctorReport
 from agent.errors import ProbeError, SpecdraftError
@@ -63,12 +64,12 @@ def check_provider(
         )
         return
     if len(urls) == 1:
-        _get_models(report, provider.value, urls[0], settings.model, timeout)
+        _get_models(report, provider.value, urls[0], settings, timeout)
         return
     # Several servers: each is checked; while one answers, drafting goes on without the others.
     checks = []
     for number, url in enumerate(urls, start=1):
-        _get_models(report, f"{provider.value} server {number} of {len(urls)}", url, settings.model, timeout)
+        _get_models(report, f"{provider.value} server {number} of {len(urls)}", url, settings, timeout)
         checks.append(report.checks[-1])
     if any(check.status == "ok" for check in checks):
         for check in checks:
@@ -77,11 +78,16 @@ def check_provider(
                 check.fix = (check.fix or "") + " Requests go to the other servers meanwhile."
 
 
-def _get_models(report: DoctorReport, label: str, base_url: str, model: str | None, timeout: float) -> None:
-    """GET {base_url}/models: reachable, the key accepted, and the model listed."""
+def _get_models(
+    report: DoctorReport, label: str, base_url: str, settings: ModelSettings, timeout: float
+) -> None:
+    """GET {base_url}/models: reachable, the key accepted, and the model listed (the key is not sent to
+    a server only an untrusted project file names)."""
+    model = settings.model
     shown = display_url(base_url.rstrip("/"))
+    key = None if settings.key_withheld else api_key_from_environment(required=False)
     try:
-        served = served_models(base_url, api_key_from_environment(required=False), timeout)
+        served = served_models(base_url, key, timeout)
     except ProbeError as exc:
         if exc.status is not None:
             fix = (
@@ -130,7 +136,8 @@ def _probe_embedded(report: DoctorReport, settings: ModelSettings, timeout: floa
     started = time.perf_counter()
     try:
         with open_endpoint(settings) as endpoint:
-            _get_models(report, "local (probe)", endpoint.base_url, None, timeout)
+            probe = replace(settings, model=None)  # any model the embedded server lists will do
+            _get_models(report, "local (probe)", endpoint.base_url, probe, timeout)
     except SpecdraftError as exc:
         report.add("provider", "fail", f"local: the embedded server did not start: {exc.message}", exc.hint)
         return
