@@ -28,7 +28,7 @@ from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
 from agent.specdoc.placeholders import is_placeholder, pasted_text
-from agent.specdoc.requirements import REQUIREMENT
+from agent.specdoc.requirements import REQUIREMENT, is_functional, is_non_functional
 from agent.specdoc.smells import SMELLS, detect
 from agent.specdoc.template_resolver import TemplateOutline, spec_outline
 from agent.specdoc.trace import trace_document
@@ -456,6 +456,11 @@ _UNITS = (
     r"files?|pages?|characters?|chars?|tokens?|lines?|points?|pts|px|dpi|fps|Hz|kHz|MHz|GHz|W|kW|regions?|zones?|"
     r"concurrent|simultaneous|per|nines|decimal|digits?|bits?|hits?|queries|query|writes?|reads?|uploads?|"
     r"downloads?|steps?|clicks?|levels?|versions?|releases?|sprints?"
+    # the same units in the other template languages (German, Spanish, French)
+    r"|Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Jahren?|Benutzern?|Nutzern?|Anfragen|Verbindungen"
+    r"|gleichzeitige|Versuchen?|segundos?|minutos?|horas?|días|semanas?|meses|años?|usuarios?|peticiones"
+    r"|solicitudes|conexiones|simultáneos|intentos?|secondes?|heures?|jours?|semaines?|mois|ans"
+    r"|utilisateurs?|requêtes|connexions|simultanés|tentatives?|Bits?|Einladungen|invitaciones|Arbeitsbereiche"
 )
 _MEASURABLE = re.compile(
     r"(\bp\d{2}(\.\d+)?\b|\d+(st|nd|rd|th)\s+percentile|percentile"
@@ -465,7 +470,10 @@ _MEASURABLE = re.compile(
 )
 # list items of these sections are requirements too (any template): smell rules run on them
 _REQUIREMENT_SECTIONS = re.compile(
-    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b",
+    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b"
+    # the same titles in the other template languages (agent.specdoc.language)
+    r"|anforderung|leistung|erfolg|skalier|abnahme|requisito|rendimiento|éxito|escalab|aceptación"
+    r"|exigence|performance|réussite|critère|需求|要求|性能|成功|要件",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(
@@ -515,7 +523,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     )
                 )
             last[prefix] = max(num, last.get(prefix, 0))
-        if prefix == "NFR" and not _MEASURABLE.search(text):
+        if is_non_functional(prefix) and not _MEASURABLE.search(text):
             found.append(
                 finding(
                     "nfr-not-measurable",
@@ -526,7 +534,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                 )
             )
         found += _smells(line, where, rid, text)
-        if prefix == "FR" and defined[rid] == line.number:
+        if is_functional(prefix) and defined[rid] == line.number:
             functional.append((rid, line))
     found += _check_traceability(lines, functional)
     return found
@@ -810,7 +818,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
             continue
         requirement = _REQ.match(line.text)
         overview = normalise_heading(line.section) == normalise_heading(first)
-        if not (overview or (requirement and requirement.group("prefix") == "FR")):
+        if not (overview or (requirement and is_functional(requirement.group("prefix")))):
             continue
         text = requirement.group("text") if requirement else line.text
         reason = off_topic(text, reference, strict=overview)

@@ -30,6 +30,7 @@ from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
 from agent.models.size import ModelSize
+from agent.specdoc.language import choose_language, template_language
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
@@ -59,6 +60,8 @@ class DraftOptions:
     probe: bool = False
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
+    #: the spec's language as set (--language, ``language``); None: the template's, else the brief's
+    language: str | None = None
 
     def reask_policy(self, size: ModelSize) -> ReaskPolicy:
         """The re-ask policy a draft with these options uses on a model of ``size``: ``policy`` when
@@ -170,7 +173,15 @@ class Drafter:
         self.options = options
         self.on_event = on_event or (lambda event: None)
         self.context = context
-        self.prefix = shared_prefix(brief, template, context.shared if context else None)
+        #: the spec's language (agent.specdoc.language): as set, else the template's, else the brief's
+        self.language = choose_language(
+            options.language,
+            template_language(template.front_matter, template.headings()),
+            f"{brief.title}\n{brief.body}",
+        )
+        self.prefix = shared_prefix(
+            brief, template, context.shared if context else None, language=self.language.code
+        )
         #: the brief's words: an answer may share them with the prompt's example without copying it
         self.brief_terms = brief.facts.terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)

@@ -21,17 +21,23 @@ from typing import Any
 from agent.drafting.brief import Brief
 from agent.drafting.values import iter_strings, leaf_key
 from agent.specdoc.grounding import content_stems, is_generic, off_topic, reference_terms, stem
+from agent.specdoc.language import TITLE_WORDS, title_pattern
 from agent.specdoc.stacks import stack_conflict
 from agent.specdoc.template import TemplateSection
 
 #: strings shorter than this (words) are names, values or fragments: not judged.
 MIN_WORDS = 8
-_REQUIREMENT_KEYS = re.compile(r"requirement|functional", re.IGNORECASE)
-#: the values judged in a requirements section: functional ones (NFRs bring their own vocabulary)
-_FUNCTIONAL = re.compile(r"^(?:functional|fr\b|requirements?\b)", re.IGNORECASE)
-_API = re.compile(r"\bapi\b|endpoint", re.IGNORECASE)
-_STACK = re.compile(r"stack|technolog", re.IGNORECASE)
-_BACKEND = re.compile(r"backend|server", re.IGNORECASE)
+_REQUIREMENT_KEYS = re.compile(f"{TITLE_WORDS['requirements']}|{TITLE_WORDS['functional']}", re.IGNORECASE)
+#: the values judged in a requirements section: functional ones (NFRs bring their own vocabulary);
+#: keys are slugs of the template's titles ("funktionale_anforderungen", "requisitos_funcionales")
+_FUNCTIONAL = re.compile(
+    r"^(?:functional|fr\b|requirements?\b|funktional|fa\b|anforderungen\b|requisitos_funcionales"
+    r"|rf\b|requisitos\b|exigences_fonctionnelles|ef\b|exigences\b)",
+    re.IGNORECASE,
+)
+_API = title_pattern("endpoints")
+_STACK = title_pattern("stack")
+_BACKEND = title_pattern("backend")
 #: the stack fields that decide the language and database (a testing tool may be in another language)
 _STACK_FIELDS = frozenset({"language", "framework", "database"})
 # an endpoint line: METHOD /path ... # description

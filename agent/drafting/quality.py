@@ -20,6 +20,7 @@ from agent.drafting.repetition import looping_phrase, repeated_items, same_value
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
 from agent.specdoc.grounding import content_stems, is_generic
 from agent.specdoc.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
+from agent.specdoc.requirements import is_functional
 from agent.specdoc.smells import DRAFTING_SMELLS, drafting_problems
 from agent.specdoc.template import FieldKind, TemplateSection
 
@@ -281,7 +282,11 @@ def requirement_smells(data: dict[str, Any], section: TemplateSection) -> list[s
         items = data.get(key)
         if not isinstance(items, list):
             continue
-        rules = DRAFTING_SMELLS if prefix.startswith("FR") else DRAFTING_SMELLS - {"smell-weak-modal"}
+        rules = (
+            DRAFTING_SMELLS
+            if prefix.startswith("FR") or is_functional(prefix)
+            else DRAFTING_SMELLS - {"smell-weak-modal"}
+        )
         for index, item in enumerate(items):
             if isinstance(item, str):
                 problems.extend(drafting_problems(item, f"{key}[{index}]", rules=rules))
