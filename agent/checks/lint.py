@@ -25,11 +25,13 @@ from agent.specdoc.document import (
     split_lines,
 )
 from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
+from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
 from agent.specdoc.placeholders import is_placeholder, pasted_text
 from agent.specdoc.requirements import REQUIREMENT, is_functional, is_non_functional
-from agent.specdoc.smells import SMELLS, detect
+from agent.specdoc.smell_lexicons import detect_in
+from agent.specdoc.smells import SMELLS
 from agent.specdoc.template_resolver import TemplateOutline, spec_outline
 from agent.specdoc.trace import trace_document
 
@@ -486,6 +488,7 @@ _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 
 def _check_requirements(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
+    language = spec_language(lines.doc.front_matter, lines.doc.body)
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
@@ -495,7 +498,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
         match = _REQ.match(line.text)
         where = lines.where(line)
         if match is None:
-            found += _smells_of_item(line, where)
+            found += _smells_of_item(line, where, language)
             continue
         prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
         rid = f"{prefix}-{match.group('num')}"
@@ -533,14 +536,14 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     f"'{_clip(text)}'.",
                 )
             )
-        found += _smells(line, where, rid, text)
+        found += _smells(line, where, rid, text, language)
         if is_functional(prefix) and defined[rid] == line.number:
             functional.append((rid, line))
     found += _check_traceability(lines, functional)
     return found
 
 
-def _smells_of_item(line: _Line, where: str) -> list[Finding]:
+def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     """Smells of a list item that is a requirement: in a requirements-like section, or with an ID."""
     item = _LIST_ITEM.match(line.text)
     if item is None:
@@ -548,15 +551,18 @@ def _smells_of_item(line: _Line, where: str) -> list[Finding]:
     text = item.group("text")
     loose = _LOOSE_ID.match(text)
     if loose:
-        return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :])
+        return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :], language)
     if not (_REQUIREMENT_SECTIONS.search(line.section) or _REQUIREMENT_SECTIONS.search(line.subsection)):
         return []
-    return _smells(line, where, None, text)
+    return _smells(line, where, None, text, language)
 
 
-def _smells(line: _Line, where: str, rid: str | None, text: str) -> list[Finding]:
+def _smells(line: _Line, where: str, rid: str | None, text: str, language: str) -> list[Finding]:
     subject = rid or "This item"
-    return [finding(smell.rule, where, line.number, f"{subject}: {smell.message}.") for smell in detect(text)]
+    return [
+        finding(smell.rule, where, line.number, f"{subject}: {smell.message}.")
+        for smell in detect_in(text, language)
+    ]
 
 
 def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:

@@ -440,6 +440,7 @@ class Drafter:
             validation_context=covering_context(requirements) if requirements else None,
             schema=self._schema(model, requirements),
             brief_terms=self.brief_terms,
+            language=self.language.code,
         )
 
     def _accepted(

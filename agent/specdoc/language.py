@@ -118,11 +118,18 @@ def choose_language(setting: str | None, template: str | None, brief: str) -> La
     return LanguageChoice(template or ENGLISH, "template" if template else "default")
 
 
-def spec_language(front_matter: Mapping[str, Any]) -> str:
-    """The language a spec records (``language:`` in its front matter); English for older specs."""
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
+
+
+def spec_language(front_matter: Mapping[str, Any], body: str = "") -> str:
+    """The language a spec records (``language:`` in its front matter). A spec without it (drafted
+    before the key existed, or written by hand) is English unless its ``body`` has letters beyond
+    ASCII and reads clearly as another language (the classifier is not even loaded for English)."""
     given = front_matter.get("language")
     if isinstance(given, str) and given.strip().lower() in LANGUAGES:
         return given.strip().lower()
+    if body and _NON_ASCII_LETTER.search(body):
+        return detect(body) or ENGLISH
     return ENGLISH
 
 

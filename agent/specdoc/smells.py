@@ -64,6 +64,11 @@ SMELLS: dict[str, tuple[str, str]] = {
         "a vague quantity: several, some, many, most, a few, a number of, ...",
         "give the number (or a minimum and maximum)",
     ),
+    # judged in German and Spanish only (agent.specdoc.smell_lexicons); the English rules stay as measured
+    "smell-passive": (
+        "a passive without its agent: 'wird gelöscht', 'es enviado', ... (who does it?)",
+        "name who or what does it (the service, the administrator), or add 'von/durch ...', 'por ...'",
+    ),
 }
 
 #: the smells precise enough to reject a drafted requirement and re-ask the model.
