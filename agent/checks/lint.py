@@ -24,7 +24,7 @@ from agent.specdoc.document import (
     parse_spec,
     split_lines,
 )
-from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
+from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms, word_count
 from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
@@ -813,12 +813,16 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     """Overview prose and requirements that are not about the brief; brief facts the spec never mentions."""
     found: list[Finding] = []
     first = lines.doc.sections[0].title if lines.doc.sections else ""
+    language = brief.language  # the spec is read as the brief is: their words must match
     reference = set(brief.terms) | reference_terms(
-        lines.doc.title or "", *(s.title for s in lines.doc.sections)
+        lines.doc.title or "", *(s.title for s in lines.doc.sections), language=language
     )
     del outline  # the template's own words are instructions and examples, not grounding
-    for line in lines.items:
-        if line.fenced or line.text.lstrip().startswith("#") or len(line.text.split()) < _MIN_JUDGED_WORDS:
+    # a spec in another language than its brief shares no words with it: off-topic cannot be judged
+    same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language
+    for line in lines.items if same_language else []:
+        short = word_count(line.text, language) < _MIN_JUDGED_WORDS
+        if line.fenced or line.text.lstrip().startswith("#") or short:
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
@@ -827,7 +831,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
         if not (overview or (requirement and is_functional(requirement.group("prefix")))):
             continue
         text = requirement.group("text") if requirement else line.text
-        reason = off_topic(text, reference, strict=overview)
+        reason = off_topic(text, reference, strict=overview, language=language)
         if reason:
             found.append(finding("off-topic", lines.where(line), line.number, f"'{_clip(text)}': {reason}."))
     ratio, missing = brief.coverage(lines.doc.body)

@@ -420,7 +420,12 @@ class Drafter:
         def grounded(answer: str, data: SectionData) -> list[str]:
             # off-topic answers (the prompt's example feature, another product) are re-asked
             return grounding_problems(
-                data.render_data(), section, self.brief, [text for _, text in context], root=open_points
+                data.render_data(),
+                section,
+                self.brief,
+                [text for _, text in context],
+                root=open_points,
+                language=self.language.code,
             )
 
         return await ask_section(

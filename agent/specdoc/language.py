@@ -128,8 +128,14 @@ def spec_language(front_matter: Mapping[str, Any], body: str = "") -> str:
     given = front_matter.get("language")
     if isinstance(given, str) and given.strip().lower() in LANGUAGES:
         return given.strip().lower()
-    if body and _NON_ASCII_LETTER.search(body):
-        return detect(body) or ENGLISH
+    return text_language(body)
+
+
+def text_language(text: str) -> str:
+    """The language ``text`` is in: English unless it has letters beyond ASCII and reads clearly as
+    another language (so the classifier is never loaded for English text)."""
+    if text and _NON_ASCII_LETTER.search(text):
+        return detect(text) or ENGLISH
     return ENGLISH
 
 
