@@ -20,17 +20,18 @@ from typing import Any
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
 from agent.drafting.grounding_check import grounding_problems
+from agent.drafting.language_check import language_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import Message, naive_messages, section_context, section_messages, shared_prefix
-from agent.drafting.reask import Accepted, ask_section, leak_check, max_tokens_for
+from agent.drafting.reask import Accepted, Check, ask_section, leak_check, max_tokens_for
 from agent.drafting.values import iter_strings
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
 from agent.models.size import ModelSize
-from agent.specdoc.language import choose_language, template_language
+from agent.specdoc.language import ENGLISH, choose_language, template_language
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
@@ -435,7 +436,7 @@ class Drafter:
             model,
             self.policy,
             usage,
-            checks=[leak_check(self.prefix), grounded],
+            checks=[leak_check(self.prefix), grounded, *self._language_checks(section)],
             retry_messages=retry_messages,
             cache_prompt=not self.options.naive_layout,
             on_retry=on_retry,
@@ -447,6 +448,13 @@ class Drafter:
             brief_terms=self.brief_terms,
             language=self.language.code,
         )
+
+    def _language_checks(self, section: TemplateSection) -> list[Check]:
+        """A spec in another language than English: a section written in another one is re-asked."""
+        code = self.language.code
+        if code == ENGLISH:
+            return []
+        return [lambda answer, data: language_problems(data.render_data(), section, code)]
 
     def _accepted(
         self, section: TemplateSection, accepted: Accepted, usage: Usage, started: float
