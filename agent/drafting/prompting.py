@@ -93,12 +93,12 @@ def shared_prefix(
     if context:
         brief_text += "\n\n" + render_prompt("context.j2", chunks=context)
     return [
-        {"role": "system", "content": render_prompt("system.j2", **_language_values(language))},
+        {"role": "system", "content": render_prompt("system.j2", **language_values(language))},
         {"role": "user", "content": brief_text},
     ]
 
 
-def _language_values(code: str) -> dict[str, str]:
+def language_values(code: str) -> dict[str, str]:
     """What system.j2 needs to ask for a language other than English (nothing for English)."""
     if code == ENGLISH:
         return {}

@@ -20,6 +20,7 @@ Administratoren laden neue Mitglieder per E-Mail in ihren Arbeitsbereich ein. Ei
 BRIEF_EN = (
     "# Team invitations\n\nAdmins invite new members to their workspace by email; invites expire in 7 days.\n"
 )
+CLEAN_DE = Path(__file__).resolve().parents[1] / "data" / "specs" / "clean-de.md"
 SMALL = "# [FEATURE_NAME]\n\n## Summary\n[What the feature does and for whom]\n\n## Risks\n- [A risk]\n"
 
 
@@ -41,7 +42,10 @@ def test_a_german_template_drafts_a_german_spec(fault_server: FaultServer, tmp_p
     doc = load_spec(spec)
     assert doc.front_matter["language"] == "de"
     assert doc.sections[0].title == "Überblick"
-    systems = _system_messages(fault_server)
+    # the revision's requests (the router's own prompt only picks a section)
+    systems = {
+        s for s in _system_messages(fault_server) if s.startswith("You are a senior software engineer")
+    }
     assert systems and all("in German (Deutsch)" in s for s in systems)
 
 
@@ -99,3 +103,15 @@ def test_the_language_setting_of_specdraft_toml(
     code, _, err = invoke("draft", "brief.md", "-t", "small.md", "-o", "other.md", *_server(fault_server))
     assert code == 2 and "language: 'xx' is not a language" in err
     assert not (tmp_path / "other.md").exists()
+
+
+def test_refine_asks_for_the_spec_language(fault_server: FaultServer, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.md"
+    spec.write_text(CLEAN_DE.read_text(encoding="utf-8"), encoding="utf-8")
+    fault_server.choices = {"kind": "edit", "title": "Überblick"}
+    invoke("refine", spec, "-m", "Nenne die Rolle der eingeladenen Person", *_server(fault_server))
+    # the revision's requests (the router's own prompt only picks a section)
+    systems = {
+        s for s in _system_messages(fault_server) if s.startswith("You are a senior software engineer")
+    }
+    assert systems and all("in German (Deutsch)" in s for s in systems)
