@@ -144,7 +144,7 @@ def lint_command(
                 console.print(f"{escape(str(path))}: {escape(summary_line(findings))}")
         code = EXIT_USAGE if bad_input else (1 if any_failed else 0)
         if as_json:
-            typer.echo(json.dumps(_lint_json(results, strict, code), indent=2))
+            typer.echo(json.dumps(_lint_json(results, strict, code), indent=2, ensure_ascii=False))
         elif len(results) > 1:
             errors = sum(r.get("errors", 0) for r in results)
             warnings = sum(r.get("warnings", 0) for r in results)

@@ -57,6 +57,8 @@ class Lexicon:
     graded: re.Pattern[str]
     #: text just before a comparative that makes it a superlative ("la mejor", "el transporte más")
     superlative_before: re.Pattern[str]
+    #: rule -> how to fix it in this language, where the catalogue's advice names English words
+    fixes: dict[str, str]
 
 
 #: a German past participle, lower case (nouns are capitalised): gelöscht, versendet, protokolliert
@@ -215,6 +217,11 @@ GERMAN = Lexicon(
     agent=_words(r"von", r"vom", r"durch"),
     graded=re.compile(r"\b(?:mehr|weniger|am)\s+$", re.IGNORECASE),
     superlative_before=re.compile(r"(?!)"),
+    fixes={
+        "smell-weak-modal": "use 'muss' (or 'soll') for an obligation, 'darf nicht' for a prohibition, "
+        "or move it to a note if it is optional",
+        "smell-comparative": "say what it is compared with ('als ...') and by how much",
+    },
 )
 
 SPANISH = Lexicon(
@@ -378,6 +385,11 @@ SPANISH = Lexicon(
     agent=_words(r"por"),
     graded=re.compile(r"\b(?:más|menos)\s+$", re.IGNORECASE),
     superlative_before=re.compile(r"\b(?:el|la|los|las|lo)\s+(?:[a-záéíóúñ]+\s+)?$", re.IGNORECASE),
+    fixes={
+        "smell-weak-modal": "use 'debe' for an obligation, 'no debe' for a prohibition, or move it to a "
+        "note if it is optional",
+        "smell-comparative": "say what it is compared with ('que ...') and by how much",
+    },
 )
 
 LEXICONS: dict[str, Lexicon] = {"de": GERMAN, "es": SPANISH}
@@ -445,7 +457,8 @@ def _detect(text: str, lex: Lexicon, rationale: re.Pattern[str]) -> list[Smell]:
     for sentence in _SENTENCE.split(body):
         _sentence_smells(sentence.strip(), lex, add)
     _compound(body, lex, add)
-    return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
+    fixes = lex.fixes
+    return [Smell(rule, tuple(words), fixes.get(rule, "")) for rule, words in sorted(found.items())]
 
 
 def _sentence_smells(sentence: str, lex: Lexicon, add: Callable[[str, str], None]) -> None:

@@ -81,12 +81,14 @@ DRAFTING_SMELLS = frozenset(
 class Smell:
     rule: str
     words: tuple[str, ...]
+    #: how to fix it in the spec's language, where the catalogue's English advice does not fit
+    fix: str = ""
 
     @property
     def message(self) -> str:
         listed = ", ".join(f"'{w}'" for w in self.words)
         what = SMELLS[self.rule][0].split(":", 1)[0]
-        return f"{what} ({listed}); {SMELLS[self.rule][1]}"
+        return f"{what} ({listed}); {self.fix or SMELLS[self.rule][1]}"
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:
