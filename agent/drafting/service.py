@@ -61,6 +61,8 @@ class DraftOutcome:
     load_seconds: float
     seconds: float
     notices: list[str] = field(default_factory=list)
+    #: what a person should know about the spec's language (a German brief, an English template)
+    language_note: str = ""
     #: the outline of the template the spec was drafted from (what ``findings`` lints against)
     outline: TemplateOutline | None = None
     context_summary: str = ""
@@ -211,7 +213,8 @@ async def adraft_with_endpoint(
         provider=endpoint.provider.value,
         load_seconds=endpoint.load_seconds,
         seconds=time.perf_counter() - started,
-        notices=[note for note in (endpoint.notice, drafter.language.note) if note],
+        notices=[endpoint.notice] if endpoint.notice else [],
+        language_note=drafter.language.note,
         outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
         model_params=endpoint.model_size.params,

@@ -108,11 +108,10 @@ def choose_language(setting: str | None, template: str | None, brief: str) -> La
     if template is not None and template != ENGLISH:
         return LanguageChoice(template, "template")
     if brief_language is not None and brief_language != ENGLISH:
+        name = language_name(brief_language)
         note = (
-            f"The brief is in {language_name(brief_language)} and the template's headings in English: "
-            f"drafting in {language_name(brief_language)} (--language en drafts in English)."
-            if template == ENGLISH
-            else ""
+            f"The brief is in {name} and the template's headings are not: drafting in {name} "
+            f"(--language en drafts in English; a template in {name} gives {name} headings)."
         )
         return LanguageChoice(brief_language, "brief", note)
     return LanguageChoice(template or ENGLISH, "template" if template else "default")

@@ -115,3 +115,17 @@ def test_refine_asks_for_the_spec_language(fault_server: FaultServer, tmp_path: 
         s for s in _system_messages(fault_server) if s.startswith("You are a senior software engineer")
     }
     assert systems and all("in German (Deutsch)" in s for s in systems)
+
+
+def test_a_german_brief_with_an_english_template_is_drafted_in_german_and_said(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    (tmp_path / "brief.md").write_text(BRIEF_DE, encoding="utf-8")
+    (tmp_path / "small.md").write_text(SMALL, encoding="utf-8")
+    spec = tmp_path / "spec.md"
+    code, _, err = invoke(
+        "draft", tmp_path / "brief.md", "-t", tmp_path / "small.md", "-o", spec, *_server(fault_server)
+    )
+    assert code in (0, 3), err
+    assert "The brief is in German and the template's headings are not: drafting in German" in err
+    assert load_spec(spec).front_matter["language"] == "de"
