@@ -44,8 +44,11 @@ RULES: dict[str, tuple[Severity, str]] = {
     "section-duplicate": ("error", "the same ## section appears twice"),
     "section-extra": ("warning", "a ## section the template does not have"),
     "section-empty": ("error", "a section or subsection with no content"),
-    "placeholder": ("error", "template text left unfilled: [...], TBD, TODO, FIXME, an 'e.g.' example list"),
-    "example-left": ("warning", "'e.g.' in the text (often left from the template)"),
+    "placeholder": (
+        "error",
+        "template text left unfilled: [...], TBD, TODO, FIXME, an 'e.g.' ('z. B.', 'p. ej.') example list",
+    ),
+    "example-left": ("warning", "'e.g.' ('z. B.', 'p. ej.') in the text (often left from the template)"),
     "needs-attention": ("error", "a [NEEDS ATTENTION: ...] marker: a section the model could not fill"),
     "needs-clarification": ("warning", "a [NEEDS CLARIFICATION: ...] marker: an open question"),
     "req-id-duplicate": ("error", "a requirement ID (FR-001, NFR-002, ...) defined twice"),
@@ -385,7 +388,8 @@ def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
 
 _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
-_EG = re.compile(r"\be\.g\.,?\s*(.*)", re.IGNORECASE)
+# "e.g." and the translated templates' own: "z. B." (German), "p. ej." (Spanish), "p. ex." (French)
+_EG = re.compile(r"\b(?:e\.g\.|z\.\s?B\.|p\.\s?ej\.|p\.\s?ex\.),?\s*(.*)", re.IGNORECASE)
 
 
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:

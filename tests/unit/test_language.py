@@ -142,3 +142,10 @@ def test_trace_and_export_follow_a_german_spec() -> None:
     assert tasks[0].phase == "Phase 1: Grundlagen (Woche 1-2)"
     assert tasks[0].requirements == ("FA-001",)
     assert any("Alle funktionalen Anforderungen" in line for line in tasks[0].acceptance)
+
+
+def test_a_translated_templates_example_list_left_in_is_found() -> None:
+    left = CLEAN_DE.replace("- **Framework**: React 18", "- **Framework**: z. B. React, Vue, Angular")
+    assert [f.rule for f in lint_text(left)] == ["placeholder"]
+    one = CLEAN_DE.replace("- **Framework**: React 18", "- **Framework**: z. B. React")
+    assert [f.rule for f in lint_text(one)] == ["example-left"]
