@@ -152,7 +152,7 @@ TITLE_WORDS: dict[str, str] = {
     r"|calendrier|tâche|jalon|计划|阶段|任务|スケジュール|タスク|フェーズ",
     "timeline": r"^implementation timeline$|^zeitplan$|^calendario de implementación$"
     r"|^calendrier de mise en œuvre$|^实施计划$|^実装スケジュール$",
-    "stack": r"stack|technolog|tecnolog|pila|技术栈|技術スタック",
+    "stack": r"stack|technolog|tecnolog|(?<![a-z])pila(?![a-z])|技术栈|技術スタック",
     "backend": r"backend|server",
 }
 
