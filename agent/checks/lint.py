@@ -24,12 +24,14 @@ from agent.specdoc.document import (
     parse_spec,
     split_lines,
 )
-from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms
+from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms, word_count
+from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
 from agent.specdoc.placeholders import is_placeholder, pasted_text
-from agent.specdoc.requirements import REQUIREMENT
-from agent.specdoc.smells import SMELLS, detect
+from agent.specdoc.requirements import REQUIREMENT, is_functional, is_non_functional
+from agent.specdoc.smell_lexicons import detect_in
+from agent.specdoc.smells import SMELLS
 from agent.specdoc.template_resolver import TemplateOutline, spec_outline
 from agent.specdoc.trace import trace_document
 
@@ -42,8 +44,11 @@ RULES: dict[str, tuple[Severity, str]] = {
     "section-duplicate": ("error", "the same ## section appears twice"),
     "section-extra": ("warning", "a ## section the template does not have"),
     "section-empty": ("error", "a section or subsection with no content"),
-    "placeholder": ("error", "template text left unfilled: [...], TBD, TODO, FIXME, an 'e.g.' example list"),
-    "example-left": ("warning", "'e.g.' in the text (often left from the template)"),
+    "placeholder": (
+        "error",
+        "template text left unfilled: [...], TBD, TODO, FIXME, an 'e.g.' ('z. B.', 'p. ej.') example list",
+    ),
+    "example-left": ("warning", "'e.g.' ('z. B.', 'p. ej.') in the text (often left from the template)"),
     "needs-attention": ("error", "a [NEEDS ATTENTION: ...] marker: a section the model could not fill"),
     "needs-clarification": ("warning", "a [NEEDS CLARIFICATION: ...] marker: an open question"),
     "req-id-duplicate": ("error", "a requirement ID (FR-001, NFR-002, ...) defined twice"),
@@ -383,7 +388,8 @@ def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
 
 _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
-_EG = re.compile(r"\be\.g\.,?\s*(.*)", re.IGNORECASE)
+# "e.g." and the translated templates' own: "z. B." (German), "p. ej." (Spanish), "p. ex." (French)
+_EG = re.compile(r"\b(?:e\.g\.|z\.\s?B\.|p\.\s?ej\.|p\.\s?ex\.),?\s*(.*)", re.IGNORECASE)
 
 
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
@@ -456,6 +462,11 @@ _UNITS = (
     r"files?|pages?|characters?|chars?|tokens?|lines?|points?|pts|px|dpi|fps|Hz|kHz|MHz|GHz|W|kW|regions?|zones?|"
     r"concurrent|simultaneous|per|nines|decimal|digits?|bits?|hits?|queries|query|writes?|reads?|uploads?|"
     r"downloads?|steps?|clicks?|levels?|versions?|releases?|sprints?"
+    # the same units in the other template languages (German, Spanish, French)
+    r"|Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Jahren?|Benutzern?|Nutzern?|Anfragen|Verbindungen"
+    r"|gleichzeitige|Versuchen?|segundos?|minutos?|horas?|días|semanas?|meses|años?|usuarios?|peticiones"
+    r"|solicitudes|conexiones|simultáneos|intentos?|secondes?|heures?|jours?|semaines?|mois|ans"
+    r"|utilisateurs?|requêtes|connexions|simultanés|tentatives?|Bits?|Einladungen|invitaciones|Arbeitsbereiche"
 )
 _MEASURABLE = re.compile(
     r"(\bp\d{2}(\.\d+)?\b|\d+(st|nd|rd|th)\s+percentile|percentile"
@@ -465,7 +476,10 @@ _MEASURABLE = re.compile(
 )
 # list items of these sections are requirements too (any template): smell rules run on them
 _REQUIREMENT_SECTIONS = re.compile(
-    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b",
+    r"requirement|performance|success|scalab|constraint|acceptance|user stor|\bshall\b|\bmust\b"
+    # the same titles in the other template languages (agent.specdoc.language)
+    r"|anforderung|leistung|erfolg|skalier|abnahme|requisito|rendimiento|éxito|escalab|aceptación"
+    r"|exigence|performance|réussite|critère|需求|要求|性能|成功|要件",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(
@@ -478,6 +492,7 @@ _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 
 def _check_requirements(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
+    language = spec_language(lines.doc.front_matter, lines.doc.body)
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
@@ -487,7 +502,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
         match = _REQ.match(line.text)
         where = lines.where(line)
         if match is None:
-            found += _smells_of_item(line, where)
+            found += _smells_of_item(line, where, language)
             continue
         prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
         rid = f"{prefix}-{match.group('num')}"
@@ -515,7 +530,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     )
                 )
             last[prefix] = max(num, last.get(prefix, 0))
-        if prefix == "NFR" and not _MEASURABLE.search(text):
+        if is_non_functional(prefix) and not _MEASURABLE.search(text):
             found.append(
                 finding(
                     "nfr-not-measurable",
@@ -525,14 +540,14 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
                     f"'{_clip(text)}'.",
                 )
             )
-        found += _smells(line, where, rid, text)
-        if prefix == "FR" and defined[rid] == line.number:
+        found += _smells(line, where, rid, text, language)
+        if is_functional(prefix) and defined[rid] == line.number:
             functional.append((rid, line))
     found += _check_traceability(lines, functional)
     return found
 
 
-def _smells_of_item(line: _Line, where: str) -> list[Finding]:
+def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     """Smells of a list item that is a requirement: in a requirements-like section, or with an ID."""
     item = _LIST_ITEM.match(line.text)
     if item is None:
@@ -540,15 +555,18 @@ def _smells_of_item(line: _Line, where: str) -> list[Finding]:
     text = item.group("text")
     loose = _LOOSE_ID.match(text)
     if loose:
-        return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :])
+        return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :], language)
     if not (_REQUIREMENT_SECTIONS.search(line.section) or _REQUIREMENT_SECTIONS.search(line.subsection)):
         return []
-    return _smells(line, where, None, text)
+    return _smells(line, where, None, text, language)
 
 
-def _smells(line: _Line, where: str, rid: str | None, text: str) -> list[Finding]:
+def _smells(line: _Line, where: str, rid: str | None, text: str, language: str) -> list[Finding]:
     subject = rid or "This item"
-    return [finding(smell.rule, where, line.number, f"{subject}: {smell.message}.") for smell in detect(text)]
+    return [
+        finding(smell.rule, where, line.number, f"{subject}: {smell.message}.")
+        for smell in detect_in(text, language)
+    ]
 
 
 def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> list[Finding]:
@@ -799,21 +817,25 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     """Overview prose and requirements that are not about the brief; brief facts the spec never mentions."""
     found: list[Finding] = []
     first = lines.doc.sections[0].title if lines.doc.sections else ""
+    language = brief.language  # the spec is read as the brief is: their words must match
     reference = set(brief.terms) | reference_terms(
-        lines.doc.title or "", *(s.title for s in lines.doc.sections)
+        lines.doc.title or "", *(s.title for s in lines.doc.sections), language=language
     )
     del outline  # the template's own words are instructions and examples, not grounding
-    for line in lines.items:
-        if line.fenced or line.text.lstrip().startswith("#") or len(line.text.split()) < _MIN_JUDGED_WORDS:
+    # a spec in another language than its brief shares no words with it: off-topic cannot be judged
+    same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language
+    for line in lines.items if same_language else []:
+        short = word_count(line.text, language) < _MIN_JUDGED_WORDS
+        if line.fenced or line.text.lstrip().startswith("#") or short:
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
         requirement = _REQ.match(line.text)
         overview = normalise_heading(line.section) == normalise_heading(first)
-        if not (overview or (requirement and requirement.group("prefix") == "FR")):
+        if not (overview or (requirement and is_functional(requirement.group("prefix")))):
             continue
         text = requirement.group("text") if requirement else line.text
-        reason = off_topic(text, reference, strict=overview)
+        reason = off_topic(text, reference, strict=overview, language=language)
         if reason:
             found.append(finding("off-topic", lines.where(line), line.number, f"'{_clip(text)}': {reason}."))
     ratio, missing = brief.coverage(lines.doc.body)

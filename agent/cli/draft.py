@@ -199,6 +199,8 @@ def _show_outcome(outcome: DraftOutcome, output: Path | None, *, as_json: bool, 
 
 def _report(outcome: DraftOutcome, output: Path | None, lint_line: str) -> None:
     usage = outcome.result.usage
+    if outcome.language_note:
+        typer.echo(outcome.language_note, err=True)
     where = str(output) if output else "stdout"
     typer.echo(
         f"Drafted {len(outcome.result.sections)} sections to {where} in {outcome.seconds:.1f} s "

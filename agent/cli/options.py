@@ -76,6 +76,15 @@ TimeoutOpt = Annotated[
         show_default=str(DEFAULTS.timeout),
     ),
 ]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="The spec's language: en, de, es, fr, pt, ja or zh (default: language from the configuration, "
+        "else the template's, else the brief's; see docs/languages.md).",
+        show_default=False,
+    ),
+]
 ParallelOpt = Annotated[
     int | None,
     typer.Option(
@@ -259,6 +268,7 @@ class DraftModelFlags(ModelFlags):
 
     max_retries: DraftRetriesOpt = None
     parallel: ParallelOpt = None
+    language: LanguageOpt = None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def trace_command(spec: SpecArg, as_json: JsonOpt = False) -> None:
     with user_errors():
         matrix = trace_document(load_spec(spec))
         if as_json:
-            typer.echo(json.dumps(matrix.to_dict(), indent=2))
+            typer.echo(json.dumps(matrix.to_dict(), indent=2, ensure_ascii=False))
         else:
             table = Table(title=f"{spec}: traceability", title_justify="left")
             table.add_column("Requirement", no_wrap=True)
@@ -132,7 +132,7 @@ def eval_command(
         if report_path is not None:
             atomic_write_text(report_path, markdown(result), overwrite=True)
         if as_json:
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         else:
             _print(result)
 

@@ -121,12 +121,14 @@ def lint_command(
         results: list[dict[str, Any]] = []
         console = _console()
         bad_input = any_failed = False
+        noted: set[str] = set()  # languages whose unjudged smell rules were already said
         for path in _spec_files(paths):
             try:
                 doc = load_spec(path)
                 used = outline or spec_outline(None, doc, path)
                 if outline is None and (notice := template_changed(doc, used)):
                     typer.echo(f"{path}: {notice}", err=True)
+                _note_smell_language(doc, noted)
                 findings = lint_document(doc, used, brief=brief_facts(path, doc, brief), base=path.parent)
             except SpecdraftError as exc:
                 bad_input = True
@@ -142,13 +144,24 @@ def lint_command(
                 console.print(f"{escape(str(path))}: {escape(summary_line(findings))}")
         code = EXIT_USAGE if bad_input else (1 if any_failed else 0)
         if as_json:
-            typer.echo(json.dumps(_lint_json(results, strict, code), indent=2))
+            typer.echo(json.dumps(_lint_json(results, strict, code), indent=2, ensure_ascii=False))
         elif len(results) > 1:
             errors = sum(r.get("errors", 0) for r in results)
             warnings = sum(r.get("warnings", 0) for r in results)
             console.print(f"{len(results)} files: {errors} error(s), {warnings} warning(s)")
         if code:
             raise typer.Exit(code)
+
+
+def _note_smell_language(doc: SpecDocument, noted: set[str]) -> None:
+    """Say once per run, on stderr, when the smell rules cannot judge a spec's language."""
+    from agent.specdoc.language import spec_language
+    from agent.specdoc.smell_lexicons import smell_notice
+
+    language = spec_language(doc.front_matter, doc.body)
+    if language not in noted and (notice := smell_notice(language)):
+        noted.add(language)
+        typer.echo(f"note: {notice}", err=True)
 
 
 def _lint_entry(path: Path, outline: TemplateOutline, findings: list[Finding]) -> dict[str, Any]:

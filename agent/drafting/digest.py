@@ -36,6 +36,8 @@ def settings_digest(settings: ModelSettings, options: DraftOptions, endpoint: En
         # the temperature and --max-retries live in the policy, as the drafter applies them
         "policy": asdict(options.reask_policy(endpoint.model_size)),
     }
+    if options.language:  # a language set: the same brief drafted in another one is another spec
+        material["language"] = options.language
     return _sha256(material)
 
 

@@ -20,16 +20,18 @@ from typing import Any
 from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
 from agent.drafting.grounding_check import grounding_problems
+from agent.drafting.language_check import language_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import Message, naive_messages, section_context, section_messages, shared_prefix
-from agent.drafting.reask import Accepted, ask_section, leak_check, max_tokens_for
+from agent.drafting.reask import Accepted, Check, ask_section, leak_check, max_tokens_for
 from agent.drafting.values import iter_strings
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Provider
 from agent.llm.speed import fit_budget, fit_slots
 from agent.models.size import ModelSize
+from agent.specdoc.language import ENGLISH, choose_language, template_language
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData, capped_lists, json_schema
@@ -59,6 +61,8 @@ class DraftOptions:
     probe: bool = False
     #: benchmark baseline only: section task first, no shared prefix, no server-side prompt cache
     naive_layout: bool = False
+    #: the spec's language as set (--language, ``language``); None: the template's, else the brief's
+    language: str | None = None
 
     def reask_policy(self, size: ModelSize) -> ReaskPolicy:
         """The re-ask policy a draft with these options uses on a model of ``size``: ``policy`` when
@@ -170,7 +174,15 @@ class Drafter:
         self.options = options
         self.on_event = on_event or (lambda event: None)
         self.context = context
-        self.prefix = shared_prefix(brief, template, context.shared if context else None)
+        #: the spec's language (agent.specdoc.language): as set, else the template's, else the brief's
+        self.language = choose_language(
+            options.language,
+            template_language(template.front_matter, template.headings()),
+            f"{brief.title}\n{brief.body}",
+        )
+        self.prefix = shared_prefix(
+            brief, template, context.shared if context else None, language=self.language.code
+        )
         #: the brief's words: an answer may share them with the prompt's example without copying it
         self.brief_terms = brief.facts.terms
         #: per section, the context files whose chunks its prompt carried (provenance, drift)
@@ -409,7 +421,12 @@ class Drafter:
         def grounded(answer: str, data: SectionData) -> list[str]:
             # off-topic answers (the prompt's example feature, another product) are re-asked
             return grounding_problems(
-                data.render_data(), section, self.brief, [text for _, text in context], root=open_points
+                data.render_data(),
+                section,
+                self.brief,
+                [text for _, text in context],
+                root=open_points,
+                language=self.language.code,
             )
 
         return await ask_section(
@@ -419,7 +436,7 @@ class Drafter:
             model,
             self.policy,
             usage,
-            checks=[leak_check(self.prefix), grounded],
+            checks=[leak_check(self.prefix), grounded, *self._language_checks(section)],
             retry_messages=retry_messages,
             cache_prompt=not self.options.naive_layout,
             on_retry=on_retry,
@@ -429,7 +446,15 @@ class Drafter:
             validation_context=covering_context(requirements) if requirements else None,
             schema=self._schema(model, requirements),
             brief_terms=self.brief_terms,
+            language=self.language.code,
         )
+
+    def _language_checks(self, section: TemplateSection) -> list[Check]:
+        """A spec in another language than English: a section written in another one is re-asked."""
+        code = self.language.code
+        if code == ENGLISH:
+            return []
+        return [lambda answer, data: language_problems(data.render_data(), section, code)]
 
     def _accepted(
         self, section: TemplateSection, accepted: Accepted, usage: Usage, started: float

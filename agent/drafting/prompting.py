@@ -21,6 +21,7 @@ from agent.drafting.brief import Brief
 from agent.drafting.examples import example_for
 from agent.drafting.values import normalise
 from agent.io.resources import resource_dir
+from agent.specdoc.language import ENGLISH, LANGUAGES
 from agent.specdoc.requirements import short_text
 from agent.specdoc.schemas.base import json_schema
 from agent.specdoc.template import SpecTemplate, TemplateSection
@@ -67,8 +68,13 @@ def prompt_clauses() -> frozenset[str]:
     return frozenset(clauses)
 
 
-def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | None = None) -> list[Message]:
+def shared_prefix(
+    brief: Brief, template: SpecTemplate, context: list[Chunk] | None = None, *, language: str = ENGLISH
+) -> list[Message]:
     """The messages every section request of one spec starts with.
+
+    A spec in another language than English has the system message ask for it (an English spec's
+    messages are exactly what they always were).
 
     Repository excerpts relevant to the whole brief (``--context``) come last in the prefix, so it
     stays byte-identical across sections; without them the prefix is exactly what it always was.
@@ -87,9 +93,17 @@ def shared_prefix(brief: Brief, template: SpecTemplate, context: list[Chunk] | N
     if context:
         brief_text += "\n\n" + render_prompt("context.j2", chunks=context)
     return [
-        {"role": "system", "content": render_prompt("system.j2")},
+        {"role": "system", "content": render_prompt("system.j2", **language_values(language))},
         {"role": "user", "content": brief_text},
     ]
+
+
+def language_values(code: str) -> dict[str, str]:
+    """What system.j2 needs to ask for a language other than English (nothing for English)."""
+    if code == ENGLISH:
+        return {}
+    language = LANGUAGES[code]
+    return {"language": language.name, "native": language.native}
 
 
 def section_context(chunks: list[Chunk], endpoints: list[str], tables: list[str]) -> str:

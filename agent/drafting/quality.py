@@ -19,8 +19,11 @@ from agent.drafting.copying import copies_example, prompt_words_in
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
 from agent.specdoc.grounding import content_stems, is_generic
+from agent.specdoc.language import ENGLISH
 from agent.specdoc.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
-from agent.specdoc.smells import DRAFTING_SMELLS, drafting_problems
+from agent.specdoc.requirements import is_functional
+from agent.specdoc.smell_lexicons import drafting_problems_in
+from agent.specdoc.smells import DRAFTING_SMELLS
 from agent.specdoc.template import FieldKind, TemplateSection
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
@@ -135,6 +138,7 @@ def check_section(
     *,
     examples: list[str] | None = None,
     brief_terms: frozenset[str] = frozenset(),
+    language: str = ENGLISH,
 ) -> list[str]:
     """Problems in one section's (schema-valid) data; an empty list means it passes.
 
@@ -143,7 +147,9 @@ def check_section(
     """
     return [
         finding.problem
-        for finding in section_findings(data, section, examples=examples, brief_terms=brief_terms)
+        for finding in section_findings(
+            data, section, examples=examples, brief_terms=brief_terms, language=language
+        )
     ]
 
 
@@ -153,6 +159,7 @@ def section_findings(
     *,
     examples: list[str] | None = None,
     brief_terms: frozenset[str] = frozenset(),
+    language: str = ENGLISH,
 ) -> list[AnswerFinding]:
     """:func:`check_section`'s problems, each with the name of the check that found it."""
     template = _Template.of(section)
@@ -171,7 +178,7 @@ def section_findings(
     found.extend(
         AnswerFinding("same-value", p) for p in same_value_everywhere(data, _CHOICE_KEYS | _NON_PROSE_KEYS)
     )
-    found.extend(AnswerFinding("smells", p) for p in requirement_smells(data, section))
+    found.extend(AnswerFinding("smells", p) for p in requirement_smells(data, section, language))
     order = {check: index for index, check in enumerate(CHECKS)}
     return sorted(found, key=lambda finding: order[finding.check])
 
@@ -281,7 +288,7 @@ def _filler(value: str, labels: set[str]) -> bool:
     return len(set(specific)) <= 1 and len(specific) * 5 < len(words)
 
 
-def requirement_smells(data: dict[str, Any], section: TemplateSection) -> list[str]:
+def requirement_smells(data: dict[str, Any], section: TemplateSection, language: str = ENGLISH) -> list[str]:
     """Re-ask reasons for smelly numbered requirements (FR-001, QR-001, ...), as lint's smell rules say.
 
     Only the precise smells reject (``DRAFTING_SMELLS``: loopholes, open-ended lists, vague quantities,
@@ -292,10 +299,14 @@ def requirement_smells(data: dict[str, Any], section: TemplateSection) -> list[s
         items = data.get(key)
         if not isinstance(items, list):
             continue
-        rules = DRAFTING_SMELLS if prefix.startswith("FR") else DRAFTING_SMELLS - {"smell-weak-modal"}
+        rules = (
+            DRAFTING_SMELLS
+            if prefix.startswith("FR") or is_functional(prefix)
+            else DRAFTING_SMELLS - {"smell-weak-modal"}
+        )
         for index, item in enumerate(items):
             if isinstance(item, str):
-                problems.extend(drafting_problems(item, f"{key}[{index}]", rules=rules))
+                problems.extend(drafting_problems_in(item, f"{key}[{index}]", language, rules))
     return problems
 
 

@@ -28,6 +28,7 @@ from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.io.validation import validation_problems
 from agent.llm.client import ChatClient, Completion, Usage
+from agent.specdoc.language import ENGLISH
 from agent.specdoc.schemas.base import SectionData, json_schema
 from agent.specdoc.template import TemplateSection
 
@@ -61,18 +62,24 @@ def validate_answer(
     *,
     context: dict[str, Any] | None = None,
     brief_terms: frozenset[str] = frozenset(),
+    language: str = ENGLISH,
 ) -> tuple[SectionData | None, list[str]]:
     """Parse and validate a model answer; return the data or the problems to re-ask with.
 
     ``context`` is pydantic's validation context: what the model checks the answer against beyond its
     own content (``covering_context``: the spec's requirement IDs, which ``covers`` must cite).
     ``brief_terms``: the brief's content stems, which an answer may share with the prompt's example.
+    ``language``: the spec's, whose smell rules judge its requirements.
     """
     data, problems = parse_answer(answer, model, context=context)
     if data is None:
         return None, problems
     problems = check_section(
-        json.loads(answer), section, examples=example_values(section.key), brief_terms=brief_terms
+        json.loads(answer),
+        section,
+        examples=example_values(section.key),
+        brief_terms=brief_terms,
+        language=language,
     )
     return (None, problems) if problems else (data, [])
 
@@ -164,6 +171,7 @@ async def ask_section(
     validation_context: dict[str, Any] | None = None,
     schema: dict[str, Any] | None = None,
     brief_terms: frozenset[str] = frozenset(),
+    language: str = ENGLISH,
 ) -> Accepted:
     """Ask until an answer passes, at most ``policy.attempts`` times.
 
@@ -180,7 +188,8 @@ async def ask_section(
     ``schema`` is the JSON schema the server constrains answers to (default: ``model``'s own), e.g. one
     whose ``covers`` lists only the spec's requirement IDs (:func:`covering_schema`).
     ``brief_terms`` (the brief's content stems) are words an answer may share with the prompt's example
-    without copying it (:func:`agent.drafting.copying.copies_example`).
+    without copying it (:func:`agent.drafting.copying.copies_example`); ``language`` is the spec's (its
+    requirements are judged by that language's smell rules).
     """
     checks = [leak_check(messages)] if checks is None else list(checks)
     schema = schema if schema is not None else json_schema(model)
@@ -219,7 +228,13 @@ async def ask_section(
             continue
         answer = completion.text
         data, problems = _judged(
-            completion, model, section, checks, context=validation_context, brief_terms=brief_terms
+            completion,
+            model,
+            section,
+            checks,
+            context=validation_context,
+            brief_terms=brief_terms,
+            language=language,
         )
         if data is not None:
             return Accepted(data, answer, attempt)
@@ -232,7 +247,14 @@ async def ask_section(
                 messages, section, without_example_copies(answer, examples, brief_terms), problems
             )
     kept = _without_failing_items(
-        answer, problems, model, section, checks, context=validation_context, brief_terms=brief_terms
+        answer,
+        problems,
+        model,
+        section,
+        checks,
+        context=validation_context,
+        brief_terms=brief_terms,
+        language=language,
     )
     if kept is not None:
         data, trimmed = kept
@@ -248,11 +270,14 @@ def _judged(
     *,
     context: dict[str, Any] | None,
     brief_terms: frozenset[str],
+    language: str,
 ) -> tuple[SectionData | None, list[str]]:
     """The answer's data when it passes the schema, the quality rules and every check, else its problems
     (first that it was cut off, when it was)."""
     answer = completion.text
-    data, problems = validate_answer(answer, model, section, context=context, brief_terms=brief_terms)
+    data, problems = validate_answer(
+        answer, model, section, context=context, brief_terms=brief_terms, language=language
+    )
     if data is not None:
         for check in checks:
             problems = check(answer, data)
@@ -273,6 +298,7 @@ def _without_failing_items(
     *,
     context: dict[str, Any] | None,
     brief_terms: frozenset[str],
+    language: str,
 ) -> tuple[SectionData, str] | None:
     """The last answer without the list items its problems name, if that passes every check again."""
     try:
@@ -283,7 +309,9 @@ def _without_failing_items(
     if trimmed is None:
         return None
     text = json.dumps(trimmed, ensure_ascii=False)
-    data, _ = validate_answer(text, model, section, context=context, brief_terms=brief_terms)
+    data, _ = validate_answer(
+        text, model, section, context=context, brief_terms=brief_terms, language=language
+    )
     if data is None or any(check(text, data) for check in checks):
         return None
     return data, text

@@ -24,7 +24,14 @@ from agent.context.retrieval import ContextPack
 from agent.drafting.brief import Brief
 from agent.drafting.intent import RequestKind, plain_kind, request_names
 from agent.drafting.policy import ReaskPolicy
-from agent.drafting.prompting import Message, describe_fields, render_prompt, section_context, shared_prefix
+from agent.drafting.prompting import (
+    Message,
+    describe_fields,
+    language_values,
+    render_prompt,
+    section_context,
+    shared_prefix,
+)
 from agent.drafting.reask import Check, ask_section, leak_check
 from agent.drafting.values import normalise
 from agent.errors import InputError, SectionFailedError
@@ -34,6 +41,7 @@ from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
 from agent.specdoc.grounding import content_stems
+from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import ensure_editable
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements, short_text
@@ -392,6 +400,13 @@ class Refiner:
         usage.add(completion.usage)
         return _answer_text(completion.text) or "(The model gave no answer.)"
 
+    def _prefix(self, language: str) -> list[Message]:
+        """The shared prefix of a revision: the brief's, else the system prompt alone."""
+        if self.brief is not None:
+            shared = self.context.shared if self.context else None
+            return shared_prefix(self.brief, self.template, shared, language=language)
+        return [{"role": "system", "content": render_prompt("system.j2", **language_values(language))}]
+
     async def _revise(
         self, client: ChatClient, doc: SpecDocument, title: str, instruction: str, usage: Usage
     ) -> SectionChange | SectionFailure:
@@ -407,11 +422,9 @@ class Refiner:
             for other in doc.sections:
                 if other.title != current.title:
                     requirements.update(defined_requirements(other.text))
-        prefix: list[Message] = (
-            shared_prefix(self.brief, self.template, self.context.shared if self.context else None)
-            if self.brief is not None
-            else [{"role": "system", "content": render_prompt("system.j2")}]
-        )
+        # the spec's language (its front matter): a German spec is revised in German
+        language = spec_language(doc.front_matter, doc.body)
+        prefix = self._prefix(language)
         task = render_prompt(
             "refine.j2",
             section=tsection,
@@ -443,6 +456,7 @@ class Refiner:
                 brief_terms=(
                     self.brief.facts.terms if self.brief is not None else frozenset(content_stems(doc.body))
                 ),
+                language=language,
             )
         except SectionFailedError as exc:
             return SectionFailure(title, exc.attempts, exc.errors)

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ from agent.llm.providers import (
     model_settings,
     open_endpoint,
 )
+from agent.specdoc.language import parse_language
 from agent.specdoc.render import DocumentValues, Provenance, render_spec
 from agent.specdoc.template import SpecTemplate
 from agent.specdoc.template_resolver import (
@@ -60,6 +61,8 @@ class DraftOutcome:
     load_seconds: float
     seconds: float
     notices: list[str] = field(default_factory=list)
+    #: what a person should know about the spec's language (a German brief, an English template)
+    language_note: str = ""
     #: the outline of the template the spec was drafted from (what ``findings`` lints against)
     outline: TemplateOutline | None = None
     context_summary: str = ""
@@ -200,7 +203,9 @@ async def adraft_with_endpoint(
         day=(today or datetime.now(UTC)).date(),
     )
     provenance = _provenance(drafter, result, endpoint, settings, spec_path)
-    markdown = render_spec(template, result.contents(), values, provenance)
+    # the spec records its language next to the template's own front matter keys
+    recorded = replace(template, front_matter={**template.front_matter, "language": drafter.language.code})
+    markdown = render_spec(recorded, result.contents(), values, provenance)
     return DraftOutcome(
         markdown=markdown,
         result=result,
@@ -209,6 +214,7 @@ async def adraft_with_endpoint(
         load_seconds=endpoint.load_seconds,
         seconds=time.perf_counter() - started,
         notices=[endpoint.notice] if endpoint.notice else [],
+        language_note=drafter.language.note,
         outline=read_template_outline(template.path),
         context_summary=context.walk.summary() if context is not None else "",
         model_params=endpoint.model_size.params,
@@ -306,6 +312,7 @@ def plan_drafts(
         parallel=cfg.parallel,
         temperature=cfg.temperature,
         probe=True,
+        language=parse_language(cfg.language, where="language") if cfg.language else None,
     )
     paths = context_paths(config, context)
     indexed = index_context(paths, budget=context_budget) if paths else None

@@ -70,6 +70,11 @@ class Settings(BaseModel):
     timeout: float = Field(300.0, ge=1.0, description="seconds to wait for one model answer")
     output_dir: Path | None = Field(None, description="where batch (and draft without -o) write specs")
     context: list[Path] = Field(default_factory=list, description="files or directories for context")
+    language: str | None = Field(
+        None,
+        min_length=1,
+        description="the spec's language (en, de, es, ...); unset: template's, else brief's",
+    )
 
     @field_validator("temperature", "max_retries", "parallel", "jobs", "timeout", mode="before")
     @classmethod
@@ -616,4 +621,8 @@ INIT_TEXT = """\
 
 # Files or directories whose content grounds the spec in this repository.
 # context = ["docs/architecture.md", "api/openapi.yaml"]
+
+# The language specs are written in: en, de, es, fr, pt, ja or zh (docs/languages.md). Unset: the
+# template's (tech-spec-de is German), else the brief's.
+# language = "de"
 """

@@ -1,9 +1,11 @@
 """Brief grounding: the key terms and facts of a brief, and whether a text shares them.
 
-Deterministic and dependency-free: words are lower-cased, stop words dropped and suffixes stripped
+Deterministic: in English words are lower-cased, stop words dropped and suffixes stripped
 (``invitations`` -> ``invit``, ``invites`` -> ``invit``), a short synonym list maps common variants onto
-one stem. Drafting (re-ask an off-topic section), lint (``off-topic``, ``brief-uncovered``) and eval
-(brief coverage) share this one module.
+one stem. A brief in another language is read with that language's stemmer or, in Chinese and
+Japanese, character pairs (``agent.specdoc.wordstems``); its ``BriefFacts.language`` says which, and
+the texts compared with it are read the same way. Drafting (re-ask an off-topic section), lint
+(``off-topic``, ``brief-uncovered``) and eval (brief coverage) share this one module.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+
+from agent.specdoc.language import ENGLISH, text_language
+from agent.specdoc.wordstems import generic_stems, stems_in, words_in
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
 _STOP = frozenset(
@@ -100,7 +105,27 @@ _UNIT_WORDS = (
     r"kb|mb|gb|tb|bytes?|%|percent|rows?|users?|requests?|rps|qps|items?|records?|workspaces?|tenants?|"
     r"accounts?|invites?|invitations?|events?|messages?|emails?|attempts?|retries|times|files?|columns?|"
     r"pages?|characters?|k|m"
+    # the same units in German and Spanish briefs
+    r"|Sekunden?|Minuten?|Stunden?|Tagen?|Wochen?|Monaten?|Jahren?|Benutzern?|Nutzern?|Anfragen|Einladungen"
+    r"|Arbeitsbereichen?|segundos?|minutos?|horas?|días|semanas?|meses|años|usuarios?|peticiones"
+    r"|solicitudes|invitaciones|espacios"
 )
+#: a number and a Chinese or Japanese counter or unit (7天, 500个, 30分钟); no word boundary there
+_CJK_NUMBER = re.compile(
+    r"(\d[\d,]*(?:\.\d+)?)\s?(小时|分钟|秒钟|秒|天|日|周|个月|月|年|个|人|次|条|封|件|名|行|项|位|時間|分)"
+)
+#: the forms of one German unit counted as one (``7 Tage`` is ``7 Tagen``)
+_UNIT_FORMS = {
+    **dict.fromkeys(("tage", "tagen"), "tag"),
+    **dict.fromkeys(("sekunde", "sekunden"), "sekunde"),
+    **dict.fromkeys(("minute", "minuten"), "minute"),
+    **dict.fromkeys(("stunde", "stunden"), "stunde"),
+    **dict.fromkeys(("woche", "wochen"), "woche"),
+    **dict.fromkeys(("monate", "monaten"), "monat"),
+    **dict.fromkeys(("jahre", "jahren"), "jahr"),
+    **dict.fromkeys(("benutzer", "benutzern", "nutzer", "nutzern"), "nutzer"),
+    **dict.fromkeys(("arbeitsbereiche", "arbeitsbereichen"), "arbeitsbereich"),
+}
 _NUMBER = re.compile(
     rf"\b(\d[\d,]*(?:\.\d+)?)\s?(k\b|m\b|%)?\s?({_UNIT_WORDS})?\b(?:\s+per\s+([a-z]+))?",
     re.IGNORECASE,
@@ -134,6 +159,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def word_count(text: str, language: str = ENGLISH) -> int:
+    """How many words ``text`` has (Chinese and Japanese: about one per two characters)."""
+    if language == ENGLISH:
+        return len(text.split())
+    return sum(max(1, len(w) // 2) if not w.isascii() else 1 for w in words_in(text, language))
+
+
 @functools.lru_cache(maxsize=65_536)
 def _word_stems(word: str) -> tuple[str, ...]:
     low = word.lower().strip(".")
@@ -142,16 +174,19 @@ def _word_stems(word: str) -> tuple[str, ...]:
     return tuple(stem(part) for part in low.split("/"))
 
 
-def content_stems(text: str) -> list[str]:
-    """Stems of the words that carry meaning: not stop words, not one letter."""
+def content_stems(text: str, language: str = ENGLISH) -> list[str]:
+    """Stems of the words that carry meaning: not stop words, not one letter (``language``: the
+    text's; CJK: character pairs)."""
+    if language != ENGLISH:
+        return stems_in(text, language)
     return [part for word in _WORD.findall(text) for part in _word_stems(word)]
 
 
 _GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC)
 
 
-def is_generic(term: str) -> bool:
-    return term in _GENERIC_STEMS
+def is_generic(term: str, language: str = ENGLISH) -> bool:
+    return term in (_GENERIC_STEMS if language == ENGLISH else generic_stems(language))
 
 
 @dataclass(frozen=True)
@@ -162,12 +197,16 @@ class Fact:
     text: str
 
     def mentioned_in(
-        self, text: str, stems: set[str], quantities: set[tuple[str, str]] | None = None
+        self,
+        text: str,
+        stems: set[str],
+        quantities: set[tuple[str, str]] | None = None,
+        language: str = ENGLISH,
     ) -> bool:
         """Whether ``text`` (its content ``stems``; its ``_quantities`` when known) mentions the fact."""
         if self.kind == "number":
             return _number_mentioned(self.text, text, stems, quantities)
-        return all(s in stems for s in content_stems(self.text))
+        return all(s in stems for s in content_stems(self.text, language))
 
 
 @dataclass(frozen=True)
@@ -178,23 +217,29 @@ class BriefFacts:
     terms: frozenset[str]
     facts: tuple[Fact, ...]
     asks: tuple[str, ...] = field(default=())
+    #: the brief's language: its terms are that language's stems (agent.specdoc.wordstems)
+    language: str = ENGLISH
 
     def coverage(self, text: str) -> tuple[float, list[Fact]]:
         """Share (0-1) of facts ``text`` mentions, and the facts it never mentions."""
         if not self.facts:
             return 1.0, []
-        stems = set(content_stems(text))
+        stems = set(content_stems(text, self.language))
         numbers = any(fact.kind == "number" for fact in self.facts)
         quantities = _quantities(text) if numbers else None
-        missing = [fact for fact in self.facts if not fact.mentioned_in(text, stems, quantities)]
+        missing = [
+            fact for fact in self.facts if not fact.mentioned_in(text, stems, quantities, self.language)
+        ]
         return round(1 - len(missing) / len(self.facts), 3), missing
 
 
-def extract(body: str, title: str = "") -> BriefFacts:
-    """Key terms and facts of a brief (its Markdown body and title)."""
+def extract(body: str, title: str = "", language: str | None = None) -> BriefFacts:
+    """Key terms and facts of a brief (its Markdown body and title), read in ``language`` (default:
+    the one the brief is written in)."""
     lines = [ln for ln in body.splitlines() if not ln.lstrip().startswith("#")]
     prose = "\n".join(lines)
-    terms = {s for s in content_stems(f"{title}\n{prose}") if not s.isdigit()}
+    language = language or text_language(f"{title}\n{prose}")
+    terms = {s for s in content_stems(f"{title}\n{prose}", language) if not s.isdigit()}
     facts: list[Fact] = []
     seen: set[str] = set()
 
@@ -207,31 +252,52 @@ def extract(body: str, title: str = "") -> BriefFacts:
     for match in _NUMBER.finditer(prose):
         if match.group(2) or match.group(3) or match.group(4):
             add("number", " ".join(match.group(0).split()))
+    for match in _CJK_NUMBER.finditer(prose):
+        add("number", match.group(0).replace(" ", ""))
     for match in _QUANTITY.finditer(prose):
         add("number", " ".join(match.group(0).split()))
-    for tech in technologies(prose):
+    for tech in technologies(prose, language):
         add("technology", tech)
-    for word in words(title):
-        low = word.lower()
-        if low not in _STOP and len(low) > 2 and not is_generic(stem(low)):
-            add("term", low)
+    for word in _title_terms(title, language):
+        add("term", word)
     asks = tuple(m.group(1).strip() for ln in lines if (m := _BULLET.match(ln)))
-    return BriefFacts(title=title, terms=frozenset(terms), facts=tuple(facts), asks=asks)
+    return BriefFacts(title=title, terms=frozenset(terms), facts=tuple(facts), asks=asks, language=language)
 
 
-def technologies(text: str) -> list[str]:
+def _title_terms(title: str, language: str) -> list[str]:
+    """The title's words that say what the feature is (not stop words, not generic)."""
+    if language == ENGLISH:
+        found = [w.lower() for w in words(title)]
+        return [w for w in found if w not in _STOP and len(w) > 2 and not is_generic(stem(w))]
+    return [
+        low
+        for w in words_in(title, language)
+        if len(low := w.lower()) > 1
+        and (stems := content_stems(low, language))
+        and not all(is_generic(s, language) for s in stems)
+    ]
+
+
+_UWORD = re.compile(r"[^\W\d_](?:[\w+#]|[.-](?=\w))*[\w+#]|[^\W\d_]")
+
+
+def technologies(text: str, language: str = ENGLISH) -> list[str]:
     """Named technologies and products: words with inner capitals or all capitals, and capitalised
-    words that do not start a sentence (``FastAPI``, ``PostgreSQL``, ``SMTP``, ``Stripe``)."""
+    words that do not start a sentence (``FastAPI``, ``PostgreSQL``, ``SMTP``, ``Stripe``). In German,
+    where every noun is capitalised, only the first two kinds."""
     found: list[str] = []
-    for match in _WORD.finditer(text):
+    # CJK text has no spaces: its technologies are the Latin words in it (``使用FastAPI``)
+    pattern = _UWORD if language in ("de", "es", "fr", "pt") else _WORD
+    for match in pattern.finditer(text):
         word = match.group(0).strip(".")
-        if len(word) < 2 or word.lower() in _STOP:
+        if len(word) < 2 or word.lower() in _STOP or not word.isascii():
             continue
-        inner = any(c.isupper() for c in word[1:])
+        # a capital after a hyphen is a German compound's noun (E-Mail), not an inner capital
+        inner = any(c.isupper() and word[i] != "-" for i, c in enumerate(word[1:]))
         capital = word[0].isupper()
         if not capital and not inner:
             continue
-        if not inner and _SENTENCE_START.search(text[: match.start()]):
+        if not inner and (language == "de" or _SENTENCE_START.search(text[: match.start()])):
             continue
         if is_generic(stem(word)) and not word.isupper():
             continue
@@ -264,8 +330,12 @@ def _quantities(text: str) -> set[tuple[str, str]]:
         unit = match.group(3) or match.group(2) or ""
         if match.group(2) and match.group(2).lower() in ("k", "m") and match.group(3):
             unit = match.group(3)
+        unit = _UNIT_FORMS.get(unit.lower(), unit)
         for value in _numbers(match.group(1) + (match.group(2) or "")):
             out.add((value, stem(unit) if unit not in ("%",) else "%"))
+    for match in _CJK_NUMBER.finditer(text):
+        for value in _numbers(match.group(1)):
+            out.add((value, match.group(2)))
     return out
 
 
@@ -294,7 +364,9 @@ MIN_TERMS = 6
 MIN_SHARE = 0.34
 
 
-def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool = True) -> str | None:
+def off_topic(
+    text: str, reference: set[str] | frozenset[str], *, strict: bool = True, language: str = ENGLISH
+) -> str | None:
     """Why ``text`` is off-topic against ``reference`` stems (the brief and earlier sections), or None.
 
     A text with at least MIN_TERMS - 2 specific (non-generic) terms is off-topic when it shares none
@@ -303,7 +375,7 @@ def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool =
     unknown one (its most repeated term, said at least twice, is absent from the reference).
     Short or generic texts are never flagged: they cannot be judged.
     """
-    every = [s for s in content_stems(text) if not is_generic(s) and not s.isdigit()]
+    every = [s for s in content_stems(text, language) if not is_generic(s, language) and not s.isdigit()]
     specific = list(dict.fromkeys(every))
     if len(specific) < MIN_TERMS - 2:
         return None
@@ -314,15 +386,17 @@ def off_topic(text: str, reference: set[str] | frozenset[str], *, strict: bool =
     share = len(known) / len(specific)
     if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and centred):
         first = [centre] if centre in unknown else []
-        sample = ", ".join(_display(text, first + [s for s in unknown if s != centre])[:4])
+        sample = ", ".join(_display(text, first + [s for s in unknown if s != centre], language)[:4])
         return f"it is about {sample}, which neither the brief nor the earlier sections mention"
     return None
 
 
-def _display(text: str, unknown: list[str]) -> list[str]:
+def _display(text: str, unknown: list[str], language: str = ENGLISH) -> list[str]:
     """The original words of ``text`` behind the ``unknown`` stems (for a readable reason)."""
     shown: list[str] = []
     wanted = set(unknown)
+    if language != ENGLISH:  # stems of another language (CJK pairs) are shown as they are
+        return [s for s in unknown if s in wanted][:8]
     for word in words(text):
         s = stem(word)
         if s in wanted and word.lower() not in (w.lower() for w in shown):
@@ -330,8 +404,8 @@ def _display(text: str, unknown: list[str]) -> list[str]:
     return shown
 
 
-def reference_terms(*texts: str) -> set[str]:
+def reference_terms(*texts: str, language: str = ENGLISH) -> set[str]:
     out: set[str] = set()
     for text in texts:
-        out.update(content_stems(text))
+        out.update(content_stems(text, language))
     return out

@@ -19,6 +19,11 @@ REQUIREMENT = re.compile(
     r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?\*\*(?P<prefix>[A-Z][A-Z0-9]{0,5})-(?P<num>\d{1,5})\*\*:?\s*(?P<text>.*)$"
 )
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+#: ID prefixes of functional and non-functional requirements, in each template language shipped:
+#: FR/NFR (English), FA/NFA (German: funktionale Anforderung), RF/RNF (Spanish, Portuguese: requisito
+#: funcional), EF/ENF (French: exigence fonctionnelle)
+FUNCTIONAL_PREFIXES = frozenset({"FR", "FA", "RF", "EF"})
+NON_FUNCTIONAL_PREFIXES = frozenset({"NFR", "NFA", "RNF", "ENF"})
 #: how long the text shown next to an ID in a prompt may be
 SHORT_TEXT = 70
 
@@ -67,3 +72,13 @@ def split_covers(text: str) -> tuple[str, list[str]]:
         return text.strip(), []
     ids = [part.strip() for part in match.group("ids").split(",")]
     return text[: match.start()].strip(), ids
+
+
+def is_functional(prefix: str) -> bool:
+    """A functional requirement's ID prefix (FR, or its translation: FA, RF, EF)."""
+    return prefix in FUNCTIONAL_PREFIXES
+
+
+def is_non_functional(prefix: str) -> bool:
+    """A non-functional requirement's ID prefix (NFR, or its translation: NFA, RNF, ENF)."""
+    return prefix in NON_FUNCTIONAL_PREFIXES

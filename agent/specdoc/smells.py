@@ -64,6 +64,11 @@ SMELLS: dict[str, tuple[str, str]] = {
         "a vague quantity: several, some, many, most, a few, a number of, ...",
         "give the number (or a minimum and maximum)",
     ),
+    # judged in German and Spanish only (agent.specdoc.smell_lexicons); the English rules stay as measured
+    "smell-passive": (
+        "a passive without its agent: 'wird gelöscht', 'es enviado', ... (who does it?)",
+        "name who or what does it (the service, the administrator), or add 'von/durch ...', 'por ...'",
+    ),
 }
 
 #: the smells precise enough to reject a drafted requirement and re-ask the model.
@@ -76,12 +81,14 @@ DRAFTING_SMELLS = frozenset(
 class Smell:
     rule: str
     words: tuple[str, ...]
+    #: how to fix it in the spec's language, where the catalogue's English advice does not fit
+    fix: str = ""
 
     @property
     def message(self) -> str:
         listed = ", ".join(f"'{w}'" for w in self.words)
         what = SMELLS[self.rule][0].split(":", 1)[0]
-        return f"{what} ({listed}); {SMELLS[self.rule][1]}"
+        return f"{what} ({listed}); {self.fix or SMELLS[self.rule][1]}"
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -90,6 +91,10 @@ class SpecTemplate:
                 return section
         raise KeyError(key)
 
+    def headings(self) -> list[str]:
+        """Every ``##`` and ``###`` title, in order (what tells the template's language)."""
+        return [title for section in self.sections for title in (section.title, *section.subsections)]
+
     def outline(self) -> str:
         """The list of headings, for the prompt's shared prefix."""
         lines = []
@@ -108,8 +113,13 @@ class TemplateInfo:
 
 
 def slugify(text: str, *, fallback: str = "field") -> str:
-    """A Python identifier made of the text's words: 'Auto-scaling' -> 'auto_scaling'."""
-    slug = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
+    """A Python identifier made of the text's words: 'Auto-scaling' -> 'auto_scaling'.
+
+    Accents are dropped ('Übersicht' -> 'ubersicht'); letters of other scripts are kept ('概述'), so
+    headings in any language give distinct keys.
+    """
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    slug = re.sub(r"(?:[^\w]|_)+", "_", plain).strip("_").lower()
     if not slug:
         return fallback
     if slug[0].isdigit():

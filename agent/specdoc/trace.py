@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.specdoc.document import SpecDocument, fence_mask, split_lines
+from agent.specdoc.language import title_pattern
 from agent.specdoc.requirements import REQUIREMENT
 
 __all__ = ["KINDS", "REQUIREMENT", "TraceMatrix", "TracedRequirement", "references", "trace_document"]
@@ -22,11 +23,8 @@ _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?")
 
 #: kind of a referring line, by its section or subsection title (first match wins)
-KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("endpoints", re.compile(r"endpoint|\bapi\b", re.IGNORECASE)),
-    ("tests", re.compile(r"test|acceptance|verif", re.IGNORECASE)),
-    ("criteria", re.compile(r"success|criteri", re.IGNORECASE)),
-    ("tasks", re.compile(r"timeline|task|milestone|rollout|plan|phase", re.IGNORECASE)),
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, title_pattern(kind)) for kind in ("endpoints", "tests", "criteria", "tasks")
 )
 
 

@@ -52,3 +52,12 @@ def test_the_model_served_and_its_policy_change_the_digest() -> None:
     assert settings_digest(_settings(), retries, _endpoint("m", 7_000_000_000)) != base
     hotter = DraftOptions(temperature=0.5)
     assert settings_digest(_settings(), hotter, _endpoint("m", 7_000_000_000)) != base
+
+
+def test_a_language_set_changes_the_digest() -> None:
+    endpoint = _endpoint("m", 7_000_000_000)
+    base = settings_digest(_settings(), DraftOptions(), endpoint)
+    assert settings_digest(_settings(), DraftOptions(language="de"), endpoint) != base
+    assert settings_digest(_settings(), DraftOptions(language="de"), endpoint) != settings_digest(
+        _settings(), DraftOptions(language="es"), endpoint
+    )

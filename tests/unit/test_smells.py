@@ -95,7 +95,7 @@ def test_hard_negative_is_clean(text: str) -> None:
 
 
 def test_every_rule_is_covered_and_says_how_to_fix() -> None:
-    assert set(FIRES) == set(SMELLS)
+    assert set(FIRES) == set(SMELLS) - {"smell-passive"}, "every English rule (passive: German, Spanish)"
     smell = detect("The system shall support several languages if possible.")
     assert [s.rule for s in smell] == ["smell-loophole", "smell-vague-quantity"]
     assert "'if possible'" in smell[0].message and "drop the escape clause" in smell[0].message

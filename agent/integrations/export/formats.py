@@ -35,7 +35,10 @@ def label_for(phase: str) -> str:
 
 
 def to_json(tasks: list[Task], *, spec_name: str) -> str:
-    return json.dumps({"spec": spec_name, "tasks": [t.to_dict() for t in tasks]}, indent=2) + "\n"
+    return (
+        json.dumps({"spec": spec_name, "tasks": [t.to_dict() for t in tasks]}, indent=2, ensure_ascii=False)
+        + "\n"
+    )
 
 
 def to_markdown(tasks: list[Task], *, spec_name: str) -> str:

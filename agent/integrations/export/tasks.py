@@ -13,12 +13,16 @@ from pathlib import Path
 
 from agent.errors import InputError
 from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
+from agent.specdoc.language import title_pattern
 from agent.specdoc.requirements import ID_PATTERN, REQUIREMENT, defined_requirements, split_covers
 
 _CHECK = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(?P<text>.+?)\s*$")
 _REQ_REF = re.compile(rf"\b{ID_PATTERN}\b")
 _BULLET = re.compile(r"^\s*[-*]\s+(?:\[[ xX]\]\s+)?(?P<text>.+?)\s*$")
 _ACCEPTANCE_TITLES = ("success", "testing", "acceptance", "criteria", "verification")
+_TIMELINE = title_pattern("timeline")
+#: the same in the other template languages (title words of agent.specdoc.language)
+_ACCEPTANCE = title_pattern("criteria")
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def requirements_of(doc: SpecDocument) -> dict[str, str]:
 def _acceptance_lines(doc: SpecDocument) -> list[str]:
     lines: list[str] = []
     for section in doc.sections:
-        if any(word in section.title.lower() for word in _ACCEPTANCE_TITLES):
+        title = section.title.lower()
+        if any(word in title for word in _ACCEPTANCE_TITLES) or _ACCEPTANCE.search(title):
             for line in section.content.splitlines():
                 match = _BULLET.match(line)
                 if match:
@@ -73,6 +78,7 @@ def _phase_items(doc: SpecDocument) -> list[tuple[str, str]]:
             s
             for s in doc.sections
             if normalise_heading(s.title) == normalise_heading("Implementation Timeline")
+            or _TIMELINE.search(s.title.strip())
         ),
         None,
     )

@@ -1,0 +1,128 @@
+"""Meaningful word stems of a text in another language than English, for grounding and coverage.
+
+German, Spanish, French and Portuguese words are stemmed by the Snowball stemmers (PyStemmer, the ones
+bm25s documents): *Einladungen*, *Einladung*, *einladen* share ``einlad``. Chinese and Japanese have no
+spaces between words: a run of their characters is cut into overlapping character pairs (*团队邀请* ->
+团队, 队邀, 邀请), the usual unit of CJK retrieval without a segmenter; pairs holding a particle (的, の)
+are dropped. Latin words inside CJK text (product names, ``PostgreSQL``) are kept, lower-cased. English
+keeps its own light stemmer (``agent.specdoc.grounding``), so English results do not change.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from agent.specdoc.language import LANGUAGES
+
+_WORD = re.compile(r"[^\W\d_](?:[\w+#]|[.-](?=\w))*[\w+#]|[^\W\d_]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
+
+_STOP: dict[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "de": """aber alle allem allen aller alles als also am an auch auf aus bei beim bis bzw da damit dann
+            das dass dem den denen der des dessen die dies diese diesem diesen dieser dieses doch dort du
+            durch ein eine einem einen einer eines einige er es etwa etwas für gegen hat hatte haben ihr
+            ihre ihrem
+            ihren ihrer ihres im in ins ist jede jedem jeden jeder jedes kann kein keine können muss müssen
+            nach nicht noch nur ob oder ohne pro per sein seine sich sie sind so soll sollen sowie über um und
+            uns unter vom von vor wann was weil wenn werden wie wird wir wo zu zum zur zwischen darf dürfen
+            mehr sehr neue neuen neuer neues einem beim zwar sodass ggf bzw z b""",
+        "es": """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde durante
+            e el ella ellas ellos en entre era es esa ese eso esta este esto estos estas está están fue ha han
+            hasta hay la las le les lo los más me mi mientras muy nada ni no nos o os otra otro para pero poco
+            por porque que quien se sea según ser si sin sobre son su sus también tanto te tiene tienen todo
+            todos tras tu un una uno unos unas y ya debe deben deberá puede pueden cada nuevo nueva nuevos""",
+        "fr": """à au aux avec ce ces cette dans de des du elle en est et être il ils la le les leur leurs
+            mais ne ni nous on ou par pas pour qu que qui sa se ses son sur un une vous y doit doivent peut
+            chaque tout tous toute toutes plus sans sous entre""",
+        "pt": """a ao aos as com como da das de do dos e é ela ele em entre era essa esse esta este foi há
+            isso mais mas na nas não no nos o os ou para pela pelo por que se sem ser seu sua são também um
+            uma deve devem pode podem cada todo todos""",
+    }.items()
+}
+#: words any feature's spec may use, per language (as the English list in agent.specdoc.grounding)
+_GENERIC: dict[str, str] = {
+    "de": """system systeme dienst dienste benutzer nutzer anwender daten anwendung funktion funktionen
+        anforderung anforderungen schnittstelle komponente komponenten modul lösung plattform verwaltung
+        unterstützung unterstützen bereitstellen ermöglichen sicherstellen verarbeiten verarbeitung
+        prozess anfrage anfragen antwort antworten fehler test tests leistung sicherheit qualität zeit team
+        teams information informationen seite seiten ansicht option optionen einstellung einstellungen
+        änderung änderungen aktualisierung erstellen hinzufügen entfernen kunde kunden person nutzen wert
+        ziel plan phase technisch technische architektur spezifikation""",
+    "es": """sistema sistemas servicio servicios usuario usuarios datos aplicación función funciones
+        requisito requisitos interfaz componente componentes módulo solución plataforma gestión soporte
+        permitir proporcionar asegurar procesar proceso solicitud solicitudes respuesta respuestas error
+        errores prueba pruebas rendimiento seguridad calidad tiempo equipo equipos información página
+        páginas vista opción opciones configuración cambio cambios actualización crear añadir eliminar
+        cliente clientes persona valor objetivo plan fase técnico técnica arquitectura especificación""",
+    "fr": """système service services utilisateur utilisateurs données application fonction fonctions
+        exigence exigences interface composant module solution plateforme gestion permettre fournir
+        assurer traiter demande réponse erreur test tests performance sécurité qualité temps équipe
+        information page""",
+    "pt": """sistema serviço serviços usuário usuários dados aplicação função funções requisito
+        requisitos interface componente módulo solução plataforma gestão permitir fornecer garantir
+        processar solicitação resposta erro teste testes desempenho segurança qualidade tempo equipe
+        informação""",
+    "zh": "系统 用户 数据 功能 服务 应用 需求 支持 提供 管理 实现 接口 模块 平台 性能 安全 测试 时间",
+    "ja": "システム ユーザー データ 機能 サービス アプリ 要件 サポート 提供 管理 実装 モジュール 性能 テスト",
+}
+#: characters that join words in Chinese and Japanese: a pair holding one is no term
+_CJK_PARTICLES = frozenset(
+    "的了是在和与及或将把被对从为由并等也都就而一个这那其之以の に は を が で と も へ や か な".replace(
+        " ", ""
+    )
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _stemmer(code: str) -> Any:
+    import Stemmer  # PyStemmer: loaded when a spec in one of these languages is judged
+
+    return Stemmer.Stemmer(LANGUAGES[code].stemmer)
+
+
+def _cjk_pairs(run: str) -> list[str]:
+    pairs = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return [pair for pair in pairs if not (set(pair) & _CJK_PARTICLES)]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem_word(word: str, code: str) -> str:
+    return str(_stemmer(code).stemWord(word))
+
+
+def stems_in(text: str, code: str) -> list[str]:
+    """The content stems of ``text`` written in ``code`` (any language but English)."""
+    if LANGUAGES[code].stemmer is None:
+        out: list[str] = []
+        for run in _CJK_RUN.findall(text):
+            out += _cjk_pairs(run)
+        out += [w.lower() for w in _LATIN.findall(_CJK_RUN.sub(" ", text)) if len(w) > 1]
+        return out
+    stop = _STOP.get(code, frozenset())
+    stems = []
+    for word in _WORD.findall(text):
+        low = word.lower().strip(".")
+        if len(low) < 2 or low in stop:
+            continue
+        # compounds and pairs are read by their parts: Team-Einladungen, Mitglied/Administrator
+        stems += [_stem_word(part, code) for part in re.split(r"[/-]", low) if len(part) > 1]
+    return stems
+
+
+def words_in(text: str, code: str) -> list[str]:
+    """The words of ``text`` (CJK: its character runs), for showing which ones were not understood."""
+    if LANGUAGES[code].stemmer is None:
+        return _CJK_RUN.findall(text) + _LATIN.findall(text)
+    return _WORD.findall(text)
+
+
+@functools.lru_cache(maxsize=16)
+def generic_stems(code: str) -> frozenset[str]:
+    """The stems of the words any spec in ``code`` uses (they neither ground nor make off-topic)."""
+    words = _GENERIC.get(code, "").split()
+    return frozenset(stem for word in words for stem in stems_in(word, code))
