@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.errors import ConfigError, ModelError, ModelTimeoutError
-from agent.io.redact import display_url, redact
-from agent.llm.providers import Endpoint, ModelSettings
+from agent.io.redact import display_url, redact, redact_known
+from agent.llm.providers import NO_KEY, Endpoint, ModelSettings
 from agent.llm.replicas import ReplicaPool, retry_after
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 from agent.llm.speed import SpeedMeter
@@ -94,6 +94,9 @@ class ChatClient:
         self.requests = 0
         #: several servers (--base-url given more than once): each call goes to one with room
         self.pool = ReplicaPool(endpoint.replicas, settings.slots) if len(endpoint.replicas) > 1 else None
+        key = endpoint.api_key.get_secret_value()
+        #: the key this client sends: never stored, even when a server's answer repeats it
+        self._own_secrets = (key,) if key != NO_KEY else ()
 
     def _http_client(self) -> Any:
         # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
@@ -205,7 +208,8 @@ class ChatClient:
         key = self._cache_key(messages, schema, max_tokens, temperature, repeat_penalty)
         hit = self.cache.get(key) if self.cache is not None and key is not None else None
         if hit is not None:
-            return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
+            text = redact_known(hit.text, self._own_secrets)  # cached before known secrets were redacted
+            return Completion(text=text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
 
         def runnable(base_url: str | None = None) -> Any:
             return self._structured(schema, temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
@@ -229,6 +233,7 @@ class ChatClient:
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
+                truncated.text = redact_known(truncated.text, self._own_secrets)
                 self.call_intervals.append((started, time.perf_counter()))
                 self._remember(key, truncated)
                 return truncated
@@ -241,6 +246,8 @@ class ChatClient:
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
         completion = _completion_of(result, elapsed, failovers)
+        # where model answers enter: a known secret in one never reaches a spec, the cache or a journal
+        completion.text = redact_known(completion.text, self._own_secrets)
         self.speed.record(completion.usage.completion_tokens, elapsed, concurrent=concurrent)
         self._remember(key, completion)
         return completion

@@ -273,3 +273,32 @@ def test_html_in_model_answers_adds_no_structure_when_rendered(
     assert html.count("<h2>") == 2, html  # Summary and Risks, nothing hidden, nothing added
     assert "<!--" not in html and "<img" not in html and "<details>" not in html
     assert "&lt;" in html  # the model's text is shown as text
+
+
+# -- model answers: known secrets are never stored ---------------------------------------------------
+
+FAKE_KEY = "sk-specdraft-FAKE-KEY-7f3a9c1e5b2d4e6f8a0b"
+FAKE_GITHUB = "ghp_FAKEgithubTOKEN0123456789abcdefghij"
+FAKE_HF = "hf_FAKEhubTOKEN0123456789abcdefghijkl"
+
+
+@pytest.mark.parametrize("secret", [FAKE_KEY, FAKE_GITHUB, FAKE_HF], ids=["api-key", "github", "hf"])
+def test_a_known_secret_in_a_model_answer_is_never_stored(
+    fault_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    import os
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("GITHUB_TOKEN", FAKE_GITHUB)
+    monkeypatch.setenv("HF_TOKEN", FAKE_HF)
+    fault_server.extra_text = f"use {secret} here "
+    result, spec = _draft_small(fault_server, tmp_path)
+    assert result.exit_code in (0, 3), result.output
+    assert spec and "(redacted)" in spec
+    cache = Path(os.environ["SPECDRAFT_CACHE_DIR"])
+    stored = [p for p in [*tmp_path.rglob("*"), *cache.rglob("*")] if p.is_file()]
+    assert len(stored) > 3  # the spec, the template, the brief and cached answers
+    for path in stored:
+        assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
+    assert secret not in result.output
+    assert "secret-like" not in result.output  # nothing left for lint to warn about
