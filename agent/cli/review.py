@@ -74,7 +74,11 @@ def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
     for f in findings:
         style = "red" if f.severity == "error" else "yellow"
         table.add_row(
-            str(f.line), f"[{style}]{f.severity}[/]", f.rule, escape(f.section or "-"), escape(f.message)
+            str(f.line),
+            f"[{style}]{f.severity}[/]",
+            f.rule,
+            escape(for_terminal(f.section or "-")),
+            escape(for_terminal(f.message)),
         )
     return table
 
@@ -285,8 +289,8 @@ def _approvals_table(checks: list[ApprovalCheck]) -> Table:
         holds = "superseded" if c.superseded else ("[green]yes[/]" if c.holds else "[red]NO[/]")
         table.add_row(
             str(c.index),
-            escape(r.signer) + (" [yellow](forced)[/]" if r.forced else ""),
-            escape(r.role or "-"),
+            escape(for_terminal(r.signer)) + (" [yellow](forced)[/]" if r.forced else ""),
+            escape(for_terminal(r.role or "-")),
             r.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
             c.signature,
             holds,
@@ -300,9 +304,10 @@ def _print_report(report: VerifyReport, spec: Path, *, verdict: bool) -> None:
         console.print(_approvals_table(report.checks))
     for check in report.checks:
         for reason in check.reasons:
-            console.print(f"Approval {check.index} ({escape(check.record.signer)}): {escape(reason)}")
+            signer, why = for_terminal(check.record.signer), for_terminal(reason)
+            console.print(f"Approval {check.index} ({escape(signer)}): {escape(why)}")
     for problem in report.problems:
-        console.print(f"Problem: {escape(problem)}")
+        console.print(f"Problem: {escape(for_terminal(problem))}")
     if verdict:
         word = "OK" if report.exit_code == 0 else "FAILED"
         console.print(

@@ -152,6 +152,10 @@ class ChatClient:
                 body["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
             if body:
                 extra["extra_body"] = body
+            if "http_socket_options" in ChatOpenAI.model_fields:
+                # no socket tuning for the sync client LangChain builds and we never use: without this it
+                # warns "system proxy configuration detected" on every model command behind a proxy
+                extra["http_socket_options"] = ()
             self._models[key] = ChatOpenAI(
                 model=self.endpoint.model,
                 base_url=base_url or self.endpoint.base_url,

@@ -302,3 +302,119 @@ def test_a_known_secret_in_a_model_answer_is_never_stored(
         assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
     assert secret not in result.output
     assert "secret-like" not in result.output  # nothing left for lint to warn about
+
+
+# -- the terminal: no escape sequences, no bidi overrides ---------------------------------------------
+
+HOSTILE_TERMINAL = "\x1b]0;pwned\x07 \x1b[2J cleared \u202eesrever\u202c \x9b31m done"
+
+
+def _clean_for_terminal(text: str) -> bool:
+    return not any(c in text for c in ("\x1b", "\x07", "\u202e", "\u202c", "\x9b"))
+
+
+@pytest.fixture
+def chat_model(fault_server: Any) -> Any:
+    fault_server.replies.update(
+        {
+            "route": json.dumps({"kind": "question", "sections": []}),
+            "answer": json.dumps({"answer": f"Redis {HOSTILE_TERMINAL}"}),
+        }
+    )
+    return fault_server
+
+
+def test_a_chat_answer_reaches_the_terminal_without_control_sequences(
+    chat_model: Any, tmp_path: Path
+) -> None:
+    spec = _spec(tmp_path)
+    result = run("chat", spec, "--base-url", chat_model.base_url, stdin=f"why Redis? {HOSTILE_TERMINAL}\n")
+    assert result.exit_code == 0, result.output
+    assert "Redis" in result.output and "cleared" in result.output and "esrever" in result.output
+    assert _clean_for_terminal(result.output), repr(result.output)  # the echoed line too
+
+
+def test_a_refine_answer_and_reason_reach_the_terminal_clean(chat_model: Any, tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    question = run("refine", spec, "-m", "why Redis?", "--base-url", chat_model.base_url)
+    assert question.exit_code == 0, question.output
+    assert "Redis" in question.output and _clean_for_terminal(question.output), repr(question.output)
+    chat_model.replies["route"] = json.dumps(
+        {"kind": "edit", "sections": [{"title": "Overview", "reason": HOSTILE_TERMINAL}]}
+    )
+    chat_model.replies["Overview"] = json.dumps({"what_are_we_building": "Invitations by email."})
+    edit = run("refine", spec, "-m", "shorter", "--base-url", chat_model.base_url)
+    assert edit.exit_code == 0, edit.output
+    assert "cleared" in edit.output and _clean_for_terminal(edit.output), repr(edit.output)
+
+
+def test_lint_findings_quote_spec_text_clean(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, CLEAN.replace("## Overview", f"## Overview {HOSTILE_TERMINAL}"))
+    result = run("lint", spec)
+    assert "cleared" in result.output, result.output
+    assert _clean_for_terminal(result.output), repr(result.output)
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_invalid_utf8_piped_into_chat_does_not_end_it(chat_model: Any, tmp_path: Path, locale: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    spec = _spec(tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LC_ALL": locale, "LANG": locale, "PYTHONPATH": str(root), "COLUMNS": "200"}
+    env.pop("PYTHONIOENCODING", None)
+    env.pop("PYTHONUTF8", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "chat", str(spec), "--base-url", chat_model.base_url],
+        input=b"why \xff\xfe Redis?\n/sections\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    out, err = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 0, err
+    assert "Traceback" not in err and "UnicodeEncodeError" not in err
+    assert "Redis" in out and "Overview" in out  # the answer, then the next line's command
+
+
+def test_no_langchain_proxy_notice_on_a_model_command(fault_server: Any, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "small.md").write_text(SMALL_TEMPLATE)
+    (tmp_path / "brief.md").write_text("# Invoice export\n\nUsers export invoices as CSV files.\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "draft",
+            "brief.md",
+            "-o",
+            "spec.md",
+            "--template",
+            "small.md",
+            "--base-url",
+            fault_server.base_url,
+            "--model",
+            "fault-model",
+            "--timeout",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "langchain" not in done.stderr.lower() and "proxy" not in done.stderr.lower(), done.stderr
