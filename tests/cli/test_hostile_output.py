@@ -418,3 +418,35 @@ def test_no_langchain_proxy_notice_on_a_model_command(fault_server: Any, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert "langchain" not in done.stderr.lower() and "proxy" not in done.stderr.lower(), done.stderr
+
+
+# -- sign-off records edited by hand ------------------------------------------------------------------
+
+needs_ssh = pytest.mark.skipif(__import__("shutil").which("ssh-keygen") is None, reason="no ssh-keygen")
+
+
+@needs_ssh
+def test_one_key_under_two_emails_counts_once_even_with_an_edited_key_field(tmp_path: Path) -> None:
+    import re
+    import subprocess
+
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=60)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"ana@x.io,ana@old.io {key.with_suffix('.pub').read_text().strip()}\n")
+    spec = _spec(tmp_path, CLEAN.replace("status: DRAFT", "status: DRAFT\napprovals_required: 2"))
+    assert run("review", spec).exit_code == 0
+    for email in ("ana@x.io", "ana@old.io"):
+        approved = run("approve", spec, "--by", f"Ana Lima <{email}>", "--ssh-key", key)
+        assert approved.exit_code == 0, approved.output
+    honest = run("verify", spec, "--allowed-signers", allowed)
+    assert honest.exit_code == 1 and "1 of 2" in honest.output, honest.output
+    text = spec.read_text(encoding="utf-8")
+    keys = re.findall(r"key: (SHA256:[A-Za-z0-9+/=]+)", text)
+    assert len(keys) == 2 and keys[0] == keys[1]
+    last = text.rindex(keys[1])
+    spec.write_text(text[:last] + "SHA256:" + "A" * 43 + text[last + len(keys[1]) :], encoding="utf-8")
+    for allowed_flag in (["--allowed-signers", str(allowed)], []):
+        edited = run("verify", spec, *allowed_flag)
+        assert edited.exit_code == 1, edited.output
+        assert "OK" not in edited.output and "1 of 2" in edited.output, edited.output
