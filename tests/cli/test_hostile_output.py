@@ -450,3 +450,36 @@ def test_one_key_under_two_emails_counts_once_even_with_an_edited_key_field(tmp_
         edited = run("verify", spec, *allowed_flag)
         assert edited.exit_code == 1, edited.output
         assert "OK" not in edited.output and "1 of 2" in edited.output, edited.output
+
+
+def _many_sections(tmp_path: Path, required: int) -> Path:
+    sections = "".join(f"## Work package {n:04d}\n\nPackage {n} moves invoices.\n\n" for n in range(2000))
+    text = CLEAN.replace("status: DRAFT", f"status: REVIEW\napprovals_required: {required}")
+    text = text.replace("## Overview", sections + "## Overview", 1)
+    return _spec(tmp_path, text)
+
+
+def test_approve_never_writes_front_matter_the_reader_refuses(tmp_path: Path) -> None:
+    spec = _many_sections(tmp_path, required=4)
+    outcomes = []
+    for n in range(4):
+        before = spec.read_bytes()
+        result = run("approve", spec, "--force", "--by", f"Approver {n} <a{n}@example.com>")
+        outcomes.append(result.exit_code)
+        if result.exit_code != 0:
+            assert result.exit_code == 2 and "Traceback" not in result.output
+            assert "approval refused" in result.output and "fit" in result.output, result.output
+            assert spec.read_bytes() == before  # nothing written
+        for command in ("status", "verify"):
+            read = run(command, spec)
+            assert "front matter refused" not in read.output and read.exit_code in (0, 1), read.output
+    assert 2 in outcomes  # the approvals that cannot all fit were refused up front
+
+
+def test_a_front_matter_write_over_the_limit_is_refused() -> None:
+    from agent.errors import InputError
+    from agent.specdoc.document import parse_spec
+
+    doc = parse_spec(CLEAN, source="spec.md")
+    with pytest.raises(InputError, match="not written: its front matter would be refused"):
+        doc.with_front_matter({**doc.front_matter, "notes": ["x" * 100] * 3000})
