@@ -483,3 +483,45 @@ def test_a_front_matter_write_over_the_limit_is_refused() -> None:
     doc = parse_spec(CLEAN, source="spec.md")
     with pytest.raises(InputError, match="not written: its front matter would be refused"):
         doc.with_front_matter({**doc.front_matter, "notes": ["x" * 100] * 3000})
+
+
+# -- configuration: a base_url with credentials in specdraft.toml --------------------------------------
+
+CONFIG_PASSWORD = "D3adPassw0rd"
+MODEL_COMMANDS = {
+    "draft": ["draft", "briefs/export.md", "-o", "out.md", "--template", "small.md"],
+    "chat": ["chat", "spec.md"],
+    "refine": ["refine", "spec.md", "-m", "use Okta"],
+    "batch": ["batch", "briefs", "-o", "out", "--template", "small.md"],
+    "eval-draft": ["eval", "--draft", "briefs/export.md", "--template", "small.md"],
+    "doctor": ["doctor"],
+}
+
+
+@pytest.mark.parametrize("model", [True, False], ids=["model-set", "model-listed"])
+@pytest.mark.parametrize("command", sorted(MODEL_COMMANDS))
+def test_base_url_credentials_from_the_project_file_are_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, model: bool
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a local port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "briefs").mkdir()
+    (tmp_path / "briefs" / "export.md").write_text("# Invoice export\n\nUsers export invoices as CSV.\n")
+    (tmp_path / "small.md").write_text(SMALL_TEMPLATE)
+    (tmp_path / "spec.md").write_text(CLEAN)
+    settings = f'base_url = "http://bob:{CONFIG_PASSWORD}@127.0.0.1:{port}/v1"\ntimeout = 2\n'
+    (tmp_path / "specdraft.toml").write_text(settings + ('model = "m"\n' if model else ""))
+    monkeypatch.chdir(tmp_path)
+    result = run(*MODEL_COMMANDS[command], stdin="hello\n")
+    shown = result.stdout + result.stderr
+    # nothing can reach the server (chat reports the error and goes on; eval scores what it has)
+    assert result.exit_code != 0 or command in ("chat", "eval-draft"), shown
+    assert "Traceback" not in shown
+    assert f"bob:***@127.0.0.1:{port}" in shown or command in ("batch", "eval-draft"), shown
+    assert CONFIG_PASSWORD not in shown
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.name != "specdraft.toml":
+            assert CONFIG_PASSWORD not in path.read_text(encoding="utf-8", errors="replace"), path
