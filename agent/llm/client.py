@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ConfigError, ModelError, ModelTimeoutError
+from agent.errors import AnswerTooLargeError, ConfigError, ModelError, ModelTimeoutError
 from agent.io.redact import display_url, redact, redact_known
 from agent.llm.providers import NO_KEY, Endpoint, ModelSettings
 from agent.llm.replicas import ReplicaPool, retry_after
@@ -23,6 +23,8 @@ from agent.llm.speed import SpeedMeter
 
 #: the longest pause between two transport retries (a server's Retry-After is honoured up to this)
 MAX_BACKOFF = 8.0
+#: the most bytes of one answer read (a section's JSON is a few KB; an 80 MB answer took 428 MB to parse)
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 #: structured-output runnables kept per client (one per sampling setting and schema; oldest dropped)
 MAX_RUNNABLES = 256
 #: (event loop, temperature, max_tokens, repeat_penalty, cache_prompt, server of several or None)
@@ -107,7 +109,9 @@ class ChatClient:
 
         loop = id(asyncio.get_running_loop())
         if loop not in self._http:
-            self._http[loop] = openai.DefaultAsyncHttpxClient(timeout=self.settings.timeout)
+            self._http[loop] = openai.DefaultAsyncHttpxClient(
+                timeout=self.settings.timeout, event_hooks={"response": [_read_capped]}
+            )
         return self._http[loop]
 
     async def aclose(self) -> None:
@@ -305,6 +309,27 @@ class ChatClient:
             self.cache.put(key, answer)
 
 
+async def _read_capped(response: Any) -> None:
+    """Read an answer's body, at most MAX_ANSWER_BYTES of it (decoded), before the SDK parses it.
+
+    An httpx response hook runs before ``send`` reads the body; the body read here is kept as the
+    response's content (httpx's ``aread`` returns it), so the SDK never reads past the cap.
+    """
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+        await response.aclose()
+        raise AnswerTooLargeError(f"the answer has {int(length):,} bytes")
+    parts: list[bytes] = []
+    total = 0
+    async for part in response.aiter_bytes():
+        total += len(part)
+        if total > MAX_ANSWER_BYTES:
+            await response.aclose()
+            raise AnswerTooLargeError(f"the answer passed {MAX_ANSWER_BYTES:,} bytes")
+        parts.append(part)
+    response._content = b"".join(parts)
+
+
 def _model_step(structured: Any) -> Any:
     """The model step (``raw``) of a LangChain ``with_structured_output(include_raw=True)`` chain;
     the whole chain when its shape is not the known one (it then answers ``{"raw": ..., ...}``)."""
@@ -394,7 +419,11 @@ def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Comp
     import json
 
     where = display_url(endpoint.base_url)
-    if isinstance(exc, json.JSONDecodeError):
+    if isinstance(exc, AnswerTooLargeError):
+        fault = (
+            f"the server at {where} sent too large an answer ({exc.message}; the cap is {MAX_ANSWER_BYTES:,})"
+        )
+    elif isinstance(exc, json.JSONDecodeError):
         fault = f"the server at {where} sent a malformed reply (cut-off JSON: {exc.msg})"
     elif isinstance(exc, IndexError):
         fault = f"the server at {where} sent a reply with no choices"

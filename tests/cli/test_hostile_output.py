@@ -525,3 +525,22 @@ def test_base_url_credentials_from_the_project_file_are_never_shown(
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.name != "specdraft.toml":
             assert CONFIG_PASSWORD not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+# -- model answers: size ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_answer_over_the_cap_is_not_read_past_it(
+    fault_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
+) -> None:
+    from agent.llm import client
+
+    monkeypatch.setattr(client, "MAX_ANSWER_BYTES", 1_000_000, raising=False)
+    fault_server.huge_bytes = 3_000_000
+    fault_server.chunked = chunked
+    fault_server.plan(default="huge")
+    result, spec = _draft_small(fault_server, tmp_path, "--strict")
+    assert result.exit_code == 1, result.output
+    assert "too large an answer" in result.output and "Traceback" not in result.output, result.output
+    assert spec == ""
