@@ -42,7 +42,8 @@ def export_command(
     """Export the spec's tasks (T-001...) with their phase, cited requirements and acceptance criteria.
 
     GitHub export is idempotent: tasks recorded in SPEC.exports.json next to the spec, or with an issue
-    whose body carries this spec's hidden marker, are skipped; what is created is recorded there. Token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL.
+    whose body carries this spec's hidden marker, are skipped; what is created is recorded there.
+    Token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL.
     """
     from agent.integrations.export.tasks import load_tasks
 

@@ -355,6 +355,15 @@ def test_lint_findings_quote_spec_text_clean(tmp_path: Path) -> None:
     assert _clean_for_terminal(result.output), repr(result.output)
 
 
+def test_trace_quotes_spec_lines_clean(tmp_path: Path) -> None:
+    spec = _spec(
+        tmp_path, CLEAN.replace("- [ ] Implement the create", "- [ ] \x1b[2J\u202eImplement the create")
+    )
+    result = run("trace", spec)
+    assert "Implement" in result.output, result.output
+    assert _clean_for_terminal(result.output), repr(result.output)
+
+
 @pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
 def test_invalid_utf8_piped_into_chat_does_not_end_it(chat_model: Any, tmp_path: Path, locale: str) -> None:
     import os
