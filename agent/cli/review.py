@@ -339,6 +339,7 @@ def verify_command(
     with user_errors():
         doc = load_spec(spec)
         report = verify(doc, allowed_signers=allowed_signers)
+        _template_notice(doc, spec)
         # a spec drafted without --context has nothing to drift from: verify --drift passes it
         drifted = check_drift(doc, spec) if drift and context_entries(doc.front_matter) else None
         if as_json:
@@ -353,6 +354,17 @@ def verify_command(
         code = report.exit_code or (1 if drifted is not None and drifted.drifted else 0)
         if code:
             raise typer.Exit(code)
+
+
+def _template_notice(doc: SpecDocument, spec: Path) -> None:
+    """On stderr: the spec's template was edited since drafting (its recorded sha256, which the approvals
+    cover, no longer matches). A notice, not a failure: a built-in template changes with specdraft."""
+    try:
+        notice = template_changed(doc, spec_outline(None, doc, spec))
+    except SpecdraftError:  # verify does not need the template; a missing one is lint's to report
+        return
+    if notice:
+        typer.echo(for_terminal(f"{spec}: {notice}"), err=True)
 
 
 def _print_drift(report: DriftReport, spec: Path) -> None:

@@ -247,9 +247,9 @@ HTML_ANSWERS = {
 }
 
 
-def _draft_small(server: Any, tmp_path: Path, *extra: str) -> tuple[Result, str]:
+def _draft_small(server: Any, tmp_path: Path, *extra: str, footer: bool = False) -> tuple[Result, str]:
     template = tmp_path / "small.md"
-    template.write_text(SMALL_TEMPLATE)
+    template.write_text(SMALL_TEMPLATE + ("\n---\n\n**Status**: [DRAFT|REVIEW|APPROVED]\n" if footer else ""))
     brief = tmp_path / "brief.md"
     brief.write_text("# Invoice export\n\nUsers export invoices as CSV files.\n")
     out = tmp_path / "spec.md"
@@ -553,3 +553,18 @@ def test_an_answer_over_the_cap_is_not_read_past_it(
     assert result.exit_code == 1, result.output
     assert "too large an answer" in result.output and "Traceback" not in result.output, result.output
     assert spec == ""
+
+
+def test_verify_says_when_the_template_changed_after_approval(fault_server: Any, tmp_path: Path) -> None:
+    result, _spec_text = _draft_small(fault_server, tmp_path, footer=True)
+    assert result.exit_code == 0, result.output
+    spec = tmp_path / "spec.md"
+    reviewed = run("review", spec)
+    assert reviewed.exit_code == 0, reviewed.output
+    assert run("approve", spec, "--by", "Ana Lima <ana@example.com>").exit_code == 0
+    assert "has changed" not in run("verify", spec).stderr
+    template = tmp_path / "small.md"
+    template.write_text(template.read_text() + "\n## Rollback\n[How to undo it]\n")
+    after = run("verify", spec)
+    assert after.exit_code == 0, after.output  # the approval itself still holds
+    assert "has changed since this spec was drafted" in after.stderr, after.output
