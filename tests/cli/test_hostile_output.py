@@ -59,8 +59,9 @@ def test_jira_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
         if line.startswith("### Phase"):
             line = "### " + next(phases)
         lines.append(line)
-    lines.append("- [ ] \tTab-led task")
-    spec = _spec(tmp_path, "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    extra = "- [ ] Enable for all workspaces\n- [ ] \tTab-led task\n- [ ] Ask @octocat about List<T>"
+    spec = _spec(tmp_path, text.replace("- [ ] Enable for all workspaces", extra))
     result = run("export", spec, "--to", "jira-csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
@@ -68,6 +69,7 @@ def test_jira_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
     summaries = [row[1] for row in rows if row[3] == "Epic"]
     assert "'" + HOSTILE_PHASES[0] in summaries and "'@Phase2" in summaries  # shown, not run
+    assert any(row[1].endswith("Ask @octocat about List<T>") for row in rows)  # no GitHub escapes in Jira
 
 
 # -- export: GitHub ---------------------------------------------------------------------------------

@@ -27,15 +27,18 @@ def inert(text: str) -> str:
     return _SCRIPT_LINK.sub("]\\(", _MENTION.sub("@&#8203;", text))
 
 
+def _title(task: Task) -> str:
+    return f"[{task.id}] {task.title}"[:250]
+
+
 def issue_title(task: Task) -> str:
-    return inert(f"[{task.id}] {task.title}")[:250]
+    """A GitHub issue's title (inert text)."""
+    return inert(_title(task))[:250]
 
 
-def issue_body(task: Task, *, spec_name: str, spec_id: str | None = None) -> str:
-    """The issue's text; with ``spec_id`` it ends with the marker that makes the issue this spec's."""
+def issue_body(task: Task, *, spec_name: str, spec_id: str) -> str:
+    """A GitHub issue's text (inert), ending with the marker that makes the issue this spec's."""
     text = inert(_body_text(task, spec_name))
-    if spec_id is None:
-        return text
     tail = "\n" + marker(spec_id, task.id)
     if len(text) + len(tail) > MAX_ISSUE_BODY:
         note = (
@@ -104,8 +107,8 @@ def to_jira_csv(tasks: list[Task], *, spec_name: str) -> str:
         rows.append(
             [
                 str(next_id),
-                issue_title(task),
-                issue_body(task, spec_name=spec_name),
+                _title(task),  # Jira shows text as given: no GitHub escapes
+                _body_text(task, spec_name),
                 "Task",
                 labels,
                 str(epics[task.phase]),
