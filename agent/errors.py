@@ -60,6 +60,10 @@ class ModelError(SpecdraftError):
     """The model server failed or could not be reached (exit 1)."""
 
 
+class AnswerTooLargeError(ModelError):
+    """A model server's answer grew past the client's cap (read no further: memory stays bounded)."""
+
+
 class ModelTimeoutError(ModelError):
     """One model answer took longer than --timeout (the transport's retries included)."""
 

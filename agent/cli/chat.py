@@ -257,10 +257,14 @@ def _show_proposal(refiner: Refiner, proposal: Proposal, console: Console) -> No
 
 def _report_refined(spec: Path, proposal: Proposal, applied: Entry | None) -> None:
     """On stderr: the sections left as they were, and what was written (or why nothing was)."""
+    from agent.io.sanitize import for_terminal
+
     for failure in proposal.failures:
         typer.echo(
-            f"{failure.title}: left as it was; the model's answer never validated "
-            f"({'; '.join(failure.problems[:3])}).",
+            for_terminal(
+                f"{failure.title}: left as it was; the model's answer never validated "
+                f"({'; '.join(failure.problems[:3])})."
+            ),
             err=True,
         )
     if applied is not None:

@@ -42,8 +42,9 @@ def export_command(
 ) -> None:
     """Export the spec's tasks (T-001...) with their phase, cited requirements and acceptance criteria.
 
-    GitHub export is idempotent: tasks whose ID already has an issue are skipped, and what was created is
-    recorded in SPEC.exports.json next to the spec. Token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL.
+    GitHub export is idempotent: tasks recorded in SPEC.exports.json next to the spec, or with an issue
+    whose body carries this spec's hidden marker, are skipped; what is created is recorded there.
+    Token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL.
     """
     from agent.integrations.export.tasks import load_tasks
 

@@ -30,6 +30,7 @@ from agent.cli.options import (
 from agent.cli.review import brief_facts
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
+from agent.io.sanitize import for_terminal
 from agent.signoff.eval import FIGURES, compare, markdown, report, score
 from agent.specdoc.document import load_spec
 from agent.specdoc.template_resolver import spec_outline
@@ -73,6 +74,8 @@ def trace_command(spec: SpecArg, as_json: JsonOpt = False) -> None:
 
 
 def _refs(lines: list[str]) -> str:
+    """The spec's lines citing a requirement, shortened and safe to print (no control sequences)."""
+    lines = [for_terminal(line) for line in lines]
     return escape("\n".join(line if len(line) <= 48 else line[:45] + "..." for line in lines)) or "-"
 
 

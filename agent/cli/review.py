@@ -74,7 +74,11 @@ def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
     for f in findings:
         style = "red" if f.severity == "error" else "yellow"
         table.add_row(
-            str(f.line), f"[{style}]{f.severity}[/]", f.rule, escape(f.section or "-"), escape(f.message)
+            str(f.line),
+            f"[{style}]{f.severity}[/]",
+            f.rule,
+            escape(for_terminal(f.section or "-")),
+            escape(for_terminal(f.message)),
         )
     return table
 
@@ -298,8 +302,8 @@ def _approvals_table(checks: list[ApprovalCheck]) -> Table:
         holds = "superseded" if c.superseded else ("[green]yes[/]" if c.holds else "[red]NO[/]")
         table.add_row(
             str(c.index),
-            escape(r.signer) + (" [yellow](forced)[/]" if r.forced else ""),
-            escape(r.role or "-"),
+            escape(for_terminal(r.signer)) + (" [yellow](forced)[/]" if r.forced else ""),
+            escape(for_terminal(r.role or "-")),
             r.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
             c.signature,
             holds,
@@ -313,9 +317,10 @@ def _print_report(report: VerifyReport, spec: Path, *, verdict: bool) -> None:
         console.print(_approvals_table(report.checks))
     for check in report.checks:
         for reason in check.reasons:
-            console.print(f"Approval {check.index} ({escape(check.record.signer)}): {escape(reason)}")
+            signer, why = for_terminal(check.record.signer), for_terminal(reason)
+            console.print(f"Approval {check.index} ({escape(signer)}): {escape(why)}")
     for problem in report.problems:
-        console.print(f"Problem: {escape(problem)}")
+        console.print(f"Problem: {escape(for_terminal(problem))}")
     if verdict:
         word = "OK" if report.exit_code == 0 else "FAILED"
         console.print(
@@ -347,6 +352,7 @@ def verify_command(
     with user_errors():
         doc = load_spec(spec)
         report = verify(doc, allowed_signers=allowed_signers)
+        _template_notice(doc, spec)
         # a spec drafted without --context has nothing to drift from: verify --drift passes it
         drifted = check_drift(doc, spec) if drift and context_entries(doc.front_matter) else None
         if as_json:
@@ -361,6 +367,17 @@ def verify_command(
         code = report.exit_code or (1 if drifted is not None and drifted.drifted else 0)
         if code:
             raise typer.Exit(code)
+
+
+def _template_notice(doc: SpecDocument, spec: Path) -> None:
+    """On stderr: the spec's template was edited since drafting (its recorded sha256, which the approvals
+    cover, no longer matches). A notice, not a failure: a built-in template changes with specdraft."""
+    try:
+        notice = template_changed(doc, spec_outline(None, doc, spec))
+    except SpecdraftError:  # verify does not need the template; a missing one is lint's to report
+        return
+    if notice:
+        typer.echo(for_terminal(f"{spec}: {notice}"), err=True)
 
 
 def _print_drift(report: DriftReport, spec: Path) -> None:

@@ -7,6 +7,7 @@ cancels that call and returns to the prompt; Ctrl-D (end of input) or ``/quit`` 
 
 from __future__ import annotations
 
+import io
 import shlex
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from rich.text import Text
 
 from agent.drafting.refine import Proposal, Refiner, SectionChange
 from agent.errors import SpecdraftError, TerminationRequested
-from agent.io.sanitize import for_terminal
+from agent.io.sanitize import SURROGATES, for_terminal
 
 HELP = """\
 Type what to change ("use PostgreSQL 16, not MongoDB") or ask a question ("why Redis?").
@@ -58,7 +59,8 @@ class PipeReader:
         if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
             while (rest := self.stream.readline(1 << 16)) and not rest.endswith("\n"):
                 pass  # skip the remainder of the over-long line
-        line = line.rstrip("\r\n")
+        # a pipe's invalid UTF-8 arrives as lone surrogates (surrogateescape), which no stream can write
+        line = SURROGATES.sub("\ufffd", line.rstrip("\r\n"))
         self.echo(f"{prompt}{line}")
         return line
 
@@ -110,7 +112,8 @@ class ChatSession:
 
     # -- output ---------------------------------------------------------------------------------
     def say(self, text: str, style: str | None = None) -> None:
-        self.console.print(Text(text, style=style or ""))
+        """Every line the session shows (model answers, diffs, the spec's text) made safe to print."""
+        self.console.print(Text(for_terminal(text), style=style or ""))
 
     def show_diff(self, change: SectionChange) -> None:
         self.say(f"~ {change.title}: {change.reason}" if change.reason else f"~ {change.title}", "bold")
@@ -153,7 +156,7 @@ class ChatSession:
                 else:
                     self.turn(line)
             except SpecdraftError as exc:
-                self.say(for_terminal(f"Error: {exc}"), "red")
+                self.say(f"Error: {exc}", "red")
         self.say(
             f"Session ended: {self.accepted} change(s) accepted; the file and its history are up to date."
         )
@@ -178,7 +181,7 @@ class ChatSession:
             doc = self.refiner.load()
             shown = doc.section(self.refiner.resolve_title(doc, rest))
             assert shown is not None
-            self.console.print(Text(shown.text.rstrip("\n")))
+            self.say(shown.text.rstrip("\n"))
         elif name == "/diff":
             if not self.refiner.session_changes:
                 self.say("No changes accepted in this session.")
@@ -308,4 +311,6 @@ class _nothing:
 def reader_for(stream: TextIO, console: Console) -> LineReader:
     if stream is sys.stdin and stream.isatty():
         return TerminalReader()
-    return PipeReader(stream, lambda text: console.print(Text(text)))
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="replace")  # invalid UTF-8 piped in: U+FFFD, not a crash
+    return PipeReader(stream, lambda text: console.print(Text(for_terminal(text))))

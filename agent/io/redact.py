@@ -6,6 +6,7 @@ the configured key values (``OPENAI_API_KEY`` and any other ``*_API_KEY``, ``*_T
 ``*_SECRET`` variable of the environment, plus values registered with ``remember_secret``) and
 token-shaped strings (``sk-...``, ``Bearer ...``, ``AKIA...``, GitHub and Slack tokens, private-key
 blocks) become ``[REDACTED]``. ``find_secrets`` is the same recognition, for lint and validation.
+``redact_known`` replaces the known values only: model answers go through it before they are stored.
 
 ``display_url`` is the ONE way a URL is shown (errors, doctor, config show, reports, MCP answers):
 ``user:password@`` and every query value are masked, since gateways take keys both ways. Code that
@@ -20,6 +21,8 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
+#: what ``redact_known`` writes: a spec reads ``[...]`` as a template placeholder (a section re-asked)
+REDACTED_IN_ANSWER = "(redacted)"
 #: shorter values are not treated as secrets (they would redact ordinary words)
 MIN_SECRET_CHARS = 8
 _SECRET_VARIABLE = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
@@ -76,6 +79,18 @@ def redact(text: str) -> str:
         text = pattern.sub(REDACTED, text)
     if "://" in text:
         text = _URL_IN_TEXT.sub(_mask_url_match, text)
+    return text
+
+
+def redact_known(text: str, extra: tuple[str, ...] = ()) -> str:
+    """``text`` with every known secret value (``known_secrets()``: the configured key, tokens in the
+    environment such as GITHUB_TOKEN, OPENAI_API_KEY, HF_TOKEN; plus ``extra``) replaced by
+    ``(redacted)``: what a model answer goes through where it enters (the client), before anything
+    stores it. Token-shaped strings stay: an answer may show an example key, and lint's
+    ``secret-like`` reports them."""
+    values = set(known_secrets()) | {v.strip() for v in extra if len(v.strip()) >= MIN_SECRET_CHARS}
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, REDACTED_IN_ANSWER)
     return text
 
 

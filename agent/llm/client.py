@@ -14,15 +14,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ConfigError, ModelError, ModelTimeoutError
-from agent.io.redact import display_url, redact
-from agent.llm.providers import Endpoint, ModelSettings
+from agent.errors import AnswerTooLargeError, ConfigError, ModelError, ModelTimeoutError
+from agent.io.redact import display_url, redact, redact_known
+from agent.llm.providers import NO_KEY, Endpoint, ModelSettings
 from agent.llm.replicas import ReplicaPool, retry_after
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 from agent.llm.speed import SpeedMeter
 
 #: the longest pause between two transport retries (a server's Retry-After is honoured up to this)
 MAX_BACKOFF = 8.0
+#: the most bytes of one answer read (a section's JSON is a few KB; an 80 MB answer took 428 MB to parse)
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 #: structured-output runnables kept per client (one per sampling setting and schema; oldest dropped)
 MAX_RUNNABLES = 256
 #: (event loop, temperature, max_tokens, repeat_penalty, cache_prompt, server of several or None)
@@ -94,6 +96,9 @@ class ChatClient:
         self.requests = 0
         #: several servers (--base-url given more than once): each call goes to one with room
         self.pool = ReplicaPool(endpoint.replicas, settings.slots) if len(endpoint.replicas) > 1 else None
+        key = endpoint.api_key.get_secret_value()
+        #: the key this client sends: never stored, even when a server's answer repeats it
+        self._own_secrets = (key,) if key != NO_KEY else ()
 
     def _http_client(self) -> Any:
         # One HTTP client (connection pool) per event loop: a pooled connection belongs to the
@@ -104,7 +109,9 @@ class ChatClient:
 
         loop = id(asyncio.get_running_loop())
         if loop not in self._http:
-            self._http[loop] = openai.DefaultAsyncHttpxClient(timeout=self.settings.timeout)
+            self._http[loop] = openai.DefaultAsyncHttpxClient(
+                timeout=self.settings.timeout, event_hooks={"response": [_read_capped]}
+            )
         return self._http[loop]
 
     async def aclose(self) -> None:
@@ -149,6 +156,10 @@ class ChatClient:
                 body["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
             if body:
                 extra["extra_body"] = body
+            if "http_socket_options" in ChatOpenAI.model_fields:
+                # no socket tuning for the sync client LangChain builds and we never use: without this it
+                # warns "system proxy configuration detected" on every model command behind a proxy
+                extra["http_socket_options"] = ()
             self._models[key] = ChatOpenAI(
                 model=self.endpoint.model,
                 base_url=base_url or self.endpoint.base_url,
@@ -205,7 +216,8 @@ class ChatClient:
         key = self._cache_key(messages, schema, max_tokens, temperature, repeat_penalty)
         hit = self.cache.get(key) if self.cache is not None and key is not None else None
         if hit is not None:
-            return Completion(text=hit.text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
+            text = redact_known(hit.text, self._own_secrets)  # cached before known secrets were redacted
+            return Completion(text=text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
 
         def runnable(base_url: str | None = None) -> Any:
             return self._structured(schema, temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
@@ -229,6 +241,7 @@ class ChatClient:
         except Exception as exc:  # translated into specdraft's errors below
             truncated = _truncated_completion(exc, time.perf_counter() - started)
             if truncated is not None:
+                truncated.text = redact_known(truncated.text, self._own_secrets)
                 self.call_intervals.append((started, time.perf_counter()))
                 self._remember(key, truncated)
                 return truncated
@@ -241,6 +254,8 @@ class ChatClient:
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
         completion = _completion_of(result, elapsed, failovers)
+        # where model answers enter: a known secret in one never reaches a spec, the cache or a journal
+        completion.text = redact_known(completion.text, self._own_secrets)
         self.speed.record(completion.usage.completion_tokens, elapsed, concurrent=concurrent)
         self._remember(key, completion)
         return completion
@@ -292,6 +307,27 @@ class ChatClient:
                 completion.text, completion.finish_reason, usage.prompt_tokens, usage.completion_tokens
             )
             self.cache.put(key, answer)
+
+
+async def _read_capped(response: Any) -> None:
+    """Read an answer's body, at most MAX_ANSWER_BYTES of it (decoded), before the SDK parses it.
+
+    An httpx response hook runs before ``send`` reads the body; the body read here is kept as the
+    response's content (httpx's ``aread`` returns it), so the SDK never reads past the cap.
+    """
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+        await response.aclose()
+        raise AnswerTooLargeError(f"the answer has {int(length):,} bytes")
+    parts: list[bytes] = []
+    total = 0
+    async for part in response.aiter_bytes():
+        total += len(part)
+        if total > MAX_ANSWER_BYTES:
+            await response.aclose()
+            raise AnswerTooLargeError(f"the answer passed {MAX_ANSWER_BYTES:,} bytes")
+        parts.append(part)
+    response._content = b"".join(parts)
 
 
 def _model_step(structured: Any) -> Any:
@@ -383,7 +419,11 @@ def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Comp
     import json
 
     where = display_url(endpoint.base_url)
-    if isinstance(exc, json.JSONDecodeError):
+    if isinstance(exc, AnswerTooLargeError):
+        fault = (
+            f"the server at {where} sent too large an answer ({exc.message}; the cap is {MAX_ANSWER_BYTES:,})"
+        )
+    elif isinstance(exc, json.JSONDecodeError):
         fault = f"the server at {where} sent a malformed reply (cut-off JSON: {exc.msg})"
     elif isinstance(exc, IndexError):
         fault = f"the server at {where} sent a reply with no choices"

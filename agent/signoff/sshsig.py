@@ -5,8 +5,12 @@ Namespace ``specdraft``, so a signature made for specdraft cannot be replayed as
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -95,6 +99,25 @@ def _fingerprint(payload: bytes, armoured: str) -> str:
     return match.group(1)
 
 
+def embedded_fingerprint(signature: SshSignature) -> str | None:
+    """The fingerprint (``SHA256:...``, as ssh-keygen prints it) of the public key inside the SSHSIG
+    blob, or None when the value is not an SSHSIG blob. The record's ``key`` is not covered by the
+    signature, so it is only believed when it names this key."""
+    try:
+        blob = base64.b64decode(signature.value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    # "SSHSIG", uint32 version, then the public key as an SSH string (uint32 length, bytes)
+    if len(blob) < 14 or not blob.startswith(b"SSHSIG"):
+        return None
+    (length,) = struct.unpack(">I", blob[10:14])
+    public_key = blob[14 : 14 + length]
+    if length == 0 or len(public_key) != length:
+        return None
+    digest = base64.b64encode(hashlib.sha256(public_key).digest()).decode("ascii").rstrip("=")
+    return f"SHA256:{digest}"
+
+
 def check_allowed_signers(path: Path) -> None:
     if not path.is_file():
         raise InputError(
@@ -107,7 +130,14 @@ def check_allowed_signers(path: Path) -> None:
 def verify(
     payload: bytes, signature: SshSignature, allowed_signers: Path, email: str
 ) -> tuple[VerifyState, str]:
-    """Check a stored signature: made over ``payload``, by a key allowed_signers lists for ``email``."""
+    """Check a stored signature: made over ``payload``, by a key allowed_signers lists for ``email``,
+    the key the record names."""
+    inside = embedded_fingerprint(signature)
+    if inside != signature.key:
+        return "invalid", (
+            f"the record names key {signature.key}, but the signature was made with "
+            f"{inside or 'no readable key'}"
+        )
     with tempfile.TemporaryDirectory(prefix="specdraft-sig-") as tmp:
         sig = Path(tmp) / "payload.sig"
         sig.write_text(_armour(signature.value), encoding="ascii")

@@ -126,12 +126,40 @@ def approve(
         raise InputError(f"Bad sign-off details: {validation_message(exc, where=indexed())}.") from None
     if ssh_key is not None:
         record = record.model_copy(update={"signature": sshsig.sign(record.payload(), ssh_key)})
+    _check_room(doc, records, record, required)
     records.append(record)
     new = _with_records(doc, records)
     holding = len(distinct_holding([r for r in records if holds_content(r, new)]))
     new_status = Status.APPROVED if holding >= required else Status.REVIEW
     new = set_status(new, new_status)
     return Approval(new, record, status, new_status, holding, required)
+
+
+def _check_room(doc: SpecDocument, records: list[Signoff], record: Signoff, required: int) -> None:
+    """Refuse an approval when the records the spec still needs would not fit in its front matter:
+    better the first approver hears it than the last, whose record would make the spec unreadable."""
+    holding = len(distinct_holding([r for r in records if holds_content(r, doc)]))
+    still = max(1, required - holding)
+    try:
+        _with_records(doc, [*records, *[record] * still])
+    except InputError as exc:
+        if still == 1:
+            raise
+        fit = next((n for n in range(still - 1, 0, -1) if _fits(doc, [*records, *[record] * n])), 0)
+        raise InputError(
+            f"{doc.source}: approval refused: the {still} approvals still required would not fit in its "
+            f"front matter ({exc.message.split('(', 1)[-1].rstrip('.)')}); only {fit} more fit.",
+            hint="Nothing was changed. Split the spec into smaller ones, or lower approvals_required "
+            "before review.",
+        ) from None
+
+
+def _fits(doc: SpecDocument, records: list[Signoff]) -> bool:
+    try:
+        _with_records(doc, records)
+    except InputError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

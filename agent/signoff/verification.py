@@ -112,9 +112,11 @@ def is_approved(doc: SpecDocument, report: VerifyReport | None = None) -> bool:
 
 
 def _signer_keys(record: Signoff) -> set[str]:
+    """What identifies the signer: the email, and the key inside the SSH signature (never only the
+    record's ``key`` field, which the signature does not cover)."""
     keys = {f"email:{record.identity}"}
     if record.signature is not None:
-        keys.add(f"key:{record.signature.key}")
+        keys.add(f"key:{sshsig.embedded_fingerprint(record.signature) or record.signature.key}")
     return keys
 
 
@@ -186,6 +188,12 @@ def check_approval(
             check.signature = "unsigned"
             check.holds = False
             check.reasons.append("not signed, but --allowed-signers requires an SSH signature")
+    elif sshsig.embedded_fingerprint(record.signature) != record.signature.key:
+        check.signature = "invalid"  # found without ssh-keygen: the record's key field was edited
+        check.holds = False
+        check.reasons.append(
+            f"the record names key {record.signature.key}, which is not the key inside its signature"
+        )
     elif allowed_signers is None:
         check.signature = "unchecked"
     else:

@@ -211,8 +211,22 @@ class SpecDocument:
         return parse_spec(self.front_matter_text + body, source=self.source)
 
     def with_front_matter(self, data: dict[str, Any]) -> SpecDocument:
-        """Replace the front matter (re-dumped as YAML); the body stays byte-identical."""
-        return replace(self, front_matter=dict(data), front_matter_text=dump_front_matter(data))
+        """Replace the front matter (re-dumped as YAML); the body stays byte-identical.
+
+        The new block is read back with the reader's own parser first, so no writer produces front
+        matter that ``load_spec`` would refuse (over its size or value limits): InputError instead.
+        """
+        text = dump_front_matter(data)
+        try:
+            split_front_matter(text, source=self.source)
+        except InputError as exc:
+            detail = exc.message.split("front matter refused: ", 1)[-1].rstrip(".")
+            raise InputError(
+                f"{self.source}: not written: its front matter would be refused when read back ({detail}).",
+                hint="Nothing was changed. Sign-off records keep a hash of every section: a spec with "
+                "fewer sections (split it) or fewer records (reopen, which supersedes them) fits.",
+            ) from None
+        return replace(self, front_matter=dict(data), front_matter_text=text)
 
     def with_footer_field(self, key: str, value: str) -> SpecDocument:
         """Set a footer ``**Key**:`` value, keeping the line's label and trailing spaces exactly."""

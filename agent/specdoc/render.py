@@ -63,13 +63,26 @@ MACROS = r"""
 #: ``---``: under a line of prose either turns that line into a heading)
 _STRUCTURE_START = re.compile(r"^(\s{0,3})(#{1,6}(?=\s|$)|```|~~~|(?:[-*_][ \t]*){3,}$|=+[ \t]*$|-+[ \t]*$)")
 EscapeMode = Literal["line", "block", "code", "marker"]
+#: an inline code span (kept as it is: a renderer shows its text literally), or a ``<`` that can open
+#: raw HTML or an autolink in CommonMark (a tag name, ``/``, ``!`` for comments, ``?``); ``< 300 ms`` stays
+_CODE_SPAN_OR_TAG = re.compile(r"(?P<ticks>`+).+?(?<!`)(?P=ticks)(?!`)|<(?=[A-Za-z/!?])", re.DOTALL)
+
+
+def neutralise_html(text: str) -> str:
+    """``text`` with every ``<`` that could open HTML, outside inline code spans, written ``&lt;``: a
+    Markdown renderer then shows the model's ``<!--``, ``<h2>`` or ``<img onerror=...>`` as text, never
+    as a comment that hides the rest of the spec, a heading or an element."""
+    if "<" not in text:
+        return text
+    return _CODE_SPAN_OR_TAG.sub(lambda m: "&lt;" if m.group(0) == "<" else m.group(0), text)
 
 
 def escape_model_text(value: Any, mode: EscapeMode = "line") -> str:
     """The ONE escaping of model-written (and brief-written) text before it enters a spec.
 
-    Model output is untrusted: it never adds structure. Control and bidi characters are dropped in
-    every mode; then
+    Model output is untrusted: it never adds structure, in the Markdown source or once rendered.
+    Control and bidi characters are dropped in every mode, and outside fences and code spans raw HTML
+    is neutralised (``<`` as ``&lt;``, :func:`neutralise_html`); then
 
     * ``line``: one line (line breaks become spaces); a leading heading, rule or fence is escaped;
     * ``block``: prose of several lines; every line that could open a heading (ATX or setext), a
@@ -80,6 +93,7 @@ def escape_model_text(value: Any, mode: EscapeMode = "line") -> str:
     text = CONTROL_CHARS.sub("", str(value))
     if mode == "code":
         return text.rstrip()
+    text = neutralise_html(text)
     if mode == "block":
         lines = text.strip().splitlines()
         return "\n".join(_STRUCTURE_START.sub(r"\1\\\2", line) for line in lines)

@@ -95,7 +95,8 @@ def test_unknown_format_and_spec_without_tasks(spec: Path, tmp_path: Path) -> No
 
 
 def test_github_creates_each_task_once(spec: Path, fake_github: FakeGithub) -> None:
-    fake_github.add_issue("[T-001] made by hand earlier")  # already exported: skipped
+    # exported earlier (this spec's marker in its body): skipped
+    fake_github.add_issue("[T-001] made by hand earlier", "<!-- specdraft: spec=spec.md task=T-001 -->")
     for n in range(3):
         fake_github.add_issue(f"unrelated {n}")  # pages of 2: the T-001 issue must be found across pages
     fake_github.issues.reverse()

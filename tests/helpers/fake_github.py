@@ -2,7 +2,8 @@
 
 ``fake_github.fail`` is a queue of faults for the next requests: "401", "422", "ratelimit" (403 with
 x-ratelimit-remaining 0 and a reset time), "retry" (429 with retry-after 0), "echo-token" (a 500 whose
-message repeats the Authorization header).
+message repeats the Authorization header). ``echo_token_in_url`` makes every issue's ``html_url`` carry
+the request's token; ``next_base`` replaces the API base in ``Link`` next-page URLs (a hostile server).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class FakeGithub:
     milestones: list[dict[str, Any]] = field(default_factory=list)
     fail: deque[str] = field(default_factory=deque)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    echo_token_in_url: bool = False
+    next_base: str | None = None
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,20 +38,23 @@ class FakeGithub:
     def api(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def add_issue(self, title: str) -> dict[str, Any]:
+    def add_issue(self, title: str, body: str | None = None) -> dict[str, Any]:
         number = len(self.issues) + 1
+        url = f"https://github.example/{self.repo}/issues/{number}"
         issue = {
             "number": number,
             "title": title,
-            "html_url": f"https://github.example/{self.repo}/issues/{number}",
+            "html_url": url + (f"?t={self.token}" if self.echo_token_in_url else ""),
             "state": "open",
         }
+        if body is not None:
+            issue["body"] = body
         self.issues.append(issue)
         return issue
 
     @property
     def created(self) -> list[dict[str, Any]]:
-        return [i for i in self.issues if "body" in i]
+        return [i for i in self.issues if "labels" in i]
 
 
 def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
@@ -103,7 +109,9 @@ def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
                 chunk = fake.issues[start : start + fake.per_page]
                 headers = {}
                 if start + fake.per_page < len(fake.issues):
-                    headers["Link"] = f'<{fake.api}{base}/issues?state=all&page={page + 1}>; rel="next"'
+                    headers["Link"] = (
+                        f'<{fake.next_base or fake.api}{base}/issues?state=all&page={page + 1}>; rel="next"'
+                    )
                 self._send(200, chunk, headers)
             elif url.path == f"{base}/milestones":
                 self._send(200, fake.milestones)

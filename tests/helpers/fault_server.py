@@ -36,6 +36,8 @@ Actions (strings):
 (``- FR-001: ...``, the sections that cite them in ``covers``) answer validly but cite ``ZZ-999``, an ID no
 spec defines; they are recorded as ``unknown_ids``. Other valid answers cite the IDs the prompt lists.
 
+``chunked`` sends every JSON answer in chunks, without a Content-Length.
+
 ``extra_text``, when set, is put at the start of every string of a valid answer (e.g. template syntax).
 
 ``choices`` picks, by property name, the enum value a valid answer gives instead of the first
@@ -144,6 +146,8 @@ class FaultServer:
     retry_after: float = 1.0
     slow_seconds: float = 5.0
     huge_bytes: int = 4_000_000
+    #: send JSON answers with Transfer-Encoding: chunked (no Content-Length)
+    chunked: bool = False
     drip_seconds: float = 0.5
     echo_status: int = 403
     #: (HTTP status, body) GET /models answers instead of the list of models
@@ -393,11 +397,20 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            if server.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not server.chunked:
+                self.wfile.write(data)
+                return
+            for start in range(0, len(data), 65536):
+                chunk = data[start : start + 65536]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
 
         def _record(self, body: Any, action: str) -> None:
             server.received.append(

@@ -5,15 +5,50 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from typing import Any
 
+from agent.integrations.export.identity import marker
 from agent.integrations.export.tasks import Task
+from agent.specdoc.render import neutralise_html
+
+#: GitHub refuses an issue body longer than this (422), on every rerun
+MAX_ISSUE_BODY = 65_536
+#: a cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_SCRIPT_LINK = re.compile(r"\]\((?=\s*<?\s*(?:javascript|vbscript|data):)", re.IGNORECASE)
 
 
-def issue_title(task: Task) -> str:
+def inert(text: str) -> str:
+    """Spec text as it goes into an issue: no @mention notifies anyone (``@&#8203;name`` shows as
+    ``@name``), no raw HTML (``<`` as ``&lt;``), no ``javascript:`` link (its ``](`` escaped)."""
+    text = neutralise_html(text)
+    return _SCRIPT_LINK.sub("]\\(", _MENTION.sub("@&#8203;", text))
+
+
+def _title(task: Task) -> str:
     return f"[{task.id}] {task.title}"[:250]
 
 
-def issue_body(task: Task, *, spec_name: str) -> str:
+def issue_title(task: Task) -> str:
+    """A GitHub issue's title (inert text)."""
+    return inert(_title(task))[:250]
+
+
+def issue_body(task: Task, *, spec_name: str, spec_id: str) -> str:
+    """A GitHub issue's text (inert), ending with the marker that makes the issue this spec's."""
+    text = inert(_body_text(task, spec_name))
+    tail = "\n" + marker(spec_id, task.id)
+    if len(text) + len(tail) > MAX_ISSUE_BODY:
+        note = (
+            f"\n\n(Cut to GitHub's {MAX_ISSUE_BODY:,}-character limit; the whole task is in `{spec_name}`.)"
+        )
+        text = text[: MAX_ISSUE_BODY - len(tail) - len(note)] + note
+    return text + tail
+
+
+def _body_text(task: Task, spec_name: str) -> str:
     lines = [f"Task {task.id} from `{spec_name}`, phase: {task.phase}.", ""]
     if task.requirements:
         lines.append("Requirements:")
@@ -26,7 +61,6 @@ def issue_body(task: Task, *, spec_name: str) -> str:
         lines.append("Acceptance criteria:")
         lines += [f"- [ ] {a}" for a in task.acceptance]
         lines.append("")
-    lines.append(f"<!-- specdraft-task {task.id} sha256={task.text_hash[:16]} -->")
     return "\n".join(lines)
 
 
@@ -61,7 +95,7 @@ def to_markdown(tasks: list[Task], *, spec_name: str) -> str:
 def to_jira_csv(tasks: list[Task], *, spec_name: str) -> str:
     """One Epic row per phase, then the tasks with ``Parent`` = the epic's Issue ID (Jira's CSV importer)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
     writer.writerow(["Issue ID", "Summary", "Description", "Issue Type", "Labels", "Parent"])
     epics: dict[str, int] = {}
     rows: list[list[str]] = []
@@ -76,8 +110,8 @@ def to_jira_csv(tasks: list[Task], *, spec_name: str) -> str:
         rows.append(
             [
                 str(next_id),
-                issue_title(task),
-                issue_body(task, spec_name=spec_name),
+                _title(task),  # Jira shows text as given: no GitHub escapes
+                _body_text(task, spec_name),
                 "Task",
                 labels,
                 str(epics[task.phase]),
@@ -86,3 +120,22 @@ def to_jira_csv(tasks: list[Task], *, spec_name: str) -> str:
         next_id += 1
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it, never runs it: a leading ``'`` before a formula start."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _SafeWriter:
+    """A csv writer whose every cell goes through :func:`csv_cell`."""
+
+    def __init__(self, writer: Any) -> None:  # a csv.writer (its type is private)
+        self._writer = writer
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+    def writerows(self, rows: list[list[str]]) -> None:
+        for row in rows:
+            self.writerow(row)
