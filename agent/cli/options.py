@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.option_groups import OptionGroup
+from agent.drafting.batch_journal import Via
 from agent.drafting.policy import describe_tiers
 from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
@@ -134,6 +135,35 @@ JobsOpt = Annotated[
         help="Specs drafted at once (and embedded server slots: fewer, with a notice, when free memory "
         "holds fewer; with several --base-url, requests each server takes at once).",
         show_default=str(DEFAULTS.jobs),
+    ),
+]
+#: batch
+ViaOpt = Annotated[
+    Via,
+    typer.Option(
+        "--via",
+        help="live: each request as it is ready; batch-api: each wave of requests of all briefs as one "
+        "batch on the server's /v1/batches (OpenAI: half price, within 24 h), polled until done; jsonl: "
+        "write each wave's request file for `vllm run-batch` and stop (then --ingest).",
+    ),
+]
+#: batch
+IngestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ingest",
+        help="Go on with the results file of the wave waiting in OUTPUT_DIR (what `vllm run-batch -o` "
+        "wrote); implies --via jsonl.",
+        show_default=False,
+    ),
+]
+#: batch
+PollOpt = Annotated[
+    float,
+    typer.Option(
+        "--poll",
+        min=0.0,
+        help="--via batch-api: seconds before a batch's status is asked again (doubling, up to 10 minutes).",
     ),
 ]
 #: draft and batch
