@@ -261,7 +261,7 @@ class WaveRun:
             )
         else:
             self.observer.note(
-                f"Wave {wave}: {len(lines)} request(s) (sections whose dependencies are drafted, and re-asks)."
+                f"Wave {wave}: {len(lines)} request(s) (sections whose inputs are drafted, and re-asks)."
             )
         folder = journal_dir(self.job.output_dir)
         folder.mkdir(exist_ok=True)
