@@ -335,7 +335,14 @@ def print_summary(report: BatchReport) -> None:
 
 
 #: how each status is coloured in the summary table
-_STYLES = {"ok": "green", "skipped": "dim", "attention": "yellow", "failed": "red", "interrupted": "red"}
+_STYLES = {
+    "ok": "green",
+    "skipped": "dim",
+    "attention": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+    "waiting": "cyan",
+}
 
 
 def _print_table(console: Console, report: BatchReport) -> None:

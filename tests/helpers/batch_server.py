@@ -8,7 +8,8 @@ the answers are the ones the live fake server gives to the same request.
 
 Behaviour to script:
 
-* ``polls_to_complete``: a batch ends at the poll that makes this many (``in_progress`` before);
+* ``polls_to_complete``: a batch ends at the poll that makes this many (``in_progress`` before), unless
+  ``hold`` is set (a batch that takes hours);
 * ``fail_every``: every Nth line of a batch (1-based, N, 2N, ...) fails (HTTP 500 in the error file);
 * ``expire``: the batches (1-based, in creation order) that expire: their first half answered, the rest
   in the error file with ``batch_expired``;
@@ -45,6 +46,8 @@ class BatchServer:
     host: str = "127.0.0.1"
     port: int = 0
     polls_to_complete: int = 2
+    #: while True no batch ends (a batch that takes hours)
+    hold: bool = False
     fail_every: int = 0
     expire: set[int] = field(default_factory=set)
     rate_limit_every: int = 0
@@ -98,7 +101,7 @@ class BatchServer:
         if batch["status"] in ("completed", "expired", "cancelled", "failed"):
             return batch
         self.polls[batch_id] += 1
-        if self.polls[batch_id] < self.polls_to_complete:
+        if self.hold or self.polls[batch_id] < self.polls_to_complete:
             batch["status"] = "in_progress"
             return batch
         self._finish(batch, expired=self.created.index(batch_id) + 1 in self.expire)
