@@ -249,3 +249,19 @@ def test_bad_uses_are_refused_with_a_reason_and_nothing_changed(
     assert (out / "batch" / "journal.json").read_text(encoding="utf-8") == before
     forgot = invoke("-o", str(out), "--cancel")
     assert forgot.exit_code == 0 and "forgotten" in forgot.output
+
+
+def test_a_line_that_never_gets_an_answer_is_marked_with_the_reason(
+    tmp_path: Path, batch_server: BatchServer
+) -> None:
+    batch_server.fail_every = 1  # every line fails
+    briefs = write_briefs(tmp_path / "briefs", 1)
+    out = tmp_path / "out"
+    result = invoke(str(briefs), "-o", str(out), "--template", "adr", *api_args(batch_server))
+    assert result.exit_code == 3, result.output
+    entry = report(out)["briefs"][0]
+    assert entry["status"] == "attention" and len(entry["needs_attention"]) == 6
+    spec = Path(entry["output"]).read_text(encoding="utf-8")
+    assert "the batch returned no answer 3 time(s): HTTP 500: internal error" in spec
+    # the first section three times, then the five waiting for it three times each, in three waves
+    assert report(out)["batch"]["waves"] == 6 and len(batch_server.lines) == 18
