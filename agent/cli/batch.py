@@ -15,15 +15,13 @@ from agent.cli.option_groups import with_option_groups
 from agent.cli.options import (
     BatchModelFlags,
     ContextFlags,
-    IngestOpt,
     JobsOpt,
     KeepGoingOpt,
     NoCacheOpt,
     OutputDirOpt,
-    PollOpt,
     StrictOpt,
     TemplateOpt,
-    ViaOpt,
+    WaveFlags,
     effective_config,
 )
 from agent.cli.usage_line import token_line
@@ -65,20 +63,7 @@ def batch(
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
     context: ContextFlags,
-    via: ViaOpt = Via.LIVE,
-    ingest: IngestOpt = None,
-    status: Annotated[
-        bool, typer.Option("--status", help="Show the waves sent --via batch-api or jsonl into OUTPUT_DIR.")
-    ] = False,
-    cancel: Annotated[
-        bool,
-        typer.Option(
-            "--cancel",
-            help="Cancel the unfinished batches of OUTPUT_DIR (and forget a request "
-            "file still waiting for --ingest).",
-        ),
-    ] = False,
-    poll: PollOpt = 30.0,
+    waves: WaveFlags,
 ) -> None:
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
@@ -103,15 +88,15 @@ def batch(
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
         config = effective_config(flags, template=template, jobs=jobs, output_dir=output_dir)
-        if status or cancel:
-            _journal_command(config, cancel=cancel, as_json=as_json)
+        if waves.status or waves.cancel:
+            _journal_command(config, cancel=waves.cancel, as_json=as_json)
             return
         job = _plan_batch(
             inputs, config, force=force, use_cache=not no_cache, keep_going=not strict, context=context
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:
-            report = _run(job, progress, via=via, ingest=ingest, poll=poll)
+            report = _run(job, progress, waves)
         if as_json:
             typer.echo(json.dumps(report.as_dict(), indent=2))
         elif not quiet:
@@ -119,18 +104,15 @@ def batch(
         raise typer.Exit(report.exit_code)
 
 
-def _run(
-    job: BatchJob, progress: BatchProgress, *, via: Via, ingest: Path | None, poll: float
-) -> BatchReport:
+def _run(job: BatchJob, progress: BatchProgress, waves: WaveFlags) -> BatchReport:
     """The batch live, or in waves (--via batch-api or jsonl, --ingest)."""
     from agent.drafting.batch import run_batch
     from agent.drafting.batch_via import run_via
 
-    if ingest is not None and via is Via.LIVE:
-        via = Via.JSONL
+    via = Via.JSONL if waves.ingest is not None and waves.via is Via.LIVE else waves.via
     if via is Via.LIVE:
         return run_batch(job, progress)
-    return run_via(job, via, progress, ingest=ingest, poll=poll)
+    return run_via(job, via, progress, ingest=waves.ingest, poll=waves.poll)
 
 
 def _journal_command(config: EffectiveConfig, *, cancel: bool, as_json: bool) -> None:

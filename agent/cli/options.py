@@ -3,7 +3,8 @@ configuration.
 
 Each ``Annotated`` type below is one option (its names, help and default) that several commands take, so
 it reads the same in every ``--help``. The model and context options travel as groups
-(:class:`ModelFlags`, :class:`DraftModelFlags`, :class:`BatchModelFlags`, :class:`ContextFlags`): a command
+(:class:`ModelFlags`, :class:`DraftModelFlags`, :class:`BatchModelFlags`, :class:`ContextFlags`,
+:class:`WaveFlags`): a command
 takes one parameter of such a type and :func:`agent.cli.option_groups.with_option_groups` shows typer
 each of its options. :func:`effective_config` lays the model flags given over the configuration.
 """
@@ -305,6 +306,26 @@ class ContextFlags(OptionGroup):
     #: the paths given (None: the configured ``context``, see agent.drafting.service.context_paths)
     paths: ContextOpt = None
     budget: ContextBudgetOpt = 600
+
+
+@dataclass(frozen=True)
+class WaveFlags(OptionGroup):
+    """batch: how its requests travel (--via, --ingest, --poll) and the journal's commands."""
+
+    via: ViaOpt = Via.LIVE
+    ingest: IngestOpt = None
+    status: Annotated[
+        bool, typer.Option("--status", help="Show the waves sent --via batch-api or jsonl into OUTPUT_DIR.")
+    ] = False
+    cancel: Annotated[
+        bool,
+        typer.Option(
+            "--cancel",
+            help="Cancel the unfinished batches of OUTPUT_DIR (and forget a request file still waiting "
+            "for --ingest).",
+        ),
+    ] = False
+    poll: PollOpt = 30.0
 
 
 def effective_config(

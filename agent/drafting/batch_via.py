@@ -126,7 +126,13 @@ class FileTransport:
         )
 
     def collect(self, submission: Submission, save: Callable[[], None]) -> dict[str, LineResult] | None:
-        if self.ingest is None or self.wave not in (None, submission.wave):
+        if self.ingest is None:
+            self.observer.note(
+                f"Wave {submission.wave} waits for the results of {self.folder / submission.requests_file}: "
+                "run this command again with --ingest RESULTS.jsonl."
+            )
+            return None
+        if self.wave not in (None, submission.wave):
             return None
         if self.parsed is None:
             self.parsed = self._read(submission)

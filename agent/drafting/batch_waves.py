@@ -174,11 +174,12 @@ class WaveRun:
         self.plan = replace(job.plan, options=replace(job.options, fit_to_speed=False, probe=False))
         self.client = ChatClient(endpoint, job.settings)
         self.briefs: list[WaveBrief] = []
+        self.items = {item.id: item for item in job.items}
         self.requests_sent = 0
 
     def add(self, record: BriefRecord, path: Path) -> None:
         """A brief to draft; its spec goes to ``path``."""
-        item = next(i for i in self.job.items if i.id == record.id)
+        item = self.items[record.id]
         plan = self.plan
         drafter = Drafter(
             self.client, item.brief, plan.template, plan.options, context=plan.context_for(item.brief)
