@@ -137,6 +137,7 @@ class FileTransport:
         if self.parsed is None:
             self.parsed = self._read(submission)
             self.wave = submission.wave
+        submission.status = f"ingested from {self.ingest}"
         return {c: self.parsed[c] for c in submission.custom_ids if c in self.parsed}
 
     def _read(self, submission: Submission) -> dict[str, LineResult]:

@@ -285,7 +285,7 @@ class WaveRun:
             if result is not None and result.completion is not None:
                 self.journal.answers[custom_id] = Answer.of(result.completion)
             else:
-                why = result.error if result is not None else f"no result line (batch {submission.status})"
+                why = result.error if result is not None else f"no result line for it ({submission.status})"
                 self.journal.failures.setdefault(custom_id, []).append(why or "no answer")
         submission.collected = True
         self.save()

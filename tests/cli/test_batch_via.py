@@ -116,21 +116,24 @@ def test_a_rejected_answer_is_asked_again_in_the_next_wave_then_marked(
     assert "[NEEDS ATTENTION" in Path(data["briefs"][0]["output"]).read_text(encoding="utf-8")
 
 
-def kill_while_polling(tmp_path: Path, server: BatchServer, briefs: Path, out: Path) -> None:
-    """Start the batch in a process of its own and SIGKILL it once its first batch has been polled."""
+def kill_while_polling(
+    tmp_path: Path, server: BatchServer, briefs: Path, out: Path, signum: int = signal.SIGKILL
+) -> subprocess.Popen[bytes]:
+    """Start the batch in a process of its own and send it ``signum`` once its first batch has been polled."""
     server.hold = True
     env = {**os.environ, **ENV}
     command = [sys.executable, "-m", "agent", "batch", str(briefs), "-o", str(out), "--template", "adr"]
     process = subprocess.Popen([*command, *api_args(server)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while not (server.created and server.polls.get(server.created[0], 0) >= 2):
             assert process.poll() is None and time.monotonic() < deadline, "the batch never polled"
             time.sleep(0.05)
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        process.send_signal(signum)
+        process.wait(timeout=30)
+    return process
 
 
 def test_a_run_killed_while_polling_resumes_without_submitting_anything_twice(
@@ -148,6 +151,21 @@ def test_a_run_killed_while_polling_resumes_without_submitting_anything_twice(
     assert batch_server.created == ["batch_1", "batch_2"] and len(batch_server.uploads) == 2
     ids = [line["custom_id"] for line in batch_server.lines]
     assert len(ids) == len(set(ids)) == 18
+
+
+def test_sigterm_while_polling_stops_cleanly_and_the_batch_is_collected_later(
+    tmp_path: Path, batch_server: BatchServer
+) -> None:
+    briefs = write_briefs(tmp_path / "briefs", 2)
+    out = tmp_path / "out"
+    process = kill_while_polling(tmp_path, batch_server, briefs, out, signal.SIGTERM)
+    assert process.returncode == 130
+    assert process.stderr is not None and b"The batches keep running" in process.stderr.read()
+    assert {e["status"] for e in report(out)["briefs"]} == {"interrupted"}
+    batch_server.hold = False
+    result = invoke(str(briefs), "-o", str(out), "--template", "adr", *api_args(batch_server))
+    assert result.exit_code == 0, result.output
+    assert batch_server.created == ["batch_1", "batch_2"] and report(out)["totals"]["ok"] == 2
 
 
 def test_status_shows_the_running_batch_and_cancel_stops_it(
