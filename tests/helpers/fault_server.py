@@ -499,7 +499,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             def valid() -> str:
                 if reply is not None:
                     return reply if isinstance(reply, str) else reply(body)
-                return valid_content(body, extra=extra, subject=subject, ids=ids, choices=server.choices)
+                return valid_content(
+                    body or {}, extra=extra, subject=subject, ids=ids, choices=server.choices
+                )
 
             def completion(content: str) -> dict[str, Any]:
                 return _completion(content, cached_tokens=server.cached_tokens)
