@@ -43,6 +43,9 @@ class Submission(BaseModel):
     #: the request file's name inside the journal's folder
     requests_file: str
     custom_ids: list[str]
+    #: each brief's inputs digest when the file was written: an answer for a brief changed since is
+    #: an answer to another request, and is not kept
+    digests: dict[str, str] = Field(default_factory=dict)
     input_file_id: str | None = None
     batch_id: str | None = None
     #: ``written`` (the file only), then the Batch API's status (``validating`` ... ``completed``)
@@ -109,9 +112,14 @@ class Journal(BaseModel):
         """Drop the answers of briefs whose inputs changed since (their custom_ids start with the key)."""
         stale = {key for key, digest in self.briefs.items() if digests.get(key) not in (None, digest)}
         for table in (self.answers, self.failures):
-            for custom_id in [c for c in table if c.split(".", 1)[0] in stale]:
+            for custom_id in [c for c in table if brief_of(c) in stale]:
                 del table[custom_id]
         self.briefs.update(digests)
+
+
+def brief_of(custom_id: str) -> str:
+    """The brief key a ``custom_id`` starts with (agent.llm.batch_api.RequestId)."""
+    return custom_id.split(".", 1)[0]
 
 
 def journal_dir(output_dir: Path) -> Path:

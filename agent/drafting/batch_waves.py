@@ -25,7 +25,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from agent.drafting.batch import BatchJob, BatchObserver, BatchReport, BriefRecord, BriefStatus
-from agent.drafting.batch_journal import Answer, Journal, Submission, journal_dir, save_journal
+from agent.drafting.batch_journal import Answer, Journal, Submission, brief_of, journal_dir, save_journal
 from agent.drafting.drafter import Drafter, SectionResult
 from agent.drafting.plan import dependencies
 from agent.drafting.reask import SectionAsk
@@ -270,8 +270,11 @@ class WaveRun:
         for part, chunk in enumerate(split_lines([line for _, line in lines]), start=1):
             name = f"wave-{wave:02d}-{part}.requests.jsonl"
             atomic_write_text(folder / name, "\n".join(chunk) + "\n")
+            custom_ids = [next(ids) for _ in chunk]
+            briefs = {brief_of(c) for c in custom_ids}
+            digests = {key: digest for key, digest in self.journal.briefs.items() if key in briefs}
             submission = Submission(
-                wave=wave, part=part, requests_file=name, custom_ids=[next(ids) for _ in chunk]
+                wave=wave, part=part, requests_file=name, custom_ids=custom_ids, digests=digests
             )
             self.journal.submissions.append(submission)
             self.save()
@@ -281,6 +284,9 @@ class WaveRun:
     def _collected(self, submission: Submission, results: dict[str, LineResult]) -> None:
         """A submission's results into the journal: answers kept, lines without one to be sent again."""
         for custom_id in submission.custom_ids:
+            key = brief_of(custom_id)
+            if submission.digests.get(key, "") != self.journal.briefs.get(key, ""):
+                continue  # its brief changed since: the request is asked again as it now reads
             result = results.get(custom_id)
             if result is not None and result.completion is not None:
                 self.journal.answers[custom_id] = Answer.of(result.completion)

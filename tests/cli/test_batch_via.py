@@ -283,3 +283,32 @@ def test_a_line_that_never_gets_an_answer_is_marked_with_the_reason(
     assert "the batch returned no answer 3 time(s): HTTP 500: internal error" in spec
     # the first section three times, then the five waiting for it three times each, in three waves
     assert report(out)["batch"]["waves"] == 6 and len(batch_server.lines) == 18
+
+
+def ingest_until_done(out: Path, tmp_path: Path, args: list[str]) -> tuple[Any, int]:
+    """Answer each wave's request file and --ingest it until no wave waits; the last run and the rounds."""
+    result, rounds = None, 0
+    while not rounds or "--ingest" in result.output:
+        waiting = [s for s in journal(out)["submissions"] if not s["collected"]]
+        results = tmp_path / f"results-{rounds}.jsonl"
+        answer_file(out / "batch" / waiting[0]["requests_file"], results)
+        result = invoke(*args, "--ingest", str(results))
+        assert result.exit_code in (0, 3), result.output
+        rounds += 1
+    return result, rounds
+
+
+def test_a_brief_changed_while_its_wave_was_out_is_asked_again_as_it_now_reads(tmp_path: Path) -> None:
+    briefs = write_briefs(tmp_path / "briefs", 2)
+    out = tmp_path / "out"
+    args = [str(briefs), "-o", str(out), "--template", "adr", "--model", "m"]
+    assert invoke(*args, "--via", "jsonl").exit_code == 0
+    forced = invoke(*args, "--via", "jsonl", "--force")
+    assert forced.exit_code == 2 and "still waiting for their results" in forced.output
+    (briefs / "feature-01.md").write_text(f"# Renamedfeature 01\n\n{BODY.format(what='renaming')}\n")
+    result, rounds = ingest_until_done(out, tmp_path, args)
+    assert result.exit_code == 0, result.output
+    assert rounds == 3  # wave 2 holds the changed brief's first section again, as it now reads
+    spec = (out / "feature-01.md").read_text(encoding="utf-8")
+    assert spec.count("Renamedfeature 01") >= 6 and title(1) not in spec
+    assert title(0) in (out / "feature-00.md").read_text(encoding="utf-8")
