@@ -18,6 +18,7 @@ from helpers.fault_server import FaultServer, valid_content
 from typer.testing import CliRunner
 
 from agent.cli.main import app
+from agent.llm.batch_api import brief_key
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY = (
@@ -309,6 +310,9 @@ def test_a_brief_changed_while_its_wave_was_out_is_asked_again_as_it_now_reads(t
     result, rounds = ingest_until_done(out, tmp_path, args)
     assert result.exit_code == 0, result.output
     assert rounds == 3  # wave 2 holds the changed brief's first section again, as it now reads
+    wave_2 = next(s for s in journal(out)["submissions"] if s["wave"] == 2)["custom_ids"]
+    assert f"{brief_key('feature-01')}.context.1" in wave_2  # a first attempt, not a re-ask
+    assert {e["id"]: e["retries"] for e in report(out)["briefs"]} == {"feature-00": 0, "feature-01": 0}
     spec = (out / "feature-01.md").read_text(encoding="utf-8")
     assert spec.count("Renamedfeature 01") >= 6 and title(1) not in spec
     assert title(0) in (out / "feature-00.md").read_text(encoding="utf-8")
