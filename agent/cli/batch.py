@@ -46,6 +46,7 @@ def batch(
         typer.Argument(
             help="A directory of .md/.txt briefs, a quoted glob ('rfcs/**/*.md'), a .jsonl or a .csv file "
             "(not needed with --status or --cancel).",
+            metavar="INPUTS",
             show_default=False,
         ),
     ] = None,

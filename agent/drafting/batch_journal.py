@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import InputError
 from agent.io.atomic import atomic_write_text
 from agent.io.validation import validation_message
-from agent.llm.client import Completion, Usage
 
 #: the folder of the journal and the request and result files, inside the output directory
 JOURNAL_DIR = "batch"
@@ -55,7 +54,10 @@ class Submission(BaseModel):
 
 
 class Answer(BaseModel):
-    """A collected answer, enough to judge it again on resume (agent.drafting.reask.SectionAsk.judge)."""
+    """A collected answer, enough to judge it again on resume (agent.drafting.reask.SectionAsk.judge).
+
+    Plain data (agent.drafting.batch_waves turns it into a Completion and back): the journal and ``Via``
+    load without the model client, so ``specdraft --help`` stays fast."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,27 +67,6 @@ class Answer(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
-
-    @classmethod
-    def of(cls, completion: Completion) -> Answer:
-        usage = completion.usage
-        return cls(
-            text=completion.text,
-            finish_reason=completion.finish_reason,
-            fault=completion.fault,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cached_tokens=usage.cached_tokens,
-        )
-
-    def completion(self) -> Completion:
-        usage = Usage(
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            cached_tokens=self.cached_tokens,
-            calls=1,
-        )
-        return Completion(self.text, usage, self.finish_reason, self.fault)
 
 
 class Journal(BaseModel):

@@ -221,7 +221,7 @@ class WaveRun:
                     answer = self.journal.answers.get(custom_id)
                     failures = self.journal.failures.get(custom_id, [])
                     if answer is not None:
-                        brief.waves.take(key, answer.completion())
+                        brief.waves.take(key, _completion_of(answer))
                     elif len(failures) >= LINE_TRIES:
                         brief.waves.give_up(key, failures)
                     else:
@@ -289,7 +289,7 @@ class WaveRun:
                 continue  # its brief changed since: the request is asked again as it now reads
             result = results.get(custom_id)
             if result is not None and result.completion is not None:
-                self.journal.answers[custom_id] = Answer.of(result.completion)
+                self.journal.answers[custom_id] = _answer_of(result.completion)
             else:
                 why = result.error if result is not None else f"no result line for it ({submission.status})"
                 self.journal.failures.setdefault(custom_id, []).append(why or "no answer")
@@ -321,6 +321,29 @@ class WaveRun:
         _count(record, spent, waves.started)
         self.report.log(record)
         self.observer.finished(record)
+
+
+def _answer_of(completion: Completion) -> Answer:
+    usage = completion.usage
+    return Answer(
+        text=completion.text,
+        finish_reason=completion.finish_reason,
+        fault=completion.fault,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_tokens=usage.cached_tokens,
+    )
+
+
+def _completion_of(answer: Answer) -> Completion:
+    """A journaled answer as the re-ask loop judges it (one model call, its tokens)."""
+    usage = Usage(
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        cached_tokens=answer.cached_tokens,
+        calls=1,
+    )
+    return Completion(answer.text, usage, answer.finish_reason, answer.fault)
 
 
 def _count(record: BriefRecord, spent: Usage, began: float) -> None:
