@@ -108,10 +108,11 @@ def batch(
 def _run(job: BatchJob, progress: BatchProgress, waves: WaveFlags) -> BatchReport:
     """The batch live, or in waves (--via batch-api or jsonl, --ingest)."""
     from agent.drafting.batch import run_batch
-    from agent.drafting.batch_via import run_via
+    from agent.drafting.batch_via import check_no_open_waves, run_via
 
     via = Via.JSONL if waves.ingest is not None and waves.via is Via.LIVE else waves.via
     if via is Via.LIVE:
+        check_no_open_waves(job.output_dir)
         return run_batch(job, progress)
     return run_via(job, via, progress, ingest=waves.ingest, poll=waves.poll)
 

@@ -248,6 +248,17 @@ def _run_waves(run: WaveRun, todo: list[BriefRecord], report: BatchReport, obser
         record.output = None
 
 
+def check_no_open_waves(output_dir: Path) -> None:
+    """A live batch into a directory whose waves are still out would pay for the same requests twice."""
+    journal = load_journal(output_dir)
+    if journal is not None and journal.open_submissions():
+        raise InputError(
+            f"The batch in '{output_dir}' was sent --via {journal.via} and is not finished; drafting it "
+            "live now would pay for its requests twice.",
+            hint=f"Continue it with --via {journal.via}, or stop it with --cancel.",
+        )
+
+
 def _usable_journal(job: BatchJob, via: Via, ingest: Path | None) -> Journal:
     """The journal to go on with (a new one when there is none), or why this run cannot use it."""
     journal = load_journal(job.output_dir)

@@ -306,6 +306,8 @@ def test_a_brief_changed_while_its_wave_was_out_is_asked_again_as_it_now_reads(t
     assert invoke(*args, "--via", "jsonl").exit_code == 0
     forced = invoke(*args, "--via", "jsonl", "--force")
     assert forced.exit_code == 2 and "still waiting for their results" in forced.output
+    live = invoke(*args)
+    assert live.exit_code == 2 and "would pay for its requests twice" in live.output
     (briefs / "feature-01.md").write_text(f"# Renamedfeature 01\n\n{BODY.format(what='renaming')}\n")
     result, rounds = ingest_until_done(out, tmp_path, args)
     assert result.exit_code == 0, result.output
