@@ -318,3 +318,15 @@ def test_a_brief_changed_while_its_wave_was_out_is_asked_again_as_it_now_reads(t
     spec = (out / "feature-01.md").read_text(encoding="utf-8")
     assert spec.count("Renamedfeature 01") >= 6 and title(1) not in spec
     assert title(0) in (out / "feature-00.md").read_text(encoding="utf-8")
+
+
+def test_a_refusal_that_quotes_the_key_never_shows_it(tmp_path: Path, batch_server: BatchServer) -> None:
+    batch_server.echo_auth = True
+    briefs = write_briefs(tmp_path / "briefs", 1)
+    out = tmp_path / "out"
+    result = invoke(str(briefs), "-o", str(out), "--template", "adr", *api_args(batch_server))
+    assert result.exit_code == 1, result.output
+    assert "HTTP 403" in result.output and ENV["OPENAI_API_KEY"] not in result.output
+    for path in [out / "report.json", *(out / "batch").iterdir()]:
+        assert ENV["OPENAI_API_KEY"] not in path.read_text(encoding="utf-8"), path
+    assert report(out)["briefs"][0]["status"] == "failed"

@@ -15,6 +15,7 @@ Behaviour to script:
   in the error file with ``batch_expired``;
 * ``rate_limit_every``: every Nth API request gets HTTP 429 with ``retry-after-ms: 5``;
 * ``replies``: schema name -> content, instead of the generated answer (e.g. a rejected answer);
+* ``echo_auth``: creating a batch is refused with HTTP 403 quoting the request's Authorization header;
 * results come back in reverse order of the request file.
 
 What it saw: ``uploads``, ``created`` (batch ids in order), ``requests`` (method, path), ``lines`` (every
@@ -52,6 +53,8 @@ class BatchServer:
     expire: set[int] = field(default_factory=set)
     rate_limit_every: int = 0
     replies: dict[str, str] = field(default_factory=dict)
+    #: POST /v1/batches answers 403 quoting the request's Authorization header, as some gateways do
+    echo_auth: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     polls: dict[str, int] = field(default_factory=dict)
@@ -228,6 +231,9 @@ def _handler(server: BatchServer) -> type[BaseHTTPRequestHandler]:
                 if path == "/v1/files":
                     content, name = _multipart_file(self.headers["Content-Type"], data)
                     self._send(200, server.upload(content, name))
+                elif path == "/v1/batches" and server.echo_auth:
+                    message = f"Forbidden: '{self.headers.get('Authorization', '')}' may not create batches"
+                    self._send(403, {"error": {"message": message, "type": "invalid_request_error"}})
                 elif path == "/v1/batches":
                     self._send(200, server.create(json.loads(data)))
                 elif (match := _BATCH.match(path)) and match["cancel"]:
