@@ -26,6 +26,7 @@ from agent.specdoc.template_resolver import load_template
 # The helper servers' fixtures (`fault_server`, `hub`, ...) are registered once here for every test.
 pytest_plugins = [
     "helpers.fault_server",
+    "helpers.batch_server",
     "helpers.hub_server",
     "helpers.fake_github",
     "helpers.package_index",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,9 +21,11 @@ from agent.cli.options import (
     OutputDirOpt,
     StrictOpt,
     TemplateOpt,
+    WaveFlags,
     effective_config,
 )
 from agent.cli.usage_line import token_line
+from agent.drafting.batch_journal import Via
 from agent.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,11 +42,14 @@ TABLE_ROWS = 40
 @with_option_groups
 def batch(
     inputs: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="A directory of .md/.txt briefs, a quoted glob ('rfcs/**/*.md'), a .jsonl or a .csv file."
+            help="A directory of .md/.txt briefs, a quoted glob ('rfcs/**/*.md'), a .jsonl or a .csv file "
+            "(not needed with --status or --cancel).",
+            metavar="INPUTS",
+            show_default=False,
         ),
-    ],
+    ] = None,
     output_dir: OutputDirOpt = None,
     template: TemplateOpt = None,
     *,
@@ -58,6 +64,7 @@ def batch(
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json's content on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output and no summary.")] = False,
     context: ContextFlags,
+    waves: WaveFlags,
 ) -> None:
     """Draft a spec for every brief in INPUTS into OUTPUT_DIR, up to --jobs at once.
 
@@ -69,22 +76,28 @@ def batch(
     could be written (bad input, server gone; --strict also fails a brief on a failed section).
     Tokens, model calls and seconds are counted for every brief, failed or interrupted ones too.
 
-    Exit codes: 0 all ok, 1 none could be drafted, 2 bad input, 3 some failed, were malformed or need
-    attention, 130 interrupted.
+    With --via batch-api every wave of section requests of all briefs is one JSONL file run as a batch
+    on the server's /v1/batches (OpenAI: half price, within 24 hours), polled until it ends; with
+    --via jsonl the wave's request file is written for `vllm run-batch` and --ingest RESULTS.jsonl goes
+    on. Either way a run picks up where the last one stopped (OUTPUT_DIR/batch/journal.json).
+
+    Exit codes: 0 all ok (or the requests written, waiting for --ingest), 1 none could be drafted, 2 bad
+    input, 3 some failed, were malformed or need attention, 130 interrupted.
 
     Options not given fall back to SPECDRAFT_* variables, specdraft.toml and the user configuration
     (see `specdraft config show`).
     """
     with user_errors(SECTION_HINTS), sigterm_as_interrupt():
-        from agent.drafting.batch import run_batch
-
         config = effective_config(flags, template=template, jobs=jobs, output_dir=output_dir)
+        if waves.status or waves.cancel:
+            _journal_command(config, cancel=waves.cancel, as_json=as_json)
+            return
         job = _plan_batch(
             inputs, config, force=force, use_cache=not no_cache, keep_going=not strict, context=context
         )
         progress = BatchProgress(quiet=quiet or as_json)
         with progress:
-            report = run_batch(job, progress)
+            report = _run(job, progress, waves)
         if as_json:
             typer.echo(json.dumps(report.as_dict(), indent=2))
         elif not quiet:
@@ -92,8 +105,67 @@ def batch(
         raise typer.Exit(report.exit_code)
 
 
+def _run(job: BatchJob, progress: BatchProgress, waves: WaveFlags) -> BatchReport:
+    """The batch live, or in waves (--via batch-api or jsonl, --ingest)."""
+    from agent.drafting.batch import run_batch
+    from agent.drafting.batch_via import check_no_open_waves, run_via
+
+    via = Via.JSONL if waves.ingest is not None and waves.via is Via.LIVE else waves.via
+    if via is Via.LIVE:
+        check_no_open_waves(job.output_dir)
+        return run_batch(job, progress)
+    return run_via(job, via, progress, ingest=waves.ingest, poll=waves.poll)
+
+
+def _journal_command(config: EffectiveConfig, *, cancel: bool, as_json: bool) -> None:
+    """--status or --cancel: the waves journaled in the output directory."""
+    from agent.drafting.batch_via import batch_status, cancel_batches
+    from agent.llm.providers import model_settings
+
+    output_dir = _output_dir(config)
+    settings = model_settings(config.settings, slots=config.settings.jobs)
+    if cancel:
+        stopped = cancel_batches(output_dir, settings)
+        if as_json:
+            typer.echo(json.dumps(stopped, indent=2))
+        for entry in stopped if not as_json else []:
+            typer.echo(
+                f"wave {entry['wave']} part {entry['part']}: {entry['batch_id'] or entry['requests_file']} "
+                f"{entry['status']}",
+                err=True,
+            )
+        if not stopped and not as_json:
+            typer.echo("No unfinished batch to cancel.", err=True)
+        return
+    shown = batch_status(output_dir, settings)
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    typer.echo(
+        f"--via {shown['via']}: {shown['waves']} wave(s), {shown['requests']} request(s), "
+        f"{shown['answers']} answer(s) collected, {shown['lines_without_answer']} line(s) without an answer",
+        err=True,
+    )
+    for entry in shown["submissions"]:
+        done = "collected" if entry["collected"] else "not collected"
+        typer.echo(
+            f"wave {entry['wave']} part {entry['part']}: {entry['requests']} requests, "
+            f"{entry['batch_id'] or entry['requests_file']}, {entry['status']}, {done}",
+            err=True,
+        )
+
+
+def _output_dir(config: EffectiveConfig) -> Path:
+    if config.settings.output_dir is None:
+        raise InputError(
+            "Where should the specs go? Give -o DIR (or set output_dir in specdraft.toml).",
+            hint="e.g. specdraft batch briefs/ -o specs/",
+        )
+    return config.settings.output_dir
+
+
 def _plan_batch(
-    inputs: str,
+    inputs: str | None,
     config: EffectiveConfig,
     *,
     force: bool,
@@ -109,12 +181,9 @@ def _plan_batch(
     from agent.io.output import check_output_dir
 
     cfg = config.settings
-    if cfg.output_dir is None:
-        raise InputError(
-            "Where should the specs go? Give -o DIR (or set output_dir in specdraft.toml).",
-            hint="e.g. specdraft batch briefs/ -o specs/",
-        )
-    output_dir = cfg.output_dir
+    if inputs is None:
+        raise InputError("Which briefs? Give INPUTS: a directory, a quoted glob, a .jsonl or a .csv file.")
+    output_dir = _output_dir(config)
     check_output_dir(output_dir)  # before any model work: a file or an unwritable place is found now
     plan = plan_drafts(
         config,
@@ -250,7 +319,14 @@ def print_summary(report: BatchReport) -> None:
 
 
 #: how each status is coloured in the summary table
-_STYLES = {"ok": "green", "skipped": "dim", "attention": "yellow", "failed": "red", "interrupted": "red"}
+_STYLES = {
+    "ok": "green",
+    "skipped": "dim",
+    "attention": "yellow",
+    "failed": "red",
+    "interrupted": "red",
+    "waiting": "cyan",
+}
 
 
 def _print_table(console: Console, report: BatchReport) -> None:
@@ -306,7 +382,12 @@ def _print_totals(console: Console, report: BatchReport) -> None:
     )
     spent = report.usage()
     hits = f"; {spent.cache_hits} answers from the response cache" if spent.cache_hits else ""
-    console.print(f"{token_line(spent)}{hits}; {report.cost().describe()}", markup=False, highlight=False)
+    cost = report.cost().describe()
+    if report.batch:  # sent in waves: the batch price, next to what the same requests cost live
+        live = report.live_cost()
+        cost += f"; live: {'unknown' if live.usd is None else f'${live.usd:.4f}'}"
+        cost = f"{cost}; {report.batch.get('waves', 0)} wave(s), {report.batch.get('requests', 0)} request(s)"
+    console.print(f"{token_line(spent)}{hits}; {cost}", markup=False, highlight=False)
     if report.replicas:
         servers = ", ".join(
             f"{r['url']} {r['requests']} request(s)"

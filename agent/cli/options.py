@@ -3,7 +3,8 @@ configuration.
 
 Each ``Annotated`` type below is one option (its names, help and default) that several commands take, so
 it reads the same in every ``--help``. The model and context options travel as groups
-(:class:`ModelFlags`, :class:`DraftModelFlags`, :class:`BatchModelFlags`, :class:`ContextFlags`): a command
+(:class:`ModelFlags`, :class:`DraftModelFlags`, :class:`BatchModelFlags`, :class:`ContextFlags`,
+:class:`WaveFlags`): a command
 takes one parameter of such a type and :func:`agent.cli.option_groups.with_option_groups` shows typer
 each of its options. :func:`effective_config` lays the model flags given over the configuration.
 """
@@ -17,6 +18,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.option_groups import OptionGroup
+from agent.drafting.batch_journal import Via
 from agent.drafting.policy import describe_tiers
 from agent.io.config import DEFAULTS, EffectiveConfig, load_config
 
@@ -143,6 +145,35 @@ JobsOpt = Annotated[
         help="Specs drafted at once (and embedded server slots: fewer, with a notice, when free memory "
         "holds fewer; with several --base-url, requests each server takes at once).",
         show_default=str(DEFAULTS.jobs),
+    ),
+]
+#: batch
+ViaOpt = Annotated[
+    Via,
+    typer.Option(
+        "--via",
+        help="live: each request as it is ready; batch-api: each wave of requests of all briefs as one "
+        "batch on the server's /v1/batches (OpenAI: half price, within 24 h), polled until done; jsonl: "
+        "write each wave's request file for `vllm run-batch` and stop (then --ingest).",
+    ),
+]
+#: batch
+IngestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ingest",
+        help="Go on with the results file of the wave waiting in OUTPUT_DIR (what `vllm run-batch -o` "
+        "wrote); implies --via jsonl.",
+        show_default=False,
+    ),
+]
+#: batch
+PollOpt = Annotated[
+    float,
+    typer.Option(
+        "--poll",
+        min=0.0,
+        help="--via batch-api: seconds before a batch's status is asked again (doubling, up to 10 minutes).",
     ),
 ]
 #: draft and batch
@@ -285,6 +316,26 @@ class ContextFlags(OptionGroup):
     #: the paths given (None: the configured ``context``, see agent.drafting.service.context_paths)
     paths: ContextOpt = None
     budget: ContextBudgetOpt = 600
+
+
+@dataclass(frozen=True)
+class WaveFlags(OptionGroup):
+    """batch: how its requests travel (--via, --ingest, --poll) and the journal's commands."""
+
+    via: ViaOpt = Via.LIVE
+    ingest: IngestOpt = None
+    status: Annotated[
+        bool, typer.Option("--status", help="Show the waves sent --via batch-api or jsonl into OUTPUT_DIR.")
+    ] = False
+    cancel: Annotated[
+        bool,
+        typer.Option(
+            "--cancel",
+            help="Cancel the unfinished batches of OUTPUT_DIR (and forget a request file still waiting "
+            "for --ingest).",
+        ),
+    ] = False
+    poll: PollOpt = 30.0
 
 
 def effective_config(

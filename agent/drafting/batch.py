@@ -71,6 +71,8 @@ class BriefStatus(StrEnum):
     #: its spec from an earlier run is unchanged
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
+    #: its requests went out in a wave whose results have not come back yet (``--via jsonl``)
+    WAITING = "waiting"
 
 
 #: the outcomes report.json counts under "totals"
@@ -80,6 +82,7 @@ COUNTED = (
     BriefStatus.FAILED,
     BriefStatus.SKIPPED,
     BriefStatus.INTERRUPTED,
+    BriefStatus.WAITING,
 )
 
 
@@ -122,6 +125,8 @@ class BatchReport:
     interrupted: bool = False
     #: with several --base-url: each server, its requests and failures (URLs without credentials)
     replicas: list[dict[str, Any]] = field(default_factory=list)
+    #: sent in waves (agent.drafting.batch_waves): ``via``, waves, requests, round trips; {} for live
+    batch: dict[str, Any] = field(default_factory=dict)
 
     def count(self, status: BriefStatus) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -130,6 +135,9 @@ class BatchReport:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.count(BriefStatus.WAITING):  # a clean stop: the results are for the next run
+            bad = self.count(BriefStatus.FAILED) or self.count(BriefStatus.ATTENTION) or self.problems
+            return EXIT_ATTENTION if bad else EXIT_OK
         written = [r for r in self.records if r.spec_status in WRITTEN]
         if not written:
             return EXIT_RUNTIME
@@ -162,8 +170,10 @@ class BatchReport:
                 "response_cache_hits": spent.cache_hits,
                 "failovers": spent.failovers,
                 "cost": self.cost().as_dict(),
+                **({"live_cost": self.live_cost().as_dict()} if self.batch else {}),
             },
             **({"replicas": self.replicas} if self.replicas else {}),
+            **({"batch": self.batch} if self.batch else {}),
             "briefs": [r.as_dict() for r in self.records],
             "malformed": [{"where": p.where, "error": p.message} for p in self.problems],
         }
@@ -186,6 +196,11 @@ class BatchReport:
         return total
 
     def cost(self) -> CostEstimate:
+        """What the run cost: at the batch price when its requests went in waves."""
+        return estimate_cost(self.usage(), self.model or "", self.provider or "", batch=bool(self.batch))
+
+    def live_cost(self) -> CostEstimate:
+        """What the same requests would have cost live."""
         return estimate_cost(self.usage(), self.model or "", self.provider or "")
 
     def write(self) -> Path:

@@ -24,7 +24,7 @@ from agent.drafting.language_check import language_problems
 from agent.drafting.plan import critical_path, dependencies
 from agent.drafting.policy import ReaskPolicy, policy_for
 from agent.drafting.prompting import Message, naive_messages, section_context, section_messages, shared_prefix
-from agent.drafting.reask import Accepted, Check, ask_section, leak_check, max_tokens_for
+from agent.drafting.reask import Accepted, Check, SectionAsk, ask_section, leak_check, max_tokens_for
 from agent.drafting.values import iter_strings
 from agent.errors import ModelTimeoutError, SectionFailedError
 from agent.llm.client import ChatClient, Usage
@@ -225,11 +225,7 @@ class Drafter:
         async def run(section: TemplateSection) -> None:
             for dep in graph[section.key]:
                 await done[dep].wait()
-            context = [
-                (self.template.section(dep).title, summarise(results[dep].content))
-                for dep in graph[section.key]
-            ]
-            requirements = self._requirements(section, [results[dep] for dep in graph[section.key]])
+            context, requirements = self.section_inputs(section, graph[section.key], results)
             await self._acquire_slot((-chains[section.key], position[section.key], section.key))
             try:
                 results[section.key] = await self._draft_section(
@@ -251,9 +247,21 @@ class Drafter:
             raise
         finally:
             await self.client.aclose()
+        return self.result_of(results, started)
+
+    def result_of(self, results: dict[str, SectionResult], started: float) -> DraftResult:
+        """The draft's result from every section's (in template order, open questions capped)."""
         ordered = {s.key: results[s.key] for s in self.template.sections}
         _cap_open_questions(ordered)
         return DraftResult(sections=ordered, usage=self.spent, seconds=time.perf_counter() - started)
+
+    def section_inputs(
+        self, section: TemplateSection, needs: tuple[str, ...], results: dict[str, SectionResult]
+    ) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """What a section's request carries from the sections it ``needs`` (all settled in ``results``):
+        their digests, and the requirement IDs they define when the section cites them."""
+        context = [(self.template.section(dep).title, summarise(results[dep].content)) for dep in needs]
+        return context, self._requirements(section, [results[dep] for dep in needs])
 
     def _requirements(self, section: TemplateSection, earlier: list[SectionResult]) -> dict[str, str]:
         """The requirement IDs (and texts) the earlier sections define, for a section that cites them."""
@@ -352,14 +360,14 @@ class Drafter:
                 raise
             # On an overloaded machine one slow section should not sink the whole draft.
             problems = [f"the model did not answer within the timeout ({exc.message})"]
-            return self._marked(section, "timed out", problems, "", usage, started)
+            return self.marked(section, "timed out", problems, "", usage, started)
         except SectionFailedError as exc:
             self.spent.add(usage)
             if not self.options.keep_going:
                 raise
-            return self._marked(section, "failed validation", exc.errors, exc.last_output, usage, started)
+            return self.marked(section, "failed validation", exc.errors, exc.last_output, usage, started)
         self.spent.add(usage)
-        return self._accepted(section, accepted, usage, started)
+        return self.accepted(section, accepted, usage, started)
 
     def _section_model(self, section: TemplateSection, open_points: bool) -> type[SectionData]:
         """The section's model; the first section's also holds assumptions and open questions (which a
@@ -418,17 +426,6 @@ class Drafter:
         def on_retry(attempt: int, problems: list[str]) -> None:
             self.on_event(SectionEvent(EventKind.RETRY, section.key, section.title, attempt, problems))
 
-        def grounded(answer: str, data: SectionData) -> list[str]:
-            # off-topic answers (the prompt's example feature, another product) are re-asked
-            return grounding_problems(
-                data.render_data(),
-                section,
-                self.brief,
-                [text for _, text in context],
-                root=open_points,
-                language=self.language.code,
-            )
-
         return await ask_section(
             self.client,
             messages,
@@ -436,7 +433,7 @@ class Drafter:
             model,
             self.policy,
             usage,
-            checks=[leak_check(self.prefix), grounded, *self._language_checks(section)],
+            checks=self._checks(section, context, open_points),
             retry_messages=retry_messages,
             cache_prompt=not self.options.naive_layout,
             on_retry=on_retry,
@@ -449,6 +446,50 @@ class Drafter:
             language=self.language.code,
         )
 
+    def section_ask(
+        self,
+        section: TemplateSection,
+        context: list[tuple[str, str]],
+        *,
+        open_points: bool,
+        requirements: dict[str, str] | None,
+    ) -> SectionAsk:
+        """The section's attempts as the live loop makes them (messages, checks, schema, budget), for a
+        caller that sends the requests itself (agent.drafting.batch_waves)."""
+        model = self._section_model(section, open_points)
+        messages, retry_messages = self._messages(section, model, context, open_points, requirements)
+        return SectionAsk(
+            messages,
+            section,
+            model,
+            self.policy,
+            checks=self._checks(section, context, open_points),
+            retry_messages=retry_messages,
+            budget=self._budget(model),
+            validation_context=covering_context(requirements) if requirements else None,
+            schema=self._schema(model, requirements),
+            brief_terms=self.brief_terms,
+            language=self.language.code,
+        )
+
+    def _checks(
+        self, section: TemplateSection, context: list[tuple[str, str]], open_points: bool
+    ) -> list[Check]:
+        """The checks every answer of this section passes: no prompt leak, and about the brief."""
+
+        def grounded(answer: str, data: SectionData) -> list[str]:
+            # off-topic answers (the prompt's example feature, another product) are re-asked
+            return grounding_problems(
+                data.render_data(),
+                section,
+                self.brief,
+                [text for _, text in context],
+                root=open_points,
+                language=self.language.code,
+            )
+
+        return [leak_check(self.prefix), grounded, *self._language_checks(section)]
+
     def _language_checks(self, section: TemplateSection) -> list[Check]:
         """A spec in another language than English: a section written in another one is re-asked."""
         code = self.language.code
@@ -456,7 +497,7 @@ class Drafter:
             return []
         return [lambda answer, data: language_problems(data.render_data(), section, code)]
 
-    def _accepted(
+    def accepted(
         self, section: TemplateSection, accepted: Accepted, usage: Usage, started: float
     ) -> SectionResult:
         """The result of a section whose answer passed, told as done."""
@@ -482,7 +523,7 @@ class Drafter:
             dropped=accepted.dropped,
         )
 
-    def _marked(
+    def marked(
         self,
         section: TemplateSection,
         verb: str,

@@ -152,8 +152,135 @@ def max_tokens_for(model: type[SectionData]) -> int:
     return max(256, min(1536, total))
 
 
+@dataclass(frozen=True)
+class AttemptRequest:
+    """What one attempt sends: the conversation, the schema the answer is held to, and its sampling."""
+
+    messages: list[Message]
+    schema: dict[str, Any]
+    max_tokens: int
+    temperature: float
+    repeat_penalty: float
+
+
+class SectionAsk:
+    """One section's attempts, without the transport: the request of the current attempt, and the
+    judgement of an answer to it (accepted, asked again with its problems, or failed after salvage).
+
+    The live loop (:func:`ask_section`) sends each request and judges the reply at once; the batch path
+    (agent.drafting.batch_waves) sends the requests of many sections in one file and judges the answers
+    when the results come back. Both go through these two steps, so an answer is judged the same way
+    whichever way it travelled. The options are :func:`ask_section`'s.
+    """
+
+    def __init__(
+        self,
+        messages: list[Message],
+        section: TemplateSection,
+        model: type[SectionData],
+        policy: ReaskPolicy,
+        *,
+        checks: Sequence[Check] | None = None,
+        retry_messages: list[Message] | None = None,
+        budget: int | None = None,
+        validation_context: dict[str, Any] | None = None,
+        schema: dict[str, Any] | None = None,
+        brief_terms: frozenset[str] = frozenset(),
+        language: str = ENGLISH,
+    ) -> None:
+        self.messages, self.section, self.model, self.policy = messages, section, model, policy
+        self.language = language
+        self.checks = [leak_check(messages)] if checks is None else list(checks)
+        self.retry_messages = retry_messages
+        # ``budget``: the caller's completion budget (fitted to the engine's speed), else the schema's own
+        self.budget = budget if budget is not None else max_tokens_for(model)
+        self.context = validation_context
+        self.schema = schema if schema is not None else json_schema(model)
+        self.brief_terms = brief_terms
+        #: the attempt the next request is (1 for the first answer)
+        self.attempt = 1
+        #: the last answer that came (a malformed reply leaves the one before) and the latest problems
+        self.answer = ""
+        self.problems: list[str] = []
+
+    def request(self) -> AttemptRequest:
+        """The request of the current attempt (each re-ask samples hotter, with a stronger penalty)."""
+        return AttemptRequest(
+            self.messages,
+            self.schema,
+            self.budget,
+            self.policy.temperature_for(self.attempt),
+            self.policy.repeat_penalty_for(self.attempt),
+        )
+
+    def judge(self, completion: Completion) -> Accepted | None:
+        """The answer to the current attempt: Accepted when it passes every check; None when it is asked
+        again (``problems`` say why, ``attempt`` is the next one). After the last attempt the answer
+        without its failing list items is accepted if that passes (:mod:`.salvage`), else
+        SectionFailedError (attempts, problems, last output) is raised."""
+        if completion.fault is not None:
+            # A malformed reply has nothing to repair: ask the same question again.
+            self.problems = [completion.fault]
+            return self._next()
+        self.answer = completion.text
+        data, self.problems = _judged(
+            completion,
+            self.model,
+            self.section,
+            self.checks,
+            context=self.context,
+            brief_terms=self.brief_terms,
+            language=self.language,
+        )
+        if data is not None:
+            return Accepted(data, self.answer, self.attempt)
+        if self.attempt < self.policy.attempts:
+            if (
+                self.attempt == 1
+                and self.retry_messages is not None
+                and any(EXAMPLE_COPY in p for p in self.problems)
+            ):
+                self.messages = self.retry_messages
+            examples = example_values(self.section.key)
+            self.messages = repair_messages(
+                self.messages,
+                self.section,
+                without_example_copies(self.answer, examples, self.brief_terms),
+                self.problems,
+            )
+        return self._next()
+
+    def timed_out(self) -> bool:
+        """The current attempt got no answer in time: True when another attempt is left (asked in the open,
+        never a hidden re-send of the same call, with half the budget)."""
+        if self.attempt >= self.policy.attempts:
+            return False
+        self.budget = max(MIN_TIMEOUT_BUDGET, self.budget // 2)
+        self.attempt += 1
+        return True
+
+    def _next(self) -> Accepted | None:
+        if self.attempt < self.policy.attempts:
+            self.attempt += 1
+            return None
+        kept = _without_failing_items(
+            self.answer,
+            self.problems,
+            self.model,
+            self.section,
+            self.checks,
+            context=self.context,
+            brief_terms=self.brief_terms,
+            language=self.language,
+        )
+        if kept is not None:
+            data, trimmed = kept
+            return Accepted(data, trimmed, self.policy.attempts, self.problems)
+        raise SectionFailedError(self.section.title, self.policy.attempts, self.problems, self.answer)
+
+
 # Longer than ~60 lines only by its signature (the loop's options) and docstring: the loop itself is about
-# 45 lines and keeps what changes from attempt to attempt (messages, budget, problems) in one place.
+# 30 lines; what changes from attempt to attempt lives in SectionAsk.
 async def ask_section(
     client: ChatClient,
     messages: list[Message],
@@ -173,7 +300,7 @@ async def ask_section(
     brief_terms: frozenset[str] = frozenset(),
     language: str = ENGLISH,
 ) -> Accepted:
-    """Ask until an answer passes, at most ``policy.attempts`` times.
+    """Ask until an answer passes, at most ``policy.attempts`` times (the steps are :class:`SectionAsk`'s).
 
     ``usage`` accumulates every answer's token counts (also when the section fails).
     ``retry_messages``, when given, replace ``messages`` from the first re-ask on if the rejected answer
@@ -191,75 +318,48 @@ async def ask_section(
     without copying it (:func:`agent.drafting.copying.copies_example`); ``language`` is the spec's (its
     requirements are judged by that language's smell rules).
     """
-    checks = [leak_check(messages)] if checks is None else list(checks)
-    schema = schema if schema is not None else json_schema(model)
-    # ``budget``: the caller's completion budget (fitted to the engine's speed), else the schema's own
-    budget = budget if budget is not None else max_tokens_for(model)
-    examples = example_values(section.key)
-    answer, problems = "", list[str]()
-    for attempt in range(1, policy.attempts + 1):
+    ask = SectionAsk(
+        messages,
+        section,
+        model,
+        policy,
+        checks=checks,
+        retry_messages=retry_messages,
+        budget=budget,
+        validation_context=validation_context,
+        schema=schema,
+        brief_terms=brief_terms,
+        language=language,
+    )
+    while True:
+        request = ask.request()
         try:
             completion = await client.complete_json(
-                messages,
-                schema,
-                max_tokens=budget,
-                temperature=policy.temperature_for(attempt),
-                repeat_penalty=policy.repeat_penalty_for(attempt),
+                request.messages,
+                request.schema,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                repeat_penalty=request.repeat_penalty,
                 cache_prompt=cache_prompt,
             )
         except ModelTimeoutError as exc:
             usage.calls += 1  # the call was made (and cancelled at the deadline): it counts
-            if reask_timeouts and attempt < policy.attempts:
-                # Asked again in the open (never a hidden re-send of the same call), with half the budget.
-                budget = max(MIN_TIMEOUT_BUDGET, budget // 2)
+            if reask_timeouts and ask.timed_out():
                 if on_retry is not None:
-                    on_retry(attempt, [f"the model did not answer within the timeout ({exc.message})"])
+                    on_retry(
+                        ask.attempt - 1, [f"the model did not answer within the timeout ({exc.message})"]
+                    )
                 continue
             raise ModelTimeoutError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
         except ModelError as exc:
             # The transport's own retries are spent: say which section was being asked for.
             raise ModelError(f"Section '{section.title}': {exc.message}", hint=exc.hint) from None
         usage.add(completion.usage)
-        if completion.fault is not None:
-            # A malformed reply has nothing to repair: ask the same question again.
-            problems = [completion.fault]
-            if attempt < policy.attempts and on_retry is not None:
-                on_retry(attempt, problems)
-            continue
-        answer = completion.text
-        data, problems = _judged(
-            completion,
-            model,
-            section,
-            checks,
-            context=validation_context,
-            brief_terms=brief_terms,
-            language=language,
-        )
-        if data is not None:
-            return Accepted(data, answer, attempt)
-        if attempt < policy.attempts:
-            if on_retry is not None:
-                on_retry(attempt, problems)
-            if attempt == 1 and retry_messages is not None and any(EXAMPLE_COPY in p for p in problems):
-                messages = retry_messages
-            messages = repair_messages(
-                messages, section, without_example_copies(answer, examples, brief_terms), problems
-            )
-    kept = _without_failing_items(
-        answer,
-        problems,
-        model,
-        section,
-        checks,
-        context=validation_context,
-        brief_terms=brief_terms,
-        language=language,
-    )
-    if kept is not None:
-        data, trimmed = kept
-        return Accepted(data, trimmed, policy.attempts, problems)
-    raise SectionFailedError(section.title, policy.attempts, problems, answer)
+        accepted = ask.judge(completion)
+        if accepted is not None:
+            return accepted
+        if on_retry is not None:
+            on_retry(ask.attempt - 1, ask.problems)
 
 
 def _judged(

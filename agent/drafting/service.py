@@ -194,6 +194,21 @@ async def adraft_with_endpoint(
     except SpecdraftError as exc:
         exc.usage = spent
         raise
+    return finished_draft(drafter, result, endpoint, started=started, today=today, spec_path=spec_path)
+
+
+def finished_draft(
+    drafter: Drafter,
+    result: DraftResult,
+    endpoint: Endpoint,
+    *,
+    started: float,
+    today: datetime | None = None,
+    spec_path: Path | None = None,
+) -> DraftOutcome:
+    """The spec of a draft whose sections are all settled (drafted live, or from a batch's answers):
+    rendered with its front matter and provenance, not yet written."""
+    brief, template, context = drafter.brief, drafter.template, drafter.context
     values = DocumentValues(
         title=brief.title,
         priority=brief.priority.value,
@@ -202,6 +217,7 @@ async def adraft_with_endpoint(
         author=author_line(endpoint.model),
         day=(today or datetime.now(UTC)).date(),
     )
+    settings = drafter.client.settings
     provenance = _provenance(drafter, result, endpoint, settings, spec_path)
     # the spec records its language next to the template's own front matter keys
     recorded = replace(template, front_matter={**template.front_matter, "language": drafter.language.code})
@@ -412,7 +428,7 @@ def draft_to_file(
         spec_path=output,
         context=plan.context_for(brief),
     )
-    return _written(outcome, output, overwrite=overwrite)
+    return written(outcome, output, overwrite=overwrite)
 
 
 async def adraft_to_file(
@@ -440,10 +456,11 @@ async def adraft_to_file(
         spent=spent,
     )
     # synchronous from here on: a cancellation cannot land between the draft and its write
-    return _written(outcome, output, overwrite=overwrite)
+    return written(outcome, output, overwrite=overwrite)
 
 
-def _written(outcome: DraftOutcome, output: Path | None, *, overwrite: bool) -> DraftOutcome:
+def written(outcome: DraftOutcome, output: Path | None, *, overwrite: bool) -> DraftOutcome:
+    """``outcome``'s spec written atomically to ``output`` (None: not written)."""
     if output is not None:
         atomic_write_text(output, outcome.markdown, overwrite=overwrite)
     return outcome

@@ -28,6 +28,8 @@ class Price(BaseModel):
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, ge=0)
+    #: the share of the price the provider's Batch API takes off (0.5: half price); None: no discount
+    batch_discount: float | None = Field(default=None, ge=0, lt=1)
 
 
 class PriceFile(BaseModel):
@@ -89,9 +91,11 @@ def find_price(model: str, prices: dict[str, Price]) -> tuple[str, Price] | None
 
 
 def estimate_cost(
-    usage: Usage, model: str, provider: str, prices: dict[str, Price] | None = None
+    usage: Usage, model: str, provider: str, prices: dict[str, Price] | None = None, *, batch: bool = False
 ) -> CostEstimate:
-    """What ``usage`` cost on ``model``; local models are free, unknown remote models are unknown."""
+    """What ``usage`` cost on ``model``; local models are free, unknown remote models are unknown.
+
+    ``batch``: the requests went through a Batch API, priced with the model's ``batch_discount``."""
     if provider == "local":
         return CostEstimate(0.0, "local model, no charge")
     try:
@@ -109,6 +113,11 @@ def estimate_cost(
         + cached * cached_rate
         + usage.completion_tokens * price.output
     ) / 1_000_000
+    basis = f"{name} list price, US$ per 1M tokens: {price.input:g} in, {price.output:g} out"
+    if not batch:
+        return CostEstimate(usd, basis)
+    if not price.batch_discount:
+        return CostEstimate(usd, f"{basis}; no batch discount in the price table")
     return CostEstimate(
-        usd, f"{name} list price, US$ per 1M tokens: {price.input:g} in, {price.output:g} out"
+        usd * (1 - price.batch_discount), f"{basis}, batch price ({price.batch_discount:.0%} off)"
     )

@@ -356,6 +356,27 @@ def answer_for(
     return _string(schema, hint, namer)
 
 
+def valid_content(
+    body: dict[str, Any],
+    *,
+    extra: str = "",
+    subject: str | None = None,
+    ids: list[str] | None = None,
+    choices: dict[str, str] | None = None,
+) -> str:
+    """The valid answer to a chat-completion request ``body``: generated from its schema, about the
+    brief its prompt carries (``subject``), citing the requirement IDs its prompt lists (``ids``).
+    The stand-in Batch API (helpers.batch_server) answers its lines with it too."""
+    messages = body.get("messages") or []
+    if subject is None:
+        subject = brief_topic(" ".join(str(m.get("content", "")) for m in messages))
+    if ids is None:
+        asked = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+        ids = list(dict.fromkeys(_LISTED_ID.findall(asked)))
+    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    return json.dumps(answer_for(schema, namer=_Namer(extra, subject, ids, choices or {})))
+
+
 def violation_for(schema: dict[str, Any]) -> dict[str, Any]:
     """Well-formed JSON that breaks the schema: every required field has the wrong type."""
     props = schema.get("properties", {})
@@ -491,7 +512,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             def valid() -> str:
                 if reply is not None:
                     return reply if isinstance(reply, str) else reply(body)
-                return json.dumps(answer_for(schema, namer=_Namer(extra, subject, ids, server.choices)))
+                return valid_content(
+                    body or {}, extra=extra, subject=subject, ids=ids, choices=server.choices
+                )
 
             def completion(content: str) -> dict[str, Any]:
                 return _completion(content, cached_tokens=server.cached_tokens)

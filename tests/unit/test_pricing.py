@@ -46,6 +46,19 @@ def test_cached_prompt_tokens_are_charged_at_the_cached_rate() -> None:
     assert no_cached_rate.usd == pytest.approx(0.15 + 0.06)
 
 
+def test_batch_requests_are_priced_with_the_table_s_batch_discount() -> None:
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=100_000)
+    prices = {"m": Price(input=0.15, output=0.60, batch_discount=0.5), "n": Price(input=0.15, output=0.60)}
+    live = estimate_cost(usage, "m", "openai", prices)
+    batch = estimate_cost(usage, "m", "openai", prices, batch=True)
+    assert live.usd == pytest.approx(0.21) and batch.usd == pytest.approx(0.105)
+    assert "batch price (50% off)" in batch.basis
+    undiscounted = estimate_cost(usage, "n", "openai", prices, batch=True)
+    assert undiscounted.usd == pytest.approx(0.21) and "no batch discount" in undiscounted.basis
+    shipped = load_price_file(SHIPPED_PRICES)
+    assert all(price.batch_discount == 0.5 for price in shipped.values())
+
+
 def test_local_is_free_and_an_unpriced_remote_model_is_unknown() -> None:
     usage = Usage(prompt_tokens=5000, completion_tokens=800)
     assert estimate_cost(usage, "smollm2-135m-instruct", "local", {}).usd == 0.0
