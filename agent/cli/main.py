@@ -12,6 +12,7 @@ from agent.cli import (  # noqa: F401
     batch,
     cache,
     chat,
+    comments,
     config,
     doctor,
     draft,
