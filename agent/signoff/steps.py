@@ -4,7 +4,8 @@ Each step reads the file, lints it (``agent.checks.lint.lint_path``), runs the l
 (``agent.signoff.transitions``) and writes the result atomically. ``expected_sha256`` is the version the
 caller saw (the review page sends the hash of the text it rendered): when the file no longer has that
 hash, because someone edited, reviewed or approved it since, the step is refused with the reason and
-nothing is written. The hash is checked again right before the write.
+nothing is written. The hash is checked again right before the write. An approval also keeps the text
+approved beside the spec (``spec.md.approved``) so the diff to it can be shown once ``verify`` fails.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.checks.lint import Finding, lint_path
-from agent.errors import ChangedOnDiskError
+from agent.errors import ChangedOnDiskError, InputError
 from agent.io.atomic import atomic_write_text
 from agent.signoff.drift import current_hashes
-from agent.signoff.records import Person
+from agent.signoff.records import Person, read_signoffs
 from agent.signoff.transitions import Approval, approve, review
-from agent.specdoc.document import SpecDocument, load_spec
+from agent.specdoc.document import SpecDocument, load_spec, parse_spec
 from agent.specdoc.lifecycle import Status, current_status
+
+
+APPROVED_SUFFIX = ".approved"
 
 
 def version_sha256(doc: SpecDocument) -> str:
@@ -90,4 +94,22 @@ def approve_file(
         doc, findings, by=by, role=role, note=note, force=force, ssh_key=ssh_key, context=context
     )
     _write(path, result.doc, doc)
+    # the text approved, so a reviewer can see what changed once verify fails (sha256 in the record)
+    atomic_write_text(approved_copy_path(path), result.doc.serialise())
     return Approved(result, findings)
+
+
+def approved_copy_path(spec: Path) -> Path:
+    """``spec.md.approved``: the text of the spec when it was last approved (not a ``.md``: not a spec)."""
+    return spec.with_name(spec.name + APPROVED_SUFFIX)
+
+
+def approved_text(spec: Path, doc: SpecDocument) -> str | None:
+    """The text last approved, when its copy is there and an approval record holds its body's hash."""
+    copy = approved_copy_path(spec)
+    try:
+        text = copy.read_text(encoding="utf-8")
+        body = parse_spec(text, source=str(copy)).body_sha256()
+    except (OSError, UnicodeDecodeError, InputError):
+        return None
+    return text if any(r.body_sha256 == body for r in read_signoffs(doc)) else None

@@ -37,3 +37,17 @@ def test_a_step_on_a_version_changed_since_is_refused_and_writes_nothing(spec: P
     with pytest.raises(ChangedOnDiskError, match="it is APPROVED now"):
         approve_file(spec, by=Person(name="Bo", email="bo@example.com"), expected_sha256=reviewed)
     assert spec.read_bytes() == before
+
+
+def test_approve_keeps_the_approved_text_for_a_later_diff(spec: Path) -> None:
+    from agent.signoff.steps import approved_copy_path, approved_text
+
+    review_file(spec)
+    approve_file(spec, by=ANA)
+    approved = spec.read_text(encoding="utf-8")
+    assert approved_copy_path(spec).read_text(encoding="utf-8") == approved
+    spec.write_text(approved.replace("valid for 7 days", "valid for 9 days"), encoding="utf-8")
+    assert approved_text(spec, load_spec(spec)) == approved
+    # a copy no record approved is not shown as "the approved text"
+    approved_copy_path(spec).write_text(approved.replace("7 days", "8 days"), encoding="utf-8")
+    assert approved_text(spec, load_spec(spec)) is None
