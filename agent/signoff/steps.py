@@ -23,7 +23,6 @@ from agent.signoff.transitions import Approval, approve, review
 from agent.specdoc.document import SpecDocument, load_spec, parse_spec
 from agent.specdoc.lifecycle import Status, current_status
 
-
 APPROVED_SUFFIX = ".approved"
 
 
