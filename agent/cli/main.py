@@ -21,6 +21,7 @@ from agent.cli import (  # noqa: F401
     models,
     quality,
     review,
+    serve,
 )
 from agent.cli.app import app
 

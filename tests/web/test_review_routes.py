@@ -1,0 +1,231 @@
+"""The review page's routes through the ASGI test client: what each page shows, what each action writes,
+and what is refused (no token, another host, another origin, no CSRF token, paths out of the roots,
+a spec changed since the page was rendered)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from helpers.cli import invoke
+from helpers.lifecycle import approve_file
+from helpers.review import ORIGIN, TOKEN, client, csrf, spec_folder
+from starlette.testclient import TestClient
+
+from agent.io.journal import Journal, SectionEdit
+from agent.signoff.records import Person
+from agent.signoff.steps import approve_file as steps_approve
+from agent.signoff.steps import review_file, version_sha256
+from agent.signoff.verification import verify
+from agent.specdoc.comments import CommentStore
+from agent.specdoc.document import load_spec
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return spec_folder(tmp_path)
+
+
+@pytest.fixture
+def web(folder: Path) -> TestClient:
+    return client([folder])
+
+
+def _version(path: Path) -> str:
+    return version_sha256(load_spec(path))
+
+
+# -- the guard ---------------------------------------------------------------------------------------
+
+
+def test_every_request_needs_the_token(folder: Path) -> None:
+    fresh = TestClient(client([folder]).app)
+    for url in ("/", "/spec/0/clean.md", "/static/review.js", "/events", "/?token=wrong"):
+        answer = fresh.get(url)
+        assert answer.status_code == 403 and "specdraft serve" in answer.text
+    answer = fresh.get(f"/?token={TOKEN}")
+    assert answer.status_code == 200
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert fresh.get("/spec/0/clean.md").status_code == 200  # the cookie carries it from now on
+    assert answer.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_another_host_is_refused(web: TestClient) -> None:
+    assert web.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/spec/0/../clean.md",
+        "/spec/0/%2e%2e/specs/clean.md",
+        "/spec/0//etc/passwd",
+        "/spec/0/%2Fetc%2Fpasswd",
+        "/spec/1/clean.md",
+        "/spec/0/missing.md",
+        "/spec/0/notes.txt",
+        "/spec/0/outside.md",
+        "/spec/0/.hidden/clean.md",
+        "/history/0/outside.md",
+        "/events/0/outside.md",
+    ],
+)
+def test_nothing_outside_the_roots_is_served(folder: Path, web: TestClient, url: str) -> None:
+    outside = folder.parent / "secret.md"
+    outside.write_text("---\nstatus: DRAFT\n---\n# Secret\n\n## Overview\n\nsecret words\n")
+    (folder / "outside.md").symlink_to(outside)
+    (folder / "notes.txt").write_text("not a spec")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "clean.md").write_text(outside.read_text())
+    answer = web.get(url)
+    assert answer.status_code == 404
+    assert "secret words" not in answer.text
+
+
+def test_state_changes_need_post_origin_and_csrf(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    form = {"csrf": csrf(web), "version": _version(spec), "text": "why?"}
+    assert web.get("/act/comment/0/clean.md").status_code == 405
+    assert web.post("/act/comment/0/clean.md", data=form).status_code == 403  # no Origin
+    other = {"Origin": "http://evil.example"}
+    assert web.post("/act/comment/0/clean.md", data=form, headers=other).status_code == 403
+    bad = {**form, "csrf": "nope"}
+    assert web.post("/act/comment/0/clean.md", data=bad, headers=ORIGIN).status_code == 403
+    assert CommentStore(spec).load() == []
+    done = web.post("/act/comment/0/clean.md", data=form, headers=ORIGIN, follow_redirects=False)
+    assert done.status_code == 303 and [c.text for c in CommentStore(spec).load()] == ["why?"]
+
+
+# -- pages -------------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_status_approvals_lint_and_change(folder: Path, web: TestClient) -> None:
+    approve_file(folder / "clean.md")
+    (folder / "README.md").write_text("# Notes\n\n## Not a spec\n\nno front matter\n")
+    (folder / "sub").mkdir()
+    changed = folder / "sub" / "changed.md"
+    changed.write_bytes((folder / "clean.md").read_bytes().replace(b"valid for 7 days", b"valid for 9 days"))
+    page = web.get("/").text
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<tr data-status="[^"]*".*?href="/spec/0/([^"]+)".*?</tr>', page, re.S)
+    }
+    assert set(rows) == {"clean.md", "flawed.md", "sub/changed.md"}  # README.md is no spec
+    assert "APPROVED" in rows["clean.md"] and "1 / 1" in rows["clean.md"]
+    assert "CHANGED SINCE APPROVAL" in rows["sub/changed.md"] and "0 / 1" in rows["sub/changed.md"]
+    assert '<td data-value="9" class="bad">9</td>' in rows["flawed.md"]  # 9 errors
+    assert '<td data-value="5">5</td>' in rows["flawed.md"]  # 5 warnings
+
+
+def test_a_finding_is_shown_at_its_line(web: TestClient) -> None:
+    page = web.get("/spec/0/flawed.md").text
+    item = re.search(r'<li data-line="43" id="L43">(.*?)</li>', page, re.S)
+    assert item is not None and "FR-003</strong>: The invite dialog is fast" in item.group(1)
+    assert 'data-rule="req-id-duplicate"' in item.group(1) and "Fix: give one of the two" in item.group(1)
+    assert "NEEDS ATTENTION: Integration Specifications / External APIs" in page
+    assert 'class="needs-attention"' in page
+    assert "FR-003</a> <b>untraced</b>" in page  # the trace matrix flags it
+    assert "<dt>model</dt><dd>smollm2-135m-instruct</dd>" in page
+
+
+def test_spec_text_is_escaped(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    hostile = '<script>alert("x")</script> <img src=x onerror=alert(1)> [y](javascript:alert(1))'
+    spec.write_text(spec.read_text().replace("Workspace admins invite", f"{hostile} Workspace admins invite"))
+    CommentStore(spec).add(load_spec(spec), "<script>alert(2)</script>", by="<b>Eve</b>")
+    page = web.get("/spec/0/clean.md").text
+    assert "<script>alert" not in page and "<img src=x" not in page and 'href="javascript' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page and "&lt;b&gt;Eve&lt;/b&gt;" in page
+
+
+def test_history_shows_revisions_and_the_change_since_approval(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    overview = load_spec(spec).sections[0].text
+    Journal(spec).record_apply(
+        "use Okta", [SectionEdit("Overview", overview, overview + "Okta <b>SSO</b>.\n")]
+    )
+    page = web.get("/history/0/clean.md").text
+    assert "#1 use Okta" in page and '<td class="r">Okta &lt;b&gt;SSO&lt;/b&gt;.</td>' in page
+    assert "Changed since approval" not in page
+    review_file(spec)  # what `specdraft review` and `approve` run: the approved text is kept
+    steps_approve(spec, by=Person(name="Ana", email="ana@example.com"))
+    spec.write_text(spec.read_text().replace("valid for 7 days", "valid for 9 days"))
+    page = web.get("/history/0/clean.md").text
+    assert "Changed since approval" in page
+    assert re.search(r'<tr class="changed">.*?valid for 7 days.*?valid for 9 days', page, re.S)
+    assert "verify: FAILED" in web.get("/spec/0/clean.md").text
+
+
+# -- actions -----------------------------------------------------------------------------------------
+
+
+def test_comment_from_the_page_is_listed_by_the_cli(folder: Path, web: TestClient) -> None:
+    spec = folder / "flawed.md"
+    form = {
+        "csrf": csrf(web),
+        "version": _version(spec),
+        "text": "Say what fast means",
+        "line": "43",
+        "name": "Bo",
+    }
+    answer = web.post("/act/comment/0/flawed.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 200 and "Comment added." in answer.text
+    code, out, _ = invoke("comments", spec)
+    assert code == 0 and "#1 [Technical Requirements, line 43] Bo" in out and "Say what fast means" in out
+    bad = {**form, "line": "99999"}
+    answer = web.post("/act/comment/0/flawed.md", data=bad, headers=ORIGIN)
+    assert answer.status_code == 400 and "Line 99999 is not in" in answer.text
+    form = {"csrf": csrf(web), "comment": "1", "name": "Ana"}
+    assert web.post("/act/resolve/0/flawed.md", data=form, headers=ORIGIN).status_code == 200
+    assert CommentStore(spec).open_comments() == []
+
+
+def test_review_and_approve_from_the_page_verify_from_the_cli(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    form = {"csrf": csrf(web), "version": _version(spec)}
+    answer = web.post("/act/review/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 200 and "The spec is in REVIEW." in answer.text
+    form = {
+        "csrf": csrf(web),
+        "version": _version(spec),
+        "name": "Ana Lima",
+        "email": "ana@example.com",
+        "role": "Tech Lead",
+        "key": "",
+    }
+    answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 200 and "Approval recorded." in answer.text
+    code, out, _ = invoke("verify", spec)
+    assert code == 0 and "OK:" in out and "1 of 1 required approval(s) hold" in out
+
+
+def test_a_spec_changed_since_the_page_was_rendered_is_not_overwritten(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    seen = _version(spec)
+    approve_file(spec)  # someone else reviewed and approved it meanwhile
+    approved = spec.read_bytes()
+    form = {"csrf": csrf(web), "version": seen, "name": "Bo", "email": "bo@example.com"}
+    answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 409 and "changed since you opened it (it is APPROVED now)" in answer.text
+    answer = web.post("/act/review/0/clean.md", data={"csrf": csrf(web), "version": seen}, headers=ORIGIN)
+    assert answer.status_code == 409
+    assert spec.read_bytes() == approved and verify(load_spec(spec)).ok
+
+
+def test_bad_approval_details_are_named(folder: Path, web: TestClient) -> None:
+    spec = folder / "flawed.md"
+    answer = web.post(
+        "/act/review/0/flawed.md", data={"csrf": csrf(web), "version": _version(spec)}, headers=ORIGIN
+    )
+    assert answer.status_code == 409 and "Review refused" in answer.text and "9 lint error(s)" in answer.text
+    clean = folder / "clean.md"
+    invoke("review", clean)
+    form = {"csrf": csrf(web), "version": _version(clean), "name": "Ana", "email": "not-an-email", "key": "3"}
+    answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 400 and "SSH key is not one this server was given" in answer.text
+    assert os.path.getsize(clean) == len(clean.read_bytes())
