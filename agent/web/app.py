@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from agent.errors import SpecdraftError
-from agent.signoff.steps import approved_text
+from agent.signoff.steps import approved_text, version_sha256
 from agent.specdoc.document import load_spec
 from agent.web import actions, live
 from agent.web.history import revisions, side_by_side
@@ -79,7 +79,9 @@ async def history_page(request: Request) -> Response:
 
 async def list_events(request: Request) -> Response:
     state: AppState = request.app.state.review
-    stream = live.events(state.roots.folders, lambda p: p.suffix == ".md", state.stop, recursive=True)
+    stream = live.events(
+        state.roots.folders, lambda p: p.suffix == ".md", state.stream_stop(), recursive=True
+    )
     return _sse(stream)
 
 
@@ -89,7 +91,18 @@ async def spec_events(request: Request) -> Response:
     if ref is None:
         return not_found()
     watched = live.spec_files(ref.path)
-    stream = live.events([ref.path.parent], lambda p: p in watched, state.stop, recursive=False)
+    since = request.query_params.get("since")
+
+    def changed() -> bool:
+        """The spec is no longer the version the page shows."""
+        try:
+            return since is not None and version_sha256(load_spec(ref.path)) != since
+        except SpecdraftError:
+            return True
+
+    stream = live.events(
+        [ref.path.parent], lambda p: p in watched, state.stream_stop(), recursive=False, changed=changed
+    )
     return _sse(stream)
 
 
@@ -101,13 +114,12 @@ def _sse(stream: AsyncIterator[str]) -> Response:
 def create_app(settings: ServeSettings) -> Starlette:
 
     guard = Guard(settings.token, settings.hosts)
-    state = AppState(settings, SpecRoots(settings.folders), guard, RowCache(), asyncio.Event())
+    state = AppState(settings, SpecRoots(settings.folders), guard, RowCache())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.stop = asyncio.Event()  # bound to the server's loop
         yield
-        state.stop.set()  # open event streams end, so the server stops at once
+        state.shut_down()  # open event streams end, so the server stops at once
 
     routes = [
         Route("/", list_page),

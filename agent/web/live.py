@@ -26,9 +26,19 @@ def spec_files(spec: Path) -> set[Path]:
 
 
 async def events(
-    folders: list[Path], wanted: Callable[[Path], bool], stop: asyncio.Event, *, recursive: bool
+    folders: list[Path],
+    wanted: Callable[[Path], bool],
+    stop: asyncio.Event,
+    *,
+    recursive: bool,
+    changed: Callable[[], bool] = lambda: False,
 ) -> AsyncIterator[str]:
-    """SSE lines: ``event: change`` on every batch of changes ``wanted`` accepts, heartbeats between."""
+    """SSE lines: ``event: change`` on every batch of changes ``wanted`` accepts, heartbeats between.
+
+    ``changed`` is asked once the watch has started: a change made between the page's rendering and its
+    event stream connecting is sent at once rather than missed. ``stop`` must be this stream's own:
+    watchfiles sets it when the stream is cancelled (the browser went away).
+    """
     from watchfiles import awatch
 
     yield "retry: 1000\n\n"
@@ -43,7 +53,11 @@ async def events(
     )
     loop = asyncio.get_running_loop()
     last = loop.time()
+    first = True
     async for batch in changes:
+        if first and await asyncio.to_thread(changed):
+            yield "event: change\ndata: changed\n\n"
+        first = False
         if any(wanted(Path(path)) for _, path in batch):
             last = loop.time()
             yield "event: change\ndata: changed\n\n"

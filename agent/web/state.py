@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,4 +32,19 @@ class AppState:
     roots: SpecRoots
     guard: Guard
     rows: RowCache
-    stop: asyncio.Event
+    #: each open event stream's stop event (set on shutdown; watchfiles sets one when its stream ends)
+    streams: weakref.WeakSet[asyncio.Event] = field(default_factory=weakref.WeakSet)
+    stopping: bool = False
+
+    def stream_stop(self) -> asyncio.Event:
+        """A stop event for a new event stream, set when the server shuts down."""
+        stop = asyncio.Event()
+        self.streams.add(stop)
+        if self.stopping:
+            stop.set()
+        return stop
+
+    def shut_down(self) -> None:
+        self.stopping = True
+        for stop in list(self.streams):
+            stop.set()

@@ -92,5 +92,5 @@ async def render_spec_page(
         keys=[key.name for key in state.settings.ssh_keys],
         name=(form or {}).get("name", identity.name if identity else ""),
         email=(form or {}).get("email", identity.email if identity else ""),
-        events=f"/events/{quote(ref.key, safe='/')}",
+        events=f"/events/{quote(ref.key, safe='/')}?since={view.version}",
     )

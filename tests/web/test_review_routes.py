@@ -51,7 +51,7 @@ def test_every_request_needs_the_token(folder: Path) -> None:
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert fresh.get("/spec/0/clean.md").status_code == 200  # the cookie carries it from now on
     assert answer.headers["Content-Security-Policy"].startswith("default-src 'self'")
-    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert answer.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_another_host_is_refused(web: TestClient) -> None:
