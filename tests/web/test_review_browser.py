@@ -53,6 +53,7 @@ def test_a_spec_shows_its_findings_at_their_lines(served: Served, browser: Any) 
     attention = browser.find_element(By.CSS_SELECTOR, ".needs-attention[data-line]")
     assert "NEEDS ATTENTION" in attention.text
     assert browser.find_element(By.ID, "lint-counts").text == "9 error(s), 5 warning(s)"
+    browser.execute_script("document.getElementById('L37').scrollIntoView()")
     screenshot(browser, "review-spec.png")
 
 
