@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Setup:
+class RefineSetup:
     """The settings in force for chat or refine, and what the model and the revisions need of them."""
 
     config: EffectiveConfig
@@ -44,7 +44,7 @@ class _Setup:
     options: RefineOptions
 
 
-def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
+def refine_setup(flags: ModelFlags, *, use_cache: bool) -> RefineSetup:
     """The flags given, over the configuration (see `specdraft config show`)."""
     from agent.drafting.refine import RefineOptions
     from agent.llm.providers import model_settings
@@ -52,7 +52,9 @@ def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
     config = effective_config(flags)
     cfg = config.settings
     settings = model_settings(cfg, slots=1, use_cache=use_cache)
-    return _Setup(config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature))
+    return RefineSetup(
+        config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
+    )
 
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
@@ -96,7 +98,7 @@ def _context(config: EffectiveConfig, context: ContextFlags, brief: Brief | None
 def _refiner(
     spec: Path,
     endpoint: Endpoint,
-    setup: _Setup,
+    setup: RefineSetup,
     *,
     brief: Brief | None,
     template: str | None,
@@ -145,7 +147,7 @@ def chat(
         from agent.drafting.chat import ChatSession, reader_for
         from agent.llm.providers import open_endpoint
 
-        setup = _setup(flags, use_cache=not no_cache)
+        setup = refine_setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True)
         if brief_notice:
@@ -209,7 +211,7 @@ def refine(
         from agent.errors import ModelError
 
         instruction, sections = _instruction(spec, message, comment)
-        setup = _setup(flags, use_cache=not no_cache)
+        setup = refine_setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True, stderr=as_json)
         if brief_notice:
@@ -247,7 +249,7 @@ def refine(
 
 def _propose(
     spec: Path,
-    setup: _Setup,
+    setup: RefineSetup,
     instruction: str,
     *,
     brief: Brief | None,

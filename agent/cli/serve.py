@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from agent.cli.app import app, user_errors
+from agent.cli.option_groups import with_option_groups
+from agent.cli.options import ModelFlags
 from agent.errors import InputError
 
 DEFAULT_PORT = 8765
@@ -67,6 +69,7 @@ def _free_port(host: str, port: int) -> int:
 
 
 @app.command("serve")
+@with_option_groups
 def serve_command(
     paths: Annotated[
         list[Path] | None,
@@ -98,13 +101,19 @@ def serve_command(
             "--allowed-signers", help="Check SSH signatures against this file when the page verifies."
         ),
     ] = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Serve a review page: specs with their lint findings, trace, comments, diffs, review and approval.
 
     Listens on 127.0.0.1 only unless --host and --allow-remote say otherwise. The address printed carries
     a random token for this run; every request needs it. Stop with Ctrl-C.
+
+    The page's refine asks the model refine would (the model options, else SPECDRAFT_* variables and
+    specdraft.toml); it starts on the first instruction.
     """
     with user_errors():
+        from agent.cli.chat import refine_setup
         from agent.signoff.identity import git_identity
         from agent.web.app import ServeSettings, create_app
         from agent.web.security import new_token
@@ -114,6 +123,7 @@ def serve_command(
                 f"--host {host} would let others on the network reach the review page.",
                 hint="Add --allow-remote to mean it, or leave --host at 127.0.0.1.",
             )
+        setup = refine_setup(flags, use_cache=True)
         folders = served_folders(paths or [])
         port = _free_port(host, port)
         token = new_token()
@@ -127,6 +137,8 @@ def serve_command(
             ssh_keys=signing_keys(ssh_keys or []),
             allowed_signers=allowed_signers,
             identity=git_identity(Path.cwd()),
+            model=setup.settings,
+            refine_options=setup.options,
         )
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}/?token={token}"

@@ -2,6 +2,8 @@
 
 * comment: ``CommentStore.add`` (as ``specdraft comments --add``); resolve: ``CommentStore.resolve``
 * review: ``agent.signoff.steps.review_file`` (as ``specdraft review``)
+* propose and apply a refine instruction: ``agent.web.refining`` (``Refiner``, as ``specdraft refine``:
+  the diff first, written only when applied)
 * approve: ``agent.signoff.steps.approve_file`` (as ``specdraft approve``), signed with a key the server
   was given; the browser picks it by position and never sees it
 
@@ -20,15 +22,17 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from agent.drafting.refine import check_instruction
 from agent.errors import ChangedOnDiskError, InputError, LifecycleError, SpecdraftError
 from agent.io.validation import indexed, validation_message
 from agent.signoff.records import Person
 from agent.signoff.steps import approve_file, ensure_version, review_file
 from agent.specdoc.comments import CommentStore
 from agent.specdoc.document import load_spec
+from agent.web.history import side_by_side
 from agent.web.roots import SpecRef
 from agent.web.state import AppState
-from agent.web.views import DONE, not_found, render_spec_page, spec_ref
+from agent.web.views import DONE, not_found, page, render_spec_page, spec_ref
 
 MAX_FIELD = 4000
 
@@ -75,6 +79,10 @@ def _run(action: str, state: AppState, ref: SpecRef, form: FormData) -> None:
         if ident is None:
             raise InputError("Which comment? The form named none.")
         CommentStore(ref.path).resolve(ident, by=_field(form, "name") or "reviewer")
+    elif action == "apply":
+        if state.refining is None:
+            raise InputError("This server was started without a model to refine with.")
+        state.refining.apply(ref, _field(form, "proposal"))
     elif action == "review":
         review_file(ref.path, expected_sha256=version)
     elif action == "approve":
@@ -107,12 +115,35 @@ async def act(request: Request) -> Response:
             "Forbidden: the form's CSRF token is missing or wrong. Reload the page.", 403
         )
     ref = spec_ref(request)
-    if ref is None or action not in DONE:
+    if ref is None or action not in (*DONE, "propose"):
         return not_found()
+    if action == "propose":
+        return await _propose(request, state, ref, form)
     try:
         await asyncio.to_thread(_run, action, state, ref, form)
     except SpecdraftError as exc:
         kept: dict[str, Any] = {k: _field(form, k) for k in ("name", "email") if isinstance(form.get(k), str)}
         return await render_spec_page(request, ref, error=str(exc), status_code=_status_for(exc), form=kept)
-    anchor = "comments" if action in ("comment", "resolve") else "actions"
+    anchor = {"comment": "comments", "resolve": "comments", "apply": "refine"}.get(action, "actions")
     return RedirectResponse(f"/spec/{quote(ref.key, safe='/')}?done={action}#{anchor}", status_code=303)
+
+
+async def _propose(request: Request, state: AppState, ref: SpecRef, form: FormData) -> Response:
+    """Ask the model for the change and show its diff; nothing is written until it is applied."""
+    try:
+        if state.refining is None:
+            raise InputError("This server was started without a model to refine with.")
+        refining = state.refining
+        instruction = check_instruction(_field(form, "instruction"))
+        pending = await asyncio.to_thread(refining.propose, ref, instruction, _field(form, "version") or None)
+    except SpecdraftError as exc:
+        return await render_spec_page(request, ref, error=str(exc), status_code=_status_for(exc))
+    changes = [(c.title, side_by_side(c.before, c.after)) for c in pending.proposal.changes]
+    return page(
+        request,
+        "proposal.html",
+        ref=ref,
+        pending=pending,
+        changes=changes,
+        events=f"/events/{quote(ref.key, safe='/')}",
+    )

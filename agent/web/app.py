@@ -25,6 +25,7 @@ from agent.signoff.steps import approved_text, version_sha256
 from agent.specdoc.document import load_spec
 from agent.web import actions, live
 from agent.web.history import revisions, side_by_side
+from agent.web.refining import Refining
 from agent.web.roots import SpecRoots
 from agent.web.security import Guard, middleware
 from agent.web.specinfo import RowCache, SpecRow, spec_view
@@ -115,11 +116,15 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     guard = Guard(settings.token, settings.hosts)
     state = AppState(settings, SpecRoots(settings.folders), guard, RowCache())
+    if settings.model is not None:
+        state.refining = Refining(settings.model, settings.refine_options)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         state.shut_down()  # open event streams end, so the server stops at once
+        if state.refining is not None:
+            await asyncio.to_thread(state.refining.close)  # the embedded engine, when it was started
 
     routes = [
         Route("/", list_page),

@@ -7,7 +7,10 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.drafting.refine import RefineOptions
+from agent.llm.providers import ModelSettings
 from agent.signoff.records import Person
+from agent.web.refining import Refining
 from agent.web.roots import SpecRoots
 from agent.web.security import Guard
 from agent.web.specinfo import RowCache
@@ -24,6 +27,9 @@ class ServeSettings:
     allowed_signers: Path | None = None
     #: the name and email the approve and comment forms start with (git's identity)
     identity: Person | None = None
+    #: the model refine asks (None: the page offers no refine), as `specdraft refine` would use it
+    model: ModelSettings | None = None
+    refine_options: RefineOptions = field(default_factory=RefineOptions)
 
 
 @dataclass
@@ -32,6 +38,7 @@ class AppState:
     roots: SpecRoots
     guard: Guard
     rows: RowCache
+    refining: Refining | None = None
     #: each open event stream's stop event (set on shutdown; watchfiles sets one when its stream ends)
     streams: weakref.WeakSet[asyncio.Event] = field(default_factory=weakref.WeakSet)
     stopping: bool = False

@@ -26,6 +26,7 @@ DONE = {
     "resolve": "Comment resolved.",
     "review": "The spec is in REVIEW.",
     "approve": "Approval recorded.",
+    "apply": "Change applied and recorded in the history.",
 }
 
 
@@ -90,6 +91,7 @@ async def render_spec_page(
         checked=checked,
         signers=signers,
         keys=[key.name for key in state.settings.ssh_keys],
+        can_refine=state.refining is not None,
         name=(form or {}).get("name", identity.name if identity else ""),
         email=(form or {}).get("email", identity.email if identity else ""),
         events=f"/events/{quote(ref.key, safe='/')}?since={view.version}",

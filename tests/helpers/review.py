@@ -23,10 +23,15 @@ def spec_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def client(
-    folders: list[Path], *, ssh_keys: list[Path] | None = None, signers: Path | None = None
-) -> TestClient:
-    settings = ServeSettings(folders, TOKEN, {"testserver"}, ssh_keys=ssh_keys or [], allowed_signers=signers)
+def client(folders: list[Path], *, model_url: str | None = None) -> TestClient:
+    """A client of the page over ``folders`` (refine asks the fake model at ``model_url``, when given)."""
+    settings = ServeSettings(folders, TOKEN, {"testserver"})
+    if model_url is not None:
+        from agent.cli.chat import refine_setup
+        from agent.cli.options import ModelFlags
+
+        setup = refine_setup(ModelFlags(base_url=[model_url], timeout=20.0), use_cache=False)
+        settings.model, settings.refine_options = setup.settings, setup.options
     test_client = TestClient(create_app(settings))
     assert test_client.get(f"/?token={TOKEN}").status_code == 200  # sets the cookie
     return test_client

@@ -4,12 +4,14 @@ a spec changed since the page was rendered)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
 import pytest
 from helpers.cli import invoke
+from helpers.fault_server import FaultServer
 from helpers.lifecycle import approve_file
 from helpers.review import ORIGIN, TOKEN, client, csrf, spec_folder
 from starlette.testclient import TestClient
@@ -229,3 +231,66 @@ def test_bad_approval_details_are_named(folder: Path, web: TestClient) -> None:
     answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
     assert answer.status_code == 400 and "SSH key is not one this server was given" in answer.text
     assert os.path.getsize(clean) == len(clean.read_bytes())
+
+
+# -- refine ------------------------------------------------------------------------------------------
+
+NEW_OVERVIEW = "Workspace admins invite colleagues by email; sign-in goes through Okta <single> sign-on."
+
+
+@pytest.fixture
+def model(fault_server: FaultServer) -> FaultServer:
+    fault_server.replies.update(
+        {
+            "route": json.dumps({"kind": "edit", "sections": [{"title": "Overview", "reason": "sign-in"}]}),
+            "Overview": json.dumps({"what_are_we_building": NEW_OVERVIEW}),
+        }
+    )
+    return fault_server
+
+
+def test_refine_shows_the_diff_then_writes_only_when_applied(folder: Path, model: FaultServer) -> None:
+    web = client([folder], model_url=model.base_url)
+    spec = folder / "clean.md"
+    before = spec.read_bytes()
+    form = {"csrf": csrf(web), "version": _version(spec), "instruction": "Mention Okta sign-in"}
+    answer = web.post("/act/propose/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 200 and "Proposed change" in answer.text
+    assert "Okta &lt;single&gt; sign-on." in answer.text  # the diff, escaped
+    assert spec.read_bytes() == before  # nothing written yet
+    proposal = re.search(r'name="proposal" value="([^"]+)"', answer.text)
+    assert proposal is not None
+    form = {"csrf": csrf(web), "proposal": proposal.group(1)}
+    answer = web.post("/act/apply/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 200 and "Change applied" in answer.text
+    assert NEW_OVERVIEW in load_spec(spec).sections[0].text
+    assert Journal(spec).load().done == [1]  # journalled like `specdraft refine --yes`
+    answer = web.post("/act/apply/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 400 and "no longer waiting" in answer.text
+
+
+def test_refine_does_not_overwrite_a_section_edited_meanwhile(folder: Path, model: FaultServer) -> None:
+    web = client([folder], model_url=model.base_url)
+    spec = folder / "clean.md"
+    form = {"csrf": csrf(web), "version": _version(spec), "instruction": "Mention Okta sign-in"}
+    answer = web.post("/act/propose/0/clean.md", data=form, headers=ORIGIN)
+    proposal = re.search(r'name="proposal" value="([^"]+)"', answer.text)
+    assert proposal is not None
+    spec.write_text(spec.read_text().replace("Workspace admins invite", "Owners invite"))
+    edited = spec.read_bytes()
+    answer = web.post(
+        "/act/apply/0/clean.md", data={"csrf": csrf(web), "proposal": proposal.group(1)}, headers=ORIGIN
+    )
+    assert answer.status_code == 400 and "changed on disk since the change was proposed" in answer.text
+    assert spec.read_bytes() == edited
+
+
+def test_refine_refuses_an_approved_spec_before_asking_the_model(folder: Path, model: FaultServer) -> None:
+    web = client([folder], model_url=model.base_url)
+    spec = folder / "clean.md"
+    approve_file(spec)
+    form = {"csrf": csrf(web), "version": _version(spec), "instruction": "Mention Okta"}
+    answer = web.post("/act/propose/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 400 and "is APPROVED" in answer.text
+    assert model.chat_requests() == []
+    assert 'id="propose"' not in web.get("/spec/0/clean.md").text  # no refine form on an approved spec
