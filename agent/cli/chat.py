@@ -167,22 +167,24 @@ def chat(
             session.run()
 
 
+MessageOpt = Annotated[str | None, typer.Option("-m", "--message", help="What to change, in plain words.")]
+CommentOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--comment",
+        metavar="N",
+        help="Address review comment N (see `specdraft comments`): its text is the instruction, its "
+        "section the one revised; resolved once applied.",
+    ),
+]
+
+
 @app.command()
 @with_option_groups
 def refine(
     spec: RevisedSpecArg,
-    message: Annotated[
-        str | None, typer.Option("-m", "--message", help="What to change, in plain words.")
-    ] = None,
-    comment: Annotated[
-        int | None,
-        typer.Option(
-            "--comment",
-            metavar="N",
-            help="Address review comment N (see `specdraft comments`): its text is the instruction, its "
-            "section the one revised; resolved once applied.",
-        ),
-    ] = None,
+    message: MessageOpt = None,
+    comment: CommentOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply the change (default: print the diff only).")
     ] = False,
@@ -221,13 +223,7 @@ def refine(
         if notice:
             console.print(notice, style="yellow", markup=False)
         refiner, proposal = _propose(
-            spec,
-            setup,
-            instruction,
-            brief=loaded_brief,
-            template=template,
-            context=context,
-            sections=sections,
+            spec, setup, instruction, sections, brief=loaded_brief, template=template, context=context
         )
         if not as_json:
             _show_proposal(refiner, proposal, console)
@@ -251,11 +247,11 @@ def _propose(
     spec: Path,
     setup: RefineSetup,
     instruction: str,
+    sections: list[str] | None,
     *,
     brief: Brief | None,
     template: str | None,
     context: ContextFlags,
-    sections: list[str] | None = None,
 ) -> tuple[Refiner, Proposal]:
     """Start the model, ask it for the change (or the answer), and stop it; the refiner applies later."""
     from agent.llm.providers import open_endpoint

@@ -68,39 +68,45 @@ def _free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+FoldersArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Folders of specs (default: the configured output_dir, else this folder).", show_default=False
+    ),
+]
+PortOpt = Annotated[int, typer.Option("--port", help="The port (0: any free one).")]
+HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on.")]
+AllowRemoteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-remote", help="Allow a --host other than loopback (others on the network can reach it)."
+    ),
+]
+OpenOpt = Annotated[bool, typer.Option("--open", help="Open the page in the web browser.")]
+SshKeysOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--ssh-key",
+        help="A private key the page may sign approvals with (repeatable; default: ~/.ssh/id_ed25519, "
+        "id_ecdsa, id_rsa when present). The browser sees only its file name.",
+    ),
+]
+SignersOpt = Annotated[
+    Path | None,
+    typer.Option("--allowed-signers", help="Check SSH signatures against this file when the page verifies."),
+]
+
+
 @app.command("serve")
 @with_option_groups
 def serve_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Folders of specs (default: the configured output_dir, else this folder).",
-            show_default=False,
-        ),
-    ] = None,
-    port: Annotated[int, typer.Option("--port", help="The port (0: any free one).")] = DEFAULT_PORT,
-    host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
-    allow_remote: Annotated[
-        bool,
-        typer.Option(
-            "--allow-remote", help="Allow a --host other than loopback (others on the network can reach it)."
-        ),
-    ] = False,
-    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the web browser.")] = False,
-    ssh_keys: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--ssh-key",
-            help="A private key the page may sign approvals with (repeatable; default: ~/.ssh/id_ed25519, "
-            "id_ecdsa, id_rsa when present). The browser sees only its file name.",
-        ),
-    ] = None,
-    allowed_signers: Annotated[
-        Path | None,
-        typer.Option(
-            "--allowed-signers", help="Check SSH signatures against this file when the page verifies."
-        ),
-    ] = None,
+    paths: FoldersArg = None,
+    port: PortOpt = DEFAULT_PORT,
+    host: HostOpt = "127.0.0.1",
+    allow_remote: AllowRemoteOpt = False,
+    open_browser: OpenOpt = False,
+    ssh_keys: SshKeysOpt = None,
+    allowed_signers: SignersOpt = None,
     *,
     flags: ModelFlags,
 ) -> None:

@@ -120,7 +120,10 @@ async def act(request: Request) -> Response:
     if action == "propose":
         return await _propose(request, state, ref, form)
     try:
-        await asyncio.to_thread(_run, action, state, ref, form)
+        try:
+            await asyncio.to_thread(_run, action, state, ref, form)
+        except OSError as exc:  # a disk full or a folder made read-only: said, not a traceback
+            raise SpecdraftError(f"Could not write next to {ref.rel}: {exc.strerror or exc}.") from None
     except SpecdraftError as exc:
         kept: dict[str, Any] = {k: _field(form, k) for k in ("name", "email") if isinstance(form.get(k), str)}
         return await render_spec_page(request, ref, error=str(exc), status_code=_status_for(exc), form=kept)

@@ -17,6 +17,7 @@ from agent.checks.lint import Finding, count_errors, lint_document
 from agent.context.known import context_entries
 from agent.drafting.brief import recorded_brief
 from agent.errors import SpecdraftError
+from agent.io.redact import redact
 from agent.signoff.drift import DriftReport, check_drift
 from agent.signoff.records import approvals_required
 from agent.signoff.steps import version_sha256
@@ -82,13 +83,23 @@ class SpecRow:
         return self.status.lower().replace(" ", "-")
 
 
+def _has_front_matter(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4).rstrip(b"\r\n") == b"---"
+    except OSError:
+        return False
+
+
 def spec_row(ref: SpecRef) -> SpecRow | None:
     """The list's row for a spec (None for a Markdown file that is no spec)."""
     modified = ref.path.stat().st_mtime
     try:
         doc = load_spec(ref.path)
     except SpecdraftError as exc:
-        return SpecRow(ref.key, ref.rel, ref.rel, "UNREADABLE", modified=modified, problem=str(exc))
+        if not _has_front_matter(ref.path):
+            return None  # a README or notes: Markdown, but no spec
+        return SpecRow(ref.key, ref.rel, ref.rel, "UNREADABLE", modified=modified, problem=redact(str(exc)))
     if not is_spec(doc):
         return None
     try:
@@ -97,7 +108,7 @@ def spec_row(ref: SpecRef) -> SpecRow | None:
         report = verify(doc)
     except SpecdraftError as exc:
         title = doc.title or ref.rel
-        return SpecRow(ref.key, ref.rel, title, "UNREADABLE", modified=modified, problem=str(exc))
+        return SpecRow(ref.key, ref.rel, title, "UNREADABLE", modified=modified, problem=redact(str(exc)))
     return SpecRow(
         ref.key,
         ref.rel,

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from agent.errors import SpecdraftError
+from agent.io.redact import redact
 from agent.signoff.verification import verify
 from agent.web.rendering import render_spec
 from agent.web.roots import SpecRef
@@ -47,6 +48,9 @@ def templates() -> jinja2.Environment:
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     state: AppState = request.app.state.review
     context.setdefault("events", "")
+    for key in ("error", "message"):  # an error's text may quote a configured key or a URL with one
+        if isinstance(context.get(key), str):
+            context[key] = redact(context[key])
     html = templates().get_template(template).render(csrf=state.guard.csrf, **context)
     return HTMLResponse(html, status_code=status_code)
 

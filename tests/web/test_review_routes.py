@@ -294,3 +294,13 @@ def test_refine_refuses_an_approved_spec_before_asking_the_model(folder: Path, m
     assert answer.status_code == 400 and "is APPROVED" in answer.text
     assert model.chat_requests() == []
     assert 'id="propose"' not in web.get("/spec/0/clean.md").text  # no refine form on an approved spec
+
+
+def test_markdown_that_is_no_spec_stays_off_the_list_and_a_broken_spec_says_why(
+    folder: Path, web: TestClient
+) -> None:
+    (folder / "notes.md").write_text("Just notes, no sections.\n")
+    (folder / "broken.md").write_text("---\nstatus: DRAFT\n---\n# Broken\n\nno sections\n")
+    page = web.get("/").text
+    assert "notes.md" not in page
+    assert "broken.md" in page and "UNREADABLE" in page and "is not a spec" in page
