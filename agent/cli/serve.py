@@ -44,6 +44,16 @@ def served_folders(paths: list[Path]) -> list[Path]:
     return paths
 
 
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def served_hosts(host: str, port: int) -> set[str]:
+    """The Host headers the page answers to: the address served (and localhost for loopback)."""
+    names = {_bracketed(host)} | ({"localhost", "127.0.0.1"} if is_loopback(host) else set())
+    return names | {f"{name}:{port}" for name in names}
+
+
 def signing_keys(given: list[Path]) -> list[Path]:
     for key in given:
         if not key.is_file():
@@ -133,9 +143,7 @@ def serve_command(
         folders = served_folders(paths or [])
         port = _free_port(host, port)
         token = new_token()
-        hosts = {host, f"{host}:{port}"} | (
-            {"localhost", f"localhost:{port}"} if is_loopback(host) else set()
-        )
+        hosts = served_hosts(host, port)
         settings = ServeSettings(
             folders,
             token,
@@ -146,8 +154,7 @@ def serve_command(
             model=setup.settings,
             refine_options=setup.options,
         )
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{port}/?token={token}"
+        url = f"http://{_bracketed(host)}:{port}/?token={token}"
         if not is_loopback(host):
             typer.echo(
                 f"Warning: listening on {host}: anyone on the network with the address can review.", err=True

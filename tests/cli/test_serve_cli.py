@@ -54,3 +54,11 @@ def test_the_configured_output_dir_is_served_by_default(
     ]
     (tmp_path / "specdraft.toml").unlink()
     assert served_folders([]) == [tmp_path]
+
+
+def test_the_host_headers_answered() -> None:
+    from agent.cli.serve import served_hosts
+
+    assert served_hosts("127.0.0.1", 8765) == {"127.0.0.1", "127.0.0.1:8765", "localhost", "localhost:8765"}
+    assert "[::1]:9000" in served_hosts("::1", 9000)
+    assert served_hosts("10.0.0.5", 80) == {"10.0.0.5", "10.0.0.5:80"}

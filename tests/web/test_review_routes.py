@@ -304,3 +304,21 @@ def test_markdown_that_is_no_spec_stays_off_the_list_and_a_broken_spec_says_why(
     page = web.get("/").text
     assert "notes.md" not in page
     assert "broken.md" in page and "UNREADABLE" in page and "is not a spec" in page
+
+
+def test_brief_coverage_and_context_drift_are_shown(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    (folder / "brief.md").write_text(
+        "# Team invitations\n\nAdmins invite by email; links valid for 7 days.\n"
+    )
+    (folder / "api.yaml").write_text("openapi: 3.0.0\n")
+    record = (
+        "  brief: brief.md\n  context:\n    files:\n    - path: api.yaml\n      sha256: " + "0" * 64 + "\n"
+    )
+    spec.write_text(spec.read_text().replace("  version: 0.1.0\n", "  version: 0.1.0\n" + record, 1))
+    page = web.get("/spec/0/clean.md").text
+    assert re.search(r"Brief coverage \d+%", page)
+    assert "Context files drifted since the draft" in page and "<li>changed: api.yaml</li>" in page
+    assert "<dt>context files</dt><dd>api.yaml</dd>" in page
+    listed = web.get("/").text
+    assert re.search(r'href="/spec/0/clean.md".*?<td data-value="(?:0\.\d+|1\.0)">\d+%</td>', listed, re.S)
