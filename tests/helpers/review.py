@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -23,9 +27,15 @@ def spec_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def client(folders: list[Path], *, model_url: str | None = None) -> TestClient:
+def client(
+    folders: list[Path],
+    *,
+    model_url: str | None = None,
+    ssh_keys: list[Path] | None = None,
+    signers: Path | None = None,
+) -> TestClient:
     """A client of the page over ``folders`` (refine asks the fake model at ``model_url``, when given)."""
-    settings = ServeSettings(folders, TOKEN, {"testserver"})
+    settings = ServeSettings(folders, TOKEN, {"testserver"}, ssh_keys=ssh_keys or [], allowed_signers=signers)
     if model_url is not None:
         from agent.cli.chat import refine_setup
         from agent.cli.options import ModelFlags
@@ -40,3 +50,35 @@ def client(folders: list[Path], *, model_url: str | None = None) -> TestClient:
 def csrf(test_client: TestClient) -> str:
     guard = test_client.app.state.review.guard  # type: ignore[attr-defined]
     return str(guard.csrf)
+
+
+@dataclass
+class Served:
+    folder: Path
+    url: str  # http://127.0.0.1:PORT
+
+    def page(self, path: str = "/", *, token: bool = True) -> str:
+        return f"{self.url}{path}" + (f"{'&' if '?' in path else '?'}token={TOKEN}" if token else "")
+
+
+def ssh_key(folder: Path, email: str) -> Path:
+    """A fresh ed25519 key in ``folder`` and ``folder/allowed_signers`` naming ``email`` for it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "ana"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=60)
+    public = key.with_suffix(".pub").read_text(encoding="utf-8")
+    (folder / "allowed_signers").write_text(f"{email} {public}", encoding="utf-8")
+    return key
+
+
+def screenshot(driver: Any, name: str) -> None:
+    """Save a screenshot to $SPECDRAFT_SCREENSHOTS (docs/images/ is filled this way), when it is set."""
+    folder = os.environ.get("SPECDRAFT_SCREENSHOTS")
+    if folder:
+        driver.save_screenshot(str(Path(folder) / name))
+
+
+def copy_spec(served: Served, source: str, name: str) -> Path:
+    path = served.folder / name
+    shutil.copyfile(served.folder / source, path)
+    return path

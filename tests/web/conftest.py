@@ -9,46 +9,24 @@ CI (`make test`, root) always runs them.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.review import TOKEN, spec_folder
+from helpers.review import TOKEN, Served, spec_folder, ssh_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
-@dataclass
-class Served:
-    folder: Path
-    url: str  # http://127.0.0.1:PORT
-
-    def page(self, path: str = "/", *, token: bool = True) -> str:
-        return f"{self.url}{path}" + (f"{'&' if '?' in path else '?'}token={TOKEN}" if token else "")
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def ssh_key(folder: Path, email: str) -> Path:
-    """A fresh ed25519 key in ``folder`` and ``folder/allowed_signers`` naming ``email`` for it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder / "ana"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=60)
-    public = key.with_suffix(".pub").read_text(encoding="utf-8")
-    (folder / "allowed_signers").write_text(f"{email} {public}", encoding="utf-8")
-    return key
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +86,3 @@ def browser() -> Iterator[Any]:
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
-
-
-def screenshot(driver: Any, name: str) -> None:
-    """Save a screenshot to $SPECDRAFT_SCREENSHOTS (docs/images/ is filled this way), when it is set."""
-    folder = os.environ.get("SPECDRAFT_SCREENSHOTS")
-    if folder:
-        driver.save_screenshot(str(Path(folder) / name))
-
-
-def copy_spec(served: Served, source: str, name: str) -> Path:
-    path = served.folder / name
-    shutil.copyfile(served.folder / source, path)
-    return path

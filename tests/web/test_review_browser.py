@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conftest import Served, copy_spec, screenshot
 from helpers.cli import invoke
+from helpers.review import Served, copy_spec, screenshot
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 

@@ -13,7 +13,7 @@ import pytest
 from helpers.cli import invoke
 from helpers.fault_server import FaultServer
 from helpers.lifecycle import approve_file
-from helpers.review import ORIGIN, TOKEN, client, csrf, spec_folder
+from helpers.review import ORIGIN, TOKEN, client, csrf, spec_folder, ssh_key
 from starlette.testclient import TestClient
 
 from agent.io.journal import Journal, SectionEdit
@@ -322,3 +322,31 @@ def test_brief_coverage_and_context_drift_are_shown(folder: Path, web: TestClien
     assert "<dt>context files</dt><dd>api.yaml</dd>" in page
     listed = web.get("/").text
     assert re.search(r'href="/spec/0/clean.md".*?<td data-value="(?:0\.\d+|1\.0)">\d+%</td>', listed, re.S)
+
+
+def test_an_ssh_signed_approval_from_the_page_verifies_against_allowed_signers(
+    folder: Path, tmp_path: Path
+) -> None:
+    key = ssh_key(tmp_path / "keys", "ana@example.com")
+    signers = tmp_path / "keys" / "allowed_signers"
+    web = client([folder], ssh_keys=[key], signers=signers)
+    spec = folder / "clean.md"
+    invoke("review", spec)
+    page = web.get("/spec/0/clean.md").text
+    assert "SSH key ana</option>" in page and "PRIVATE KEY" not in page
+    form = {
+        "csrf": csrf(web),
+        "version": _version(spec),
+        "name": "Ana",
+        "email": "ana@example.com",
+        "key": "0",
+    }
+    assert web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN).status_code == 200
+    checked = web.get("/spec/0/clean.md?verify=1").text
+    assert re.search(
+        r'id="signature-check" class="ok">Signatures against [^:]+: OK\s+'
+        r"\(Ana &lt;ana@example.com&gt;: valid\)",
+        checked,
+    )
+    code, out, _ = invoke("verify", spec, "--allowed-signers", signers)
+    assert code == 0 and "valid" in out
