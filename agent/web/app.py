@@ -1,8 +1,9 @@
 """The review page's ASGI app: ``create_app(settings)`` -> a Starlette application.
 
 Pages (GET): ``/`` the list of specs, ``/spec/<root>/<path>`` one spec, ``/history/<root>/<path>`` its
-diffs, ``/events...`` their live updates. Actions (POST, ``agent.web.actions``): comment, resolve,
-review, approve. Every request passes ``agent.web.security`` first.
+diffs, ``/events...`` their live updates. Actions (POST ``/act/<action>/<root>/<path>``,
+``agent.web.actions``): comment, resolve, propose and apply a refine instruction, review, approve.
+Every request passes ``agent.web.security`` first.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ async def history_page(request: Request) -> Response:
         return page(request, "error.html", 400, message=str(exc))
     found, problem = revisions(ref)
     approved = approved_text(ref.path, view.doc) if not view.report.ok else None
-    since = side_by_side(approved, load_spec(ref.path).serialise()) if approved is not None else None
+    since = side_by_side(approved, view.doc.serialise()) if approved is not None else None
     return page(
         request,
         "history.html",

@@ -1,7 +1,8 @@
 """What guards the review page: the per-run token, the Host and Origin checks, CSRF, response headers.
 
 * Every request carries the run's random token: in the URL ``specdraft serve`` prints (``?token=``, as
-  Jupyter does), then in an HttpOnly, SameSite=Strict cookie the first answer sets. Without it: 403.
+  Jupyter does), then in an HttpOnly, SameSite=Strict cookie set by a redirect to the same page without
+  the token in its address. Without it: 403.
 * The Host header must name the address served (a DNS-rebinding page cannot reach the server).
 * A state-changing request is a POST with the page's CSRF token and an Origin (or Referer) of this
   server; anything else is refused before any file is read.
@@ -16,10 +17,10 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -92,7 +93,12 @@ def middleware(guard: Guard) -> Callable[[Request, Handler], Awaitable[Response]
             return _headed(PlainTextResponse("Method not allowed.", status_code=405))
         if request.method == "POST" and not guard.origin_ok(request):
             return _headed(PlainTextResponse("Forbidden: the request did not come from this page.", 403))
-        response = await call_next(request)
+        if from_url and request.method == "GET":
+            # the token moves into the cookie and out of the address bar (and the browser's history)
+            query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            response: Response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303)
+        else:
+            response = await call_next(request)
         if from_url:
             response.set_cookie(guard.cookie, guard.token, httponly=True, samesite="strict", path="/")
         return _headed(response)

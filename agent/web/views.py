@@ -73,7 +73,6 @@ async def render_spec_page(
     verify_signatures: bool = False,
     form: dict[str, str] | None = None,
 ) -> Response:
-
     state: AppState = request.app.state.review
     try:
         view = await asyncio.to_thread(spec_view, ref)

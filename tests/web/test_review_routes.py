@@ -47,8 +47,8 @@ def test_every_request_needs_the_token(folder: Path) -> None:
     for url in ("/", "/spec/0/clean.md", "/static/review.js", "/events", "/?token=wrong"):
         answer = fresh.get(url)
         assert answer.status_code == 403 and "specdraft serve" in answer.text
-    answer = fresh.get(f"/?token={TOKEN}")
-    assert answer.status_code == 200
+    answer = fresh.get(f"/spec/0/clean.md?verify=1&token={TOKEN}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/spec/0/clean.md?verify=1"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert fresh.get("/spec/0/clean.md").status_code == 200  # the cookie carries it from now on
