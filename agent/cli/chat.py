@@ -294,10 +294,7 @@ def open_comments_notice(spec: Path) -> str | None:
     comments = CommentStore(spec).open_comments()
     if not comments:
         return None
-    lines = [
-        f"{len(comments)} open review comment(s); ask for the change, or run "
-        f"`specdraft refine {spec} --comment N`:"
-    ]
+    lines = [f"{len(comments)} open review comment(s); /comment N addresses one:"]
     return "\n".join(lines + [f"  {comment_line(c)}" for c in comments])
 
 

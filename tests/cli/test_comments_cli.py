@@ -66,4 +66,23 @@ def test_chat_lists_open_comments_when_it_starts(spec: Path, fault_server: Fault
         app, ["chat", str(spec), "--base-url", fault_server.base_url, "--timeout", "20"], input="/quit\n"
     )
     assert result.exit_code == 0, result.output
-    assert "1 open review comment(s)" in result.output and "#1 [Overview] Bo" in result.output
+    assert "1 open review comment(s); /comment N addresses one" in result.output
+    assert "#1 [Overview] Bo" in result.output
+
+
+def test_chat_addresses_a_comment_and_resolves_it(spec: Path, fault_server: FaultServer) -> None:
+    overview = "Workspace admins invite colleagues by email; sign-in goes through Okta single sign-on."
+    fault_server.replies["Overview"] = json.dumps({"what_are_we_building": overview})
+    store = CommentStore(spec)
+    store.add(load_spec(spec), "Mention Okta sign-in", by="Ana", section="Overview")
+    result = CliRunner().invoke(
+        app,
+        ["chat", str(spec), "--base-url", fault_server.base_url, "--timeout", "20"],
+        input="/comment\n/comment 1\ny\n/comment 1\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "#1 [Overview] Ana: Mention Okta sign-in" in result.output and "Usage: /comment N" in result.output
+    assert "route" not in fault_server.schema_names()  # the comment's section, not a routing guess
+    assert "Resolved review comment 1." in result.output
+    assert overview in load_spec(spec).sections[0].text and store.open_comments() == []
+    assert "has no open comment 1 (open: none)" in result.output
