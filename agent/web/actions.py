@@ -24,6 +24,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from agent.drafting.refine import check_instruction
 from agent.errors import ChangedOnDiskError, InputError, LifecycleError, SpecdraftError
+from agent.io.redact import redact
 from agent.io.validation import indexed, validation_message
 from agent.signoff.records import Person
 from agent.signoff.steps import approve_file, ensure_version, review_file
@@ -125,7 +126,10 @@ async def act(request: Request) -> Response:
         except OSError as exc:  # a disk full or a folder made read-only: said, not a traceback
             raise SpecdraftError(f"Could not write next to {ref.rel}: {exc.strerror or exc}.") from None
     except SpecdraftError as exc:
-        kept: dict[str, Any] = {k: _field(form, k) for k in ("name", "email") if isinstance(form.get(k), str)}
+        # what the reviewer typed is given back, secrets masked like the error that may quote them
+        kept: dict[str, Any] = {
+            k: redact(_field(form, k)) for k in ("name", "email") if isinstance(form.get(k), str)
+        }
         return await render_spec_page(request, ref, error=str(exc), status_code=_status_for(exc), form=kept)
     anchor = {"comment": "comments", "resolve": "comments", "apply": "refine"}.get(action, "actions")
     return RedirectResponse(f"/spec/{quote(ref.key, safe='/')}?done={action}#{anchor}", status_code=303)

@@ -350,3 +350,13 @@ def test_an_ssh_signed_approval_from_the_page_verifies_against_allowed_signers(
     )
     code, out, _ = invoke("verify", spec, "--allowed-signers", signers)
     assert code == 0 and "valid" in out
+
+
+def test_a_secret_typed_into_a_form_is_not_shown_back(folder: Path, web: TestClient) -> None:
+    spec = folder / "clean.md"
+    invoke("review", spec)
+    secret = "sk-proj-" + "A1b2C3d4E5" * 4
+    form = {"csrf": csrf(web), "version": _version(spec), "name": "Ana", "email": secret}
+    answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
+    assert answer.status_code == 400 and "Who approves" in answer.text
+    assert secret not in answer.text and "[REDACTED]" in answer.text
