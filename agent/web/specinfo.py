@@ -131,13 +131,19 @@ class RowCache:
         self._lock = threading.Lock()
 
     def row(self, ref: SpecRef) -> SpecRow | None:
-        stat = ref.path.stat()
+        try:
+            stat = ref.path.stat()
+        except OSError:  # removed since the folder was walked
+            return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             cached = self._rows.get(ref.path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        row = spec_row(ref)
+        try:
+            row = spec_row(ref)
+        except OSError:
+            return None
         with self._lock:
             self._rows[ref.path] = (stamp, row)
         return row

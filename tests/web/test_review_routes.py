@@ -360,3 +360,13 @@ def test_a_secret_typed_into_a_form_is_not_shown_back(folder: Path, web: TestCli
     answer = web.post("/act/approve/0/clean.md", data=form, headers=ORIGIN)
     assert answer.status_code == 400 and "Who approves" in answer.text
     assert secret not in answer.text and "[REDACTED]" in answer.text
+
+
+def test_a_spec_removed_after_the_walk_is_left_out(folder: Path) -> None:
+    from agent.web.roots import SpecRoots
+    from agent.web.specinfo import RowCache
+
+    refs, _ = SpecRoots([folder]).walk()
+    (folder / "flawed.md").unlink()
+    rows = [RowCache().row(ref) for ref in refs]
+    assert [row.rel for row in rows if row is not None] == ["clean.md"]
