@@ -10,6 +10,7 @@ approved beside the spec (``spec.md.approved``) so the diff to it can be shown o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +94,10 @@ def approve_file(
         doc, findings, by=by, role=role, note=note, force=force, ssh_key=ssh_key, context=context
     )
     _write(path, result.doc, doc)
-    # the text approved, so a reviewer can see what changed once verify fails (sha256 in the record)
-    atomic_write_text(approved_copy_path(path), result.doc.serialise())
+    # the text approved, so a reviewer can see what changed once verify fails (sha256 in the record);
+    # the approval itself is written already, so a copy that cannot be written only loses that view
+    with contextlib.suppress(OSError):
+        atomic_write_text(approved_copy_path(path), result.doc.serialise())
     return Approved(result, findings)
 
 
