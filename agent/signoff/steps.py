@@ -96,7 +96,7 @@ def approve_file(
     _write(path, result.doc, doc)
     # the text approved, so a reviewer can see what changed once verify fails (sha256 in the record);
     # the approval itself is written already, so a copy that cannot be written only loses that view
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, InputError):
         atomic_write_text(approved_copy_path(path), result.doc.serialise())
     return Approved(result, findings)
 
