@@ -123,6 +123,11 @@ class LifecycleError(SpecdraftError):
     """A lifecycle step refused (review with lint errors, approve of a DRAFT, ...): exit 1."""
 
 
+class ChangedOnDiskError(SpecdraftError):
+    """The spec on disk is not the version the caller saw (someone edited or approved it since): refused,
+    nothing written (exit 1; the review page answers 409)."""
+
+
 class NotEditableError(InputError):
     """A writer was asked to change an APPROVED spec: refused until it is reopened (exit 2, no write)."""
 

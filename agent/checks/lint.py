@@ -94,6 +94,38 @@ RULES: dict[str, tuple[Severity, str]] = {
 }
 
 
+#: how to fix what each rule reports (the smells' fixes come from ``SMELLS``); the review page shows it
+FIXES: dict[str, str] = {
+    "section-missing": "add the section under the heading the template uses",
+    "section-order": "move the section to where the template has it",
+    "section-duplicate": "merge the two sections into one",
+    "section-extra": "move its content into a template section, or keep it if it is meant",
+    "section-empty": "write the section's content, or mark it [NEEDS CLARIFICATION: what is unknown]",
+    "placeholder": "replace the template text with the spec's own",
+    "example-left": "replace the example with the spec's own values, or remove 'e.g.'",
+    "needs-attention": "write the section (the model could not), e.g. `specdraft refine SPEC -m ...`",
+    "needs-clarification": "answer the question in the text and remove the marker",
+    "req-id-duplicate": "give one of the two requirements the next free ID",
+    "req-id-sequence": "renumber the requirements 001, 002, ... in order",
+    "nfr-not-measurable": "give a metric, a comparator, a number and a unit (p95 latency < 300 ms)",
+    **{rule: fix for rule, (_what, fix) in SMELLS.items()},
+    "endpoint-invalid": "write it as METHOD /path (GET /invitations)",
+    "endpoint-duplicate": "list each method and path once",
+    "endpoint-conflict": "mark it (changed), or choose a path the repository does not have",
+    "table-unknown": "create the table in the spec, or name a table the repository has",
+    "fr-untraced": "refer to the requirement's ID from a test, a success criterion or a task",
+    "status-missing": "set 'status: DRAFT' in the front matter and the footer's **Status**: line",
+    "status-invalid": "use DRAFT, REVIEW or APPROVED",
+    "status-mismatch": "make the front matter and the footer say the same status",
+    "title-missing": "add a '# ' title line above the first section",
+    "structure-unexpected": "use '## '/'### ' headings and '---' rules as the template does",
+    "control-character": "delete the invisible character",
+    "secret-like": "remove the secret from the spec (and rotate it if it is real)",
+    "off-topic": "rewrite the sentence about the brief's subject, or remove it",
+    "brief-uncovered": "mention the brief's facts the spec leaves out",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str
@@ -104,6 +136,10 @@ class Finding:
 
     def to_dict(self) -> dict[str, str | int]:
         return asdict(self)
+
+    @property
+    def fix(self) -> str:
+        return FIXES.get(self.rule, "")
 
 
 def finding(rule: str, section: str, line: int, message: str) -> Finding:

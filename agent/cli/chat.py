@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Setup:
+class RefineSetup:
     """The settings in force for chat or refine, and what the model and the revisions need of them."""
 
     config: EffectiveConfig
@@ -44,7 +44,7 @@ class _Setup:
     options: RefineOptions
 
 
-def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
+def refine_setup(flags: ModelFlags, *, use_cache: bool) -> RefineSetup:
     """The flags given, over the configuration (see `specdraft config show`)."""
     from agent.drafting.refine import RefineOptions
     from agent.llm.providers import model_settings
@@ -52,7 +52,9 @@ def _setup(flags: ModelFlags, *, use_cache: bool) -> _Setup:
     config = effective_config(flags)
     cfg = config.settings
     settings = model_settings(cfg, slots=1, use_cache=use_cache, key_withheld=config.key_withheld)
-    return _Setup(config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature))
+    return RefineSetup(
+        config, settings, RefineOptions(max_retries=cfg.max_retries, temperature=cfg.temperature)
+    )
 
 
 def _load_inputs(spec: Path, brief: Path | None) -> tuple[Brief | None, str | None]:
@@ -96,7 +98,7 @@ def _context(config: EffectiveConfig, context: ContextFlags, brief: Brief | None
 def _refiner(
     spec: Path,
     endpoint: Endpoint,
-    setup: _Setup,
+    setup: RefineSetup,
     *,
     brief: Brief | None,
     template: str | None,
@@ -145,7 +147,7 @@ def chat(
         from agent.drafting.chat import ChatSession, reader_for
         from agent.llm.providers import open_endpoint
 
-        setup = _setup(flags, use_cache=not no_cache)
+        setup = refine_setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True)
         if brief_notice:
@@ -153,6 +155,8 @@ def chat(
         message = _editable(spec, reopen=reopen, by=by)
         if message:
             console.print(message, style="yellow", markup=False)
+        if comments := open_comments_notice(spec):
+            console.print(comments, markup=False)
         if sys.stdin.isatty():
             console.print("Starting the model...", markup=False)
         with open_endpoint(setup.settings) as endpoint:
@@ -163,11 +167,24 @@ def chat(
             session.run()
 
 
+MessageOpt = Annotated[str | None, typer.Option("-m", "--message", help="What to change, in plain words.")]
+CommentOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--comment",
+        metavar="N",
+        help="Address review comment N (see `specdraft comments`): its text is the instruction, its "
+        "section the one revised; resolved once applied.",
+    ),
+]
+
+
 @app.command()
 @with_option_groups
 def refine(
     spec: RevisedSpecArg,
-    message: Annotated[str, typer.Option("-m", "--message", help="What to change, in plain words.")],
+    message: MessageOpt = None,
+    comment: CommentOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply the change (default: print the diff only).")
     ] = False,
@@ -193,11 +210,10 @@ def refine(
     with user_errors(REFINE_HINTS), sigterm_as_interrupt():
         from rich.console import Console
 
-        from agent.drafting.refine import check_instruction
         from agent.errors import ModelError
 
-        instruction = check_instruction(message)
-        setup = _setup(flags, use_cache=not no_cache)
+        instruction, sections = _instruction(spec, message, comment)
+        setup = refine_setup(flags, use_cache=not no_cache)
         loaded_brief, brief_notice = _load_inputs(spec, brief)
         console = Console(highlight=False, soft_wrap=True, stderr=as_json)
         if brief_notice:
@@ -207,11 +223,13 @@ def refine(
         if notice:
             console.print(notice, style="yellow", markup=False)
         refiner, proposal = _propose(
-            spec, setup, instruction, brief=loaded_brief, template=template, context=context
+            spec, setup, instruction, sections, brief=loaded_brief, template=template, context=context
         )
         if not as_json:
             _show_proposal(refiner, proposal, console)
         applied = refiner.apply(proposal) if yes and proposal.changes else None
+        if applied is not None and comment is not None:
+            _resolve_comment(spec, comment, by)
         if as_json:
             result = proposal.to_dict(spec.name)
             result["applied"] = applied is not None
@@ -227,8 +245,9 @@ def refine(
 
 def _propose(
     spec: Path,
-    setup: _Setup,
+    setup: RefineSetup,
     instruction: str,
+    sections: list[str] | None,
     *,
     brief: Brief | None,
     template: str | None,
@@ -241,7 +260,42 @@ def _propose(
         refiner = _refiner(spec, endpoint, setup, brief=brief, template=template, context=context)
         if refiner.journal.warning:
             typer.echo(refiner.journal.warning, err=True)
-        return refiner, refiner.propose(instruction)
+        return refiner, refiner.propose(instruction, sections=sections)
+
+
+def _instruction(spec: Path, message: str | None, comment: int | None) -> tuple[str, list[str] | None]:
+    """The instruction (-m, or review comment N's text) and the sections it is confined to."""
+    from agent.drafting.refine import check_instruction
+    from agent.errors import InputError
+    from agent.specdoc.comments import CommentStore
+
+    if (message is None) == (comment is None):
+        raise InputError("Give either -m TEXT or --comment N.", hint='e.g. -m "Use PostgreSQL for storage".')
+    if comment is None:
+        assert message is not None
+        return check_instruction(message), None
+    found = CommentStore(spec).get_open(comment)
+    return check_instruction(found.text), [found.section] if found.section else None
+
+
+def _resolve_comment(spec: Path, comment: int, by: str | None) -> None:
+    from agent.signoff.identity import reopener
+    from agent.specdoc.comments import CommentStore
+
+    CommentStore(spec).resolve(comment, by=reopener(by, spec.resolve().parent))
+    typer.echo(f"Resolved review comment {comment}.", err=True)
+
+
+def open_comments_notice(spec: Path) -> str | None:
+    """What chat says when it starts on a spec with open review comments (None when there are none)."""
+    from agent.cli.comments import comment_line
+    from agent.specdoc.comments import CommentStore
+
+    comments = CommentStore(spec).open_comments()
+    if not comments:
+        return None
+    lines = [f"{len(comments)} open review comment(s); /comment N addresses one:"]
+    return "\n".join(lines + [f"  {comment_line(c)}" for c in comments])
 
 
 def _show_proposal(refiner: Refiner, proposal: Proposal, console: Console) -> None:

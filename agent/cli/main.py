@@ -12,6 +12,7 @@ from agent.cli import (  # noqa: F401
     batch,
     cache,
     chat,
+    comments,
     config,
     doctor,
     draft,
@@ -20,6 +21,7 @@ from agent.cli import (  # noqa: F401
     models,
     quality,
     review,
+    serve,
 )
 from agent.cli.app import app
 

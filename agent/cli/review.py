@@ -15,17 +15,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.checks.lint import Finding, count_errors, failed, lint_document, summary_line
+from agent.checks.lint import Finding, count_errors, failed, lint_document, lint_path, summary_line
 from agent.cli.app import app, user_errors
 from agent.cli.options import CheckBriefOpt, CheckTemplateOpt, JsonOpt, ReopenByOpt, SpecArg
 from agent.context.known import context_entries
-from agent.errors import EXIT_USAGE, InputError, SpecdraftError
+from agent.errors import EXIT_USAGE, InputError, LifecycleError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.sanitize import for_terminal
-from agent.signoff.drift import DriftReport, check_drift, current_hashes
+from agent.signoff.drift import DriftReport, check_drift
 from agent.signoff.identity import reopener, resolve_person
 from agent.signoff.records import approvals_required, read_signoffs
-from agent.signoff.transitions import approve, reopen, review
+from agent.signoff.steps import approve_file, review_file
+from agent.signoff.transitions import reopen
 from agent.signoff.verification import ApprovalCheck, VerifyReport, is_approved, verify
 from agent.specdoc.document import SpecDocument, load_spec
 from agent.specdoc.grounding import BriefFacts, extract
@@ -59,9 +60,7 @@ def _console() -> Console:
 
 
 def _load(path: Path, template: str | None) -> tuple[SpecDocument, TemplateOutline, list[Finding]]:
-    doc = load_spec(path)
-    outline = spec_outline(template, doc, path)
-    return doc, outline, lint_document(doc, outline, base=path.parent)
+    return lint_path(path, template)
 
 
 def _findings_table(findings: list[Finding], title: str | None = None) -> Table:
@@ -204,17 +203,18 @@ def _lint_json(results: list[dict[str, Any]], strict: bool, code: int) -> dict[s
 def review_command(spec: SpecArg, template: CheckTemplateOpt = None) -> None:
     """Move a spec from DRAFT to REVIEW; refused (exit 1) while lint reports errors."""
     with user_errors():
-        doc, _, findings = _load(spec, template)
-        before = current_status(doc)
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            _console().print(_findings_table(errors, title=f"{spec}: lint errors"))
-        new = review(doc, findings)
-        if before is Status.REVIEW and new.serialise() == doc.serialise():
+        try:
+            result = review_file(spec, template=template)
+        except LifecycleError:
+            _, _, findings = _load(spec, template)
+            errors = [f for f in findings if f.severity == "error"]
+            if errors:
+                _console().print(_findings_table(errors, title=f"{spec}: lint errors"))
+            raise
+        if not result.written:
             typer.echo(f"{spec} is already in REVIEW.")
             return
-        atomic_write_text(spec, new.serialise())
-        typer.echo(f"{spec}: {before} -> REVIEW ({summary_line(findings)})")
+        typer.echo(f"{spec}: {result.previous_status} -> REVIEW ({summary_line(result.findings)})")
 
 
 @app.command("approve")
@@ -237,13 +237,11 @@ def approve_command(
 ) -> None:
     """Add a sign-off record; the spec becomes APPROVED when enough approvals hold."""
     with user_errors():
-        doc, _, findings = _load(spec, template)
         person = resolve_person(by, cwd=spec.resolve().parent)
-        context = current_hashes(doc, spec.parent)
-        result = approve(
-            doc, findings, by=person, role=role, note=note, force=force, ssh_key=ssh_key, context=context
+        approved = approve_file(
+            spec, by=person, role=role, note=note, force=force, ssh_key=ssh_key, template=template
         )
-        atomic_write_text(spec, result.doc.serialise())
+        result, findings = approved.approval, approved.findings
         record = result.record
         if record.forced:
             errors, _ = count_errors(findings)

@@ -7,6 +7,7 @@ cancels that call and returns to the prompt; Ctrl-D (end of input) or ``/quit`` 
 
 from __future__ import annotations
 
+import getpass
 import io
 import shlex
 import sys
@@ -19,6 +20,7 @@ from rich.text import Text
 from agent.drafting.refine import Proposal, Refiner, SectionChange
 from agent.errors import SpecdraftError, TerminationRequested
 from agent.io.sanitize import SURROGATES, for_terminal
+from agent.specdoc.comments import CommentStore
 
 HELP = """\
 Type what to change ("use PostgreSQL 16, not MongoDB") or ask a question ("why Redis?").
@@ -30,6 +32,7 @@ Commands:
   /undo                         revert the last accepted change (again to go further back)
   /redo                         re-apply the last undone change
   /edit SECTION INSTRUCTION     change exactly this section (quote a title with spaces, or type its start)
+  /comment [N]                  list the open review comments, or address comment N (resolved once applied)
   /quit                         end the session (Ctrl-D too)
 After a proposed change: y applies it to the file, n discards it, e opens $EDITOR on the new text.
 Ctrl-C while the model works cancels that request."""
@@ -201,6 +204,8 @@ class ChatSession:
                 if entry is None
                 else f"Redid change {entry.id} ({', '.join(entry.titles)}): {entry.instruction}"
             )
+        elif name == "/comment":
+            self.address_comment(rest)
         elif name == "/edit":
             target, instruction = self.split_edit(rest)
             if target is None:
@@ -209,6 +214,23 @@ class ChatSession:
             self.turn(instruction, sections=[target])
         else:
             self.say(f"Unknown command {name}; /help lists them.")
+
+    def address_comment(self, rest: str) -> None:
+        """``/comment N``: the review comment's text as the instruction, confined to its section; the
+        comment is marked resolved once the change is applied. ``/comment`` alone lists the open ones."""
+        store = CommentStore(self.refiner.path)
+        if not rest.isdigit():
+            comments = store.open_comments()
+            for comment in comments:
+                self.say(for_terminal(f"  #{comment.id} [{comment.anchor()}] {comment.by}: {comment.text}"))
+            self.say("Usage: /comment N" if comments else "No open review comments.")
+            return
+        comment = store.get_open(int(rest))
+        applied = self.accepted
+        self.turn(comment.text, sections=[comment.section] if comment.section else None)
+        if self.accepted > applied:
+            store.resolve(comment.id, by=f"{getpass.getuser()} (chat)")
+            self.say(f"Resolved review comment {comment.id}.", "green")
 
     def split_edit(self, rest: str) -> tuple[str | None, str]:
         """Split ``/edit`` arguments: ``"Tech Stack" use Go``, ``Tech Stack use Go`` or ``tech use Go``."""
