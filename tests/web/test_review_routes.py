@@ -23,6 +23,7 @@ from agent.signoff.steps import review_file, version_sha256
 from agent.signoff.verification import verify
 from agent.specdoc.comments import CommentStore
 from agent.specdoc.document import load_spec
+from agent.specdoc.render import escape_model_text
 
 
 @pytest.fixture
@@ -256,14 +257,15 @@ def test_refine_shows_the_diff_then_writes_only_when_applied(folder: Path, model
     form = {"csrf": csrf(web), "version": _version(spec), "instruction": "Mention Okta sign-in"}
     answer = web.post("/act/propose/0/clean.md", data=form, headers=ORIGIN)
     assert answer.status_code == 200 and "Proposed change" in answer.text
-    assert "Okta &lt;single&gt; sign-on." in answer.text  # the diff, escaped
+    # the spec stores the model's `<` neutralised (agent.specdoc.render); the page escapes the diff again
+    assert "Okta &amp;lt;single&gt; sign-on." in answer.text and "<single>" not in answer.text
     assert spec.read_bytes() == before  # nothing written yet
     proposal = re.search(r'name="proposal" value="([^"]+)"', answer.text)
     assert proposal is not None
     form = {"csrf": csrf(web), "proposal": proposal.group(1)}
     answer = web.post("/act/apply/0/clean.md", data=form, headers=ORIGIN)
     assert answer.status_code == 200 and "Change applied" in answer.text
-    assert NEW_OVERVIEW in load_spec(spec).sections[0].text
+    assert escape_model_text(NEW_OVERVIEW) in load_spec(spec).sections[0].text
     assert Journal(spec).load().done == [1]  # journalled like `specdraft refine --yes`
     answer = web.post("/act/apply/0/clean.md", data=form, headers=ORIGIN)
     assert answer.status_code == 400 and "no longer waiting" in answer.text
