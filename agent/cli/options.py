@@ -73,6 +73,7 @@ TimeoutOpt = Annotated[
     float | None,
     typer.Option(
         min=1.0,
+        max=86_400.0,
         help="One deadline per model call, transport retries included; a call still running then is "
         "cancelled (its server slot freed) and never re-sent.",
         show_default=str(DEFAULTS.timeout),

@@ -67,7 +67,7 @@ class Settings(BaseModel):
     max_retries: int = Field(2, ge=0, le=10, description="re-asks per section when validation fails")
     parallel: int = Field(4, ge=1, le=64, description="sections drafted at once")
     jobs: int = Field(4, ge=1, le=1024, description="specs drafted at once by batch")
-    timeout: float = Field(300.0, ge=1.0, description="seconds to wait for one model answer")
+    timeout: float = Field(300.0, ge=1.0, le=86_400.0, description="seconds to wait for one model answer")
     output_dir: Path | None = Field(None, description="where batch (and draft without -o) write specs")
     context: list[Path] = Field(default_factory=list, description="files or directories for context")
     language: str | None = Field(
@@ -319,6 +319,11 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"Configuration file '{path}' is not valid TOML: {exc}.",
             hint="Fix the line it names; `specdraft init` writes a commented example.",
+        ) from None
+    except RecursionError:  # arrays or tables nested thousands deep: tomllib recurses once per level
+        raise ConfigError(
+            f"Configuration file '{path}' nests arrays or tables too deeply to read.",
+            hint="specdraft's settings are flat values and short lists; remove the nesting.",
         ) from None
 
 
@@ -614,7 +619,7 @@ INIT_TEXT = """\
 #                          # (unset: chosen by the model's size, docs/drafting.md)
 # parallel = 4             # sections drafted at once, 1 to 64
 # jobs = 4                 # specs drafted at once by `specdraft batch`, 1 to 1024
-# timeout = 300.0          # seconds to wait for one model answer, at least 1
+# timeout = 300.0          # seconds to wait for one model answer, 1 to 86400
 
 # Where `batch` writes specs, and `draft` without -o (as <brief name>.md).
 # output_dir = "specs"

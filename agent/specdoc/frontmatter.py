@@ -58,6 +58,8 @@ def _check_expanded_size(root: yaml.Node) -> None:
         if depth > MAX_YAML_DEPTH:
             raise YamlLimitError(f"it is nested more than {MAX_YAML_DEPTH} levels deep")
         total = 1
+        if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(node)
         if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
             active.add(key)
             children: list[yaml.Node] = []
@@ -75,6 +77,19 @@ def _check_expanded_size(root: yaml.Node) -> None:
         return total
 
     size(root, 0)
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode) -> None:
+    """YAML keeps the last of two equal keys without a word: ``approvals_required`` given twice would
+    silently lower what a spec needs. Refused as malformed, naming the key and its line."""
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key_node.value!r} is given twice", key_node.start_mark
+                )
+            seen.add(key_node.value)
 
 
 # -- the fast path: the plain nested ``key: value`` mappings specdraft itself writes ----------------------
@@ -148,8 +163,8 @@ def _simple_mapping(raw: str) -> dict[str, Any] | None:
             return None  # indented under a key that has a value, or back to a level never opened
         mapping = stack[-1][1]
         nodes += 2
-        if nodes > MAX_YAML_NODES:
-            return None
+        if nodes > MAX_YAML_NODES or key in mapping:
+            return None  # a repeated key: the full road names it
         if value is None or value == "":
             pending = (mapping, key)
             mapping[key] = None

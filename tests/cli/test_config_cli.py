@@ -216,3 +216,8 @@ def test_help_names_the_pyproject_table(args: list[str]) -> None:
     code, out, _ = _run(args)
     assert code == 0
     assert "[tool.specdraft] in pyproject.toml" in " ".join(out.split())
+
+
+def test_timeout_inf_on_the_command_line_is_refused(project: Path) -> None:
+    code, _, err = _run(["draft", str(project / "briefs" / "csv-export.md"), "--timeout", "inf"])
+    assert code == 2 and "--timeout" in err

@@ -316,3 +316,19 @@ def test_servers_are_one_tuple_however_given(project: Path) -> None:
     assert variable.settings.base_url == (one, two)
     assert variable.with_flags({"base_url": [one]}).settings.base_url == (one,)
     assert variable.with_flags({"base_url": [one, two]}).settings.base_url == (one, two)
+
+
+def test_a_file_nested_thousands_deep_is_a_clear_error(project: Path) -> None:
+    """tomllib recurses once per level: 10,000 nested arrays ended in RecursionError."""
+    (project / "specdraft.toml").write_text("context = " + "[" * 10_000 + "]" * 10_000 + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(project, environ={})
+    assert "nests arrays or tables too deeply" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e9"])
+def test_a_timeout_outside_one_second_to_a_day_is_refused(project: Path, value: str) -> None:
+    (project / "specdraft.toml").write_text(f"timeout = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(project, environ={})
+    assert "timeout" in str(caught.value) and caught.value.exit_code == 2

@@ -7,7 +7,7 @@ import random
 import pytest
 import yaml
 
-from agent.errors import YamlLimitError
+from agent.errors import InputError, YamlLimitError
 from agent.specdoc.frontmatter import MAX_YAML_NODES, _simple_mapping, load_yaml, split_front_matter
 
 VALUES = [
@@ -122,3 +122,18 @@ def test_secret_lookup_in_lint_still_reads_the_configured_keys(monkeypatch: pyte
     found = [f for f in lint_text(spec) if f.rule == "secret-like"]
     assert [f.line for f in found] == [4]
     assert "a configured API key" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("front", "line"),
+    [
+        ("title: x\napprovals_required: 2\napprovals_required: 1\n", 4),
+        ("title: x\nsignoff:\n  approvals_required: 2\n  approvals_required: 1\n", 5),
+        ("title: x\napprovals_required: 2\napprovals_required: [1]\n", 4),  # not the fast path
+    ],
+)
+def test_a_key_given_twice_is_refused_naming_it(front: str, line: int) -> None:
+    """YAML kept the last of two equal keys: a second approvals_required silently lowered the count."""
+    with pytest.raises(InputError) as caught:
+        split_front_matter(f"---\n{front}---\n# X\n", source="spec.md")
+    assert f"line {line}: the key 'approvals_required' is given twice" in str(caught.value)
