@@ -13,6 +13,7 @@ from agent.errors import InputError
 from agent.integrations.export.tasks import tasks_of
 from agent.specdoc.document import parse_spec
 from agent.specdoc.language import choose_language, detect, parse_language, spec_language, template_language
+from agent.specdoc.schemas.base import json_schema
 from agent.specdoc.template import FieldKind, slugify
 from agent.specdoc.template_compiler import compile_template
 from agent.specdoc.template_resolver import load_template
@@ -104,6 +105,20 @@ def test_a_chinese_template_compiles_with_headings_bullets_and_checklists() -> N
     labels = [spec.label for spec in requirements.fields if spec.kind is FieldKind.text]
     assert labels == ["后端语言", "数据库"]
     assert template_language(template.front_matter, template.headings()) == "zh"
+
+
+def test_schema_names_in_any_script_are_ones_openai_accepts() -> None:
+    """OpenAI takes a response_format name of [A-Za-z0-9_-] only: a Chinese section's model was named
+    in Chinese (and its nested models must stay distinct)."""
+    template = compile_template(CHINESE_TEMPLATE, name="zh", path=Path("zh.md"))
+    names: list[str] = []
+    for section in template.sections:
+        schema = json_schema(section.model)
+        names += [schema["title"], *schema.get("$defs", {})]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) for name in names), names
+    assert len(set(names)) == len(names)
+    english = [json_schema(s.model)["title"] for s in load_template("tech-spec").sections[:2]]
+    assert english == ["Overview", "SystemArchitecture"]  # unchanged for English templates
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -29,7 +31,19 @@ class LabelledItem(BaseModel):
 
 
 def _model_name(*parts: str) -> str:
-    return "".join(part.title().replace("_", "") for part in parts if part) or "Section"
+    """A model's name, which the server sees as the schema's name: OpenAI accepts only ``[A-Za-z0-9_-]``.
+
+    Keys in other scripts (a Chinese template's ``概述``) keep a short digest of themselves in place of
+    the letters they lose, so two such models still have distinct names.
+    """
+    name = "".join(part.title().replace("_", "") for part in parts if part)
+    ascii_name = _NOT_NAME.sub("", name)
+    if ascii_name != name:
+        ascii_name = (ascii_name or "Section") + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return ascii_name or "Section"
+
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9]")
 
 
 def field_type(spec: FieldSpec, owner: str) -> tuple[Any, Any]:
