@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -141,8 +141,13 @@ class ModelArguments:
 def _config(root: Path, arguments: ModelArguments, *, template: str | None = None) -> EffectiveConfig:
     """The project's configuration (its specdraft.toml, found from ``root`` as the CLI finds it from the
     working directory, then SPECDRAFT_* variables and the user file), with the tool's arguments over it
-    as the CLI's flags are."""
-    return load_config(root).with_flags({**asdict(arguments), "template": template})
+    as the CLI's flags are, except that a server only the call names gets no API key)."""
+    configured = load_config(root)
+    config = configured.with_flags({**asdict(arguments), "template": template})
+    if arguments.base_url is not None and config.settings.base_url != configured.settings.base_url:
+        # an agent (or text it read) chose this server: the user's API key does not go there
+        return replace(config, server_named_by="the MCP tool call's base_url")
+    return config
 
 
 class _Progress:

@@ -169,12 +169,22 @@ class EffectiveConfig:
     ranks: dict[str, int] = field(default_factory=dict)
     #: whether the project file (as it is now) was trusted with ``specdraft config trust``
     project_trusted: bool = True
+    #: who named the model server when it was not the user (an MCP tool call's ``base_url``), else None
+    server_named_by: str | None = None
 
     @property
     def key_withheld(self) -> str | None:
         """Why the API key must not go to the model server, or None: a ``base_url`` only the project
-        file names, while that file (as it is now) is not trusted (agent.io.trust)."""
-        if self.project_trusted or not self.settings.base_url:
+        file names, while that file (as it is now) is not trusted (agent.io.trust), or one a caller
+        other than the user named (``server_named_by``)."""
+        if not self.settings.base_url:
+            return None
+        if self.server_named_by is not None:
+            return (
+                f"the model server was named by {self.server_named_by}, not in your configuration: set it "
+                "as base_url in specdraft.toml or SPECDRAFT_BASE_URL to send it your API key"
+            )
+        if self.project_trusted:
             return None
         if self.ranks.get("base_url") != RANK_PROJECT:
             return None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from helpers.fault_server import FaultServer
 from helpers.lifecycle import approved_spec, still_approved
 from mcp import ClientSession, StdioServerParameters
@@ -24,8 +25,14 @@ BRIEF = "# Team invitations\n\nAdmins invite people to a workspace by email; lin
 TRANSCRIPT = os.environ.get("SPECDRAFT_MCP_TRANSCRIPT")  # docs: write the session's calls and results here
 
 
-def _params(cwd: Path) -> StdioServerParameters:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "", "GITHUB_TOKEN": ""}
+def _params(cwd: Path, env_extra: dict[str, str] | None = None) -> StdioServerParameters:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": "",
+        "GITHUB_TOKEN": "",
+        **(env_extra or {}),
+    }
     return StdioServerParameters(command=sys.executable, args=["-m", "agent", "mcp"], env=env, cwd=str(cwd))
 
 
@@ -33,9 +40,9 @@ def _text(result: CallToolResult) -> str:
     return "".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
-def _session(cwd: Path, body: Any) -> None:
+def _session(cwd: Path, body: Any, env: dict[str, str] | None = None) -> None:
     async def main() -> None:
-        async with stdio_client(_params(cwd)) as (read, write), ClientSession(read, write) as session:
+        async with stdio_client(_params(cwd, env)) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             await body(session)
 
@@ -178,3 +185,34 @@ def test_resources_list_templates_and_specs(tmp_path: Path) -> None:
         assert listed == ["docs/spec.md"]
 
     _session(tmp_path, body)
+
+
+KEY = "sk-mcp-user-key-0123456789abcdef"
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_the_users_key_goes_only_to_a_server_the_user_configured(
+    tmp_path: Path, fault_server: FaultServer, configured: bool
+) -> None:
+    """An agent (or a prompt injected into it) naming base_url in a tool call got the user's
+    OPENAI_API_KEY sent to that server; a server the user configured still gets it."""
+    (tmp_path / "brief.md").write_text(BRIEF, encoding="utf-8")
+    env = {"OPENAI_API_KEY": KEY, **({"SPECDRAFT_BASE_URL": fault_server.base_url} if configured else {})}
+    args = {
+        "brief_path": "brief.md",
+        "output": "spec.md",
+        "base_url": fault_server.base_url,
+        "model": "fault-model",
+    }
+
+    async def body(session: ClientSession) -> None:
+        drafted = await session.call_tool("draft_spec", args)
+        assert not drafted.isError, _text(drafted)
+
+    _session(tmp_path, body, env)
+    sent = {
+        r.headers.get("Authorization", r.headers.get("authorization", ""))
+        for r in fault_server.chat_requests()
+    }
+    assert sent
+    assert all((KEY in header) is configured for header in sent), sent
