@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError, JournalCorrupt
+from agent.io.clock import utc_timestamp
 from agent.io.textinput import DEFAULT_MAX_BYTES, read_user_bytes
 
 JOURNAL_SUFFIX = ".history.jsonl"
@@ -33,10 +34,6 @@ JOURNAL_SUFFIX = ".history.jsonl"
 
 def journal_path(spec: Path) -> Path:
     return spec.with_name(spec.name + JOURNAL_SUFFIX)
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -204,7 +201,7 @@ class Journal:
         with self._locked() as handle:
             handle.seek(0)
             history = replay(handle.read().split("\n"))  # the id is chosen under the lock
-            entry = Entry(history.next_id, _now(), instruction, tuple(sections))
+            entry = Entry(history.next_id, utc_timestamp(), instruction, tuple(sections))
             record = {
                 "op": "apply",
                 "id": entry.id,
@@ -219,7 +216,7 @@ class Journal:
         return entry
 
     def record_undo(self, entry_id: int) -> None:
-        self._append({"op": "undo", "id": entry_id, "at": _now()})
+        self._append({"op": "undo", "id": entry_id, "at": utc_timestamp()})
 
     def record_redo(self, entry_id: int) -> None:
-        self._append({"op": "redo", "id": entry_id, "at": _now()})
+        self._append({"op": "redo", "id": entry_id, "at": utc_timestamp()})

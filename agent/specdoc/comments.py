@@ -19,11 +19,11 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError
+from agent.io.clock import utc_timestamp
 from agent.specdoc.document import SpecDocument
 
 COMMENTS_SUFFIX = ".comments.jsonl"
@@ -35,10 +35,6 @@ MAX_FILE_BYTES = 20_000_000
 
 def comments_path(spec: Path) -> Path:
     return spec.with_name(spec.name + COMMENTS_SUFFIX)
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -215,7 +211,8 @@ class CommentStore:
         title, at_line = check_anchor(doc, section, line)
         with self._locked() as handle:
             existing = self._read(handle)  # the id is chosen under the lock
-            comment = Comment(max((c.id for c in existing), default=0) + 1, _now(), who, body, title, at_line)
+            next_id = max((c.id for c in existing), default=0) + 1
+            comment = Comment(next_id, utc_timestamp(), who, body, title, at_line)
             record = {"op": "comment", **{k: v for k, v in comment.to_dict().items() if k in _STORED}}
             self._append(handle, record)
         return comment
@@ -230,7 +227,7 @@ class CommentStore:
                 raise InputError(
                     f"{self.spec} has {state} {ident}.", hint=f"`specdraft comments {self.spec}` lists them."
                 )
-            at = _now()
+            at = utc_timestamp()
             self._append(handle, {"op": "resolve", "id": ident, "at": at, "by": who})
         return Comment(found.id, found.at, found.by, found.text, found.section, found.line, who, at)
 
