@@ -405,6 +405,7 @@ class Drafter:
                 with_template=self.policy.show_template,
                 grounding=grounding,
                 requirements=requirements,
+                brief=f"{self.brief.title}\n{self.brief.body}",
             )
 
         example_first = self.policy.example_first

@@ -24,6 +24,7 @@ from agent.io.resources import resource_dir
 from agent.specdoc.language import ENGLISH, LANGUAGES
 from agent.specdoc.requirements import short_text
 from agent.specdoc.schemas.base import json_schema
+from agent.specdoc.stacks import fit_examples_to_brief
 from agent.specdoc.template import SpecTemplate, TemplateSection
 
 Message = dict[str, str]
@@ -124,18 +125,21 @@ def section_messages(
     with_template: bool = True,
     grounding: str = "",
     requirements: dict[str, str] | None = None,
+    brief: str = "",
 ) -> list[Message]:
     """The section's request; ``requirements`` (ID -> text) are listed for its items to cite in ``covers``.
 
     ``with_template`` shows the section's template Markdown above the field list (which carries the same
-    instructions field by field); see ``ReaskPolicy.show_template``.
+    instructions field by field); see ``ReaskPolicy.show_template``. With the ``brief``'s text, the
+    template's backend examples that contradict the brief's stack are left out of both.
     """
     task = render_prompt(
         "section.j2",
         section=section,
+        source=fit_examples_to_brief(section.source, brief),
         show_template=with_template,
         context=context,
-        fields=describe_fields(model),
+        fields=fit_examples_to_brief(describe_fields(model), brief),
         example=example_for(section.key, model) if with_example else "",
         open_points=open_points,
         requirements=[(rid, short_text(text)) for rid, text in (requirements or {}).items()],

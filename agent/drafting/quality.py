@@ -194,8 +194,8 @@ def _value_findings(
     found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
     if prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
         problem = (
-            f"{path}: says nothing specific about the feature; name what it is or does here, "
-            "or, if this feature does not need it, say so and why"
+            f"{path}: says nothing specific about the feature; name what it is or does for this feature, "
+            "or, if this feature does not need it, write 'Not needed:' and the reason in a few words"
         )
         found.append(AnswerFinding("filler", problem))
     return found
