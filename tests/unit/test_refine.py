@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.endpoint_patch import patch_open_endpoint
 from helpers.fault_server import FaultServer
 from typer.testing import CliRunner
 
@@ -35,7 +36,7 @@ def cli_endpoint(monkeypatch: pytest.MonkeyPatch, model_endpoint: Endpoint) -> E
     def opened(settings: ModelSettings) -> Iterator[Endpoint]:
         yield model_endpoint
 
-    monkeypatch.setattr("agent.llm.providers.open_endpoint", opened)
+    patch_open_endpoint(monkeypatch, opened)
     return model_endpoint
 
 
