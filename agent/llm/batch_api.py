@@ -243,12 +243,22 @@ class BatchApi:
         return _state(created)
 
     def find(self, file_id: str) -> BatchState | None:
-        """The batch already started over ``file_id`` (one submitted just before a crash), if any."""
+        """The batch already started over ``file_id`` (one submitted just before a crash), if any.
+
+        The list comes newest first, a page at a time; an account others submit to may have many batches
+        newer than ours, so pages are read until one older than the uploaded file (ours cannot be).
+        """
+        uploaded_at = int(self._call(lambda: self.client.files.retrieve(file_id)).created_at)
         page = self._call(lambda: self.client.batches.list(limit=100))
-        for batch in page.data:
-            if batch.input_file_id == file_id:
-                return _state(batch)
-        return None
+        while True:
+            for batch in page.data:
+                if batch.input_file_id == file_id:
+                    return _state(batch)
+                if batch.created_at < uploaded_at:
+                    return None
+            if not page.has_next_page():
+                return None
+            page = self._call(page.get_next_page)
 
     def state(self, batch_id: str) -> BatchState:
         return _state(self._call(lambda: self.client.batches.retrieve(batch_id)))

@@ -1,8 +1,9 @@
 """A stand-in for OpenAI's Batch API on 127.0.0.1, in a thread: ``/v1/files`` and ``/v1/batches``.
 
 It takes what the ``openai`` SDK sends: a request file uploaded as multipart (``POST /v1/files``), a batch
-over it (``POST /v1/batches``), polls (``GET /v1/batches/{id}``), the list (``GET /v1/batches``), a
-cancel (``POST /v1/batches/{id}/cancel``) and downloads (``GET /v1/files/{id}/content``). Each line is
+over it (``POST /v1/batches``), polls (``GET /v1/batches/{id}``), the list (``GET /v1/batches``, paged by
+``limit`` and ``after``), a cancel (``POST /v1/batches/{id}/cancel``), a file's record (``GET
+/v1/files/{id}``) and downloads (``GET /v1/files/{id}/content``). Each line is
 answered with the suite's generated valid answer for its body (helpers.fault_server.valid_content), so
 the answers are the ones the live fake server gives to the same request.
 
@@ -33,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -40,6 +42,7 @@ from helpers.fault_server import _completion, valid_content
 
 _BATCH = re.compile(r"^/v1/batches/(?P<id>[^/]+)(?P<cancel>/cancel)?$")
 _CONTENT = re.compile(r"^/v1/files/(?P<id>[^/]+)/content$")
+_FILE = re.compile(r"^/v1/files/(?P<id>[^/]+)$")
 
 
 @dataclass
@@ -56,6 +59,7 @@ class BatchServer:
     #: POST /v1/batches answers 403 quoting the request's Authorization header, as some gateways do
     echo_auth: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
+    file_records: dict[str, dict[str, Any]] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     polls: dict[str, int] = field(default_factory=dict)
     uploads: list[str] = field(default_factory=list)
@@ -75,7 +79,8 @@ class BatchServer:
         file_id = f"file-{len(self.files) + 1}"
         self.files[file_id] = content
         self.uploads.append(file_id)
-        return _file(file_id, filename, len(content))
+        self.file_records[file_id] = _file(file_id, filename, len(content))
+        return self.file_records[file_id]
 
     def create(self, request: dict[str, Any]) -> dict[str, Any]:
         batch_id = f"batch_{len(self.batches) + 1}"
@@ -98,6 +103,16 @@ class BatchServer:
         self.created.append(batch_id)
         self.polls[batch_id] = 0
         return batch
+
+    def page(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """One page of the list, newest first, as the API pages it (``limit``, ``after`` a batch id)."""
+        newest_first = list(reversed(self.created))
+        after = query.get("after", [""])[0]
+        start = newest_first.index(after) + 1 if after in newest_first else 0
+        limit = int(query.get("limit", ["20"])[0])
+        shown = newest_first[start : start + limit]
+        data = [self.batches[b] for b in shown]
+        return {"object": "list", "data": data, "has_more": start + limit < len(newest_first)}
 
     def poll(self, batch_id: str) -> dict[str, Any]:
         batch = self.batches[batch_id]
@@ -213,12 +228,13 @@ def _handler(server: BatchServer) -> type[BaseHTTPRequestHandler]:
                 if path == "/v1/models":
                     self._send(200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
                 elif path == "/v1/batches":
-                    data = [server.batches[b] for b in reversed(server.created)]
-                    self._send(200, {"object": "list", "data": data, "has_more": False})
+                    self._send(200, server.page(parse_qs(urlsplit(self.path).query)))
                 elif match := _BATCH.match(path):
                     self._send(200, server.poll(match["id"]))
                 elif match := _CONTENT.match(path):
                     self._send(200, server.files[match["id"]])
+                elif match := _FILE.match(path):
+                    self._send(200, server.file_records[match["id"]])
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 
