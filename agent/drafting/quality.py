@@ -78,6 +78,9 @@ _FILLER = frozenset(
 )
 #: a value of this many words needs at least one specific word to say something
 FILLER_WORDS = 8
+#: "Not needed: the API has no browser client": a field the feature does not need (what the filler re-ask
+#: asks for); only its reason is judged as filler, so the two words do not make a short reason filler
+_DECLINED = re.compile(r"^\s*(?:not (?:needed|required|applicable)|n/a)\b\W*", re.IGNORECASE)
 
 
 class AnswerFinding(NamedTuple):
@@ -97,6 +100,7 @@ class _Template:
     placeholders: set[str]  # bracketed texts that are the template's own placeholders
     labels: set[str]  # field names a value must not merely repeat
     code: set[str]  # keys holding code
+    asks: dict[str, str]  # field key -> the template's instruction for it ("How API endpoints are tested")
 
     @classmethod
     def of(cls, section: TemplateSection) -> _Template:
@@ -129,7 +133,8 @@ class _Template:
         labels = {normalise(spec.label) for spec in fields if spec.label}
         labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
         code = _code_keys(section) | set(section.model.NON_PROSE_FIELDS)
-        return cls(instructions, descriptions, placeholders, labels, code)
+        asks = {spec.key: spec.description for spec in fields if len(spec.description) > 8}
+        return cls(instructions, descriptions, placeholders, labels, code, asks)
 
 
 def check_section(
@@ -176,7 +181,8 @@ def section_findings(
             found.append(AnswerFinding("example-copy", problem))
     found.extend(AnswerFinding("repeated-items", p) for p in repeated_items(data))
     found.extend(
-        AnswerFinding("same-value", p) for p in same_value_everywhere(data, _CHOICE_KEYS | _NON_PROSE_KEYS)
+        AnswerFinding("same-value", p)
+        for p in same_value_everywhere(data, _CHOICE_KEYS | _NON_PROSE_KEYS, asks=template.asks)
     )
     found.extend(AnswerFinding("smells", p) for p in requirement_smells(data, section, language))
     order = {check: index for index, check in enumerate(CHECKS)}
@@ -192,7 +198,8 @@ def _value_findings(
     found = _placeholder_findings(path, value, leftover, prose=prose)
     found += _copy_findings(path, value, leaf, template, prose=prose, pasted_too=not leftover)
     found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
-    if prose and not found and _filler(value, template.labels | {normalise(leaf.replace("_", " "))}):
+    labels = template.labels | {normalise(leaf.replace("_", " "))}
+    if prose and not found and _filler(_DECLINED.sub("", value), labels):
         problem = (
             f"{path}: says nothing specific about the feature; name what it is or does for this feature, "
             "or, if this feature does not need it, write 'Not needed:' and the reason in a few words"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from agent.drafting.values import normalise
@@ -85,12 +86,15 @@ def repeated_items(value: Any, path: str = "") -> list[str]:
     return problems
 
 
-def same_value_everywhere(data: dict[str, Any], skip: frozenset[str], limit: int = 3) -> list[str]:
+def same_value_everywhere(
+    data: dict[str, Any], skip: frozenset[str], limit: int = 3, asks: Mapping[str, str] | None = None
+) -> list[str]:
     """One value pasted into ``limit`` or more fields ('text/javascript' as every security measure).
 
     A typed value (an object with a number or a flag: a performance target) counts as one value, so
     fields sharing only its condition are fine. Values inside lists (items) and keys in ``skip`` (choices,
-    names) are not compared.
+    names) are not compared. ``asks`` (field key -> what the template asks in it) is restated for the
+    fields concerned: a model that wrote one sentence everywhere, told only to vary it, wrote it again.
     """
     seen: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
@@ -99,10 +103,21 @@ def same_value_everywhere(data: dict[str, Any], skip: frozenset[str], limit: int
         shown[key] = text
     return [
         f"{paths[0]}: the same value {shown[key]!r} fills {len(paths)} fields ({', '.join(paths[:4])}); "
-        "give each field its own content"
+        "give each field its own content" + _what_each_asks(paths, asks or {})
         for key, paths in seen.items()
         if len(paths) >= limit
     ]
+
+
+def _what_each_asks(paths: list[str], asks: Mapping[str, str]) -> str:
+    """': api_testing: how API endpoints are tested; ...' for the fields whose template says what goes in."""
+    said = []
+    for path in paths[:6]:
+        field = next((part for part in reversed(path.split(".")) if part in asks), None)
+        if field and asks[field]:
+            ask = asks[field]
+            said.append(f"{field}: {ask[:1].lower() + ask[1:]}")
+    return ": " + "; ".join(dict.fromkeys(said)) if said else ""
 
 
 def _whole_values(value: Any, path: str, skip: frozenset[str]) -> list[tuple[str, str, str]]:

@@ -521,3 +521,47 @@ def test_the_same_sentence_without_a_number_is_filler(tech_spec: SpecTemplate) -
     section = tech_spec.section("performance_specifications")
     problems = _check(section, _latency("The system should be able to handle many concurrent users."))
     assert any("says nothing specific" in p for p in problems)
+
+
+def _testing(values: dict[str, str]) -> dict[str, Any]:
+    """A Testing Strategy answer: every field its own sentence unless ``values`` says otherwise."""
+    groups = {
+        "unit_testing": ("coverage_target", "testing_framework", "mocking_strategy", "test_data"),
+        "integration_testing": ("api_testing", "database_testing", "external_service_testing"),
+        "end_to_end_testing": ("user_journey_testing", "cross_browser_testing", "performance_testing"),
+    }
+    own = {
+        "coverage_target": "90% line coverage of the limiter package",
+        "testing_framework": "Go's testing package with testify",
+        "mocking_strategy": "Redis is replaced by miniredis in unit tests",
+        "test_data": "Fixtures hold three API keys on the standard and enterprise plans",
+        "api_testing": "httptest drives the middleware and checks the 429 and Retry-After header",
+        "database_testing": "The plan table is migrated into a throwaway PostgreSQL container",
+        "external_service_testing": "A Redis container is restarted mid-test to check fail-open",
+        "user_journey_testing": "A key exceeds its plan and recovers after the window",
+        "cross_browser_testing": "Not needed: the API has no browser client.",
+        "performance_testing": "k6 drives 3,000 requests per minute per key for ten minutes",
+    }
+    return {
+        group: {key: {"text": values.get(key, own[key]), "covers": ["FR-001"]} for key in keys}
+        for group, keys in groups.items()
+    }
+
+
+def test_not_needed_with_its_reason_is_an_answer(tech_spec: SpecTemplate) -> None:
+    """What the filler re-ask asks for is accepted, whatever its count of specific words."""
+    assert _check(tech_spec.section("testing_strategy"), _testing({})) == []
+    section = tech_spec.section("testing_strategy")
+    generic = "Tests are run to improve the performance and scalability of the system."
+    for value in (generic, "Not needed: " + generic.lower()):  # a generic reason is still filler
+        problems = _check(section, _testing({"cross_browser_testing": value}))
+        assert any("says nothing specific" in p and "'Not needed:'" in p for p in problems)
+
+
+def test_one_sentence_in_many_fields_is_re_asked_with_what_each_field_holds(tech_spec: SpecTemplate) -> None:
+    same = "Testing API key, request count, and expected response"
+    fields = ("api_testing", "database_testing", "external_service_testing", "user_journey_testing")
+    problems = _check(tech_spec.section("testing_strategy"), _testing(dict.fromkeys(fields, same)))
+    (problem,) = [p for p in problems if "the same value" in p]
+    assert "api_testing: how API endpoints are tested" in problem
+    assert "database_testing: how database operations are tested" in problem
