@@ -21,6 +21,7 @@ from agent.cli.options import CheckBriefOpt, CheckTemplateOpt, JsonOpt, ReopenBy
 from agent.context.known import context_entries
 from agent.errors import EXIT_USAGE, InputError, LifecycleError, SpecdraftError
 from agent.io.atomic import atomic_write_text
+from agent.io.markdown_walk import markdown_files
 from agent.io.sanitize import for_terminal
 from agent.signoff.drift import DriftReport, check_drift
 from agent.signoff.identity import reopener, resolve_person
@@ -89,11 +90,7 @@ def _spec_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*.md")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = sorted(p for p in markdown_files(path) if p.is_file())
             if not found:
                 raise InputError(f"Directory '{path}' holds no .md files.")
             files += found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -27,6 +28,7 @@ from agent.drafting.refine import Refiner, check_instruction
 from agent.drafting.service import DraftPlan, check_destination, draft_to_file, plan_drafts
 from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
+from agent.io.markdown_walk import markdown_files
 from agent.io.paths import confine
 from agent.io.redact import redact
 from agent.io.textinput import read_user_bytes
@@ -406,15 +408,15 @@ def _add_specs_resource(server: FastMCP, ws: Workspace) -> None:
 
 #: bytes of a Markdown file read to tell a spec (front matter naming specdraft) from other Markdown
 SPEC_HEAD_BYTES = 2000
+#: Markdown files looked at for the list; the walk stops there
+MAX_LISTED_FILES = 500
 
 
 def _specs_under(ws: Workspace) -> list[str]:
     """Specs under the root: special files (a FIFO, a link to /dev/zero) and links out of it are skipped,
     and only the head of each file is read."""
     found = []
-    for md in sorted(ws.root.rglob("*.md"))[:500]:
-        if any(part.startswith(".") for part in md.relative_to(ws.root).parts):
-            continue
+    for md in islice(markdown_files(ws.root), MAX_LISTED_FILES):
         try:
             ws.path(str(md), what="spec")
             raw = read_user_bytes(md, what="Spec", max_bytes=SPEC_HEAD_BYTES, head=True)

@@ -7,14 +7,13 @@ parts, anything but a ``.md`` file and symlinks that leave the root all resolve 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from agent.io.markdown_walk import markdown_files
+
 #: a folder with more spec files than this is listed up to it (the page says so)
 MAX_SPECS = 5000
-#: folders never walked into
-_SKIPPED = frozenset({"node_modules", "__pycache__", "venv"})
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,10 @@ class SpecRoots:
         """Every ``.md`` file under the roots (hidden folders skipped), and whether the list was cut."""
         found: list[SpecRef] = []
         for index, base in enumerate(self.folders):
-            for top, dirs, files in os.walk(base):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED)
-                for name in sorted(files):
-                    if name.endswith(".md") and not name.startswith("."):
-                        rel = (Path(top) / name).relative_to(base).as_posix()
-                        ref = self.resolve(index, rel)
-                        if ref is not None:
-                            found.append(ref)
-                        if len(found) >= MAX_SPECS:
-                            return found, True
+            for file in markdown_files(base):
+                ref = self.resolve(index, file.relative_to(base).as_posix())
+                if ref is not None:
+                    found.append(ref)
+                if len(found) >= MAX_SPECS:
+                    return found, True
         return found, False
