@@ -1,12 +1,15 @@
-"""A German brief drafted with the German template against the stand-in server, whose answers are the
-German good answers of the labelled corpus: the spec is German, and lint, trace, eval and grounding judge
-it as they judge an English one (and flag the same spec held to another feature's brief)."""
+"""A German brief drafted with the German template (and a Spanish one with the Spanish template) against
+the stand-in server, whose answers are the good answers of that language's corpus: the spec is in the
+language, and lint, trace, eval and grounding judge it as they judge an English one (and flag the same
+spec held to another feature's brief)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers.cli import invoke
 from helpers.fault_server import FaultServer
@@ -21,21 +24,39 @@ BRIEF = DATA / "languages" / "brief-de-invitations.md"
 OTHER_BRIEF = DATA / "languages" / "brief-de-export.md"
 
 
-def _german_replies() -> dict[str, str]:
-    """Schema name (what the server sees) -> the corpus's good German answer for that section."""
-    corpus = yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class Case:
+    language: str
+    answers: Path
+    brief: Path
+    #: functional, non-functional and quality requirement ID prefixes of the template
+    prefixes: tuple[str, str, str]
+
+
+GERMAN = Case("de", ANSWERS, BRIEF, ("FA", "NFA", "QA"))
+SPANISH = Case(
+    "es",
+    DATA / "answers-es" / "team-invitations.yaml",
+    DATA / "languages" / "brief-es-invitations.md",
+    ("RF", "RNF", "RC"),
+)
+
+
+def _german_replies(answers: Path = ANSWERS) -> dict[str, str]:
+    """Schema name (what the server sees) -> the corpus's good answer for that section."""
+    corpus = yaml.safe_load(answers.read_text(encoding="utf-8"))
     template = load_template(corpus["template"])
     names = {s.key: json_schema(s.model)["title"] for s in template.sections}
     return {names[a["section"]]: json.dumps(a["answer"], ensure_ascii=False) for a in corpus["answers"]}
 
 
-def _draft(fault_server: FaultServer, tmp_path: Path) -> Path:
-    fault_server.replies.update(_german_replies())
+def _draft(fault_server: FaultServer, tmp_path: Path, case: Case = GERMAN) -> Path:
+    fault_server.replies.update(_german_replies(case.answers))
     brief = tmp_path / "brief.md"
-    brief.write_text(BRIEF.read_text(encoding="utf-8"), encoding="utf-8")
+    brief.write_text(case.brief.read_text(encoding="utf-8"), encoding="utf-8")
     spec = tmp_path / "spec.md"
     code, _, err = invoke(
-        "draft", brief, "-t", "tech-spec-de", "-o", spec,
+        "draft", brief, "-t", f"tech-spec-{case.language}", "-o", spec,
         "--base-url", fault_server.base_url, "--model", "fault-model",
     )  # fmt: skip
     assert code == 0, err  # no section marked: every German answer passed every check
@@ -72,3 +93,31 @@ def test_a_german_draft_is_german_and_lints_traces_and_evaluates(
     code, out, _ = invoke("eval", spec, "--json", "--brief", OTHER_BRIEF)
     other = json.loads(out)
     assert other["specs"][0]["brief_coverage"] <= 0.5
+
+
+@pytest.mark.parametrize("case", [GERMAN, SPANISH], ids=["de", "es"])
+def test_a_translated_draft_links_its_requirements_to_tests_tasks_and_criteria(
+    case: Case, fault_server: FaultServer, tmp_path: Path
+) -> None:
+    """The translated templates' test, timeline and criteria sections are drafted with ``covers`` like the
+    English ones: their prompts list the spec's requirement IDs, and trace links requirements to them."""
+    spec = _draft(fault_server, tmp_path, case)
+    functional, non_functional, quality = case.prefixes
+    # the three citing sections' prompts listed the requirement IDs (after the requirements were drafted)
+    prompts = [json.dumps(r.body, ensure_ascii=False) for r in fault_server.chat_requests()]
+    assert sum(f"- {functional}-001: " in p for p in prompts) == 3
+    text = spec.read_text(encoding="utf-8")
+    assert f"({non_functional}-001, {non_functional}-002)" in text  # a load test cites what it measures
+
+    code, out, _ = invoke("trace", spec, "--json")
+    assert code == 1  # one quality requirement is cited by nothing
+    matrix = json.loads(out)
+    assert matrix["uncovered"] == [f"{quality}-002"] and matrix["traced_share"] == 0.9
+    rows = {row["id"]: row for row in matrix["requirements"]}
+    for number in range(1, 5):
+        row = rows[f"{functional}-{number:03d}"]
+        assert row["tests"] and row["tasks"] and row["criteria"], row
+    assert rows[f"{non_functional}-001"]["tests"] and rows[f"{quality}-001"]["criteria"]
+    code, out, _ = invoke("lint", spec, "--json")
+    rules = {f["rule"] for f in json.loads(out)["files"][0]["findings"]}
+    assert "fr-untraced" not in rules
