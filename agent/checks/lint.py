@@ -854,9 +854,10 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     found: list[Finding] = []
     first = lines.doc.sections[0].title if lines.doc.sections else ""
     language = brief.language  # the spec is read as the brief is: their words must match
-    reference = set(brief.terms) | reference_terms(
-        lines.doc.title or "", *(s.title for s in lines.doc.sections), language=language
-    )
+    # The headings are the template's words; the spec's title is not grounding: it names the spec's own
+    # feature (the brief's title, already among its terms), and held to another feature's brief it
+    # made every line that names the feature look grounded, so nothing was ever off-topic.
+    reference = set(brief.terms) | reference_terms(*(s.title for s in lines.doc.sections), language=language)
     del outline  # the template's own words are instructions and examples, not grounding
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language

@@ -29,15 +29,18 @@ class Case:
     language: str
     answers: Path
     brief: Path
+    #: another feature's brief in the same language (an invoice export)
+    other_brief: Path
     #: functional, non-functional and quality requirement ID prefixes of the template
     prefixes: tuple[str, str, str]
 
 
-GERMAN = Case("de", ANSWERS, BRIEF, ("FA", "NFA", "QA"))
+GERMAN = Case("de", ANSWERS, BRIEF, OTHER_BRIEF, ("FA", "NFA", "QA"))
 SPANISH = Case(
     "es",
     DATA / "answers-es" / "team-invitations.yaml",
     DATA / "languages" / "brief-es-invitations.md",
+    DATA / "languages" / "brief-es-export.md",
     ("RF", "RNF", "RC"),
 )
 
@@ -121,3 +124,22 @@ def test_a_translated_draft_links_its_requirements_to_tests_tasks_and_criteria(
     code, out, _ = invoke("lint", spec, "--json")
     rules = {f["rule"] for f in json.loads(out)["files"][0]["findings"]}
     assert "fr-untraced" not in rules
+
+
+@pytest.mark.parametrize("case", [GERMAN, SPANISH], ids=["de", "es"])
+def test_eval_finds_a_translated_spec_off_topic_against_another_features_brief(
+    case: Case, fault_server: FaultServer, tmp_path: Path
+) -> None:
+    """Held to its own brief the spec is on topic; held to another feature's brief in the same language
+    its requirements are off-topic, as an English spec's are (the spec's own title grounded them)."""
+    spec = _draft(fault_server, tmp_path, case)
+    _, out, _ = invoke("eval", spec, "--json", "--brief", case.brief)
+    own = json.loads(out)["specs"][0]
+    assert own["off_topic"] == 0 and own["brief_coverage"] == 1.0 and own["lint_warnings"] == 0, own
+    _, out, _ = invoke("eval", spec, "--json", "--brief", case.other_brief)
+    other = json.loads(out)["specs"][0]
+    assert other["off_topic"] >= 3 and other["brief_coverage"] <= 0.5, other
+    _, out, _ = invoke("lint", spec, "--json", "--brief", case.other_brief)
+    off = [f for f in json.loads(out)["files"][0]["findings"] if f["rule"] == "off-topic"]
+    requirements = load_template(f"tech-spec-{case.language}").sections[2].title
+    assert sum(f["section"].startswith(requirements) for f in off) >= 2, off  # the functional ones

@@ -99,6 +99,33 @@ def test_eval_scores_coverage_against_each_brief(language: str) -> None:
     other = score(doc, _outline(language), _facts(language, "export"))
     assert own["brief_coverage"] == 1.0 and own["off_topic"] == 0
     assert other["brief_coverage"] is not None and other["brief_coverage"] <= 0.5
+    # held to another feature's brief, the spec is off-topic: its own title grounds nothing
+    assert other["off_topic"] >= 1
+
+
+def test_the_german_stop_words_ground_nothing() -> None:
+    """'mit' (with) was a term of every German brief: a requirement about another feature shared it."""
+    reference = _facts("de", "export").terms
+    assert "mit" not in reference
+    requirement = (
+        "Ein Administrator muss eine oder mehrere E-Mail-Adressen mit der Rolle Mitglied einladen können."
+    )
+    assert off_topic(requirement, reference, strict=False, language="de") is not None
+
+
+@pytest.mark.parametrize(
+    ("language", "items"),
+    [
+        ("de", ["Ein Administrator muss offene Einladungen widerrufen können",
+                "Ein Administrator muss die offene Einladung widerrufen können"]),
+        ("zh", ["管理员可以撤销尚未接受的邀请", "管理员可以撤销尚未被接受的邀请"]),
+    ],
+)  # fmt: skip
+def test_eval_counts_near_duplicates_in_the_specs_language(language: str, items: list[str]) -> None:
+    from agent.signoff.eval import duplicates
+
+    assert duplicates(items, language) == 1
+    assert duplicates([items[0], PASSWORD_RESET[language]], language) == 0
 
 
 @pytest.mark.parametrize("language", ["de", "zh"])
