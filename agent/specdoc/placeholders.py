@@ -13,6 +13,9 @@ import re
 BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
 #: a template's instruction placeholder: ``[List of UI components]`` (not ``[]`` nor a ``[NEEDS ...]`` marker)
 PLACEHOLDER = re.compile(r"\[(?!\s*\]|NEEDS )([^\[\]\n]{1,300})\]")
+#: an example list and what follows it: "e.g." and the translated templates' own, "z. B." (German),
+#: "p. ej." (Spanish), "p. ex." (French); lint reports one left in a spec, the copy check cuts it off
+EXAMPLE_LIST = re.compile(r"\b(?:e\.g\.|z\.\s?B\.|p\.\s?ej\.|p\.\s?ex\.),?\s*(.*)", re.IGNORECASE)
 _NUMBERS = re.compile(r"[\d\s.,:-]+")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*")
 
