@@ -124,6 +124,10 @@ def test_a_translated_draft_links_its_requirements_to_tests_tasks_and_criteria(
     code, out, _ = invoke("lint", spec, "--json")
     rules = {f["rule"] for f in json.loads(out)["files"][0]["findings"]}
     assert "fr-untraced" not in rules
+    # the timeline's tasks are exported with the requirements they cite
+    _, out, _ = invoke("export", spec, "--to", "json")
+    tasks = json.loads(out)["tasks"]
+    assert len(tasks) == 9 and [r["id"] for r in tasks[0]["requirements"]] == [f"{functional}-001"]
 
 
 @pytest.mark.parametrize("case", [GERMAN, SPANISH], ids=["de", "es"])
