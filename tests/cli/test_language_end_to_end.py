@@ -147,3 +147,56 @@ def test_eval_finds_a_translated_spec_off_topic_against_another_features_brief(
     off = [f for f in json.loads(out)["files"][0]["findings"] if f["rule"] == "off-topic"]
     requirements = load_template(f"tech-spec-{case.language}").sections[2].title
     assert sum(f["section"].startswith(requirements) for f in off) >= 2, off  # the functional ones
+
+
+#: good Chinese answers for tests/data/languages/template-zh.md (the spec tests/data/languages/spec-zh.md)
+CHINESE = {
+    "概述": {
+        "description": "工作区管理员通过电子邮件邀请同事加入工作区。每个邀请链接在7天后过期，"
+        "受邀者通过链接创建账户，并以管理员选择的角色加入工作区。"
+        "邀请服务使用FastAPI，邀请保存在PostgreSQL中，邮件通过SMTP中继发送。",
+        "assumptions": [],
+        "open_questions": ["邀请邮件使用哪种语言发送？"],  # a short brief: the overview must ask one
+    },
+    "技术要求": {
+        "功能需求": [
+            "管理员可以通过电子邮件地址邀请一名或多名同事加入工作区，并为每位受邀者选择角色。",
+            "管理员可以重新发送或撤销尚未接受的邀请，撤销后邀请链接立即失效。",
+        ],
+        "非功能需求": ["创建邀请的接口在第95百分位的响应时间不超过300 ms。"],
+    },
+    "测试策略": {
+        "items": [
+            {"text": "集成测试覆盖邀请的创建、重新发送和撤销", "covers": ["FR-001", "FR-002"]},
+            {"text": "负载测试验证创建邀请的响应时间", "covers": ["NFR-001"]},
+        ]
+    },
+}
+
+
+def test_a_chinese_template_cites_requirements_by_its_headings(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    template_path = DATA / "languages" / "template-zh.md"
+    template = load_template(str(template_path))
+    fault_server.replies.update(
+        {
+            json_schema(s.model)["title"]: json.dumps(CHINESE[s.key], ensure_ascii=False)
+            for s in template.sections
+        }
+    )
+    brief, spec = tmp_path / "brief.md", tmp_path / "spec.md"
+    brief.write_text(
+        (DATA / "languages" / "brief-zh-invitations.md").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, _, err = invoke(
+        "draft", brief, "-t", template_path, "-o", spec,
+        "--base-url", fault_server.base_url, "--model", "fault-model",
+    )  # fmt: skip
+    assert code == 0, err
+    prompts = [json.dumps(r.body, ensure_ascii=False) for r in fault_server.chat_requests()]
+    assert sum("- FR-001: " in p for p in prompts) == 1  # 测试策略 was given the IDs to cite
+    assert "- 集成测试覆盖邀请的创建、重新发送和撤销 (FR-001, FR-002)" in spec.read_text(encoding="utf-8")
+    _, out, _ = invoke("trace", spec, "--json")
+    matrix = json.loads(out)
+    assert matrix["traced_share"] == 1.0 and all(row["tests"] for row in matrix["requirements"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,6 +201,8 @@ def test_translated_templates_cite_requirements_in_the_same_sections_as_the_engl
         "Calendario de implementación",
         "Criterios de éxito",
     ]
+    # a Chinese template's test strategy is told by its heading too
+    assert _citing(str(Path(__file__).parents[1] / "data" / "languages" / "template-zh.md")) == ["测试策略"]
     # no requirement IDs, nothing to cite: the ADR's Rollout (a task list) stays as it was
     assert _citing("adr") == []
 
