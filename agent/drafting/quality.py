@@ -111,18 +111,14 @@ class _Template:
             if spec.kind is not FieldKind.tasks and spec.kind is not FieldKind.code
             for example in spec.examples
         }
-        # instructions proper: a field whose description is only its label ("What are we building?") has none
+        # instructions proper: a field whose description is only its label ("What are we building?") has
+        # none; kept as written (pasted_text reads the words of any language: "verschlüsselt", "Cómo")
         descriptions = {
-            normalise(spec.description)
-            for spec in fields
-            if normalise(spec.description) != normalise(spec.label or "")
+            spec.description for spec in fields if normalise(spec.description) != normalise(spec.label or "")
         }
         # a bullet list's template items ("Key architectural decisions and rationale") are instructions too
         descriptions |= {
-            normalise(example)
-            for spec in fields
-            if spec.kind is FieldKind.bullets
-            for example in spec.examples
+            example for spec in fields if spec.kind is FieldKind.bullets for example in spec.examples
         }
         # "[Business success]": a heading or label put in brackets is a placeholder too
         placeholders = {normalise(spec.description) for spec in fields}
@@ -239,7 +235,9 @@ def _copy_findings(
     elif prose and pasted_too and (pasted := pasted_text(value, template.descriptions)):
         # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
         # reports template text left in a longer value, so validation must not let it pass
-        problem = f"{path}: contains the template's text {pasted!r}; write content for this feature"
+        # quoted as before for ASCII instructions (the re-asks the cassettes recorded), else as written
+        shown = normalise(pasted) if pasted.isascii() else pasted.lower()
+        problem = f"{path}: contains the template's text {shown!r}; write content for this feature"
         found.append(AnswerFinding("template-copy", problem))
     elif prose and pasted_too and (reworded := paraphrased_instruction(value, template.wordings, language)):
         problem = (

@@ -145,3 +145,36 @@ def test_drafting_re_asks_an_off_topic_overview(language: str) -> None:
     assert grounding_problems({key: on_topic}, overview, brief, [], root=True, language=language) == []
     # a section written in another language than the brief cannot be judged by its words
     assert grounding_problems({key: PASSWORD_RESET[language]}, overview, brief, [], root=True) == []
+
+
+def test_template_text_pasted_as_a_clause_is_found_in_german_and_spanish() -> None:
+    """Instructions with letters beyond ASCII (verschlüsselt, Cómo) were cut into pieces and never
+    matched: lint's 'Template text left unchanged' and drafting's template-copy missed them."""
+    from agent.drafting.quality import section_findings
+    from agent.specdoc.placeholders import pasted_text
+    from agent.specdoc.template_resolver import load_template
+
+    spec = _spec("de").replace(
+        "PostgreSQL auf verschlüsselten Volumes",
+        "PostgreSQL auf Volumes; Wie gespeicherte Daten verschlüsselt werden",
+    )
+    findings = lint_text(spec, _outline("de"))
+    assert any("Template text left unchanged" in f.message for f in findings), findings
+    spanish = "AES-256; Cómo se cifran los datos almacenados; TLS"
+    assert pasted_text(spanish, ["Cómo se cifran los datos almacenados"]) is not None
+    section = load_template("tech-spec-es").section("seguridad")
+    answer = {
+        "autenticacion_y_autorizacion": {
+            "metodo_de_autenticacion": "El inicio de sesión existente del espacio de trabajo.",
+            "modelo_de_autorizacion": "Solo los administradores gestionan las invitaciones.",
+            "gestion_de_sesiones": "Las sesiones caducan tras 12 horas de inactividad.",
+        },
+        "proteccion_de_datos": {
+            "cifrado_en_reposo": spanish,
+            "cifrado_en_transito": "TLS 1.3 en todas las conexiones.",
+            "datos_personales": "Las direcciones caducadas se borran a los 30 días.",
+            "conservacion_de_datos": "Las invitaciones se borran a los 90 días.",
+        },
+    }
+    found = section_findings(answer, section, language="es")
+    assert [f.check for f in found] == ["template-copy"] and "cifrado_en_reposo" in found[0].problem
