@@ -1,11 +1,13 @@
 """Benchmark: every answer check over the labelled corpus of section answers.
 
-Runs the schema, quality, prompt-leak and grounding checks on every answer of tests/data/answers/
-(good answers a careful engineer would accept, degenerate ones mined from the small model's cassettes
-or built in the shapes small models produce) and prints, per check, the good answers it rejects and the
-degenerate answers it catches, the overall figures against the goals, and the degenerate kinds.
-``--show`` lists every false reject and every miss with its reasons.
-Run: ``python bench/checks.py [--show] [--json]``; it exits 1 when a goal is missed.
+Runs the schema, quality, prompt-leak, grounding and language checks on every answer of
+tests/data/answers/ (good answers a careful engineer would accept, degenerate ones mined from the small
+model's cassettes or built in the shapes small models produce) and of the German and Spanish corpora
+(tests/data/answers-de/, answers-es/: the translated templates' good answers and answers that reword
+their instructions), each judged in its language, and prints per corpus and per check the good answers
+it rejects and the degenerate answers it catches, the overall figures against the goals, and the
+degenerate kinds. ``--show`` lists every false reject and every miss with its reasons.
+Run: ``python bench/checks.py [--show] [--json] [--language en|de|es]``; it exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers.answers import (  # noqa: E402
+    CORPORA,
     MAX_GOOD_REJECTED,
     MAX_GOOD_REJECTED_PER_CHECK,
     MIN_DEGENERATE_CAUGHT,
@@ -67,28 +70,39 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="list every false reject and miss with reasons")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--language", choices=sorted(CORPORA), help="one corpus only (default: every one)")
     args = parser.parse_args()
-    started = time.perf_counter()
-    report = evaluate()
-    elapsed = time.perf_counter() - started
+    failed = False
+    figures: dict[str, object] = {}
+    for language in [args.language] if args.language else list(CORPORA):
+        started = time.perf_counter()
+        report = evaluate(language=language)
+        elapsed = time.perf_counter() - started
+        failed = failed or bool(report.failed_goals())
+        if args.json:
+            figures[language] = _figures(report, elapsed)
+        else:
+            print(f"== {language}: {CORPORA[language].relative_to(ROOT)}")
+            print_report(report, show=args.show)
+            print(f"time: {elapsed:.1f} s\n")
     if args.json:
-        figures = {
-            "good": len(report.good),
-            "degenerate": len(report.degenerate),
-            "checks": {
-                c: {"good_rejected": r, "degenerate_caught": d} for c, (r, d) in report.per_check().items()
-            },
-            "good_rejected_share": round(report.good_rejected_share(), 4),
-            "degenerate_caught_share": round(report.degenerate_caught_share(), 4),
-            "kinds": {k: {"answers": t, "caught": f} for k, (t, f, _) in report.per_kind().items()},
-            "failed_goals": report.failed_goals(),
-            "seconds": round(elapsed, 2),
-        }
         print(json.dumps(figures, indent=2))
-    else:
-        print_report(report, show=args.show)
-        print(f"time: {elapsed:.1f} s")
-    return 1 if report.failed_goals() else 0
+    return 1 if failed else 0
+
+
+def _figures(report: Report, elapsed: float) -> dict[str, object]:
+    return {
+        "good": len(report.good),
+        "degenerate": len(report.degenerate),
+        "checks": {
+            c: {"good_rejected": r, "degenerate_caught": d} for c, (r, d) in report.per_check().items()
+        },
+        "good_rejected_share": round(report.good_rejected_share(), 4),
+        "degenerate_caught_share": round(report.degenerate_caught_share(), 4),
+        "kinds": {k: {"answers": t, "caught": f} for k, (t, f, _) in report.per_kind().items()},
+        "failed_goals": report.failed_goals(),
+        "seconds": round(elapsed, 2),
+    }
 
 
 if __name__ == "__main__":

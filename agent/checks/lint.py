@@ -28,7 +28,7 @@ from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms, word
 from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
-from agent.specdoc.placeholders import is_placeholder, pasted_text
+from agent.specdoc.placeholders import EXAMPLE_LIST, is_placeholder, pasted_text
 from agent.specdoc.requirements import REQUIREMENT, is_functional, is_non_functional
 from agent.specdoc.smell_lexicons import detect_in
 from agent.specdoc.smells import SMELLS
@@ -424,8 +424,6 @@ def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
 
 _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
-# "e.g." and the translated templates' own: "z. B." (German), "p. ej." (Spanish), "p. ex." (French)
-_EG = re.compile(r"\b(?:e\.g\.|z\.\s?B\.|p\.\s?ej\.|p\.\s?ex\.),?\s*(.*)", re.IGNORECASE)
 
 
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
@@ -457,7 +455,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
             found.append(finding("placeholder", where, line.number, f"'{match.group(1)}' left in the text."))
         reported = False
         if not line.fenced:
-            eg = _EG.search(bare)
+            eg = EXAMPLE_LIST.search(bare)
             if eg:
                 reported = True
                 if eg.group(1).count(",") >= 2:
@@ -854,9 +852,10 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     found: list[Finding] = []
     first = lines.doc.sections[0].title if lines.doc.sections else ""
     language = brief.language  # the spec is read as the brief is: their words must match
-    reference = set(brief.terms) | reference_terms(
-        lines.doc.title or "", *(s.title for s in lines.doc.sections), language=language
-    )
+    # The headings are the template's words; the spec's title is not grounding: it names the spec's own
+    # feature (the brief's title, already among its terms), and held to another feature's brief it
+    # made every line that names the feature look grounded, so nothing was ever off-topic.
+    reference = set(brief.terms) | reference_terms(*(s.title for s in lines.doc.sections), language=language)
     del outline  # the template's own words are instructions and examples, not grounding
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language

@@ -89,10 +89,13 @@ def templates_show(
             typer.echo(template.text, nl=False)
             return
         from agent.drafting.prompting import describe_fields
+        from agent.specdoc.schemas.techspec import CoveringSection
 
         for section in template.sections:
-            kind = "typed" if section.typed else "generated"
-            typer.echo(f"## {section.title}  [{kind} model]")
+            kind = "typed model" if section.typed else "generated model"
+            if not section.typed and issubclass(section.model, CoveringSection):
+                kind += ", items cite requirements"
+            typer.echo(f"## {section.title}  [{kind}]")
             typer.echo(describe_fields(section.model))
             typer.echo("")
 

@@ -1,5 +1,6 @@
 """The example-copy check: an answer that repeats the prompt's worked example instead of writing
-(and the prompt-copy check: one that repeats the prompt's own wording).
+(and the prompt-copy check: one that repeats the prompt's own wording; and an answer that only rewords
+the template's instruction, in the spec's language: :func:`paraphrased_instruction`).
 
 It must let a real answer use the same words (the template's instructions have theirs in
 :func:`agent.specdoc.placeholders.pasted_text`):
@@ -16,6 +17,7 @@ It must let a real answer use the same words (the template's instructions have t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -23,6 +25,7 @@ from agent.drafting.examples import example_topic
 from agent.drafting.prompting import prompt_clauses
 from agent.drafting.values import normalise
 from agent.specdoc.grounding import content_stems
+from agent.specdoc.language import ENGLISH
 
 #: shared content words (beyond the brief's) a value needs before it can be called a copy
 MIN_SHARED = 3
@@ -119,3 +122,45 @@ def without_example_copies(
 
     cleaned = clean(obj)
     return answer if cleaned == obj else json.dumps(cleaned, ensure_ascii=False)
+
+
+# -- the template's instruction reworded -------------------------------------------------------------
+
+#: a value rewording an instruction says at most this many words of its own (stems)...
+PARAPHRASE_EXTRA = 1
+#: ... and holds this share of the instruction's words (stems), two at least
+PARAPHRASE_SHARE = 0.6
+#: instructions and values with fewer words (stems) than this are not compared
+PARAPHRASE_MIN_WORDS = 2
+
+
+def _said(text: str, language: str) -> set[str]:
+    """The stems a text says, read in its language (a number counts as one word of its own)."""
+    stems = {s for s in content_stems(text, language) if not s.isdigit()}
+    return stems | ({"#"} if any(ch.isdigit() for ch in text) else set())
+
+
+def paraphrased_instruction(value: str, instructions: Iterable[str], language: str = ENGLISH) -> str | None:
+    """The template instruction ``value`` only rewords, or None.
+
+    ``[Kurze technische Beschreibung des Features und seines Zwecks]`` answered "Hier beschreiben wir kurz
+    das Feature technisch und seinen Zweck": compared by the stems of the spec's language (Snowball's
+    German, Spanish, ...: *Beschreibung* and *beschreiben* are one word; the English light stemmer), the
+    value says at most one word the instruction does not (*hier*) and most of the instruction's words. A
+    real answer names what it is about, so it says more than the instruction did.
+    """
+    said = _said(value, language)
+    if len(said) < PARAPHRASE_MIN_WORDS:
+        return None
+    for instruction in instructions:
+        wanted = _said(instruction, language)
+        if len(wanted) < PARAPHRASE_MIN_WORDS:
+            continue
+        shared = said & wanted
+        if (
+            len(shared) >= 2
+            and len(shared) >= PARAPHRASE_SHARE * len(wanted)
+            and len(said - wanted) <= PARAPHRASE_EXTRA
+        ):
+            return instruction
+    return None

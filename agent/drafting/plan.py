@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from agent.specdoc.schemas.covering import defines_requirements
+from agent.specdoc.schemas.techspec import CoveringSection
 from agent.specdoc.template import SpecTemplate
 
 # For the tech-spec sections: what each one should see before it is written. Any section not
@@ -47,14 +49,22 @@ BRIEF_SUFFICES: dict[str, str] = {
 
 
 def dependencies(template: SpecTemplate) -> dict[str, tuple[str, ...]]:
-    """Map each section key to the keys it waits for (always acyclic: only earlier sections)."""
+    """Map each section key to the keys it waits for (always acyclic: only earlier sections).
+
+    A section whose items cite requirements waits for the sections that define them, in any template
+    (its prompt lists their IDs): a translated template's tests wait for its requirements as the tech
+    spec's do."""
     keys = [section.key for section in template.sections]
+    defining = [section.key for section in template.sections if defines_requirements(section)]
+    citing = {section.key for section in template.sections if issubclass(section.model, CoveringSection)}
     root = keys[0]
     tech_spec = root == "overview" and "technical_requirements" in keys
     graph: dict[str, tuple[str, ...]] = {root: ()}
     for position, key in enumerate(keys[1:], start=1):
         earlier = set(keys[:position])
         wanted = tuple(dep for dep in TECH_SPEC_DEPENDENCIES.get(key, ()) if dep in earlier)
+        if key in citing:
+            wanted += tuple(dep for dep in defining if dep in earlier)
         if tech_spec and key in BRIEF_SUFFICES and not wanted:
             graph[key] = ()
         else:

@@ -15,16 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from agent.drafting.copying import copies_example, prompt_words_in
+from agent.drafting.copying import copies_example, paraphrased_instruction, prompt_words_in
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
 from agent.specdoc.grounding import content_stems, is_generic
 from agent.specdoc.language import ENGLISH
-from agent.specdoc.placeholders import PLACEHOLDER, bracketed_placeholder, pasted_text
+from agent.specdoc.placeholders import EXAMPLE_LIST, PLACEHOLDER, bracketed_placeholder, pasted_text
 from agent.specdoc.requirements import is_functional
 from agent.specdoc.smell_lexicons import drafting_problems_in
 from agent.specdoc.smells import DRAFTING_SMELLS
-from agent.specdoc.template import FieldKind, TemplateSection
+from agent.specdoc.template import FieldKind, FieldSpec, TemplateSection
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
 EXAMPLE_COPY = "copies the example from the prompt"
@@ -101,6 +101,8 @@ class _Template:
     labels: set[str]  # field names a value must not merely repeat
     code: set[str]  # keys holding code
     asks: dict[str, str]  # field key -> the template's instruction for it ("How API endpoints are tested")
+    #: the instructions as written (before an "e.g." list), which a value must not merely reword
+    wordings: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, section: TemplateSection) -> _Template:
@@ -113,18 +115,14 @@ class _Template:
             if spec.kind is not FieldKind.tasks and spec.kind is not FieldKind.code
             for example in spec.examples
         }
-        # instructions proper: a field whose description is only its label ("What are we building?") has none
+        # instructions proper: a field whose description is only its label ("What are we building?") has
+        # none; kept as written (pasted_text reads the words of any language: "verschlüsselt", "Cómo")
         descriptions = {
-            normalise(spec.description)
-            for spec in fields
-            if normalise(spec.description) != normalise(spec.label or "")
+            spec.description for spec in fields if normalise(spec.description) != normalise(spec.label or "")
         }
         # a bullet list's template items ("Key architectural decisions and rationale") are instructions too
         descriptions |= {
-            normalise(example)
-            for spec in fields
-            if spec.kind is FieldKind.bullets
-            for example in spec.examples
+            example for spec in fields if spec.kind is FieldKind.bullets for example in spec.examples
         }
         # "[Business success]": a heading or label put in brackets is a placeholder too
         placeholders = {normalise(spec.description) for spec in fields}
@@ -134,7 +132,7 @@ class _Template:
         labels |= {normalise(key.replace("_", " ")) for key, _ in section.shape}
         code = _code_keys(section) | set(section.model.NON_PROSE_FIELDS)
         asks = {spec.key: spec.description for spec in fields if len(spec.description) > 8}
-        return cls(instructions, descriptions, placeholders, labels, code, asks)
+        return cls(instructions, descriptions, placeholders, labels, code, asks, _wordings(fields))
 
 
 def check_section(
@@ -175,7 +173,7 @@ def section_findings(
         prose = (
             not is_code and leaf not in _NON_PROSE_KEYS and leaf not in _CHOICE_KEYS and bool(value.strip())
         )
-        found.extend(_value_findings(path, value, template, prose=prose, is_code=is_code))
+        found.extend(_value_findings(path, value, template, prose=prose, is_code=is_code, language=language))
         if prose and copies_example(value, examples or [], brief_terms):
             problem = f"{path}: {EXAMPLE_COPY}; write content for this feature"
             found.append(AnswerFinding("example-copy", problem))
@@ -190,13 +188,15 @@ def section_findings(
 
 
 def _value_findings(
-    path: str, value: str, template: _Template, *, prose: bool, is_code: bool
+    path: str, value: str, template: _Template, *, prose: bool, is_code: bool, language: str = ENGLISH
 ) -> list[AnswerFinding]:
     """Problems of one string of the answer (all but the example copy, which needs the brief)."""
     leaf = leaf_key(path)
     leftover = None if is_code else _placeholder_in(value, leaf, template)
     found = _placeholder_findings(path, value, leftover, prose=prose)
-    found += _copy_findings(path, value, leaf, template, prose=prose, pasted_too=not leftover)
+    found += _copy_findings(
+        path, value, leaf, template, prose=prose, pasted_too=not leftover, language=language
+    )
     found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
     labels = template.labels | {normalise(leaf.replace("_", " "))}
     if prose and not found and _filler(_DECLINED.sub("", value), labels):
@@ -231,7 +231,7 @@ def _placeholder_findings(path: str, value: str, leftover: str | None, *, prose:
 
 
 def _copy_findings(
-    path: str, value: str, leaf: str, template: _Template, *, prose: bool, pasted_too: bool
+    path: str, value: str, leaf: str, template: _Template, *, prose: bool, pasted_too: bool, language: str
 ) -> list[AnswerFinding]:
     """The template's instructions, text or field names, or the prompt's own words, as the value."""
     found: list[AnswerFinding] = []
@@ -242,7 +242,15 @@ def _copy_findings(
     elif prose and pasted_too and (pasted := pasted_text(value, template.descriptions)):
         # "how traffic is distributed; auto_scaling: How the system scales automatically": lint
         # reports template text left in a longer value, so validation must not let it pass
-        problem = f"{path}: contains the template's text {pasted!r}; write content for this feature"
+        # quoted as before for ASCII instructions (the re-asks the cassettes recorded), else as written
+        shown = normalise(pasted) if pasted.isascii() else pasted.lower()
+        problem = f"{path}: contains the template's text {shown!r}; write content for this feature"
+        found.append(AnswerFinding("template-copy", problem))
+    elif prose and pasted_too and (reworded := paraphrased_instruction(value, template.wordings, language)):
+        problem = (
+            f"{path}: only rewords the template's instruction {reworded!r}; write what it asks for this "
+            "feature instead"
+        )
         found.append(AnswerFinding("template-copy", problem))
     if prose and (echoed := prompt_words_in(value)):
         problem = f"{path}: repeats the prompt's words {echoed!r}; write only the content"
@@ -278,6 +286,17 @@ def _junk(value: str, leaf: str) -> str | None:
     if _TIMESTAMP.match(value) and "date" not in leaf:
         return f"{value.strip()!r} is a timestamp, not an answer"
     return None
+
+
+def _wordings(fields: list[FieldSpec]) -> tuple[str, ...]:
+    """The section's instructions as written, each cut before its example list ("z. B. React, Vue":
+    naming one of those is a choice, not a copy); a description that only repeats its label is none."""
+    texts = [
+        spec.description for spec in fields if normalise(spec.description) != normalise(spec.label or "")
+    ]
+    texts += [example for spec in fields if spec.kind is FieldKind.bullets for example in spec.examples]
+    cut = [EXAMPLE_LIST.split(text, maxsplit=1)[0] for text in texts]
+    return tuple(dict.fromkeys(text.strip(" -;,") for text in cut if text.strip(" -;,")))
 
 
 def _filler(value: str, labels: set[str]) -> bool:

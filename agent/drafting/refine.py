@@ -41,7 +41,7 @@ from agent.llm.client import ChatClient, Usage
 from agent.llm.providers import Endpoint, ModelSettings
 from agent.specdoc.document import SpecDocument, load_spec, normalise_heading
 from agent.specdoc.grounding import content_stems
-from agent.specdoc.language import spec_language
+from agent.specdoc.language import language_name, spec_language
 from agent.specdoc.lifecycle import ensure_editable
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements, short_text
@@ -62,6 +62,27 @@ _HEADING = re.compile(r"^ {0,3}##\s+(.*?)\s*#*\s*$")
 class RefineOptions:
     max_retries: int = 2
     temperature: float = 0.2
+    #: the language the sections are revised in (a code); None: the spec's (:func:`revision_language`)
+    language: str | None = None
+
+
+def revision_language(doc: SpecDocument, wanted: str | None = None) -> str:
+    """The language a spec's sections are revised in: ``wanted`` (a code, already parsed) when given,
+    else the spec's (:func:`agent.specdoc.language.spec_language`). A spec whose front matter records
+    another language is refused (InputError): revising some of its sections in another language would
+    leave it in two."""
+    current = spec_language(doc.front_matter, doc.body)
+    recorded = doc.front_matter.get("language")
+    if wanted is None or wanted == current:
+        return current
+    if isinstance(recorded, str) and recorded.strip():
+        raise InputError(
+            f"language: the spec is written in {language_name(current)} (its front matter says "
+            f"'language: {recorded.strip()}'), so it is revised in {language_name(current)}, not in "
+            f"{language_name(wanted)}.",
+            hint="Leave language out, or change the spec's 'language:' in its front matter first.",
+        )
+    return wanted
 
 
 @dataclass
@@ -423,7 +444,7 @@ class Refiner:
                 if other.title != current.title:
                     requirements.update(defined_requirements(other.text))
         # the spec's language (its front matter): a German spec is revised in German
-        language = spec_language(doc.front_matter, doc.body)
+        language = revision_language(doc, self.options.language)
         prefix = self._prefix(language)
         task = render_prompt(
             "refine.j2",

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from agent.checks.lint import count_errors, lint_path, summary_line
 from agent.drafting.brief import load_brief, parse_brief, recorded_brief
 from agent.drafting.drafter import SectionEvent
-from agent.drafting.refine import Refiner, check_instruction
+from agent.drafting.refine import RefineOptions, Refiner, check_instruction, revision_language
 from agent.drafting.service import DraftPlan, check_destination, draft_to_file, plan_drafts
 from agent.errors import InputError, SpecdraftError
 from agent.io.config import EffectiveConfig, load_config
@@ -35,12 +35,14 @@ from agent.io.textinput import read_user_bytes
 from agent.llm.providers import model_settings, open_endpoint
 from agent.signoff.verification import verify
 from agent.specdoc.document import load_spec
+from agent.specdoc.language import LANGUAGES, parse_language
 from agent.specdoc.lifecycle import ensure_editable
 from agent.specdoc.template_resolver import builtin_templates_dir, is_builtin_name, list_templates
 from agent.specdoc.trace import trace_document
 
 ProviderName = Literal["local", "openai", "compatible"]
 Result = TypeVar("Result")
+_CODES = ", ".join(LANGUAGES)
 
 
 class DraftToolResult(BaseModel):
@@ -140,12 +142,19 @@ class ModelArguments:
     timeout: float | None = None
 
 
-def _config(root: Path, arguments: ModelArguments, *, template: str | None = None) -> EffectiveConfig:
+def _language(value: str | None) -> str | None:
+    """A tool call's ``language``: a code or name as ``--language`` takes it, refused by name when unknown."""
+    return None if value is None else parse_language(value, where="language")
+
+
+def _config(
+    root: Path, arguments: ModelArguments, *, template: str | None = None, language: str | None = None
+) -> EffectiveConfig:
     """The project's configuration (its specdraft.toml, found from ``root`` as the CLI finds it from the
     working directory, then SPECDRAFT_* variables and the user file), with the tool's arguments over it
     as the CLI's flags are, except that a server only the call names gets no API key)."""
     configured = load_config(root)
-    config = configured.with_flags({**asdict(arguments), "template": template})
+    config = configured.with_flags({**asdict(arguments), "template": template, "language": language})
     if arguments.base_url is not None and config.settings.base_url != configured.settings.base_url:
         # an agent (or text it read) chose this server: the user's API key does not go there
         return replace(config, server_named_by="the MCP tool call's base_url")
@@ -215,6 +224,11 @@ def _add_draft_tool(server: FastMCP, ws: Workspace) -> None:
         template: str | None = Field(
             None, description="Template name or path (default: the project's specdraft.toml, else tech-spec)."
         ),
+        language: str | None = Field(
+            None,
+            description=f"The spec's language, a code ({_CODES}) or a name (German, Deutsch); default: the "
+            "project's configuration, else the template's, else the brief's.",
+        ),
         provider: ProviderName | None = Field(None, description="Default: the project's configuration."),
         model: str | None = None,
         base_url: str | None = Field(None, description="OpenAI-compatible server (provider compatible)."),
@@ -226,7 +240,7 @@ def _add_draft_tool(server: FastMCP, ws: Workspace) -> None:
         Settings not given come from the project's specdraft.toml (its ``context`` files ground the spec).
         """
         settings = ModelArguments(provider, model, base_url, timeout)
-        draft = DraftRequest(output, brief_path, brief_text, template, force, settings)
+        draft = DraftRequest(output, brief_path, brief_text, template, force, settings, language)
         return await _call(functools.partial(_draft, ws, ctx, draft))
 
 
@@ -240,18 +254,21 @@ class DraftRequest:
     template: str | None
     force: bool
     settings: ModelArguments
+    language: str | None = None
 
 
 def _draft(ws: Workspace, ctx: Context, request: DraftRequest) -> DraftToolResult:  # type: ignore[type-arg]
     if (request.brief_path is None) == (request.brief_text is None):
         raise InputError("Give exactly one of brief_path or brief_text.")
+    language = _language(request.language)  # an unknown one is refused before anything is read
     out = ws.path(request.output, what="output")
     brief = (
         load_brief(ws.path(request.brief_path, what="brief"))
         if request.brief_path
         else parse_brief(request.brief_text or "")
     )
-    plan = plan_drafts(_config(ws.root, request.settings, template=ws.template(request.template)))
+    config = _config(ws.root, request.settings, template=ws.template(request.template), language=language)
+    plan = plan_drafts(config)
     check_destination(out, plan, brief, overwrite=request.force, force_hint="force=true")
     outcome = draft_to_file(brief, plan, out, overwrite=request.force, observer=_Progress(ctx, plan))
     return DraftToolResult(
@@ -341,6 +358,11 @@ def _add_refine_tool(server: FastMCP, ws: Workspace) -> None:
         path: str = Field(description="The spec file."),
         instruction: str = Field(description="What to change, e.g. 'make NFR-001 measurable'."),
         apply: bool = Field(False, description="Write the change (default: only return the diff)."),
+        language: str | None = Field(
+            None,
+            description=f"The language the revised sections are written in, a code ({_CODES}) or a name; "
+            "default: the spec's. A spec whose front matter records another language is refused.",
+        ),
         provider: ProviderName | None = Field(None, description="Default: the project's configuration."),
         model: str | None = None,
         base_url: str | None = None,
@@ -348,22 +370,35 @@ def _add_refine_tool(server: FastMCP, ws: Workspace) -> None:
     ) -> RefineResult:
         """Revise the sections an instruction concerns; returns the unified diff, writes only with apply."""
         settings = ModelArguments(provider, model, base_url, timeout)
-        return await _call(functools.partial(_refine, ws, path, instruction, apply, settings))
+        request = RefineRequest(path, instruction, apply, settings, language)
+        return await _call(functools.partial(_refine, ws, request))
 
 
-def _refine(
-    ws: Workspace, path: str, instruction: str, apply: bool, settings: ModelArguments
-) -> RefineResult:
-    spec = ws.path(path, what="spec")
-    text = check_instruction(instruction)
+@dataclass(frozen=True)
+class RefineRequest:
+    """The arguments of a refine_spec call."""
+
+    path: str
+    instruction: str
+    apply: bool
+    settings: ModelArguments
+    language: str | None = None
+
+
+def _refine(ws: Workspace, request: RefineRequest) -> RefineResult:
+    spec = ws.path(request.path, what="spec")
+    text = check_instruction(request.instruction)
     doc = load_spec(spec)
+    # refused before any model work: an unknown language, another than the spec records
+    language = revision_language(doc, _language(request.language))
+    apply, settings = request.apply, request.settings
     if apply:  # refused before any model work; Refiner.apply checks again when it writes
         ensure_editable(doc)
     brief, _notice = recorded_brief(spec, doc)
     config = _config(ws.root, settings)
     model = model_settings(config.settings, slots=4, key_withheld=config.key_withheld)
     with open_endpoint(model) as endpoint:
-        refiner = Refiner(spec, endpoint, model, brief=brief)
+        refiner = Refiner(spec, endpoint, model, RefineOptions(language=language), brief=brief)
         proposal = refiner.propose(text)
         applied = bool(apply and proposal.changes)
         if applied:

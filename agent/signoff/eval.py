@@ -15,6 +15,7 @@ from typing import Any
 from agent.checks.lint import lint_document
 from agent.specdoc.document import SpecDocument
 from agent.specdoc.grounding import BriefFacts, content_stems
+from agent.specdoc.language import ENGLISH, spec_language
 from agent.specdoc.template_resolver import TemplateOutline
 from agent.specdoc.trace import REQUIREMENT, trace_document
 
@@ -32,12 +33,13 @@ def _items(doc: SpecDocument) -> list[str]:
     return items
 
 
-def duplicates(items: list[str]) -> int:
-    """Items that repeat an earlier one, exactly or nearly (Jaccard of stems >= 0.8)."""
+def duplicates(items: list[str], language: str = ENGLISH) -> int:
+    """Items that repeat an earlier one, exactly or nearly (Jaccard of stems >= 0.8), the stems read in
+    the spec's ``language`` (German *Einladungen* and *Einladung* are one word)."""
     seen: list[set[str]] = []
     count = 0
     for item in items:
-        stems = set(content_stems(item))
+        stems = set(content_stems(item, language))
         if not stems:
             continue
         if any(len(stems & other) / len(stems | other) >= _NEAR for other in seen):
@@ -90,7 +92,7 @@ def score(
         "smells_per_10_requirements": round(10 * smells / requirements, 2) if requirements else 0.0,
         "brief_coverage": coverage,
         "off_topic": by_rule.get("off-topic", 0),
-        "duplicates": duplicates(_items(doc)),
+        "duplicates": duplicates(_items(doc), spec_language(doc.front_matter, doc.body)),
         "clarifications": by_rule.get("needs-clarification", 0),
         "traced_share": matrix.traced_share,
         **_usage(doc),

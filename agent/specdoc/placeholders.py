@@ -13,6 +13,10 @@ import re
 BRACKET = re.compile(r"\[([^\[\]\n]*)\]")
 #: a template's instruction placeholder: ``[List of UI components]`` (not ``[]`` nor a ``[NEEDS ...]`` marker)
 PLACEHOLDER = re.compile(r"\[(?!\s*\]|NEEDS )([^\[\]\n]{1,300})\]")
+#: an example list and what follows it: "e.g." and the translated templates' own, "z. B." (German),
+#: "p. ej." (Spanish), "p. ex." (French); lint reports one left in a spec, the copy check cuts it off
+EXAMPLE_LIST = re.compile(r"\b(?:e\.g\.|z\.\s?B\.|p\.\s?ej\.|p\.\s?ex\.),?\s*(.*)", re.IGNORECASE)
+_INSTRUCTION_WORD = re.compile(r"[^\W_]+")
 _NUMBERS = re.compile(r"[\d\s.,:-]+")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9 _|/.,+'()-]*")
 
@@ -60,10 +64,10 @@ def pasted_text(text: str, instructions: set[str] | list[str]) -> str | None:
     ``React pages; List of UI components and their responsibilities; a settings panel`` keeps the
     template's text; ``Maximum resources per instance: 2 vCPU`` and ``Potential performance issues when
     a large customer ...`` use its words in a sentence of their own. Case and punctuation inside the
-    instruction do not matter.
+    instruction do not matter; words are those of any language (``Cómo se cifran los datos almacenados``).
     """
     for instruction in sorted(instructions, key=len, reverse=True):
-        words = re.findall(r"[A-Za-z0-9]+", instruction)
+        words = _INSTRUCTION_WORD.findall(instruction)  # letters of any language: "verschlüsselt" is one word
         if len(instruction) < 12 or len(words) < 3:
             continue
         pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"

@@ -313,7 +313,7 @@ SPANISH = Lexicon(
     ),
     comparative=_words(
         r"más (?!de\b|del\b)[a-záéíóúñ]+",
-        r"menos (?!de\b|del\b)[a-záéíóúñ]+",
+        r"(?<!al )(?<!lo )menos (?!de\b|del\b)[a-záéíóúñ]+",  # not "al menos", "por lo menos": a bound
         r"mejor(?:es)?",
         r"peor(?:es)?",
         r"mayor(?:es)?",

@@ -18,6 +18,7 @@ from agent.io.resources import resource_dir
 from agent.io.textinput import byte_limit, read_user_bytes, read_user_text
 from agent.specdoc.document import SpecDocument, parse_spec
 from agent.specdoc.placeholders import template_placeholders
+from agent.specdoc.schemas.covering import apply_covering_models
 from agent.specdoc.schemas.registry import apply_typed_models
 from agent.specdoc.template import SpecTemplate, TemplateInfo
 from agent.specdoc.template_compiler import MAX_TEMPLATE_CHARS, compile_template
@@ -76,7 +77,7 @@ def load_template(name_or_path: str | None = None) -> SpecTemplate:
     text, label = read_user_text(path, what="Template", max_chars=MAX_TEMPLATE_CHARS)
     name = path.stem
     template = compile_template(text, name=name, path=path, source=label)
-    return apply_typed_models(template)
+    return apply_covering_models(apply_typed_models(template))
 
 
 DEFAULT_TEMPLATE = "tech-spec"

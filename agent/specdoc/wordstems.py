@@ -30,12 +30,14 @@ _STOP: dict[str, frozenset[str]] = {
             ihren ihrer ihres im in ins ist jede jedem jeden jeder jedes kann kein keine können muss müssen
             nach nicht noch nur ob oder ohne pro per sein seine sich sie sind so soll sollen sowie über um und
             uns unter vom von vor wann was weil wenn werden wie wird wir wo zu zum zur zwischen darf dürfen
-            mehr sehr neue neuen neuer neues einem beim zwar sodass ggf bzw z b""",
+            mehr sehr neue neuen neuer neues einem beim zwar sodass ggf bzw z b mit ab seit statt während
+            wegen innerhalb außerhalb höchstens mindestens jeweils bereits dabei dafür dazu davon hier""",
         "es": """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde durante
             e el ella ellas ellos en entre era es esa ese eso esta este esto estos estas está están fue ha han
             hasta hay la las le les lo los más me mi mientras muy nada ni no nos o os otra otro para pero poco
             por porque que quien se sea según ser si sin sobre son su sus también tanto te tiene tienen todo
-            todos tras tu un una uno unos unas y ya debe deben deberá puede pueden cada nuevo nueva nuevos""",
+            todos tras tu un una uno unos unas y ya debe deben deberá puede pueden cada nuevo nueva nuevos
+            cómo qué cuál cuáles dónde cuándo aquí allí así""",
         "fr": """à au aux avec ce ces cette dans de des du elle en est et être il ils la le les leur leurs
             mais ne ni nous on ou par pas pour qu que qui sa se ses son sur un une vous y doit doivent peut
             chaque tout tous toute toutes plus sans sous entre""",

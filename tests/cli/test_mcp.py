@@ -216,3 +216,78 @@ def test_the_users_key_goes_only_to_a_server_the_user_configured(
     }
     assert sent
     assert all((KEY in header) is configured for header in sent), sent
+
+
+def _system_prompts(fault_server: FaultServer) -> list[str]:
+    return [
+        str(m.get("content", ""))
+        for r in fault_server.chat_requests()
+        for m in r.body.get("messages", [])
+        if m.get("role") == "system"
+    ]
+
+
+def test_draft_spec_takes_a_language_and_refuses_an_unknown_one(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    """``language`` means what ``--language`` means: the spec's language, by code or name."""
+    model = {
+        "provider": "compatible",
+        "base_url": fault_server.base_url,
+        "model": "fault-model",
+        "timeout": 10,
+    }
+
+    async def body(session: ClientSession) -> None:
+        unknown = await session.call_tool(
+            "draft_spec", {"brief_text": BRIEF, "output": "x.md", "language": "klingon", **model}
+        )
+        assert unknown.isError
+        assert "language: 'klingon' is not a language specdraft knows" in _text(unknown)
+        assert "de (German)" in _text(unknown) and "zh (Chinese)" in _text(unknown)
+        assert not (tmp_path / "x.md").exists() and fault_server.chat_requests() == []
+        drafted = await session.call_tool(
+            "draft_spec", {"brief_text": BRIEF, "output": "de.md", "language": "Deutsch", **model}
+        )
+        assert not drafted.isError, _text(drafted)
+
+    _session(tmp_path, body)
+    text = (tmp_path / "de.md").read_text(encoding="utf-8")
+    assert "\nlanguage: de\n" in text.split("\n---", 1)[0]
+    # every section was asked for in German (the stand-in answers in English: the sections are marked)
+    prompts = _system_prompts(fault_server)
+    assert prompts and all("in German (Deutsch)" in p for p in prompts)
+
+
+def test_refine_spec_takes_a_language_and_refuses_one_the_spec_does_not_record(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    (tmp_path / "en.md").write_text(CLEAN, encoding="utf-8")  # records no language: English by its text
+    german = (ROOT / "tests" / "data" / "specs" / "clean-de.md").read_text(encoding="utf-8")
+    (tmp_path / "de.md").write_text(german, encoding="utf-8")  # records language: de
+    model = {
+        "provider": "compatible",
+        "base_url": fault_server.base_url,
+        "model": "fault-model",
+        "timeout": 10,
+    }
+    fault_server.choices = {"kind": "edit"}
+
+    async def body(session: ClientSession) -> None:
+        ask = {"instruction": "Make the Overview shorter", **model}
+        unknown = await session.call_tool("refine_spec", {"path": "en.md", "language": "xx", **ask})
+        assert unknown.isError and "language: 'xx' is not a language specdraft knows" in _text(unknown)
+        other = await session.call_tool("refine_spec", {"path": "de.md", "language": "es", **ask})
+        assert other.isError, _text(other)
+        assert "written in German" in _text(other) and "not in Spanish" in _text(other)
+        assert fault_server.chat_requests() == []  # both refused before any model call
+        same = await session.call_tool("refine_spec", {"path": "de.md", "language": "Deutsch", **ask})
+        assert not same.isError, _text(same)
+        fault_server.received.clear()
+        revised = await session.call_tool("refine_spec", {"path": "en.md", "language": "de", **ask})
+        assert not revised.isError, _text(revised)
+
+    _session(tmp_path, body)
+    # the English-looking spec that records no language was revised in German, as asked
+    assert any("in German (Deutsch)" in p for p in _system_prompts(fault_server))
+    assert (tmp_path / "en.md").read_text(encoding="utf-8") == CLEAN  # apply defaults to false

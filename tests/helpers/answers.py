@@ -2,9 +2,11 @@
 
 Each corpus file names a brief (and a template, tech-spec by default) and lists section answers as a
 model returns them, each labelled ``good`` (what a careful engineer would accept) or ``degenerate``
-(with its ``kind``). The runner judges every answer the way the drafter does: the schema (with the
-requirement IDs ``covers`` may cite), the quality checks, the prompt-leak check and brief grounding,
-with the digests of the sections it depends on as context (taken from the corpus's good answers).
+(with its ``kind``); a file may give one ``label`` for all its answers. The runner judges every answer
+the way the drafter does: the schema (with the requirement IDs ``covers`` may cite), the quality checks,
+the prompt-leak check, brief grounding and the section language check, with the digests of the sections
+it depends on as context (taken from the corpus's good answers). A corpus in another language
+(``CORPORA``: tests/data/answers-de/, answers-es/; the file's ``language``) is judged in that language.
 ``bench/checks.py`` prints the figures; ``tests/unit/test_checks_corpus.py`` holds them to the goals.
 """
 
@@ -23,6 +25,7 @@ from agent.drafting.brief import Brief, load_brief
 from agent.drafting.drafter import VAGUE_BRIEF_WORDS, summarise
 from agent.drafting.examples import example_values
 from agent.drafting.grounding_check import grounding_problems
+from agent.drafting.language_check import language_problems
 from agent.drafting.plan import dependencies
 from agent.drafting.prompting import shared_prefix
 from agent.drafting.quality import CHECKS as QUALITY_CHECKS
@@ -32,6 +35,7 @@ from agent.specdoc.grounding import extract
 from agent.specdoc.render import SectionContent, render_section
 from agent.specdoc.requirements import defined_requirements
 from agent.specdoc.schemas.base import SectionData
+from agent.specdoc.schemas.covering import defines_requirements
 from agent.specdoc.schemas.generic import with_open_points
 from agent.specdoc.schemas.techspec import CoveringSection, covering_context
 from agent.specdoc.template import SpecTemplate, TemplateSection
@@ -39,6 +43,12 @@ from agent.specdoc.template_resolver import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "answers"
+#: the corpus of each language: English, and the translated templates' answers
+CORPORA = {
+    "en": CORPUS,
+    "de": ROOT / "tests" / "data" / "answers-de",
+    "es": ROOT / "tests" / "data" / "answers-es",
+}
 
 #: at most this share of good answers may be rejected overall, and by any one check
 MAX_GOOD_REJECTED = 0.02
@@ -52,6 +62,7 @@ CHECKS = (
     *QUALITY_CHECKS,
     "prompt-leak",
     "grounding",
+    "language",
 )
 
 
@@ -68,6 +79,7 @@ class Case:
     answer: dict[str, Any]
     source: str = ""
     note: str = ""
+    language: str = "en"
 
     @property
     def name(self) -> str:
@@ -101,11 +113,12 @@ def load_corpus(directory: Path = CORPUS) -> list[Case]:
                     brief=doc["brief"],
                     template=entry.get("template", doc.get("template", "tech-spec")),
                     section=entry["section"],
-                    label=entry["label"],
+                    label=entry.get("label", doc.get("label")),
                     kind=entry.get("kind", ""),
                     answer=entry["answer"],
                     source=entry.get("source", ""),
                     note=entry.get("note", ""),
+                    language=doc.get("language", "en"),
                 )
             )
     return cases
@@ -146,18 +159,20 @@ class Runner:
         data, verdict.problems["schema"] = parse_answer(
             answer, model, context=covering_context(requirements) if requirements else None
         )
+        language = case.language
         terms = extract(brief.body, brief.title).terms
         for finding in section_findings(
-            case.answer, section, examples=example_values(section.key), brief_terms=terms
+            case.answer, section, examples=example_values(section.key), brief_terms=terms, language=language
         ):
             verdict.problems[finding.check].append(finding.problem)
-        system = shared_prefix(brief, template)[0]["content"]
+        system = shared_prefix(brief, template, language=language)[0]["content"]
         verdict.problems["prompt-leak"] = prompt_leaks(answer, system)
         if data is not None:
             earlier = self._earlier(case, template)
             verdict.problems["grounding"] = grounding_problems(
-                data.render_data(), section, brief, earlier, root=root
+                data.render_data(), section, brief, earlier, root=root, language=language
             )
+        verdict.problems["language"] = language_problems(case.answer, section, language)
         return verdict
 
     def _validated(self, case: Case, template: SpecTemplate, key: str) -> SectionData | None:
@@ -180,10 +195,10 @@ class Runner:
         return digests
 
     def _requirements(self, case: Case, template: SpecTemplate) -> dict[str, str]:
-        """The requirement IDs the brief's good Technical Requirements define (what ``covers`` may cite)."""
+        """The requirement IDs the brief's good requirements sections define (what ``covers`` may cite)."""
         found: dict[str, str] = {}
         for section in template.sections:
-            if section.key == "technical_requirements":
+            if defines_requirements(section):
                 data = self._validated(case, template, section.key)
                 if data is not None:
                     found.update(defined_requirements(_rendered(section, data)))
@@ -260,7 +275,8 @@ class Report:
         return failed
 
 
-def evaluate(cases: list[Case] | None = None) -> Report:
-    cases = load_corpus() if cases is None else cases
+def evaluate(cases: list[Case] | None = None, *, language: str = "en") -> Report:
+    """Every check over ``cases``, else over the corpus of ``language``."""
+    cases = load_corpus(CORPORA[language]) if cases is None else cases
     runner = Runner(cases)
     return Report([runner.run(case) for case in cases])

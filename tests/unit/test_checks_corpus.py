@@ -72,3 +72,42 @@ def test_a_check_that_catches_nothing_fails_the_goals(monkeypatch: pytest.Monkey
 def test_a_case_names_its_file_section_and_kind() -> None:
     case = Case("x.yaml", "b.md", "tech-spec", "overview", "degenerate", "loop", {})
     assert case.name == "x.yaml:overview (loop)"
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_the_translated_templates_corpora_meet_the_goals(language: str) -> None:
+    """Judged in their language: every good answer passes, and answers that only reword the template's
+    instructions are caught by the copy check (compared by the language's stems)."""
+    report = evaluate(language=language)
+    assert report.failed_goals() == [], [v.reasons() for v in report.false_rejects]
+    assert len(report.good) >= 18 and not report.false_rejects
+    reworded = [v for v in report.degenerate if v.case.kind == "template-copy"]
+    caught = [v for v in reworded if v.problems["template-copy"]]
+    assert len(reworded) >= 8 and len(caught) >= 0.9 * len(reworded)
+    assert all("rewords the template's instruction" in v.problems["template-copy"][0] for v in caught[:3])
+
+
+@pytest.mark.parametrize(
+    ("language", "instruction", "reworded", "answered"),
+    [
+        ("de", "Wie gespeicherte Daten verschlüsselt werden",
+         "Beschreibt, wie die gespeicherten Daten verschlüsselt sind.",
+         "Gespeicherte Daten werden mit AES-256 auf den Volumes des Clusters verschlüsselt."),
+        ("de", "Kurze technische Beschreibung des Features und seines Zwecks",
+         "Wir beschreiben kurz und technisch das Feature und seinen Zweck.",
+         "Administratoren laden Kollegen per E-Mail ein; der Link ist 7 Tage gültig."),
+        ("es", "Cómo se cifran los datos almacenados",
+         "Se explica cómo se cifran los datos que se almacenan.",
+         "Los datos almacenados se cifran con AES-256 en los volúmenes del clúster."),
+        ("en", "How the application is built",
+         "This describes how the application gets built.",
+         "GitHub Actions builds the application into a container image on every merge."),
+    ],
+)  # fmt: skip
+def test_a_reworded_instruction_is_told_from_an_answer(
+    language: str, instruction: str, reworded: str, answered: str
+) -> None:
+    from agent.drafting.copying import paraphrased_instruction
+
+    assert paraphrased_instruction(reworded, [instruction], language) == instruction
+    assert paraphrased_instruction(answered, [instruction], language) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +180,63 @@ def test_export_reads_a_tasks_covers(tech_spec: SpecTemplate) -> None:
     assert tasks[0].title == "Task one of phase_1_foundation_week_1_2"
     assert tasks[0].requirements == ("FR-002", "NFR-001") and tasks[1].requirements == ()
     assert tasks[0].requirement_texts == {"FR-002": "Links expire", "NFR-001": "p95 < 300 ms"}
+
+
+# -- the same citing sections in every template language -------------------------------------------
+
+
+def _citing(name_or_path: str) -> list[str]:
+    from agent.specdoc.schemas.techspec import CoveringSection
+    from agent.specdoc.template_resolver import load_template
+
+    template = load_template(name_or_path)
+    return [s.title for s in template.sections if issubclass(s.model, CoveringSection)]
+
+
+def test_translated_templates_cite_requirements_in_the_same_sections_as_the_english_one() -> None:
+    assert _citing("tech-spec") == ["Testing Strategy", "Implementation Timeline", "Success Criteria"]
+    assert _citing("tech-spec-de") == ["Teststrategie", "Zeitplan", "Erfolgskriterien"]
+    assert _citing("tech-spec-es") == [
+        "Estrategia de pruebas",
+        "Calendario de implementación",
+        "Criterios de éxito",
+    ]
+    # a Chinese template's test strategy is told by its heading too
+    assert _citing(str(Path(__file__).parents[1] / "data" / "languages" / "template-zh.md")) == ["测试策略"]
+    # no requirement IDs, nothing to cite: the ADR's Rollout (a task list) stays as it was
+    assert _citing("adr") == []
+
+
+def test_a_generated_citing_section_validates_renders_and_waits_for_the_requirements() -> None:
+    from agent.drafting.plan import dependencies
+    from agent.specdoc.template_resolver import load_template
+
+    template = load_template("tech-spec-de")
+    section = template.section("zeitplan")
+    ids = {"FA-001": "Einladen per E-Mail", "NFA-001": "300 ms"}
+    phases = [key for key, _ in section.shape]
+    data = {key: [_item("Tabelle anlegen", "FA-001"), _item("Endpunkt bauen")] for key in phases}
+    content = section.model.model_validate(data, context=covering_context(ids))
+    rendered = render_section(section, SectionContent(data=content.render_data()))
+    assert "- [ ] Tabelle anlegen (FA-001)" in rendered and "- [ ] Endpunkt bauen\n" in rendered
+    with pytest.raises(ValidationError, match="ZZ-009"):
+        section.model.model_validate(
+            {key: [_item("Tabelle anlegen", "ZZ-009"), _item("Endpunkt bauen")] for key in phases},
+            context=covering_context(ids),
+        )
+    # a one-line value cites too, and the sections that cite wait for the one that defines the IDs
+    tests = template.section("teststrategie").model.model_json_schema()
+    assert "covers" in str(tests)
+    graph = dependencies(template)
+    for key in ("teststrategie", "zeitplan", "erfolgskriterien"):
+        assert "technische_anforderungen" in graph[key]
+
+
+def test_a_template_of_ones_own_cites_by_its_section_titles(tmp_path: Any) -> None:
+    template = tmp_path / "plan.md"
+    template.write_text(
+        "# Plan: [FEATURE_NAME]\n\n## Anforderungen\n- [ ] **AN-001**: [Anforderung]\n\n"
+        "## Abnahmetests\n- **Ablauf**: [Wie getestet wird]\n\n## Betrieb\n- **Hosting**: [Wo es läuft]\n",
+        encoding="utf-8",
+    )
+    assert _citing(str(template)) == ["Abnahmetests"]

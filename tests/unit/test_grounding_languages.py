@@ -99,6 +99,33 @@ def test_eval_scores_coverage_against_each_brief(language: str) -> None:
     other = score(doc, _outline(language), _facts(language, "export"))
     assert own["brief_coverage"] == 1.0 and own["off_topic"] == 0
     assert other["brief_coverage"] is not None and other["brief_coverage"] <= 0.5
+    # held to another feature's brief, the spec is off-topic: its own title grounds nothing
+    assert other["off_topic"] >= 1
+
+
+def test_the_german_stop_words_ground_nothing() -> None:
+    """'mit' (with) was a term of every German brief: a requirement about another feature shared it."""
+    reference = _facts("de", "export").terms
+    assert "mit" not in reference
+    requirement = (
+        "Ein Administrator muss eine oder mehrere E-Mail-Adressen mit der Rolle Mitglied einladen können."
+    )
+    assert off_topic(requirement, reference, strict=False, language="de") is not None
+
+
+@pytest.mark.parametrize(
+    ("language", "items"),
+    [
+        ("de", ["Ein Administrator muss offene Einladungen widerrufen können",
+                "Ein Administrator muss die offene Einladung widerrufen können"]),
+        ("zh", ["管理员可以撤销尚未接受的邀请", "管理员可以撤销尚未被接受的邀请"]),
+    ],
+)  # fmt: skip
+def test_eval_counts_near_duplicates_in_the_specs_language(language: str, items: list[str]) -> None:
+    from agent.signoff.eval import duplicates
+
+    assert duplicates(items, language) == 1
+    assert duplicates([items[0], PASSWORD_RESET[language]], language) == 0
 
 
 @pytest.mark.parametrize("language", ["de", "zh"])
@@ -118,3 +145,36 @@ def test_drafting_re_asks_an_off_topic_overview(language: str) -> None:
     assert grounding_problems({key: on_topic}, overview, brief, [], root=True, language=language) == []
     # a section written in another language than the brief cannot be judged by its words
     assert grounding_problems({key: PASSWORD_RESET[language]}, overview, brief, [], root=True) == []
+
+
+def test_template_text_pasted_as_a_clause_is_found_in_german_and_spanish() -> None:
+    """Instructions with letters beyond ASCII (verschlüsselt, Cómo) were cut into pieces and never
+    matched: lint's 'Template text left unchanged' and drafting's template-copy missed them."""
+    from agent.drafting.quality import section_findings
+    from agent.specdoc.placeholders import pasted_text
+    from agent.specdoc.template_resolver import load_template
+
+    spec = _spec("de").replace(
+        "PostgreSQL auf verschlüsselten Volumes",
+        "PostgreSQL auf Volumes; Wie gespeicherte Daten verschlüsselt werden",
+    )
+    findings = lint_text(spec, _outline("de"))
+    assert any("Template text left unchanged" in f.message for f in findings), findings
+    spanish = "AES-256; Cómo se cifran los datos almacenados; TLS"
+    assert pasted_text(spanish, ["Cómo se cifran los datos almacenados"]) is not None
+    section = load_template("tech-spec-es").section("seguridad")
+    answer = {
+        "autenticacion_y_autorizacion": {
+            "metodo_de_autenticacion": "El inicio de sesión existente del espacio de trabajo.",
+            "modelo_de_autorizacion": "Solo los administradores gestionan las invitaciones.",
+            "gestion_de_sesiones": "Las sesiones caducan tras 12 horas de inactividad.",
+        },
+        "proteccion_de_datos": {
+            "cifrado_en_reposo": spanish,
+            "cifrado_en_transito": "TLS 1.3 en todas las conexiones.",
+            "datos_personales": "Las direcciones caducadas se borran a los 30 días.",
+            "conservacion_de_datos": "Las invitaciones se borran a los 90 días.",
+        },
+    }
+    found = section_findings(answer, section, language="es")
+    assert [f.check for f in found] == ["template-copy"] and "cifrado_en_reposo" in found[0].problem

@@ -63,6 +63,7 @@ def test_each_rule_judges_german_and_spanish(language: str, rule: str, text: str
         ("es", "El servicio debe reenviar los webhooks fallidos hasta 5 veces."),
         ("es", "El informe de caja debe ser aprobado por el responsable de la tienda."),
         ("es", "La búsqueda debe mostrar como máximo 50 resultados por página."),
+        ("es", "La cobertura de pruebas del servicio debe ser de al menos el 90 %."),
     ],
 )
 def test_clean_requirements_stay_clean(language: str, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -75,14 +76,27 @@ def field_type(spec: FieldSpec, owner: str) -> tuple[Any, Any]:
     return list[child_model], Field(min_length=1, max_length=MAX_ITEMS, description=description)
 
 
+#: how a template field becomes a model field: ``field_type``, or a variant of it
+FieldTyper = Callable[[FieldSpec, str], tuple[Any, Any]]
+
+
 def build_section_model(
-    key: str, title: str, shape: list[tuple[str, FieldSpec | list[FieldSpec]]]
+    key: str,
+    title: str,
+    shape: list[tuple[str, FieldSpec | list[FieldSpec]]],
+    *,
+    base: type[SectionData] = SectionData,
+    field_for: FieldTyper = field_type,
 ) -> type[SectionData]:
-    """Generate the section's model: one field per top-level key, nested models for subsections."""
+    """Generate the section's model: one field per top-level key, nested models for subsections.
+
+    ``base`` and ``field_for`` make variants of the same layout (the sections whose items cite requirements,
+    ``agent.specdoc.schemas.covering``); the model's name, which the server sees, stays the section's.
+    """
     fields: dict[str, Any] = {}
     for name, entry in shape:
         if isinstance(entry, list):
-            inner = {spec.key: field_type(spec, f"{key}_{name}") for spec in entry}
+            inner = {spec.key: field_for(spec, f"{key}_{name}") for spec in entry}
             sub_model = create_model(  # type: ignore[call-overload]
                 _model_name(key, name),
                 __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
@@ -90,9 +104,9 @@ def build_section_model(
             )
             fields[name] = (sub_model, Field(description=name.replace("_", " ")))
         else:
-            fields[name] = field_type(entry, key)
+            fields[name] = field_for(entry, key)
     model: type[SectionData] = create_model(
-        _model_name(key), __base__=SectionData, __doc__=f"Content of the section '{title}'.", **fields
+        _model_name(key), __base__=base, __doc__=f"Content of the section '{title}'.", **fields
     )
     return model
 
