@@ -102,7 +102,7 @@ async def draft_one(
     figures.copied = copied_example_items(outcome.markdown, brief)
     for result in outcome.result.sections.values():
         why = result.problems[0] if result.problems else ""
-        why = f"kept, {len(result.dropped)} item(s) dropped: {result.dropped[0]}" if result.dropped else why
+        why = f"kept, {len(result.dropped)} part(s) dropped or asked: {result.dropped[0]}" if result.dropped else why
         if result.status is not ResultStatus.OK:
             figures.rejected[result.title] = (result.problems, result.rejected_answer)
         figures.rows.append(

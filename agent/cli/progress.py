@@ -88,8 +88,8 @@ class DraftProgress:
             line = f"section {event.title}: attempt {event.attempt} rejected ({first}); re-asking"
         elif event.kind is EventKind.DONE:
             line = f"section {event.title}: ok after {event.attempt} attempt(s) [{self.done}/{self.total}]"
-            if event.problems:  # list items that failed the last attempt's checks were dropped
-                line += f", {len(event.problems)} failing item(s) dropped ({event.problems[0]})"
+            if event.problems:  # failing list items dropped, unanswered fields asked as questions
+                line += f", {len(event.problems)} failing part(s) dropped or asked ({event.problems[0]})"
         else:
             count = f"[{self.done}/{self.total}]"
             line = f"section {event.title}: NEEDS ATTENTION after {event.attempt} attempt(s) {count}"

@@ -23,7 +23,7 @@ from agent.drafting.examples import example_values
 from agent.drafting.policy import ReaskPolicy
 from agent.drafting.prompting import Message, repair_messages
 from agent.drafting.quality import EXAMPLE_COPY, check_section
-from agent.drafting.salvage import drop_failing_items
+from agent.drafting.salvage import salvage
 from agent.drafting.values import normalise
 from agent.errors import ModelError, ModelTimeoutError, SectionFailedError
 from agent.io.validation import validation_problems
@@ -51,7 +51,8 @@ class Accepted:
     data: SectionData
     answer: str
     attempt: int
-    #: the problems of list items dropped from the last answer to keep the rest (:mod:`.salvage`)
+    #: the problems of the list items dropped from the last answer, and of its fields asked as questions
+    #: instead, to keep the rest (:mod:`.salvage`)
     dropped: list[str] = field(default_factory=list)
 
 
@@ -216,8 +217,8 @@ class SectionAsk:
     def judge(self, completion: Completion) -> Accepted | None:
         """The answer to the current attempt: Accepted when it passes every check; None when it is asked
         again (``problems`` say why, ``attempt`` is the next one). After the last attempt the answer
-        without its failing list items is accepted if that passes (:mod:`.salvage`), else
-        SectionFailedError (attempts, problems, last output) is raised."""
+        without its failing list items, its unanswered fields asked as questions, is accepted if that
+        passes (:mod:`.salvage`), else SectionFailedError (attempts, problems, last output) is raised."""
         if completion.fault is not None:
             # A malformed reply has nothing to repair: ask the same question again.
             self.problems = [completion.fault]
@@ -307,8 +308,9 @@ async def ask_section(
     copied the prompt's example (the task without its worked example: a small model that copied the
     example copies it again while it can see it). Otherwise a re-ask extends the very same conversation,
     so the server's prompt cache holds all of it but the short repair note.
-    When the last answer fails only in items of its lists, those items are dropped and the rest is
-    accepted if it passes every check again (``Accepted.dropped`` says why; :mod:`.salvage`).
+    When the last answer fails only in items of its lists or in a few fields that said nothing for this
+    feature, those items are dropped and those fields asked as questions, and the rest is accepted if it
+    passes every check again (``Accepted.dropped`` says why; :mod:`.salvage`).
     Raises SectionFailedError (attempts, problems, last output) when no answer passes, and a
     ModelError naming the section when the server fails (a ModelTimeoutError on a timeout).
     ``validation_context`` is passed to the section model's validation (see :func:`validate_answer`).
@@ -400,12 +402,13 @@ def _without_failing_items(
     brief_terms: frozenset[str],
     language: str,
 ) -> tuple[SectionData, str] | None:
-    """The last answer without the list items its problems name, if that passes every check again."""
+    """The last answer without the list items its problems name and with its unanswered fields asked as
+    questions (:func:`salvage`), if that passes every check again."""
     try:
         obj = json.loads(answer)
     except json.JSONDecodeError:
         return None
-    trimmed = drop_failing_items(obj, problems) if isinstance(obj, dict) else None
+    trimmed = salvage(obj, problems) if isinstance(obj, dict) else None
     if trimmed is None:
         return None
     text = json.dumps(trimmed, ensure_ascii=False)
