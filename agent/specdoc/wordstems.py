@@ -17,7 +17,9 @@ from typing import Any
 from agent.specdoc.language import LANGUAGES
 
 _WORD = re.compile(r"[^\W\d_](?:[\w+#]|[.-](?=\w))*[\w+#]|[^\W\d_]")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+#: the characters of Chinese and Japanese (kana, CJK ideographs), written without spaces between words
+CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{CJK_CHARACTERS}]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
 
 _STOP: dict[str, frozenset[str]] = {
