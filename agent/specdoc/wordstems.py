@@ -74,6 +74,34 @@ _GENERIC: dict[str, str] = {
     "zh": "系统 用户 数据 功能 服务 应用 需求 支持 提供 管理 实现 接口 模块 平台 性能 安全 测试 时间",
     "ja": "システム ユーザー データ 機能 サービス アプリ 要件 サポート 提供 管理 実装 モジュール 性能 テスト",
 }
+#: words that fill a sentence without saying anything about a feature, beyond the generic ones above (as
+#: the English list in agent.specdoc.grounding): a sentence of only these and generic words is filler
+_FILLER: dict[str, str] = {
+    "de": """gestalten gestaltet gestaltung entwerfen entworfen entwickeln entwickelt entwicklung umsetzen
+        umgesetzt umsetzung realisieren realisiert erfüllen erfüllt erfüllung fall fälle fällen art arten
+        weise verschieden verschiedene unterschiedlich unterschiedliche vielfältig vielzahl wichtig
+        wichtige bedeutung bedeutend verbessern verbessert verbesserung erfahrung insgesamt allgemein
+        gesamt gesamte gesamten gut gute besser bestmöglich möglich möglichkeit möglichkeiten effizient
+        effizienz effektiv entsprechend entsprechende angemessen angemessene geeignet geeignete notwendig
+        notwendige nötig erforderlich erforderliche relevant relevante bereich bereiche aspekt aspekte
+        hinblick rahmen bezug sinnvoll optimal optimiert reibungslos zuverlässig nahtlos hoch hohe hohen
+        gewährleisten gewährleistet berücksichtigen berücksichtigt erreichen erreicht vorteil vorteile
+        mehrwert zweck zwecke umfassend umfassende modern moderne robust robuste stabil stabile
+        sorgen sorgt bieten bietet erheblich deutlich stets immer jederzeit ganz grundsätzlich""",
+    "es": """diseñar diseña diseñado diseño desarrollar desarrolla desarrollado desarrollo implementar
+        implementa implementado implementación cumplir cumple cumplimiento caso casos manera maneras forma
+        formas adecuado adecuada adecuadamente correcto correcta correctamente necesario necesaria
+        necesarios importante importantes importancia mejorar mejora mejoras experiencia general variedad
+        diverso diversos diversas diferente diferentes distinto distintos aspecto aspectos ámbito posible
+        posibles eficiente eficientemente eficaz óptimo óptima óptimamente garantizar garantiza asegura
+        lograr logra ofrecer ofrece robusto robusta fiable confiable moderno moderna buena bueno buen
+        mejor ventaja ventajas beneficio beneficios propósito fin global completo completa integral nivel
+        alto alta funcionamiento funcionar funcione funciona tener cuenta medida siempre todo toda todas
+        relevante relevantes conveniente apropiado apropiada estable eficacia calidad""",
+    "zh": """设计 所有 一切 情况 满足 要求 旨在 良好 体验 确保 保证 各种 各类 多种 不同 稳定 高效 运行 相关
+        方面 进行 能够 实现 优化 提升 提高 改善 合理 有效 灵活 可靠 全面 整体 重要 一定 相应 适当 必要
+        需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理""",
+}
 #: characters that join words in Chinese and Japanese: a pair holding one is no term
 _CJK_PARTICLES = frozenset(
     "的了是在和与及或将把被对从为由并等也都就而一个这那其之以の に は を が で と も へ や か な".replace(
@@ -130,3 +158,27 @@ def generic_stems(code: str) -> frozenset[str]:
     """The stems of the words any spec in ``code`` uses (they neither ground nor make off-topic)."""
     words = _GENERIC.get(code, "").split()
     return frozenset(stem for word in words for stem in stems_in(word, code))
+
+
+@functools.lru_cache(maxsize=16)
+def filler_stems(code: str) -> frozenset[str]:
+    """The stems of the words that fill a sentence in ``code`` (see ``_FILLER``)."""
+    words = _FILLER.get(code, "").split()
+    return frozenset(stem for word in words for stem in stems_in(word, code))
+
+
+@functools.lru_cache(maxsize=16)
+def _vague_words(code: str) -> re.Pattern[str]:
+    """The generic and filler words of a language without spaces, longest first (cut out of a text)."""
+    words = sorted({*_GENERIC.get(code, "").split(), *_FILLER.get(code, "").split()}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
+
+
+def specific_stems(text: str, code: str) -> list[str]:
+    """The content stems of ``text`` (in ``code``, not English) that say something about a feature: neither
+    generic nor filler. Chinese and Japanese: those words are cut out before the text is paired, so a pair
+    across one of them and its neighbour (情况下 -> 况下) does not count, nor does a lone character left."""
+    if LANGUAGES[code].stemmer is None:
+        return [pair for pair in stems_in(_vague_words(code).sub(" ", text), code) if len(pair) > 1]
+    vague = generic_stems(code) | filler_stems(code)
+    return [stem for stem in stems_in(text, code) if stem not in vague]
