@@ -87,7 +87,8 @@ _FILLER: dict[str, str] = {
         hinblick rahmen bezug sinnvoll optimal optimiert reibungslos zuverlässig nahtlos hoch hohe hohen
         gewährleisten gewährleistet berücksichtigen berücksichtigt erreichen erreicht vorteil vorteile
         mehrwert zweck zwecke umfassend umfassende modern moderne robust robuste stabil stabile
-        sorgen sorgt bieten bietet erheblich deutlich stets immer jederzeit ganz grundsätzlich""",
+        sorgen sorgt bieten bietet erheblich deutlich stets immer jederzeit ganz grundsätzlich schnell
+        schnelle behandeln behandelt handhaben maßnahme maßnahmen""",
     "es": """diseñar diseña diseñado diseño desarrollar desarrolla desarrollado desarrollo implementar
         implementa implementado implementación cumplir cumple cumplimiento caso casos manera maneras forma
         formas adecuado adecuada adecuadamente correcto correcta correctamente necesario necesaria
@@ -97,7 +98,8 @@ _FILLER: dict[str, str] = {
         lograr logra ofrecer ofrece robusto robusta fiable confiable moderno moderna buena bueno buen
         mejor ventaja ventajas beneficio beneficios propósito fin global completo completa integral nivel
         alto alta funcionamiento funcionar funcione funciona tener cuenta medida siempre todo toda todas
-        relevante relevantes conveniente apropiado apropiada estable eficacia calidad""",
+        relevante relevantes conveniente apropiado apropiada estable eficacia calidad rápido rápida
+        rápidamente tratar trata tratan manejar maneja conforme medidas""",
     "zh": """设计 所有 一切 情况 满足 要求 旨在 良好 体验 确保 保证 各种 各类 多种 不同 稳定 高效 运行 相关
         方面 进行 能够 实现 优化 提升 提高 改善 合理 有效 灵活 可靠 全面 整体 重要 一定 相应 适当 必要
         需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理""",
