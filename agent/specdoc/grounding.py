@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.specdoc.language import ENGLISH, text_language
+from agent.specdoc.language import ENGLISH, LANGUAGES, text_language
 from agent.specdoc.wordstems import generic_stems, specific_stems, stems_in, words_in
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -170,7 +170,10 @@ def word_count(text: str, language: str = ENGLISH) -> int:
     """How many words ``text`` has (Chinese and Japanese: about one per two characters)."""
     if language == ENGLISH:
         return len(text.split())
-    return sum(max(1, len(w) // 2) if not w.isascii() else 1 for w in words_in(text, language))
+    found = words_in(text, language)
+    if LANGUAGES[language].stemmer is not None:
+        return len(found)  # a word with letters beyond ASCII (gültig, información) is one word too
+    return sum(max(1, len(w) // 2) if not w.isascii() else 1 for w in found)
 
 
 @functools.lru_cache(maxsize=65_536)
