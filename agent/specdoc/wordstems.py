@@ -102,7 +102,8 @@ _FILLER: dict[str, str] = {
         rápidamente tratar trata tratan manejar maneja conforme medidas""",
     "zh": """设计 所有 一切 情况 满足 要求 旨在 良好 体验 确保 保证 各种 各类 多种 不同 稳定 高效 运行 相关
         方面 进行 能够 实现 优化 提升 提高 改善 合理 有效 灵活 可靠 全面 整体 重要 一定 相应 适当 必要
-        需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理""",
+        需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理
+        具有 可靠性 稳定性 可用性 扩展性 应该 应当 必须 可以""",
 }
 #: characters that join words in Chinese and Japanese: a pair holding one is no term
 _CJK_PARTICLES = frozenset(

@@ -49,6 +49,7 @@ CORPORA = {
     "en": CORPUS,
     "de": ROOT / "tests" / "data" / "answers-de",
     "es": ROOT / "tests" / "data" / "answers-es",
+    "zh": ROOT / "tests" / "data" / "answers-zh",
 }
 
 #: at most this share of good answers may be rejected overall, and by any one check
