@@ -88,7 +88,14 @@ _FILLER: dict[str, str] = {
         gewährleisten gewährleistet berücksichtigen berücksichtigt erreichen erreicht vorteil vorteile
         mehrwert zweck zwecke umfassend umfassende modern moderne robust robuste stabil stabile
         sorgen sorgt bieten bietet erheblich deutlich stets immer jederzeit ganz grundsätzlich schnell
-        schnelle behandeln behandelt handhaben maßnahme maßnahmen""",
+        schnelle behandeln behandelt handhaben maßnahme maßnahmen
+        aufbauen aufgebaut ausführen ausgeführt durchführen durchgeführt einrichten eingerichtet treffen
+        getroffen kommen geben gibt erfolgen erfolgt beachten beachtet einsetzen eingesetzt verwenden
+        verwendet anpassen angepasst abdecken abgedeckt gerecht erhalten erhält liefern liefert
+        sicherzustellen schritt schritte problem probleme entscheidung entscheidungen wartbarkeit
+        bedürfnis bedürfnisse ansatz vorgehen herausforderung herausforderungen situation situationen
+        ergebnis ergebnisse faktor faktoren punkt punkte thema themen kontext bestimmt bestimmte flexibel
+        flexible einfach einfache klar klare passend passende hochwertig wartbar leistungsfähig sicher""",
     "es": """diseñar diseña diseñado diseño desarrollar desarrolla desarrollado desarrollo implementar
         implementa implementado implementación cumplir cumple cumplimiento caso casos manera maneras forma
         formas adecuado adecuada adecuadamente correcto correcta correctamente necesario necesaria
@@ -99,11 +106,19 @@ _FILLER: dict[str, str] = {
         mejor ventaja ventajas beneficio beneficios propósito fin global completo completa integral nivel
         alto alta funcionamiento funcionar funcione funciona tener cuenta medida siempre todo toda todas
         relevante relevantes conveniente apropiado apropiada estable eficacia calidad rápido rápida
-        rápidamente tratar trata tratan manejar maneja conforme medidas""",
+        rápidamente tratar trata tratan manejar maneja conforme medidas
+        configurar configura configurado ejecutar ejecuta ejecuten realizar realiza realizado llevar cabo
+        surgir surge tomar toma tomaron tomado adaptar adapta cubrir cubre satisfacer satisface deberán
+        paso pasos problema problemas decisión decisiones mantenimiento necesidad necesidades enfoque
+        desafío desafíos situación situaciones resultado resultados factor factores punto puntos tema
+        temas contexto determinado determinados determinada cierto ciertos flexible flexibles sencillo
+        simple claro clara escalable mantenible seguro segura""",
     "zh": """设计 所有 一切 情况 满足 要求 旨在 良好 体验 确保 保证 各种 各类 多种 不同 稳定 高效 运行 相关
         方面 进行 能够 实现 优化 提升 提高 改善 合理 有效 灵活 可靠 全面 整体 重要 一定 相应 适当 必要
         需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理
-        具有 可靠性 稳定性 可用性 扩展性 应该 应当 必须 可以""",
+        具有 可靠性 稳定性 可用性 扩展性 应该 应当 必须 可以
+        合适 采用 全面 产品 质量 保持 高性能 高可用 业务 发展 团队 解决方案 方案 现代化 现代 适应 很好
+        一种 流程 步骤 问题 决策 维护 可维护性 灵活性 采取 措施 考虑 注意 确定 特定 某些 一些""",
 }
 #: characters that join words in Chinese and Japanese: a pair holding one is no term
 _CJK_PARTICLES = frozenset(
