@@ -95,7 +95,10 @@ _FILLER: dict[str, str] = {
         sicherzustellen schritt schritte problem probleme entscheidung entscheidungen wartbarkeit
         bedürfnis bedürfnisse ansatz vorgehen herausforderung herausforderungen situation situationen
         ergebnis ergebnisse faktor faktoren punkt punkte thema themen kontext bestimmt bestimmte flexibel
-        flexible einfach einfache klar klare passend passende hochwertig wartbar leistungsfähig sicher""",
+        flexible einfach einfache klar klare passend passende hochwertig wartbar leistungsfähig sicher
+        auslegen ausgelegt betrieb halten performant anzahl groß große großen problemlos verzögerung
+        verzögerungen vorkehrung vorkehrungen eventuell eventuelle schwierigkeit schwierigkeiten
+        rechtzeitig erkennen erkannt bewährt bewährte bewährtes erzielen code""",
     "es": """diseñar diseña diseñado diseño desarrollar desarrolla desarrollado desarrollo implementar
         implementa implementado implementación cumplir cumple cumplimiento caso casos manera maneras forma
         formas adecuado adecuada adecuadamente correcto correcta correctamente necesario necesaria
@@ -112,13 +115,18 @@ _FILLER: dict[str, str] = {
         paso pasos problema problemas decisión decisiones mantenimiento necesidad necesidades enfoque
         desafío desafíos situación situaciones resultado resultados factor factores punto puntos tema
         temas contexto determinado determinados determinada cierto ciertos flexible flexibles sencillo
-        simple claro clara escalable mantenible seguro segura""",
+        simple claro clara escalable mantenible seguro segura pensar pensada pensado mantener momento
+        cantidad gran grande inconveniente inconvenientes retraso retrasos precaución precauciones oportuno
+        oportuna oportunas cualquier dificultad dificultades detectar detecte utilizar utiliza probado
+        conseguir código""",
     "zh": """设计 所有 一切 情况 满足 要求 旨在 良好 体验 确保 保证 各种 各类 多种 不同 稳定 高效 运行 相关
         方面 进行 能够 实现 优化 提升 提高 改善 合理 有效 灵活 可靠 全面 整体 重要 一定 相应 适当 必要
-        需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 良好 充分 各个 所需 处理
+        需要 快速 顺利 正常 方式 方法 目的 目标 效果 完善 友好 充分 各个 所需 处理
         具有 可靠性 稳定性 可用性 扩展性 应该 应当 必须 可以
-        合适 采用 全面 产品 质量 保持 高性能 高可用 业务 发展 团队 解决方案 方案 现代化 现代 适应 很好
-        一种 流程 步骤 问题 决策 维护 可维护性 灵活性 采取 措施 考虑 注意 确定 特定 某些 一些""",
+        合适 采用 产品 质量 保持 高性能 高可用 业务 发展 团队 解决方案 方案 现代化 现代 适应 很好
+        一种 流程 步骤 问题 决策 维护 可维护性 灵活性 采取 措施 考虑 注意 确定 特定 某些 一些
+        打造 一套 完整 机制 整个 更加 顺畅 带来 更好 使用 感受 尽量 发现 解决 潜在 做到
+        又快又稳 影响 大家 不能 我们 要""",
 }
 #: characters that join words in Chinese and Japanese: a pair holding one is no term
 _CJK_PARTICLES = frozenset(
