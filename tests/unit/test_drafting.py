@@ -106,7 +106,7 @@ def _overview_schema(fault_server: FaultServer, brief_name: str) -> dict[str, ob
 
 
 def test_a_chinese_brief_is_vague_by_its_length_in_characters(fault_server: FaultServer) -> None:
-    """Chinese has no spaces: counted by spaces, every Chinese brief (6 'words' for 105 characters) was
+    """Chinese has no spaces: counted by spaces, every Chinese brief (6 'words' for 133 characters) was
     vague and its overview had to ask questions."""
     assert "open_questions" not in _overview_schema(fault_server, "brief-zh-invitations.md")["required"]
     assert "open_questions" in _overview_schema(fault_server, "brief-zh-export.md")["required"]
