@@ -5,7 +5,8 @@ what to fix: leftover template placeholders, the template's instruction or the p
 copied (:mod:`agent.drafting.copying`), a phrase looping or a value repeated
 (:mod:`agent.drafting.repetition`), identifiers, markup or links instead of prose, filler that says
 nothing, smelly requirements. Every check is tuned against the labelled answers of
-``tests/data/answers/`` (``bench/checks.py``): good answers of competent models must pass.
+``tests/data/answers/`` and of the German, Spanish and Chinese corpora beside it (``bench/checks.py``):
+good answers of competent models must pass.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ spaces between words: a run of their characters is cut into overlapping characte
 团队, 队邀, 邀请), the usual unit of CJK retrieval without a segmenter; pairs holding a particle (的, の)
 are dropped. Latin words inside CJK text (product names, ``PostgreSQL``) are kept, lower-cased. English
 keeps its own light stemmer (``agent.specdoc.grounding``), so English results do not change.
+
+Each language's vocabulary lives here: its stop words, the generic words any spec uses, and the filler
+words that say nothing about a feature (the drafting ``filler`` check, through :func:`specific_stems`).
 """
 
 from __future__ import annotations
