@@ -85,3 +85,17 @@ def test_words_are_compared_in_any_script_and_ascii_as_before() -> None:
     assert normalise("Größe der Anhänge") == "größe der anhänge"
     assert normalise("ＡＰＩ 网关") == "api 网关"
     assert tokens("Redis 缓存") == ["redis", "缓", "存"]
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("Über das SMTP-Relay für alle Empfänger.", "über das smtp relay für alle empfänger"),
+        ("Envío por el relé SMTP según la política.", "envío por el relé smtp según la política"),
+    ],
+)
+def test_one_german_or_spanish_value_everywhere_is_quoted_as_written(value: str, quoted: str) -> None:
+    """The re-ask quotes the value the model pasted: its letters beyond ASCII were dropped from the quote."""
+    data = {"a": value, "b": value.upper(), "c": value + "!"}
+    (problem,) = same_value_everywhere(data, frozenset())
+    assert problem.startswith(f"a: the same value {quoted!r} fills 3 fields")
