@@ -26,6 +26,7 @@ from agent.specdoc.requirements import is_functional
 from agent.specdoc.smell_lexicons import drafting_problems_in
 from agent.specdoc.smells import DRAFTING_SMELLS
 from agent.specdoc.template import FieldKind, FieldSpec, TemplateSection
+from agent.specdoc.wordstems import DECLINED
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
 EXAMPLE_COPY = "copies the example from the prompt"
@@ -71,12 +72,11 @@ _CHOICE_KEYS = frozenset({"unit", "comparator", "category"})
 
 #: a value of this many words needs at least one specific word to say something
 FILLER_WORDS = 8
-#: "Not needed: the API has no browser client": a field the feature does not need (what the filler re-ask
-#: asks for); only its reason is judged as filler, so the two words do not make a short reason filler
+#: "Not needed: the API has no browser client", "Nicht nötig: ...": a field the feature does not need (what
+#: the filler re-ask asks for, in any language); only its reason is judged as filler, so the declining
+#: words do not make a short reason filler
 _DECLINED = re.compile(
-    r"^\s*(?:not (?:needed|required|applicable)|n/a"
-    r"|nicht (?:nötig|notwendig|erforderlich|zutreffend|anwendbar)|entfällt"
-    r"|no (?:es necesario|se necesita|es aplicable|aplica|procede)|不需要|不适用|无需)\b\W*",
+    r"^\s*(?:" + "|".join(re.escape(form) for forms in DECLINED.values() for form in forms) + r")\b\W*",
     re.IGNORECASE,
 )
 
@@ -198,12 +198,18 @@ def _value_findings(
     found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
     labels = template.labels | {normalise(leaf.replace("_", " "))}
     if prose and not found and _filler(_DECLINED.sub("", value), labels, language):
+        declined = _declined_form(language)
         problem = (
             f"{path}: says nothing specific about the feature; name what it is or does for this feature, "
-            "or, if this feature does not need it, write 'Not needed:' and the reason in a few words"
+            f"or, if this feature does not need it, write '{declined}:' and the reason in a few words"
         )
         found.append(AnswerFinding("filler", problem))
     return found
+
+
+def _declined_form(language: str) -> str:
+    """How the spec's language declines a field ('Not needed', 'Nicht nötig'): what the filler re-ask asks."""
+    return DECLINED.get(language, DECLINED[ENGLISH])[0]
 
 
 def _placeholder_in(value: str, leaf: str, template: _Template) -> str | None:

@@ -7,8 +7,9 @@ spaces between words: a run of their characters is cut into overlapping characte
 are dropped. Latin words inside CJK text (product names, ``PostgreSQL``) are kept, lower-cased. English
 keeps its own light stemmer (``agent.specdoc.grounding``), so English results do not change.
 
-Each language's vocabulary lives here: its stop words, the generic words any spec uses, and the filler
-words that say nothing about a feature (the drafting ``filler`` check, through :func:`specific_stems`).
+Each language's vocabulary lives here: its stop words, the generic words any spec uses, the filler
+words that say nothing about a feature (the drafting ``filler`` check, through :func:`specific_stems`)
+and how it declines a field the feature does not need (``DECLINED``).
 """
 
 from __future__ import annotations
@@ -130,6 +131,14 @@ _FILLER: dict[str, str] = {
         一种 流程 步骤 问题 决策 维护 可维护性 灵活性 采取 措施 考虑 注意 确定 特定 某些 一些
         打造 一套 完整 机制 整个 更加 顺畅 带来 更好 使用 感受 尽量 发现 解决 潜在 做到
         又快又稳 影响 大家 不能 我们 要""",
+}
+#: how an answer declines a field the feature does not need ("Not needed: the API has no browser client"),
+#: per language; the first form is the one the filler re-ask asks for
+DECLINED: dict[str, tuple[str, ...]] = {
+    "en": ("Not needed", "Not required", "Not applicable", "N/A"),
+    "de": ("Nicht nötig", "Nicht notwendig", "Nicht erforderlich", "Nicht zutreffend", "Entfällt"),
+    "es": ("No es necesario", "No se necesita", "No es aplicable", "No aplica", "No procede"),
+    "zh": ("不需要", "不适用", "无需"),
 }
 #: characters that join words in Chinese and Japanese: a pair holding one is no term
 _CJK_PARTICLES = frozenset(
