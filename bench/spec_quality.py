@@ -102,7 +102,8 @@ async def draft_one(
     figures.copied = copied_example_items(outcome.markdown, brief)
     for result in outcome.result.sections.values():
         why = result.problems[0] if result.problems else ""
-        why = f"kept, {len(result.dropped)} part(s) dropped or asked: {result.dropped[0]}" if result.dropped else why
+        if result.dropped:
+            why = f"kept, {len(result.dropped)} part(s) dropped or asked: {result.dropped[0]}"
         if result.status is not ResultStatus.OK:
             figures.rejected[result.title] = (result.problems, result.rejected_answer)
         figures.rows.append(

@@ -18,7 +18,7 @@ from agent.io.textinput import read_user_text
 from agent.io.validation import validation_message
 from agent.specdoc.document import SpecDocument
 from agent.specdoc.frontmatter import split_front_matter
-from agent.specdoc.grounding import BriefFacts, extract
+from agent.specdoc.grounding import BriefFacts, extract, word_count
 
 MAX_BRIEF_CHARS = 20_000
 
@@ -43,6 +43,10 @@ class BriefMeta(BaseModel):
     def _one_line(cls, value: object) -> object:
         # A newline in a title would become a line of the spec (an injected heading): one line only.
         return one_line(value) if isinstance(value, str) else value
+
+
+#: a brief shorter than this leaves most of a spec open: its first section must ask questions
+VAGUE_BRIEF_WORDS = 40
 
 
 class Brief(BaseModel):
@@ -73,6 +77,12 @@ class Brief(BaseModel):
         """The brief's key terms and facts, extracted once per brief: drafting (copy and off-topic
         checks) and the brief coverage measured after the draft share them."""
         return extract(self.body, self.title)
+
+    @property
+    def vague(self) -> bool:
+        """Shorter than ``VAGUE_BRIEF_WORDS`` words (Chinese and Japanese, written without spaces: about
+        one word per two characters), so the spec's first section must ask questions."""
+        return word_count(self.body, self.facts.language) < VAGUE_BRIEF_WORDS
 
 
 def one_line(text: str) -> str:

@@ -40,8 +40,6 @@ from agent.specdoc.schemas.techspec import CoveringSection, covering_context, co
 from agent.specdoc.template import SpecTemplate, TemplateSection
 
 MAX_OPEN_QUESTIONS = 5
-#: a brief shorter than this leaves most of a spec open: its first section must ask questions
-VAGUE_BRIEF_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -374,8 +372,7 @@ class Drafter:
         vague brief must fill)."""
         if not open_points:
             return section.model
-        vague = len(self.brief.body.split()) < VAGUE_BRIEF_WORDS
-        return with_open_points(section.model, require_questions=vague)
+        return with_open_points(section.model, require_questions=self.brief.vague)
 
     def _messages(
         self,

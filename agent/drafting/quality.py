@@ -5,7 +5,8 @@ what to fix: leftover template placeholders, the template's instruction or the p
 copied (:mod:`agent.drafting.copying`), a phrase looping or a value repeated
 (:mod:`agent.drafting.repetition`), identifiers, markup or links instead of prose, filler that says
 nothing, smelly requirements. Every check is tuned against the labelled answers of
-``tests/data/answers/`` (``bench/checks.py``): good answers of competent models must pass.
+``tests/data/answers/`` and of the German, Spanish and Chinese corpora beside it (``bench/checks.py``):
+good answers of competent models must pass.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import Any, NamedTuple
 from agent.drafting.copying import copies_example, paraphrased_instruction, prompt_words_in
 from agent.drafting.repetition import looping_phrase, repeated_items, same_value_everywhere
 from agent.drafting.values import iter_strings, leaf_key, normalise, top_key
-from agent.specdoc.grounding import content_stems, is_generic
+from agent.specdoc.grounding import content_stems, said_stems, word_count
 from agent.specdoc.language import ENGLISH
 from agent.specdoc.placeholders import EXAMPLE_LIST, PLACEHOLDER, bracketed_placeholder, pasted_text
 from agent.specdoc.requirements import is_functional
 from agent.specdoc.smell_lexicons import drafting_problems_in
 from agent.specdoc.smells import DRAFTING_SMELLS
 from agent.specdoc.template import FieldKind, FieldSpec, TemplateSection
+from agent.specdoc.wordstems import DECLINED
 
 #: the problem named when an answer copies the prompt's example (a re-ask then hides the example)
 EXAMPLE_COPY = "copies the example from the prompt"
@@ -68,19 +70,15 @@ _NON_PROSE_KEYS = frozenset(
 # Keys whose values are choices from a closed list (enums): "concurrent users" is a unit, not a copied label.
 _CHOICE_KEYS = frozenset({"unit", "comparator", "category"})
 
-#: words that fill a sentence without saying anything about a feature (with the generic ones)
-_FILLER = frozenset(
-    content_stems(
-        """variety various purpose purposes different thing things great important importance improve
-        experience wide range kind kinds aspect aspects certain particular possible everything
-        something anything overall nice useful benefit benefits way ways number lot many"""
-    )
-)
 #: a value of this many words needs at least one specific word to say something
 FILLER_WORDS = 8
-#: "Not needed: the API has no browser client": a field the feature does not need (what the filler re-ask
-#: asks for); only its reason is judged as filler, so the two words do not make a short reason filler
-_DECLINED = re.compile(r"^\s*(?:not (?:needed|required|applicable)|n/a)\b\W*", re.IGNORECASE)
+#: "Not needed: the API has no browser client", "Nicht nötig: ...": a field the feature does not need (what
+#: the filler re-ask asks for, in any language); only its reason is judged as filler, so the declining
+#: words do not make a short reason filler
+_DECLINED = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(form) for forms in DECLINED.values() for form in forms) + r")\b\W*",
+    re.IGNORECASE,
+)
 
 
 class AnswerFinding(NamedTuple):
@@ -199,13 +197,19 @@ def _value_findings(
     )
     found += _form_findings(path, value, leaf, prose=prose, is_code=is_code)
     labels = template.labels | {normalise(leaf.replace("_", " "))}
-    if prose and not found and _filler(_DECLINED.sub("", value), labels):
+    if prose and not found and _filler(_DECLINED.sub("", value), labels, language):
+        declined = _declined_form(language)
         problem = (
             f"{path}: says nothing specific about the feature; name what it is or does for this feature, "
-            "or, if this feature does not need it, write 'Not needed:' and the reason in a few words"
+            f"or, if this feature does not need it, write '{declined}:' and the reason in a few words"
         )
         found.append(AnswerFinding("filler", problem))
     return found
+
+
+def _declined_form(language: str) -> str:
+    """How the spec's language declines a field ('Not needed', 'Nicht nötig'): what the filler re-ask asks."""
+    return DECLINED.get(language, DECLINED[ENGLISH])[0]
 
 
 def _placeholder_in(value: str, leaf: str, template: _Template) -> str | None:
@@ -299,17 +303,18 @@ def _wordings(fields: list[FieldSpec]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text.strip(" -;,") for text in cut if text.strip(" -;,")))
 
 
-def _filler(value: str, labels: set[str]) -> bool:
+def _filler(value: str, labels: set[str], language: str = ENGLISH) -> bool:
     """A sentence (8+ words) whose words are all generic or filler, or the field's own name, but one.
 
     A number counts as one specific word: "with up to 1000 concurrent users" states a load even though
-    "concurrent users" is the template's own unit label (measured: the 1.5B's load conditions).
+    "concurrent users" is the template's own unit label (measured: the 1.5B's load conditions). Words
+    are read in the spec's language (its stems, its generic and filler words; CJK: character pairs).
     """
-    if len(value.split()) < FILLER_WORDS:
+    if word_count(value, language) < FILLER_WORDS:
         return False
-    named = {stem for label in labels for stem in content_stems(label)}
-    words = [s for s in content_stems(value) if not s.isdigit()]
-    specific = [s for s in words if not is_generic(s) and s not in _FILLER and s not in named]
+    named = {stem for label in labels for stem in content_stems(label, language)}
+    words = [s for s in content_stems(value, language) if not s.isdigit()]
+    specific = [s for s in said_stems(value, language) if not s.isdigit() and s not in named]
     specific += ["#"] if _NUMBER.search(value) else []
     return len(set(specific)) <= 1 and len(specific) * 5 < len(words)
 

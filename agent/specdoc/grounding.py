@@ -15,8 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.specdoc.language import ENGLISH, text_language
-from agent.specdoc.wordstems import generic_stems, stems_in, words_in
+from agent.specdoc.language import ENGLISH, LANGUAGES, text_language
+from agent.specdoc.wordstems import generic_stems, specific_stems, stems_in, words_in
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
 _STOP = frozenset(
@@ -51,6 +51,13 @@ _GENERIC = frozenset(
     help helps business value goal goals approach plan phase
     """.split()  # noqa: SIM905
 )
+#: words that fill a sentence without saying anything about a feature, beyond the generic ones (a
+#: sentence of only these is filler; other languages' lists are in agent.specdoc.wordstems)
+_FILLER = """
+    variety various purpose purposes different thing things great important importance improve
+    experience wide range kind kinds aspect aspects certain particular possible everything
+    something anything overall nice useful benefit benefits way ways number lot many
+    """
 #: variant -> canonical word (applied before stemming).
 _SYNONYMS = {
     "invite": "invitation",
@@ -163,7 +170,10 @@ def word_count(text: str, language: str = ENGLISH) -> int:
     """How many words ``text`` has (Chinese and Japanese: about one per two characters)."""
     if language == ENGLISH:
         return len(text.split())
-    return sum(max(1, len(w) // 2) if not w.isascii() else 1 for w in words_in(text, language))
+    found = words_in(text, language)
+    if LANGUAGES[language].stemmer is not None:
+        return len(found)  # a word with letters beyond ASCII (gültig, información) is one word too
+    return sum(max(1, len(w) // 2) if not w.isascii() else 1 for w in found)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -187,6 +197,18 @@ _GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC)
 
 def is_generic(term: str, language: str = ENGLISH) -> bool:
     return term in (_GENERIC_STEMS if language == ENGLISH else generic_stems(language))
+
+
+@functools.lru_cache(maxsize=1)
+def _filler_stems() -> frozenset[str]:
+    return frozenset(content_stems(_FILLER))
+
+
+def said_stems(text: str, language: str = ENGLISH) -> list[str]:
+    """The content stems of ``text`` that say something about a feature: not generic, not filler."""
+    if language != ENGLISH:
+        return specific_stems(text, language)
+    return [s for s in content_stems(text) if not is_generic(s) and s not in _filler_stems()]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ model returns them, each labelled ``good`` (what a careful engineer would accept
 the way the drafter does: the schema (with the requirement IDs ``covers`` may cite), the quality checks,
 the prompt-leak check, brief grounding and the section language check, with the digests of the sections
 it depends on as context (taken from the corpus's good answers). A corpus in another language
-(``CORPORA``: tests/data/answers-de/, answers-es/; the file's ``language``) is judged in that language.
+(``CORPORA``: tests/data/answers-de/, answers-es/, answers-zh/; the file's ``language``) is judged in
+that language.
 ``bench/checks.py`` prints the figures; ``tests/unit/test_checks_corpus.py`` holds them to the goals.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from agent.drafting.brief import Brief, load_brief
-from agent.drafting.drafter import VAGUE_BRIEF_WORDS, summarise
+from agent.drafting.drafter import summarise
 from agent.drafting.examples import example_values
 from agent.drafting.grounding_check import grounding_problems
 from agent.drafting.language_check import language_problems
@@ -48,6 +49,7 @@ CORPORA = {
     "en": CORPUS,
     "de": ROOT / "tests" / "data" / "answers-de",
     "es": ROOT / "tests" / "data" / "answers-es",
+    "zh": ROOT / "tests" / "data" / "answers-zh",
 }
 
 #: at most this share of good answers may be rejected overall, and by any one check
@@ -131,7 +133,8 @@ def _brief(path: str) -> Brief:
 
 @functools.lru_cache(maxsize=8)
 def _template(name: str) -> SpecTemplate:
-    return load_template(name)
+    # a built-in template's name, or a template file of the repository (the Chinese test template)
+    return load_template(str(ROOT / name) if name.endswith(".md") else name)
 
 
 class Runner:
@@ -151,8 +154,7 @@ class Runner:
         root = section.key == template.sections[0].key
         model = section.model
         if root:
-            vague = len(brief.body.split()) < VAGUE_BRIEF_WORDS
-            model = with_open_points(model, require_questions=vague)
+            model = with_open_points(model, require_questions=brief.vague)
         requirements = self._requirements(case, template) if issubclass(model, CoveringSection) else {}
         answer = json.dumps(case.answer, ensure_ascii=False)
         verdict = Verdict(case, {check: [] for check in CHECKS})

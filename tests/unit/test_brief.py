@@ -175,3 +175,20 @@ def test_a_heading_of_only_whitespace_is_not_a_title() -> None:
     from agent.drafting.brief import parse_brief
 
     assert parse_brief("# \t\r0", source="x.md").title == "0"
+
+
+@pytest.mark.parametrize(
+    ("body", "vague"),
+    [
+        ("Dark mode for the settings page.", True),
+        (" ".join(["Administrators invite colleagues by email."] * 8), False),
+        # words with letters beyond ASCII are one word each, as any other
+        (" ".join(["Änderungen übernehmen für große Teams."] * 7), True),
+        (" ".join(["Änderungen übernehmen für große Teams."] * 8), False),
+        # Chinese: about one word per two characters
+        ("工作区管理员通过电子邮件邀请同事加入工作区。" * 2, True),
+        ("工作区管理员通过电子邮件邀请同事加入工作区。" * 4, False),
+    ],
+)
+def test_a_brief_is_vague_by_its_words_in_its_language(body: str, vague: bool) -> None:
+    assert parse_brief(f"# Brief\n\n{body}\n").vague is vague

@@ -87,6 +87,20 @@ def test_the_translated_templates_corpora_meet_the_goals(language: str) -> None:
     assert all("rewords the template's instruction" in v.problems["template-copy"][0] for v in caught[:3])
 
 
+@pytest.mark.parametrize("language", ["de", "es", "zh"])
+def test_loops_and_filler_are_caught_in_each_language(language: str) -> None:
+    """Each language's loops and filler sentences are caught by the loop and filler checks themselves
+    (not by another check by chance), and its good answers, some close to filler, all pass."""
+    report = evaluate(language=language)
+    assert report.failed_goals() == [], [v.reasons() for v in report.false_rejects]
+    for kind in ("loop", "filler"):
+        cases = [v for v in report.degenerate if v.case.kind == kind]
+        caught = [v for v in cases if v.problems[kind]]
+        assert len(cases) >= 4 and len(caught) >= 0.9 * len(cases), (kind, [v.case.name for v in cases])
+    if language == "zh":
+        assert len(report.good) >= 15 and len(report.degenerate) >= 10
+
+
 @pytest.mark.parametrize(
     ("language", "instruction", "reworded", "answered"),
     [

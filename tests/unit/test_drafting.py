@@ -89,6 +89,29 @@ def test_vague_brief_questions_become_markers(fault_server: FaultServer) -> None
     assert "open_questions" in schema["required"], "a vague brief must require questions"
 
 
+def _overview_schema(fault_server: FaultServer, brief_name: str) -> dict[str, object]:
+    """The schema the Chinese template's first section is asked with, for a Chinese brief."""
+    settings = ModelSettings(
+        provider=Provider.compatible, base_url=(fault_server.base_url,), model="fault-model"
+    )
+    template = load_template(str(ROOT / "tests" / "data" / "languages" / "template-zh.md"))
+    template = dataclasses.replace(template, sections=template.sections[:1])
+    brief = load_brief(ROOT / "tests" / "data" / "languages" / brief_name)
+    with open_endpoint(settings) as endpoint:
+        draft_with_endpoint(endpoint, brief, template, settings, DraftOptions(max_retries=0), today=FIXED_DAY)
+    request = fault_server.chat_requests()[-1]
+    body = request.body if isinstance(request.body, dict) else json.loads(request.body)
+    schema: dict[str, object] = body["response_format"]["json_schema"]["schema"]
+    return schema
+
+
+def test_a_chinese_brief_is_vague_by_its_length_in_characters(fault_server: FaultServer) -> None:
+    """Chinese has no spaces: counted by spaces, every Chinese brief (6 'words' for 133 characters) was
+    vague and its overview had to ask questions."""
+    assert "open_questions" not in _overview_schema(fault_server, "brief-zh-invitations.md")["required"]
+    assert "open_questions" in _overview_schema(fault_server, "brief-zh-export.md")["required"]
+
+
 def test_request_layout_shares_a_prefix(cassette, model_endpoint) -> None:  # type: ignore[no-untyped-def]
     _, outcome = _draft(model_endpoint, "team-invitations.md", "adr", retries=0)
     import json
