@@ -18,7 +18,6 @@ from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.specdoc.document import (
     SpecDocument,
-    fence_mask,
     load_spec,
     normalise_heading,
     parse_spec,
@@ -258,14 +257,13 @@ class _Lines:
     def __init__(self, doc: SpecDocument) -> None:
         self.doc = doc
         offset = doc.front_matter_text.count("\n")
-        raw = split_lines(doc.body)
-        mask = fence_mask(raw)
+        raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
         items: list[_Line] = []
         sub = ""
         current = ""
         for i, text in enumerate(raw):
             number = i + 1 + offset
-            section = doc.section_at(number)
+            section = sections[i]
             if section != current:
                 current, sub = section, ""
             stripped = text.rstrip("\n")
@@ -365,6 +363,7 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
         [t for t, _ in outline.sections], titles, section="", lines=starts, end_line=end, prefix="## "
     )
     patterns = [(t, _heading_matcher(t), subs) for t, subs in outline.sections]
+    offset = doc.front_matter_text.count("\n")
     seen: set[str] = set()
     for section in doc.sections:
         key = normalise_heading(section.title)
@@ -397,16 +396,20 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
                 end_line=section.end_line,
                 prefix="### ",
             )
-        found += _check_empty(section.title, section.start_line, split_lines(section.text))
+        # the section's lines and fences as the whole body has them: a section starts outside any fence
+        first = section.start_line - 1 - offset
+        last = first + section.text.count("\n") + (0 if section.text.endswith("\n") else 1)
+        found += _check_empty(
+            section.title, section.start_line, doc.body_lines[first:last], doc.body_fenced[first:last]
+        )
     return found
 
 
-def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
+def _check_empty(section: str, start: int, lines: list[str], mask: list[bool]) -> list[Finding]:
     """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
     found: list[Finding] = []
     if any("[NEEDS ATTENTION" in line for line in lines):
         return found  # the marker is the finding; its empty subsections follow from it
-    mask = fence_mask(lines)
     heads = [i for i, line in enumerate(lines) if not mask[i] and _SUBHEADING.match(line)]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)

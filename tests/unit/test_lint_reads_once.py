@@ -1,0 +1,76 @@
+"""Lint and trace read a spec's lines once: split, fences and sections per document, patterns per template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import agent.specdoc.document as document_module
+from agent.checks.lint import lint_document
+from agent.specdoc import placeholders
+from agent.specdoc.document import fence_mask, load_spec, split_lines
+from agent.specdoc.placeholders import pasted_text
+from agent.specdoc.template_resolver import spec_outline
+from agent.specdoc.trace import trace_document
+
+FENCED = """# Fenced
+
+## Overview
+Text.
+
+```
+## not a section
+```
+
+## Functional Requirements
+- FR-001: The system shall export invoices.
+~~~
+- FR-002: inside a fence
+~~~
+
+## Testing Strategy
+- Test the export (FR-001)
+"""
+
+
+def test_fences_are_found_once_per_spec_for_every_rule(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = load_spec(spec)
+    outline = spec_outline(None, doc, spec)
+    calls: list[int] = []
+
+    def counted(lines: list[str]) -> list[bool]:
+        calls.append(len(lines))
+        return fence_mask(lines)
+
+    monkeypatch.setattr(document_module, "fence_mask", counted)
+    findings = lint_document(doc, outline, base=spec.parent)
+    trace_document(doc)
+    # once for the body (parse_spec had its own before the spy); not per section, nor again for trace
+    assert calls == [len(split_lines(doc.body))]
+    assert len(doc.sections) > 10
+    assert findings == lint_document(load_spec(spec), outline, base=spec.parent)
+
+
+def test_the_line_index_is_what_section_at_and_fence_mask_say(tmp_path: Path) -> None:
+    path = tmp_path / "fenced.md"
+    path.write_text("---\nstatus: DRAFT\n---\n" + FENCED, encoding="utf-8")
+    doc = load_spec(path)
+    offset = doc.front_matter_text.count("\n")
+    assert doc.body_lines == split_lines(doc.body)
+    assert doc.body_fenced == fence_mask(split_lines(doc.body))
+    assert doc.body_line_sections == [doc.section_at(i + 1 + offset) for i in range(len(doc.body_lines))]
+    assert [s.title for s in doc.sections] == ["Overview", "Functional Requirements", "Testing Strategy"]
+
+
+def test_clause_patterns_are_compiled_once_per_set_of_instructions() -> None:
+    placeholders._clause_patterns.cache_clear()
+    instructions = ["List of UI components and their responsibilities", "short one", "How the system scales"]
+    lines = [
+        "React pages; List of UI components and their responsibilities; a settings panel",
+        "Maximum resources per instance: 2 vCPU",
+        "how the system scales, with more replicas",
+    ] * 20
+    found = [pasted_text(line, instructions) for line in lines]
+    assert found[:3] == ["List of UI components and their responsibilities", None, "How the system scales"]
+    assert placeholders._clause_patterns.cache_info().misses == 1
