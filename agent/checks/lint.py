@@ -863,15 +863,17 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     del outline  # the template's own words are instructions and examples, not grounding
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language
+    first_key = normalise_heading(first)
     for line in lines.items if same_language else []:
-        short = word_count(line.text, language) < _MIN_JUDGED_WORDS
-        if line.fenced or line.text.lstrip().startswith("#") or short:
+        if line.fenced or line.text.lstrip().startswith("#"):
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
         requirement = _REQ.match(line.text)
-        overview = normalise_heading(line.section) == normalise_heading(first)
+        overview = normalise_heading(line.section) == first_key
         if not (overview or (requirement and is_functional(requirement.group("prefix")))):
+            continue
+        if word_count(line.text, language) < _MIN_JUDGED_WORDS:  # counted only for the lines judged
             continue
         text = requirement.group("text") if requirement else line.text
         reason = off_topic(text, reference, strict=overview, language=language)
