@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
-from agent.specdoc import placeholders
+from agent.specdoc import placeholders, smells
 from agent.specdoc.document import fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
 from agent.specdoc.template_resolver import spec_outline
@@ -74,3 +75,25 @@ def test_clause_patterns_are_compiled_once_per_set_of_instructions() -> None:
     found = [pasted_text(line, instructions) for line in lines]
     assert found[:3] == ["List of UI components and their responsibilities", None, "How the system scales"]
     assert placeholders._clause_patterns.cache_info().misses == 1
+
+
+def _corpus() -> list[str]:
+    path = Path(__file__).resolve().parent.parent / "data" / "smells" / "requirements.jsonl"
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return texts + [text.upper() for text in texts]
+
+
+def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _corpus()
+    filtered = [smells.detect(text) for text in texts]
+    # every expression searched, as before the filter
+    monkeypatch.setattr(smells, "_NEEDS", {pattern: ("",) for pattern in smells._NEEDS})
+    assert [smells.detect(text) for text in texts] == filtered
+    assert sum(1 for found in filtered if found) > 50
+
+
+def test_text_beyond_ascii_is_searched_by_every_expression() -> None:
+    # re's case folding matches the long s (U+017F) with 's': no word filter may skip such text
+    assert [s.rule for s in smells.detect("The exporter \u017fhould finish within 5 seconds.")] == [
+        "smell-weak-modal"
+    ]
