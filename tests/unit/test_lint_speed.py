@@ -1,4 +1,6 @@
-"""Lint and trace read a spec's lines once: split, fences and sections per document, patterns per template."""
+"""What makes lint fast changes no finding: a spec's lines, fences and sections worked out once per
+document, patterns compiled once per template, expressions skipped where they cannot match, a body's
+quantities read only in the units the brief's figures use."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
-from agent.specdoc import placeholders, smells
+from agent.specdoc import grounding, placeholders, smells
 from agent.specdoc.document import fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
 from agent.specdoc.template_resolver import spec_outline
@@ -97,3 +99,21 @@ def test_text_beyond_ascii_is_searched_by_every_expression() -> None:
     assert [s.rule for s in smells.detect("The exporter \u017fhould finish within 5 seconds.")] == [
         "smell-weak-modal"
     ]
+
+
+def test_quantities_are_read_only_in_the_units_asked_for() -> None:
+    text = "p95 under 300 ms for 20k workspaces; 5 retries; 40% of 1,000 users"
+    everything = grounding._quantities(text)
+    assert ("300", "ms") in everything and ("20000", "workspac") in everything
+    assert grounding._quantities(text, {"ms", "%"}) == {q for q in everything if q[1] in ("ms", "%")}
+    assert grounding._quantities(text, set()) == set()
+
+
+def test_coverage_finds_the_brief_figures_among_others() -> None:
+    brief = grounding.extract("Exports must finish within 300 ms for 20k workspaces.", "CSV export")
+    assert {f.text for f in brief.facts if f.kind == "number"}
+    spec = "Each export of 20,000 workspaces finishes in 300 ms; 5 retries; 40% of 1,000 users; 2 GB."
+    _, missing = brief.coverage(spec)
+    assert not [f for f in missing if f.kind == "number"]
+    _, missing_without = brief.coverage("Each export finishes in 2 s for 500 users.")
+    assert [f for f in missing_without if f.kind == "number"]
