@@ -18,7 +18,6 @@ from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
 from agent.specdoc.document import (
     SpecDocument,
-    fence_mask,
     load_spec,
     normalise_heading,
     parse_spec,
@@ -258,14 +257,13 @@ class _Lines:
     def __init__(self, doc: SpecDocument) -> None:
         self.doc = doc
         offset = doc.front_matter_text.count("\n")
-        raw = split_lines(doc.body)
-        mask = fence_mask(raw)
+        raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
         items: list[_Line] = []
         sub = ""
         current = ""
         for i, text in enumerate(raw):
             number = i + 1 + offset
-            section = doc.section_at(number)
+            section = sections[i]
             if section != current:
                 current, sub = section, ""
             stripped = text.rstrip("\n")
@@ -365,6 +363,7 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
         [t for t, _ in outline.sections], titles, section="", lines=starts, end_line=end, prefix="## "
     )
     patterns = [(t, _heading_matcher(t), subs) for t, subs in outline.sections]
+    offset = doc.front_matter_text.count("\n")
     seen: set[str] = set()
     for section in doc.sections:
         key = normalise_heading(section.title)
@@ -397,16 +396,20 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
                 end_line=section.end_line,
                 prefix="### ",
             )
-        found += _check_empty(section.title, section.start_line, split_lines(section.text))
+        # the section's lines and fences as the whole body has them: a section starts outside any fence
+        first = section.start_line - 1 - offset
+        last = first + section.text.count("\n") + (0 if section.text.endswith("\n") else 1)
+        found += _check_empty(
+            section.title, section.start_line, doc.body_lines[first:last], doc.body_fenced[first:last]
+        )
     return found
 
 
-def _check_empty(section: str, start: int, lines: list[str]) -> list[Finding]:
+def _check_empty(section: str, start: int, lines: list[str], mask: list[bool]) -> list[Finding]:
     """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
     found: list[Finding] = []
     if any("[NEEDS ATTENTION" in line for line in lines):
         return found  # the marker is the finding; its empty subsections follow from it
-    mask = fence_mask(lines)
     heads = [i for i, line in enumerate(lines) if not mask[i] and _SUBHEADING.match(line)]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
@@ -430,18 +433,24 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
     found: list[Finding] = []
     leftovers = sorted((p for p in outline.placeholders if len(p) >= 12), key=len, reverse=True)
     # A leftover never spans lines: look for each in the whole text once, then only for those present.
-    bares = [_MARKER.sub("", _BRACKET.sub("", line.text)) if not line.fenced else "" for line in lines.items]
+    # each expression below needs a character it looks for first ('[', '.', an upper-case word): a line
+    # without it is not searched at all (most lines of a spec)
+    bares = [
+        "" if line.fenced else _MARKER.sub("", _BRACKET.sub("", line.text)) if "[" in line.text else line.text
+        for line in lines.items
+    ]
     everything = "\n".join(bares)
     leftovers = [text_left for text_left in leftovers if text_left.lower() in everything.lower()]
     for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
         where = lines.where(line)
-        for marker in _MARKER.finditer(text):
+        bracketed = "[" in text
+        for marker in _MARKER.finditer(text) if bracketed else ():
             kind = marker.group(1)
             rule = "needs-attention" if kind == "ATTENTION" else "needs-clarification"
             reason = marker.group(2).strip() or "(no reason given)"
             found.append(finding(rule, where, line.number, f"[NEEDS {kind}]: {reason}"))
-        for match in _BRACKET.finditer(text):
+        for match in _BRACKET.finditer(text) if bracketed else ():
             if is_placeholder(text, match, fenced=line.fenced):
                 found.append(
                     finding(
@@ -451,11 +460,12 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
                         f"Unfilled template placeholder '{match.group(0)}'.",
                     )
                 )
-        for match in _TODO.finditer(text):
+        todo = "TB" in text or "TODO" in text or "FIXME" in text  # _TODO's words, in its case
+        for match in _TODO.finditer(text) if todo else ():
             found.append(finding("placeholder", where, line.number, f"'{match.group(1)}' left in the text."))
         reported = False
         if not line.fenced:
-            eg = EXAMPLE_LIST.search(bare)
+            eg = EXAMPLE_LIST.search(bare) if "." in bare else None  # every form has a dot
             if eg:
                 reported = True
                 if eg.group(1).count(",") >= 2:
@@ -859,15 +869,17 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     del outline  # the template's own words are instructions and examples, not grounding
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language
+    first_key = normalise_heading(first)
     for line in lines.items if same_language else []:
-        short = word_count(line.text, language) < _MIN_JUDGED_WORDS
-        if line.fenced or line.text.lstrip().startswith("#") or short:
+        if line.fenced or line.text.lstrip().startswith("#"):
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
         requirement = _REQ.match(line.text)
-        overview = normalise_heading(line.section) == normalise_heading(first)
+        overview = normalise_heading(line.section) == first_key
         if not (overview or (requirement and is_functional(requirement.group("prefix")))):
+            continue
+        if word_count(line.text, language) < _MIN_JUDGED_WORDS:  # counted only for the lines judged
             continue
         text = requirement.group("text") if requirement else line.text
         reason = off_topic(text, reference, strict=overview, language=language)

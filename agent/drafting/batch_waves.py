@@ -33,9 +33,10 @@ from agent.drafting.service import finished_draft, written
 from agent.errors import ConfigError, SectionFailedError, SpecdraftError
 from agent.io.atomic import atomic_write_text
 from agent.io.redact import redact
-from agent.llm.batch_api import LineResult, RequestId, brief_key, request_body, request_line, split_lines
+from agent.llm.batch_api import LineResult, RequestId, brief_key, request_line, split_lines
 from agent.llm.client import ChatClient, Completion, Usage
 from agent.llm.providers import NO_KEY, Endpoint, ModelSettings, Provider
+from agent.llm.request import chat_body
 from agent.specdoc.template import SpecTemplate
 
 #: how many times a request that got no answer (a failed or expired line) is sent
@@ -240,7 +241,7 @@ class WaveRun:
         for brief in self._unfinished():
             for key, ask in brief.waves.due():
                 request = ask.request()
-                body = request_body(
+                body = chat_body(
                     self.endpoint.model,
                     request.messages,
                     request.schema,

@@ -62,34 +62,6 @@ def brief_key(brief_id: str) -> str:
     return hashlib.sha256(brief_id.encode()).hexdigest()[:12]
 
 
-def request_body(
-    model: str,
-    messages: list[dict[str, str]],
-    schema: dict[str, Any],
-    *,
-    max_tokens: int,
-    temperature: float,
-    seed: int | None,
-) -> dict[str, Any]:
-    """The chat-completion body the live client sends for the same request (LangChain's
-    ``response_format`` for a JSON schema: the schema's title as its name, not strict)."""
-    from langchain_core.utils.function_calling import convert_to_openai_function
-
-    function = convert_to_openai_function(schema, strict=False)
-    function["schema"] = function.pop("parameters")
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": messages,
-        "max_completion_tokens": max_tokens,
-        "response_format": {"type": "json_schema", "json_schema": function},
-        "temperature": temperature,
-        "stream": False,
-    }
-    if seed is not None:
-        body["seed"] = seed
-    return body
-
-
 def request_line(custom_id: str, body: dict[str, Any]) -> str:
     """One line of a request file (no newline)."""
     line = {"custom_id": custom_id, "method": "POST", "url": CHAT_PATH, "body": body}

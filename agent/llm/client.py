@@ -1,8 +1,11 @@
-"""Structured completions through LangChain's ChatOpenAI (the OpenAI SDK underneath).
+"""Structured completions through the OpenAI SDK's async client: the one way a chat request is sent.
 
 The JSON schema goes to the server as ``response_format`` (llama.cpp turns it into a grammar, so even
 a small model returns parseable JSON of the right shape); the raw text comes back for our own
-validation, so the re-ask can quote exactly what was wrong.
+validation, so the re-ask can quote exactly what was wrong. The body is built by
+``agent/llm/request.py`` (the Batch API's request files carry the same one) and posted with the SDK's
+``post``: its connection handling, status errors and timeouts, without the typed request transform and
+response models, which cost more CPU per call than the rest of the client (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from agent.errors import AnswerTooLargeError, ConfigError, ModelError, ModelTime
 from agent.io.redact import display_url, redact, redact_known
 from agent.llm.providers import NO_KEY, Endpoint, ModelSettings
 from agent.llm.replicas import ReplicaPool, retry_after
+from agent.llm.request import chat_body
 from agent.llm.response_cache import CachedAnswer, ResponseCache, request_key
 from agent.llm.speed import SpeedMeter
 
@@ -25,10 +29,8 @@ from agent.llm.speed import SpeedMeter
 MAX_BACKOFF = 8.0
 #: the most bytes of one answer read (a section's JSON is a few KB; an 80 MB answer took 428 MB to parse)
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
-#: structured-output runnables kept per client (one per sampling setting and schema; oldest dropped)
-MAX_RUNNABLES = 256
-#: (event loop, temperature, max_tokens, repeat_penalty, cache_prompt, server of several or None)
-ModelKey = tuple[int, float, int, float, bool, str | None]
+#: the path of a chat request, under the server's base URL
+CHAT_PATH = "/chat/completions"
 
 
 @dataclass
@@ -72,9 +74,8 @@ class Completion:
 
 
 class ChatClient:
-    """One client per endpoint; ChatOpenAI instances are cached per sampling setting, and their
-    structured-output runnables per (sampling setting, schema): building one converts the schema and
-    wires a LangChain chain, work that a batch would otherwise repeat for every call."""
+    """One client per endpoint: one HTTP connection pool and one SDK client per server and event loop,
+    shared by every call; a schema's ``response_format`` is converted once (agent/llm/request.py)."""
 
     def __init__(
         self, endpoint: Endpoint, settings: ModelSettings, cache: ResponseCache | None = None
@@ -83,8 +84,7 @@ class ChatClient:
         self.settings = settings
         #: answers to identical requests come from disk (None with --no-cache)
         self.cache = cache if cache is not None or not settings.use_cache else ResponseCache.default()
-        self._models: dict[ModelKey, Any] = {}
-        self._runnables: dict[tuple[ModelKey, str], Any] = {}
+        self._sdk: dict[tuple[int, str], Any] = {}
         self._http: dict[int, Any] = {}
         #: (start, end) perf_counter times of every model call, for measuring agent overhead
         self.call_intervals: list[tuple[float, float]] = []
@@ -120,88 +120,52 @@ class ChatClient:
 
         loop = id(asyncio.get_running_loop())
         client = self._http.pop(loop, None)
-        self._models = {k: v for k, v in self._models.items() if k[0] != loop}
-        self._runnables = {k: v for k, v in self._runnables.items() if k[0][0] != loop}
+        self._sdk = {k: v for k, v in self._sdk.items() if k[0] != loop}
         if client is not None:
             await client.aclose()
 
-    @staticmethod
-    def _model_key(
-        temperature: float,
-        max_tokens: int,
-        repeat_penalty: float,
-        cache_prompt: bool,
-        base_url: str | None = None,
-    ) -> ModelKey:
-        loop = id(asyncio.get_running_loop())
-        return (loop, round(temperature, 3), max_tokens, round(repeat_penalty, 3), cache_prompt, base_url)
+    def _sdk_client(self, base_url: str | None = None) -> Any:
+        """The SDK client of one server (the endpoint's, or one of several) on the running event loop."""
+        url = base_url or self.endpoint.base_url
+        key = (id(asyncio.get_running_loop()), url)
+        client = self._sdk.get(key)
+        if client is None:
+            import openai
 
-    def _chat_model(
-        self,
-        temperature: float,
-        max_tokens: int,
-        repeat_penalty: float,
-        cache_prompt: bool,
-        base_url: str | None = None,
-    ) -> Any:
-        key = self._model_key(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
-        if key not in self._models:
-            from langchain_openai import ChatOpenAI
-
-            extra: dict[str, Any] = {}
-            body: dict[str, Any] = {}
-            if self.endpoint.accepts_sampling_extras and repeat_penalty != 1.0:
-                body["repeat_penalty"] = repeat_penalty
-            if self.endpoint.accepts_sampling_extras and not cache_prompt:
-                body["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
-            if body:
-                extra["extra_body"] = body
-            if "http_socket_options" in ChatOpenAI.model_fields:
-                # no socket tuning for the sync client LangChain builds and we never use: without this it
-                # warns "system proxy configuration detected" on every model command behind a proxy
-                extra["http_socket_options"] = ()
-            self._models[key] = ChatOpenAI(
-                model=self.endpoint.model,
-                base_url=base_url or self.endpoint.base_url,
-                api_key=self.endpoint.api_key,
-                temperature=temperature,
-                max_tokens=max_tokens,
+            client = openai.AsyncOpenAI(
+                base_url=url,
+                api_key=self.endpoint.api_key.get_secret_value(),
                 timeout=self.settings.timeout,
                 # No hidden re-sends: our own bounded retry runs inside the one --timeout deadline.
                 max_retries=0,
-                seed=self.settings.seed,
-                http_async_client=self._http_client(),
-                **extra,
+                http_client=self._http_client(),
             )
-        return self._models[key]
+            self._sdk[key] = client
+        return client
 
-    def _structured(
+    def _body(
         self,
-        schema: dict[str, Any],
-        temperature: float,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any] | None,
         max_tokens: int,
+        temperature: float,
         repeat_penalty: float,
         cache_prompt: bool,
-        base_url: str | None = None,
-    ) -> Any:
-        """The runnable for one sampling setting, server and schema, built once, answering the raw message.
-
-        LangChain's ``with_structured_output(..., include_raw=True)`` builds it: the chat model bound to
-        the schema as ``response_format``, followed by parsing steps. Only its model step is kept: the
-        raw text is validated here (agent.drafting.reask), and the parsing steps would cost more CPU per
-        call than the request itself (a second JSON parse and thread hops for their callbacks).
-        """
-        model_key = self._model_key(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
-        key = (model_key, json.dumps(schema, sort_keys=True, separators=(",", ":")))
-        runnable = self._runnables.get(key)
-        if runnable is None:
-            model = self._chat_model(temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
-            structured = model.with_structured_output(schema, method="json_schema", include_raw=True)
-            runnable = _model_step(structured)
-            if len(self._runnables) >= MAX_RUNNABLES:
-                del self._runnables[next(iter(self._runnables))]
-            self._runnables[key] = runnable
-        return runnable
+    ) -> dict[str, Any]:
+        extras: dict[str, Any] = {}
+        if self.endpoint.accepts_sampling_extras and repeat_penalty != 1.0:
+            extras["repeat_penalty"] = repeat_penalty
+        if self.endpoint.accepts_sampling_extras and not cache_prompt:
+            extras["cache_prompt"] = False  # llama.cpp: do not reuse the slot's cached prefix
+        return chat_body(
+            self.endpoint.model,
+            messages,
+            schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=self.settings.seed,
+            extras=extras,
+        )
 
     async def complete_json(
         self,
@@ -219,32 +183,22 @@ class ChatClient:
             text = redact_known(hit.text, self._own_secrets)  # cached before known secrets were redacted
             return Completion(text=text, usage=Usage(cache_hits=1), finish_reason=hit.finish_reason)
 
-        def runnable(base_url: str | None = None) -> Any:
-            return self._structured(schema, temperature, max_tokens, repeat_penalty, cache_prompt, base_url)
-
+        body = self._body(messages, schema, max_tokens, temperature, repeat_penalty, cache_prompt)
         started = time.perf_counter()
         self.in_flight += 1
         concurrent = self.in_flight
         failovers = 0
+        completion: Completion
         try:
             if self.pool is None:
-                single = runnable()
-                result = await within_deadline(
-                    lambda: self._send(single, messages), self.settings.timeout, self.settings.http_retries
+                completion = await within_deadline(
+                    lambda: self._send(body), self.settings.timeout, self.settings.http_retries
                 )
             else:
-                result, failovers = await self.pool.call(
-                    lambda url: self._send(runnable(url), messages),
-                    self.settings.timeout,
-                    self.settings.http_retries,
+                completion, failovers = await self.pool.call(
+                    lambda url: self._send(body, url), self.settings.timeout, self.settings.http_retries
                 )
         except Exception as exc:  # translated into specdraft's errors below
-            truncated = _truncated_completion(exc, time.perf_counter() - started)
-            if truncated is not None:
-                truncated.text = redact_known(truncated.text, self._own_secrets)
-                self.call_intervals.append((started, time.perf_counter()))
-                self._remember(key, truncated)
-                return truncated
             malformed = _malformed_reply(exc, self.endpoint, time.perf_counter() - started)
             if malformed is not None:
                 return malformed
@@ -253,7 +207,8 @@ class ChatClient:
             self.in_flight -= 1
         elapsed = time.perf_counter() - started
         self.call_intervals.append((started, started + elapsed))
-        completion = _completion_of(result, elapsed, failovers)
+        completion.usage.model_seconds = elapsed
+        completion.usage.failovers = failovers
         # where model answers enter: a known secret in one never reaches a spec, the cache or a journal
         completion.text = redact_known(completion.text, self._own_secrets)
         self.speed.record(completion.usage.completion_tokens, elapsed, concurrent=concurrent)
@@ -281,21 +236,25 @@ class ChatClient:
         }
         return request_key(self.endpoint.cache_identity, request)
 
-    async def _send(self, runnable: Any, messages: list[dict[str, str]]) -> Any:
+    async def _send(self, body: dict[str, Any], base_url: str | None = None) -> Completion:
+        """POST one chat request and read its reply (the SDK raises its errors for a failed status; a
+        cut-off body raises JSONDecodeError, a reply without a choice IndexError: malformed replies)."""
+        import httpx
+
         self.requests += 1
-        return await runnable.ainvoke(messages)
+        response = await self._sdk_client(base_url).post(CHAT_PATH, body=body, cast_to=httpx.Response)
+        return _completion_of(json.loads(response.content))
 
     async def probe(self, max_tokens: int = 24) -> float | None:
         """A short call that measures the engine's speed before the real work (tokens/s, or None)."""
-        model = self._chat_model(0.0, max_tokens, 1.0, False)
         messages = [{"role": "user", "content": "Count from one to twenty in words."}]
+        body = self._body(messages, None, max_tokens, 0.0, 1.0, False)
         started = time.perf_counter()
         try:
-            raw = await within_deadline(lambda: self._send(model, messages), self.settings.timeout, 0)
+            completion = await within_deadline(lambda: self._send(body), self.settings.timeout, 0)
         except Exception:  # a failed probe only means no first estimate; the real calls will say more
             return None
-        meta = getattr(raw, "usage_metadata", None) or {}
-        self.speed.record(int(meta.get("output_tokens", 0)), time.perf_counter() - started)
+        self.speed.record(completion.usage.completion_tokens, time.perf_counter() - started)
         return self.speed.tokens_per_second
 
     def _remember(self, key: str | None, completion: Completion) -> None:
@@ -330,14 +289,6 @@ async def _read_capped(response: Any) -> None:
     response._content = b"".join(parts)
 
 
-def _model_step(structured: Any) -> Any:
-    """The model step (``raw``) of a LangChain ``with_structured_output(include_raw=True)`` chain;
-    the whole chain when its shape is not the known one (it then answers ``{"raw": ..., ...}``)."""
-    steps = getattr(getattr(structured, "first", None), "steps__", None)
-    step = steps.get("raw") if isinstance(steps, dict) else None
-    return step if step is not None else structured
-
-
 async def within_deadline(
     send: Callable[[], Awaitable[Any]],
     deadline: float,
@@ -359,7 +310,7 @@ async def within_deadline(
             for attempt in range(retries + 1):
                 try:
                     return await send()
-                except (openai.APITimeoutError, openai.LengthFinishReasonError):
+                except openai.APITimeoutError:
                     raise
                 except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
                     pause = max(min(MAX_BACKOFF, 0.5 * 2**attempt), min(MAX_BACKOFF, retry_after(exc)))
@@ -377,41 +328,34 @@ def _no_request() -> Any:
     return httpx.Request("POST", "http://deadline.invalid/")
 
 
-def _completion_of(result: Any, elapsed: float, failovers: int) -> Completion:
-    """A structured-output answer (LangChain's ``{"raw": message}``, or the message) as a Completion."""
-    raw = result["raw"] if isinstance(result, dict) else result
-    text = raw.content if isinstance(raw.content, str) else str(raw.content)
-    meta = raw.usage_metadata or {}
-    details = meta.get("input_token_details") or {}
+def _completion_of(reply: Any) -> Completion:
+    """A chat-completions reply (its JSON) as a Completion: the first choice's text and finish reason,
+    and the usage (prompt, cached prompt and completion tokens). A reply without a choice raises
+    IndexError (a malformed reply); missing usage counts as zero, as the server did not say."""
+    choices = reply.get("choices") if isinstance(reply, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise IndexError("the reply has no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    text = content if isinstance(content, str) else ("" if content is None else str(content))
+    counts = reply.get("usage")
+    counts = counts if isinstance(counts, dict) else {}
+    details = counts.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
     usage = Usage(
-        prompt_tokens=int(meta.get("input_tokens", 0)),
-        completion_tokens=int(meta.get("output_tokens", 0)),
-        cached_tokens=int(details.get("cache_read", 0) or 0),
+        prompt_tokens=_count(counts.get("prompt_tokens")),
+        completion_tokens=_count(counts.get("completion_tokens")),
+        cached_tokens=_count(cached),
         calls=1,
-        model_seconds=elapsed,
-        failovers=failovers,
     )
-    finish = (raw.response_metadata or {}).get("finish_reason")
-    return Completion(text=text, usage=usage, finish_reason=finish)
+    finish = choice.get("finish_reason")
+    return Completion(text=text, usage=usage, finish_reason=finish if isinstance(finish, str) else None)
 
 
-def _truncated_completion(exc: Exception, elapsed: float) -> Completion | None:
-    """An answer cut off at max_tokens is not a transport failure: return it for re-asking."""
-    import openai
-
-    if not isinstance(exc, openai.LengthFinishReasonError):
-        return None
-    completion = exc.completion
-    text = ""
-    if completion.choices:
-        text = completion.choices[0].message.content or ""
-    usage = Usage(calls=1, model_seconds=elapsed)
-    if completion.usage is not None:
-        usage.prompt_tokens = completion.usage.prompt_tokens
-        usage.completion_tokens = completion.usage.completion_tokens
-        details = completion.usage.prompt_tokens_details
-        usage.cached_tokens = (details.cached_tokens or 0) if details is not None else 0
-    return Completion(text=text, usage=usage, finish_reason="length")
+def _count(value: Any) -> int:
+    """A token count from a reply: 0 when absent or not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _malformed_reply(exc: Exception, endpoint: Endpoint, elapsed: float) -> Completion | None:

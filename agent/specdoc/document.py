@@ -127,6 +127,23 @@ class SpecDocument:
     def serialise(self) -> str:
         return self.front_matter_text + self.body
 
+    # -- the body's lines, split and classified once for every rule that reads them (never changed) --
+    @functools.cached_property
+    def body_lines(self) -> list[str]:
+        """The body's lines, line ends kept (:func:`split_lines`)."""
+        return split_lines(self.body)
+
+    @functools.cached_property
+    def body_fenced(self) -> list[bool]:
+        """For each body line, whether it lies in a fenced code block (:func:`fence_mask`)."""
+        return fence_mask(self.body_lines)
+
+    @functools.cached_property
+    def body_line_sections(self) -> list[str]:
+        """For each body line, the title of its ``##`` section (as :meth:`section_at` says)."""
+        offset = self.front_matter_text.count("\n")
+        return [self.section_at(i + 1 + offset) for i in range(len(self.body_lines))]
+
     # -- hashing -------------------------------------------------------------------------------
     def normalised_body(self) -> str:
         """The body with the footer status value blanked (the lifecycle changes it, nothing else)."""

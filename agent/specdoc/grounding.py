@@ -247,8 +247,10 @@ class BriefFacts:
         if not self.facts:
             return 1.0, []
         stems = set(content_stems(text, self.language))
-        numbers = any(fact.kind == "number" for fact in self.facts)
-        quantities = _quantities(text) if numbers else None
+        numbers = [fact.text for fact in self.facts if fact.kind == "number"]
+        # a number fact is found by its (value, unit) pairs: only the text's quantities in those units count
+        units = {unit for fact in numbers for _, unit in _quantities(fact)}
+        quantities = (_quantities(text, units) if units else set()) if numbers else None
         missing = [
             fact for fact in self.facts if not fact.mentioned_in(text, stems, quantities, self.language)
         ]
@@ -345,17 +347,23 @@ def _numbers(text: str) -> set[str]:
     return out
 
 
-def _quantities(text: str) -> set[tuple[str, str]]:
-    """(value, unit stem) of every number with a unit: ``20k workspaces`` -> ("20000", "workspac")."""
+def _quantities(text: str, units: set[str] | None = None) -> set[tuple[str, str]]:
+    """(value, unit stem) of every number with a unit: ``20k workspaces`` -> ("20000", "workspac");
+    with ``units``, only those in one of these units (the values of the others are not worked out)."""
     out: set[tuple[str, str]] = set()
     for match in _NUMBER.finditer(text):
         unit = match.group(3) or match.group(2) or ""
         if match.group(2) and match.group(2).lower() in ("k", "m") and match.group(3):
             unit = match.group(3)
         unit = _UNIT_FORMS.get(unit.lower(), unit)
+        key = stem(unit) if unit not in ("%",) else "%"
+        if units is not None and key not in units:
+            continue
         for value in _numbers(match.group(1) + (match.group(2) or "")):
-            out.add((value, stem(unit) if unit not in ("%",) else "%"))
+            out.add((value, key))
     for match in _CJK_NUMBER.finditer(text):
+        if units is not None and match.group(2) not in units:
+            continue
         for value in _numbers(match.group(1)):
             out.add((value, match.group(2)))
     return out

@@ -7,6 +7,7 @@ quality checks (on a model's answer), so an answer that passes validation is not
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: any single-line ``[...]`` (lint and quality then decide with :func:`is_placeholder`)
@@ -58,7 +59,7 @@ _BEFORE = re.compile(r"(?:^|[;,.:|(\n-])[\s*]*$")
 _AFTER = re.compile(r"^[\s*]*(?:$|[;,.|)\n])")
 
 
-def pasted_text(text: str, instructions: set[str] | list[str]) -> str | None:
+def pasted_text(text: str, instructions: set[str] | list[str] | frozenset[str]) -> str | None:
     """A template instruction (12+ characters, 3+ words) standing as a clause of its own in ``text``.
 
     ``React pages; List of UI components and their responsibilities; a settings panel`` keeps the
@@ -66,12 +67,22 @@ def pasted_text(text: str, instructions: set[str] | list[str]) -> str | None:
     a large customer ...`` use its words in a sentence of their own. Case and punctuation inside the
     instruction do not matter; words are those of any language (``Cómo se cifran los datos almacenados``).
     """
+    for instruction, pattern in _clause_patterns(tuple(instructions)):
+        for match in pattern.finditer(text):
+            if _BEFORE.search(text[: match.start()]) and _AFTER.match(text[match.end() :]):
+                return instruction
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _clause_patterns(instructions: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each instruction long enough to count with its compiled pattern, longest first (lint and the
+    quality checks ask about the same template's instructions for every line and every answer)."""
+    patterns = []
     for instruction in sorted(instructions, key=len, reverse=True):
         words = _INSTRUCTION_WORD.findall(instruction)  # letters of any language: "verschlüsselt" is one word
         if len(instruction) < 12 or len(words) < 3:
             continue
         pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
-        for match in re.finditer(pattern, text, flags=re.IGNORECASE):
-            if _BEFORE.search(text[: match.start()]) and _AFTER.match(text[match.end() :]):
-                return instruction
-    return None
+        patterns.append((instruction, re.compile(pattern, flags=re.IGNORECASE)))
+    return tuple(patterns)

@@ -318,6 +318,137 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+#: a word every match of the expression contains (lower case): a requirement holding none of them is not
+#: searched with it. Only for ASCII text: re's case folding maps a few other letters onto ASCII ones.
+_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _SUBJECTIVE: (
+        "friendly",
+        "easy",
+        "easi",
+        "intuitive",
+        "simpl",
+        "convenient",
+        "attractive",
+        "appealing",
+        "nice",
+        "pleasant",
+        "elegant",
+        "beautiful",
+        "straightforward",
+        "seamless",
+        "ergonomic",
+        "comfortable",
+        "clean",
+        "modern",
+        "pretty",
+        "polished",
+        "explanatory",
+    ),
+    _VAGUE: (
+        "quick",
+        "fast",
+        "rapid",
+        "efficient",
+        "adequate",
+        "sufficient",
+        "robust",
+        "reasonabl",
+        "timely",
+        "regularly",
+        "periodically",
+        "frequently",
+        "occasionally",
+        "future",
+        "minimal",
+        "gracefully",
+        "good",
+        "highly",
+        "performan",
+        "scalable",
+        "flexible",
+        "large",
+        "small",
+        "significant",
+        "readable",
+        "responsive",
+        "reliabl",
+        "secure",
+        "lightweight",
+        "acceptable",
+        "proper",
+        "smooth",
+        "normal",
+        "instant",
+        "latency",
+        "throughput",
+        "possible",
+        "asap",
+        "practice",
+        "state",
+    ),
+    _SUPERLATIVE: (
+        "best",
+        "worst",
+        "fastest",
+        "quickest",
+        "slowest",
+        "easiest",
+        "simplest",
+        "safest",
+        "strongest",
+        "cheapest",
+        "optim",
+        "ideal",
+        "world",
+        "maximi",
+        "minimi",
+        "most",
+        "least",
+    ),
+    _COMPARATIVE: (
+        "faster",
+        "slower",
+        "quicker",
+        "better",
+        "worse",
+        "easier",
+        "simpler",
+        "cheaper",
+        "safer",
+        "stronger",
+        "smaller",
+        "larger",
+        "greater",
+        "fewer",
+        "less",
+        "improved",
+        "enhanced",
+        "higher",
+        "lower",
+        "more",
+    ),
+    _WEAK_MODAL: ("should", "may", "might", "could", "ought", "would", "can"),
+    _VAGUE_QUANTITY: (
+        "several",
+        "some",
+        "many",
+        "numerous",
+        "various",
+        "multiple",
+        "few",
+        "number",
+        "amount",
+        "lot",
+        "couple",
+        "majority",
+        "variety",
+        "plenty",
+        "countless",
+        "most",
+    ),
+}
+
+
 def detect(text: str) -> list[Smell]:
     """Every smell in one requirement's text, one Smell per rule (sorted by rule id)."""
     found: dict[str, list[str]] = {}
@@ -328,9 +459,14 @@ def detect(text: str) -> list[Smell]:
             words.append(word.lower())
 
     body = _RATIONALE.sub("", text) or text
-    for m in _SUBJECTIVE.finditer(body):
+    lower = body.lower() if body.isascii() else None
+
+    def searched(pattern: re.Pattern[str]) -> bool:
+        return lower is None or any(word in lower for word in _NEEDS[pattern])
+
+    for m in _SUBJECTIVE.finditer(body) if searched(_SUBJECTIVE) else ():
         add("smell-subjective", m.group(0))
-    if not _DIGIT.search(body):
+    if not _DIGIT.search(body) and searched(_VAGUE):
         for m in _VAGUE.finditer(body):
             if not _GRADED.search(body, 0, m.start()):  # "more reliable", "most secure": another smell
                 add("smell-vague", m.group(0))
@@ -338,19 +474,20 @@ def detect(text: str) -> list[Smell]:
         add("smell-loophole", m.group(0))
     for m in _OPEN_ENDED.finditer(body):
         add("smell-open-ended", m.group(0).rstrip("."))
-    for m in _SUPERLATIVE.finditer(body):
+    for m in _SUPERLATIVE.finditer(body) if searched(_SUPERLATIVE) else ():
         add("smell-superlative", m.group(0))
+    comparative = searched(_COMPARATIVE)
     for sentence in _SENTENCE.split(body):
-        for m in _COMPARATIVE.finditer(sentence):
+        for m in _COMPARATIVE.finditer(sentence) if comparative else ():
             if not _REFERENCE.search(sentence):
                 add("smell-comparative", m.group(0))
         _universal(sentence, add)
         _pronoun(sentence, add)
-    for m in _WEAK_MODAL.finditer(body):
+    for m in _WEAK_MODAL.finditer(body) if searched(_WEAK_MODAL) else ():
         if not (m.group(0).lower() == "may" and text[m.start()] == "M" and m.start() > 0):
             add("smell-weak-modal", m.group(0).split()[-1] if "can" in m.group(0).lower() else m.group(0))
     _compound(body, add)
-    for m in _VAGUE_QUANTITY.finditer(body):
+    for m in _VAGUE_QUANTITY.finditer(body) if searched(_VAGUE_QUANTITY) else ():
         add("smell-vague-quantity", m.group(0))
     return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.specdoc.document import SpecDocument, fence_mask, split_lines
+from agent.specdoc.document import SpecDocument
 from agent.specdoc.language import title_pattern
 from agent.specdoc.requirements import REQUIREMENT
 
@@ -90,14 +90,13 @@ def _kind(section: str, subsection: str) -> str | None:
 def trace_document(doc: SpecDocument) -> TraceMatrix:
     """The requirement -> endpoints/tests/criteria/tasks matrix of a parsed spec."""
     offset = doc.front_matter_text.count("\n")
-    raw = split_lines(doc.body)
-    mask = fence_mask(raw)
+    raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
     defined: dict[str, TracedRequirement] = {}
     referring: list[tuple[str, str, str]] = []  # (kind, line text, the ID it defines or "")
     sub, current = "", ""
     for i, text in enumerate(raw):
         number = i + 1 + offset
-        section = doc.section_at(number)
+        section = sections[i]
         if section != current:
             current, sub = section, ""
         line = text.rstrip("\n")

@@ -36,6 +36,7 @@ TRANSPORT_FAULTS = {
 ANSWER_FAULTS = {
     "truncated": "malformed reply",
     "empty_choices": "no choices",
+    "length": "cut off at the length limit",
     "invalid": "Input should be a valid string",
     "huge": "Extra inputs are not permitted",
 }

@@ -21,6 +21,7 @@ Actions (strings):
 * ``truncated``         HTTP 200 whose JSON body is cut in half
 * ``invalid``           a well-formed completion whose content is JSON that violates the schema
 * ``empty_choices``     a completion with ``"choices": []``
+* ``length``            a completion cut off at its budget: half a valid answer, ``finish_reason: length``
 * ``huge``              a completion whose content is several megabytes
 * ``drip``              a valid answer whose body arrives one byte every ``drip_seconds`` (no read ever
                         times out, the answer takes minutes)
@@ -95,6 +96,7 @@ FAULT_KINDS = (
     "truncated",
     "invalid",
     "empty_choices",
+    "length",
     "huge",
 )
 #: actions that are not transport or answer faults of their own
@@ -410,6 +412,9 @@ def _completion(content: str, *, finish: str = "stop", cached_tokens: int = 0) -
 def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY, as real model servers set it: with Nagle's algorithm the body, written after the
+        # headers, waited for the client's delayed ACK, and every answer took 40 ms more than asked
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -578,6 +583,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 payload = completion("")
                 payload["choices"] = []
                 self._send_json(200, payload)
+            elif action == "length":
+                cut = valid()
+                self._send_json(200, _completion(cut[: len(cut) // 2], finish="length"))
             elif action == "huge":
                 self._send_json(200, completion(json.dumps({"text": "x" * server.huge_bytes})))
             else:

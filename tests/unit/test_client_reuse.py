@@ -1,4 +1,4 @@
-"""ChatClient builds a structured-output runnable once per (sampling setting, schema) and reuses it."""
+"""ChatClient converts a schema's response_format once and sends every call through one SDK client."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import asyncio
 import json
 from typing import Any
 
+import langchain_core.utils.function_calling as function_calling
 import pytest
 from helpers.fault_server import FaultServer
-from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agent.llm import client as client_module
-from agent.llm.client import ChatClient, _model_step
+from agent.llm import request as request_module
+from agent.llm.client import ChatClient
 from agent.llm.providers import Endpoint, ModelSettings, Provider
 
 SCHEMA = {
@@ -31,22 +31,18 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every schema ChatOpenAI.with_structured_output is asked to build a runnable for."""
+def conversions(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every schema converted into a response_format (the store starts empty)."""
     seen: list[dict[str, Any]] = []
-    original = ChatOpenAI.with_structured_output
+    original = function_calling.convert_to_openai_function
 
-    def spy(self: ChatOpenAI, schema: Any, **kwargs: Any) -> Any:
+    def spy(schema: Any, **kwargs: Any) -> Any:
         seen.append(schema)
-        return original(self, schema, **kwargs)
+        return original(schema, **kwargs)
 
-    monkeypatch.setattr(ChatOpenAI, "with_structured_output", spy)
+    monkeypatch.setattr(function_calling, "convert_to_openai_function", spy)
+    monkeypatch.setattr(request_module, "_formats", type(request_module._formats)())
     return seen
-
-
-def _budget(body: dict[str, Any]) -> int:
-    """The completion budget of a request (newer SDKs send max_completion_tokens)."""
-    return int(body.get("max_completion_tokens", body.get("max_tokens", -1)))
 
 
 def _client(base_url: str) -> ChatClient:
@@ -54,9 +50,8 @@ def _client(base_url: str) -> ChatClient:
     return ChatClient(endpoint, ModelSettings(provider=Provider.compatible, use_cache=False))
 
 
-def _run(base_url: str, calls: list[tuple[dict[str, Any], float, int]]) -> list[str]:
+def _run(client: ChatClient, calls: list[tuple[dict[str, Any], float, int]]) -> list[str]:
     async def go() -> list[str]:
-        client = _client(base_url)
         try:
             texts = []
             for schema, temperature, max_tokens in calls:
@@ -71,75 +66,63 @@ def _run(base_url: str, calls: list[tuple[dict[str, Any], float, int]]) -> list[
     return asyncio.run(go())
 
 
-def test_same_schema_and_settings_build_one_runnable(
-    builds: list[dict[str, Any]], fault_server: FaultServer
+def test_a_schema_is_converted_once_whatever_the_sampling_settings(
+    conversions: list[dict[str, Any]], fault_server: FaultServer
 ) -> None:
-    # a fresh copy of the schema each call, as the drafter passes it
-    texts = _run(fault_server.base_url, [(json.loads(json.dumps(SCHEMA)), 0.2, 100) for _ in range(3)])
-    assert len(builds) == 1
-    assert len(fault_server.chat_requests()) == 3
+    # a fresh copy of the schema each call, as the drafter passes it, at three sampling settings
+    calls = [(json.loads(json.dumps(SCHEMA)), t, m) for t, m in ((0.2, 100), (0.45, 100), (0.2, 200))]
+    texts = _run(_client(fault_server.base_url), calls)
+    assert len(conversions) == 1
     assert all("text" in json.loads(text) for text in texts)
-    # the reused runnable still sends the schema and the sampling settings with every request
+    # the shared format still goes out with every request, beside that request's own settings
+    sent = [
+        (b["temperature"], b["max_completion_tokens"]) for b in (r.body for r in fault_server.chat_requests())
+    ]
+    assert sent == [(0.2, 100), (0.45, 100), (0.2, 200)]
     for body in (r.body for r in fault_server.chat_requests()):
         assert body["response_format"]["json_schema"]["schema"]["properties"] == SCHEMA["properties"]
-        assert body["temperature"] == 0.2
-        assert _budget(body) == 100
 
 
-def test_different_settings_or_schemas_do_not_share_a_runnable(
-    builds: list[dict[str, Any]], fault_server: FaultServer
+def test_different_schemas_are_each_converted_and_named(
+    conversions: list[dict[str, Any]], fault_server: FaultServer
 ) -> None:
-    calls = [
-        (SCHEMA, 0.2, 100),
-        (SCHEMA, 0.45, 100),
-        (SCHEMA, 0.2, 200),
-        (OTHER, 0.2, 100),
-        (SCHEMA, 0.2, 100),
-    ]
-    texts = _run(fault_server.base_url, calls)
-    assert len(builds) == 4  # the last call reuses the first one's runnable
-    sent = [
-        (body["temperature"], _budget(body), body["response_format"]["json_schema"]["name"])
-        for body in (r.body for r in fault_server.chat_requests())
-    ]
-    assert sent == [
-        (0.2, 100, "Answer"),
-        (0.45, 100, "Answer"),
-        (0.2, 200, "Answer"),
-        (0.2, 100, "Other"),
-        (0.2, 100, "Answer"),
-    ]
-    assert "items" in json.loads(texts[3])
+    texts = _run(_client(fault_server.base_url), [(SCHEMA, 0.2, 100), (OTHER, 0.2, 100), (SCHEMA, 0.2, 100)])
+    assert len(conversions) == 2
+    names = [r.body["response_format"]["json_schema"]["name"] for r in fault_server.chat_requests()]
+    assert names == ["Answer", "Other", "Answer"]
+    assert "items" in json.loads(texts[1])
 
 
-def test_runnables_are_bounded_and_dropped_with_their_event_loop(
-    builds: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, fault_server: FaultServer
+def test_converted_formats_are_bounded(
+    conversions: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "MAX_RUNNABLES", 4)
+    monkeypatch.setattr(request_module, "MAX_FORMATS", 4)
+    for n in range(4 + 3):
+        request_module.response_format({**SCHEMA, "title": f"Answer{n}"})
+    assert len(request_module._formats) == 4
+    request_module.response_format({**SCHEMA, "title": "Answer6"})  # the newest is still kept
+    assert len(conversions) == 7
+
+
+def test_calls_share_one_sdk_client_per_event_loop_and_no_chat_model_is_built(
+    monkeypatch: pytest.MonkeyPatch, fault_server: FaultServer
+) -> None:
+    from langchain_openai import ChatOpenAI
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a LangChain chat model was built on the request path")
+
+    monkeypatch.setattr(ChatOpenAI, "__init__", refuse)
     client = _client(fault_server.base_url)
 
-    async def many() -> int:
-        for n in range(4 + 3):
-            schema = {**SCHEMA, "title": f"Answer{n}"}
-            await client.complete_json(MESSAGES, schema, max_tokens=50, temperature=0)
-        kept = len(client._runnables)
+    async def go() -> int:
+        for temperature in (0.2, 0.3, 0.4):
+            await client.complete_json(MESSAGES, SCHEMA, max_tokens=50, temperature=temperature)
+        await client.probe()
+        kept = len(client._sdk)
         await client.aclose()
         return kept
 
-    kept = asyncio.run(many())
-    assert kept == 4
-    assert len(builds) == 4 + 3
-    assert client._runnables == {}
-
-
-def test_model_step_is_the_chat_model_bound_to_the_schema() -> None:
-    """LangChain's include_raw chain still has the shape the client takes its model step from (when it
-    changes, the client falls back to the whole chain: correct, but with the parsing cost per call)."""
-    model = ChatOpenAI(model="fake-model", base_url="http://127.0.0.1:9/v1", api_key=SecretStr("none"))
-    structured = model.with_structured_output(SCHEMA, method="json_schema", include_raw=True)
-    step = _model_step(structured)
-    assert step is not structured
-    assert step.bound is model
-    assert step.kwargs["response_format"]["json_schema"]["schema"]["properties"] == SCHEMA["properties"]
-    other = object()
-    assert _model_step(other) is other
+    assert asyncio.run(go()) == 1
+    assert client._sdk == {}
+    assert len(fault_server.chat_requests()) == 4

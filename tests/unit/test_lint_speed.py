@@ -1,0 +1,119 @@
+"""What makes lint fast changes no finding: a spec's lines, fences and sections worked out once per
+document, patterns compiled once per template, expressions skipped where they cannot match, a body's
+quantities read only in the units the brief's figures use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import agent.specdoc.document as document_module
+from agent.checks.lint import lint_document
+from agent.specdoc import grounding, placeholders, smells
+from agent.specdoc.document import fence_mask, load_spec, split_lines
+from agent.specdoc.placeholders import pasted_text
+from agent.specdoc.template_resolver import spec_outline
+from agent.specdoc.trace import trace_document
+
+FENCED = """# Fenced
+
+## Overview
+Text.
+
+```
+## not a section
+```
+
+## Functional Requirements
+- FR-001: The system shall export invoices.
+~~~
+- FR-002: inside a fence
+~~~
+
+## Testing Strategy
+- Test the export (FR-001)
+"""
+
+
+def test_fences_are_found_once_per_spec_for_every_rule(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = load_spec(spec)
+    outline = spec_outline(None, doc, spec)
+    calls: list[int] = []
+
+    def counted(lines: list[str]) -> list[bool]:
+        calls.append(len(lines))
+        return fence_mask(lines)
+
+    monkeypatch.setattr(document_module, "fence_mask", counted)
+    findings = lint_document(doc, outline, base=spec.parent)
+    trace_document(doc)
+    # once for the body (parse_spec had its own before the spy); not per section, nor again for trace
+    assert calls == [len(split_lines(doc.body))]
+    assert len(doc.sections) > 10
+    assert findings == lint_document(load_spec(spec), outline, base=spec.parent)
+
+
+def test_the_line_index_is_what_section_at_and_fence_mask_say(tmp_path: Path) -> None:
+    path = tmp_path / "fenced.md"
+    path.write_text("---\nstatus: DRAFT\n---\n" + FENCED, encoding="utf-8")
+    doc = load_spec(path)
+    offset = doc.front_matter_text.count("\n")
+    assert doc.body_lines == split_lines(doc.body)
+    assert doc.body_fenced == fence_mask(split_lines(doc.body))
+    assert doc.body_line_sections == [doc.section_at(i + 1 + offset) for i in range(len(doc.body_lines))]
+    assert [s.title for s in doc.sections] == ["Overview", "Functional Requirements", "Testing Strategy"]
+
+
+def test_clause_patterns_are_compiled_once_per_set_of_instructions() -> None:
+    placeholders._clause_patterns.cache_clear()
+    instructions = ["List of UI components and their responsibilities", "short one", "How the system scales"]
+    lines = [
+        "React pages; List of UI components and their responsibilities; a settings panel",
+        "Maximum resources per instance: 2 vCPU",
+        "how the system scales, with more replicas",
+    ] * 20
+    found = [pasted_text(line, instructions) for line in lines]
+    assert found[:3] == ["List of UI components and their responsibilities", None, "How the system scales"]
+    assert placeholders._clause_patterns.cache_info().misses == 1
+
+
+def _corpus() -> list[str]:
+    path = Path(__file__).resolve().parent.parent / "data" / "smells" / "requirements.jsonl"
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return texts + [text.upper() for text in texts]
+
+
+def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _corpus()
+    filtered = [smells.detect(text) for text in texts]
+    # every expression searched, as before the filter
+    monkeypatch.setattr(smells, "_NEEDS", {pattern: ("",) for pattern in smells._NEEDS})
+    assert [smells.detect(text) for text in texts] == filtered
+    assert sum(1 for found in filtered if found) > 50
+
+
+def test_text_beyond_ascii_is_searched_by_every_expression() -> None:
+    # re's case folding matches the long s (U+017F) with 's': no word filter may skip such text
+    assert [s.rule for s in smells.detect("The exporter \u017fhould finish within 5 seconds.")] == [
+        "smell-weak-modal"
+    ]
+
+
+def test_quantities_are_read_only_in_the_units_asked_for() -> None:
+    text = "p95 under 300 ms for 20k workspaces; 5 retries; 40% of 1,000 users"
+    everything = grounding._quantities(text)
+    assert ("300", "ms") in everything and ("20000", "workspac") in everything
+    assert grounding._quantities(text, {"ms", "%"}) == {q for q in everything if q[1] in ("ms", "%")}
+    assert grounding._quantities(text, set()) == set()
+
+
+def test_coverage_finds_the_brief_figures_among_others() -> None:
+    brief = grounding.extract("Exports must finish within 300 ms for 20k workspaces.", "CSV export")
+    assert {f.text for f in brief.facts if f.kind == "number"}
+    spec = "Each export of 20,000 workspaces finishes in 300 ms; 5 retries; 40% of 1,000 users; 2 GB."
+    _, missing = brief.coverage(spec)
+    assert not [f for f in missing if f.kind == "number"]
+    _, missing_without = brief.coverage("Each export finishes in 2 s for 500 users.")
+    assert [f for f in missing_without if f.kind == "number"]
