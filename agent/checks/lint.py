@@ -249,6 +249,7 @@ class _Line(NamedTuple):  # a tuple: a spec has hundreds of lines and lint build
     fenced: bool
     section: str
     subsection: str
+    where: str  # "Section / Subsection" (or the section alone), as findings name the place
 
 
 class _Lines:
@@ -256,24 +257,23 @@ class _Lines:
 
     def __init__(self, doc: SpecDocument) -> None:
         self.doc = doc
-        offset = doc.front_matter_text.count("\n")
-        raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
+        number = doc.front_matter_text.count("\n")
         items: list[_Line] = []
-        sub = ""
-        current = ""
-        for i, text in enumerate(raw):
-            number = i + 1 + offset
-            section = sections[i]
+        append = items.append
+        current = sub = where = ""
+        # one pass, and the place name formatted once per (sub)section, not once per line and rule
+        rows = zip(doc.body_lines, doc.body_fenced, doc.body_line_sections, strict=True)
+        for text, fenced, section in rows:
+            number += 1
             if section != current:
-                current, sub = section, ""
+                current, sub, where = section, "", section
             stripped = text.rstrip("\n")
-            if not mask[i] and stripped.lstrip().startswith("### "):
+            if not fenced and "### " in stripped and stripped.lstrip().startswith("### "):
                 sub = stripped.lstrip()[4:].strip()
-            items.append(_Line(number, stripped, mask[i], section, sub))
+                where = f"{section} / {sub}" if sub else section
+            append(_Line(number, stripped, fenced, section, sub, where))
         self.items = items
-
-    def where(self, line: _Line) -> str:
-        return f"{line.section} / {line.subsection}" if line.subsection else line.section
+        self.language = spec_language(doc.front_matter, doc.body)  # read once: two rule groups ask
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -439,11 +439,11 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         "" if line.fenced else _MARKER.sub("", _BRACKET.sub("", line.text)) if "[" in line.text else line.text
         for line in lines.items
     ]
-    everything = "\n".join(bares)
-    leftovers = [text_left for text_left in leftovers if text_left.lower() in everything.lower()]
+    everything = "\n".join(bares).lower()  # lower-cased once, not once per leftover
+    leftovers = [text_left for text_left in leftovers if text_left.lower() in everything]
     for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
-        where = lines.where(line)
+        where = line.where
         bracketed = "[" in text
         for marker in _MARKER.finditer(text) if bracketed else ():
             kind = marker.group(1)
@@ -536,7 +536,7 @@ _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 
 def _check_requirements(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
-    language = spec_language(lines.doc.front_matter, lines.doc.body)
+    language = lines.language
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
@@ -544,7 +544,7 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
         if line.fenced:
             continue
         match = _REQ.match(line.text)
-        where = lines.where(line)
+        where = line.where
         if match is None:
             found += _smells_of_item(line, where, language)
             continue
@@ -593,6 +593,9 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
 
 def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     """Smells of a list item that is a requirement: in a requirements-like section, or with an ID."""
+    first = line.text.lstrip()[:1]
+    if not (first in ("-", "*", "+") or first.isdecimal()):  # _LIST_ITEM's starts (\d: any Nd digit)
+        return []
     item = _LIST_ITEM.match(line.text)
     if item is None:
         return []
@@ -600,9 +603,15 @@ def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     loose = _LOOSE_ID.match(text)
     if loose:
         return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :], language)
-    if not (_REQUIREMENT_SECTIONS.search(line.section) or _REQUIREMENT_SECTIONS.search(line.subsection)):
+    if not (_is_requirement_section(line.section) or _is_requirement_section(line.subsection)):
         return []
     return _smells(line, where, None, text, language)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_requirement_section(title: str) -> bool:
+    """A (sub)section whose list items are requirements; asked for every list item, of few titles."""
+    return _REQUIREMENT_SECTIONS.search(title) is not None
 
 
 def _smells(line: _Line, where: str, rid: str | None, text: str, language: str) -> list[Finding]:
@@ -619,7 +628,7 @@ def _check_traceability(lines: _Lines, functional: list[tuple[str, _Line]]) -> l
     return [
         finding(
             "fr-untraced",
-            lines.where(line),
+            line.where,
             line.number,
             f"{rid} is not referenced by any test, success criterion or task.",
         )
@@ -664,7 +673,7 @@ def _check_endpoints(lines: _Lines, endpoints: list[tuple[str, str, _Line]] | No
             code = line.text.split("#", 1)[0].strip()
             if not code:
                 continue
-            where = lines.where(line)
+            where = line.where
             parts = code.split()
             if any(is_placeholder(code, m, fenced=True) for m in _BRACKET.finditer(code)):
                 continue  # reported as a placeholder already
@@ -710,7 +719,7 @@ def _check_context(lines: _Lines, endpoints: list[tuple[str, str, _Line]], facts
             found.append(
                 finding(
                     "endpoint-conflict",
-                    lines.where(line),
+                    line.where,
                     line.number,
                     f"{key} is marked new but already exists in the context; mark it (changed) or rename it.",
                 )
@@ -723,7 +732,7 @@ def _check_context(lines: _Lines, endpoints: list[tuple[str, str, _Line]], facts
                 found.append(
                     finding(
                         "table-unknown",
-                        lines.where(line),
+                        line.where,
                         line.number,
                         f"Table '{name}' is altered or referenced; neither the context nor the spec has it.",
                     )
@@ -785,7 +794,7 @@ def _check_structure(lines: _Lines) -> list[Finding]:
         if line.fenced:
             previous = None
             continue
-        where = lines.where(line)
+        where = line.where
         problem = None
         if _EMPTY_HEADING.match(text):
             problem = f"an empty heading '{text.strip()}'"
@@ -826,7 +835,7 @@ def _check_characters(lines: _Lines) -> list[Finding]:
     if not (controls_anywhere or secrets_anywhere):
         return found
     for line in lines.items:
-        where = lines.where(line)
+        where = line.where
         controls = sorted({f"U+{ord(ch):04X}" for ch in CONTROL_CHARS.findall(line.text)})
         if controls:
             found.append(
@@ -857,6 +866,12 @@ def _check_characters(lines: _Lines) -> list[Finding]:
 _MIN_JUDGED_WORDS = 8
 
 
+@functools.lru_cache(maxsize=1024)
+def _heading_key(title: str) -> str:
+    """``normalise_heading`` of a section title, asked once per line of the section."""
+    return normalise_heading(title)
+
+
 def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts) -> list[Finding]:
     """Overview prose and requirements that are not about the brief; brief facts the spec never mentions."""
     found: list[Finding] = []
@@ -868,7 +883,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     reference = set(brief.terms) | reference_terms(*(s.title for s in lines.doc.sections), language=language)
     del outline  # the template's own words are instructions and examples, not grounding
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
-    same_language = spec_language(lines.doc.front_matter, lines.doc.body) == language
+    same_language = lines.language == language
     first_key = normalise_heading(first)
     for line in lines.items if same_language else []:
         if line.fenced or line.text.lstrip().startswith("#"):
@@ -876,7 +891,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
         requirement = _REQ.match(line.text)
-        overview = normalise_heading(line.section) == first_key
+        overview = _heading_key(line.section) == first_key
         if not (overview or (requirement and is_functional(requirement.group("prefix")))):
             continue
         if word_count(line.text, language) < _MIN_JUDGED_WORDS:  # counted only for the lines judged
@@ -884,7 +899,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
         text = requirement.group("text") if requirement else line.text
         reason = off_topic(text, reference, strict=overview, language=language)
         if reason:
-            found.append(finding("off-topic", lines.where(line), line.number, f"'{_clip(text)}': {reason}."))
+            found.append(finding("off-topic", line.where, line.number, f"'{_clip(text)}': {reason}."))
     ratio, missing = brief.coverage(lines.doc.body)
     if missing:
         listed = ", ".join(f"'{fact.text}'" for fact in missing)

@@ -13,7 +13,7 @@ enough to reject a drafted requirement (``DRAFTING_SMELLS``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _Add = Callable[[str, str], None]
@@ -449,6 +449,38 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 }
 
 
+_Trie = dict[str, "_Trie"]
+
+
+def _containing_any(needles: Iterable[str]) -> re.Pattern[str]:
+    """An expression that finds any of ``needles`` (literal text, anywhere), written as a trie: the
+    needles sharing a first letter share one branch, so each position of a text is tried against a
+    few letters instead of every needle (the filters below run on every requirement of every spec)."""
+    trie: _Trie = {}  # a letter -> the trie of what may follow it
+    for needle in needles:
+        node = trie
+        for char in needle:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a needle ends here
+
+    def branch(node: _Trie) -> str:
+        ends_here = "" in node
+        alternatives = [re.escape(char) + branch(rest) for char, rest in sorted(node.items()) if char]
+        if not alternatives:
+            return ""
+        if len(alternatives) == 1 and not ends_here:
+            return alternatives[0]
+        group = "(?:" + "|".join(alternatives) + ")"
+        return group + "?" if ends_here else group
+
+    return re.compile(branch(trie))
+
+
+#: one expression per filtered pattern, and one for all of them: most requirements contain no needle at all
+_NEEDLES = {pattern: _containing_any(words) for pattern, words in _NEEDS.items()}
+_ANY_NEEDLE = _containing_any(word for words in _NEEDS.values() for word in words)
+
+
 def detect(text: str) -> list[Smell]:
     """Every smell in one requirement's text, one Smell per rule (sorted by rule id)."""
     found: dict[str, list[str]] = {}
@@ -460,9 +492,10 @@ def detect(text: str) -> list[Smell]:
 
     body = _RATIONALE.sub("", text) or text
     lower = body.lower() if body.isascii() else None
+    some_needle = lower is None or _ANY_NEEDLE.search(lower) is not None
 
     def searched(pattern: re.Pattern[str]) -> bool:
-        return lower is None or any(word in lower for word in _NEEDS[pattern])
+        return lower is None or (some_needle and _NEEDLES[pattern].search(lower) is not None)
 
     for m in _SUBJECTIVE.finditer(body) if searched(_SUBJECTIVE) else ():
         add("smell-subjective", m.group(0))

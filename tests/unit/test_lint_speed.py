@@ -5,6 +5,8 @@ quantities read only in the units the brief's figures use."""
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -89,7 +91,9 @@ def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     texts = _corpus()
     filtered = [smells.detect(text) for text in texts]
     # every expression searched, as before the filter
-    monkeypatch.setattr(smells, "_NEEDS", {pattern: ("",) for pattern in smells._NEEDS})
+    everywhere = re.compile("")
+    monkeypatch.setattr(smells, "_NEEDLES", {pattern: everywhere for pattern in smells._NEEDS})
+    monkeypatch.setattr(smells, "_ANY_NEEDLE", everywhere)
     assert [smells.detect(text) for text in texts] == filtered
     assert sum(1 for found in filtered if found) > 50
 
@@ -117,3 +121,26 @@ def test_coverage_finds_the_brief_figures_among_others() -> None:
     assert not [f for f in missing if f.kind == "number"]
     _, missing_without = brief.coverage("Each export finishes in 2 s for 500 users.")
     assert [f for f in missing_without if f.kind == "number"]
+
+
+def test_the_needle_trie_finds_exactly_the_texts_that_contain_a_needle() -> None:
+    rng = random.Random(7)
+    # needles that are prefixes of each other ("eas", "easi", "easiest") and share first letters
+    needles = ["eas", "easi", "easiest", "simpl", "seamless", "a+b", "x.y", "most", "mo"]
+    finder = smells._containing_any(needles)
+    letters = "aeimosx+.b"
+    texts = ["".join(rng.choice(letters) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    texts += ["uneasily", "simplest", "a+b=c", "xzy", "x.y", "m o"]
+    hits = [finder.search(text) is not None for text in texts]
+    assert hits == [any(needle in text for needle in needles) for text in texts]
+    assert 100 < sum(hits) < len(texts) - 100
+
+
+def test_list_items_numbered_in_any_script_are_still_judged(tmp_path: Path) -> None:
+    # the list-item precheck admits what the list-item expression does: '\\d' is any decimal digit
+    body = "## Performance Requirements\n\n\u0661. Pages should load quickly.\n- Pages should load quickly.\n"
+    path = tmp_path / "digits.md"
+    path.write_text("---\nstatus: DRAFT\n---\n# Digits\n\n" + body, encoding="utf-8")
+    doc = load_spec(path)
+    found = [f for f in lint_document(doc, spec_outline(None, doc, path)) if f.rule == "smell-weak-modal"]
+    assert [f.line for f in found] == [8, 9]
