@@ -141,8 +141,21 @@ class SpecDocument:
     @functools.cached_property
     def body_line_sections(self) -> list[str]:
         """For each body line, the title of its ``##`` section (as :meth:`section_at` says)."""
+        # one sweep over the sections, not a look-up per line: what section_at says of each line
         offset = self.front_matter_text.count("\n")
-        return [self.section_at(i + 1 + offset) for i in range(len(self.body_lines))]
+        count = len(self.body_lines)
+        titles = [""] * count
+        for index, section in enumerate(self.sections):
+            last = section.end_line
+            if index + 1 < len(self.sections):
+                last = min(last, self.sections[index + 1].start_line - 1)
+            first, stop = max(section.start_line - 1 - offset, 0), min(last - offset, count)
+            if stop > first:
+                titles[first:stop] = [section.title] * (stop - first)
+        if self.footer is not None:
+            first = max(self.footer.start_line - 1 - offset, 0)
+            titles[first:] = ["footer"] * max(count - first, 0)
+        return titles
 
     # -- hashing -------------------------------------------------------------------------------
     def normalised_body(self) -> str:

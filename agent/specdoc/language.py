@@ -133,7 +133,7 @@ def spec_language(front_matter: Mapping[str, Any], body: str = "") -> str:
 def text_language(text: str) -> str:
     """The language ``text`` is in: English unless it has letters beyond ASCII and reads clearly as
     another language (so the classifier is never loaded for English text)."""
-    if text and _NON_ASCII_LETTER.search(text):
+    if text and not text.isascii() and _NON_ASCII_LETTER.search(text):  # isascii: no scan
         return detect(text) or ENGLISH
     return ENGLISH
 

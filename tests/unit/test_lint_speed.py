@@ -57,15 +57,32 @@ def test_fences_are_found_once_per_spec_for_every_rule(spec: Path, monkeypatch: 
     assert findings == lint_document(load_spec(spec), outline, base=spec.parent)
 
 
-def test_the_line_index_is_what_section_at_and_fence_mask_say(tmp_path: Path) -> None:
+FOOTER = "\n---\n\n**Technical Specifications by**: @me\n**Status**: DRAFT\n"
+
+
+@pytest.mark.parametrize(
+    ("front", "body"),
+    [
+        ("---\nstatus: DRAFT\n---\n", FENCED),
+        ("---\nstatus: DRAFT\ntitle: x\n---\n", "Preamble line.\n\n" + FENCED + FOOTER),
+        ("", FENCED + "\n## Empty\n" + FOOTER),
+        ("", "# T\n\nPreamble.\n\n## One\ntext\n\n## Two\n"),
+    ],
+)
+def test_the_line_index_is_what_section_at_and_fence_mask_say(tmp_path: Path, front: str, body: str) -> None:
     path = tmp_path / "fenced.md"
-    path.write_text("---\nstatus: DRAFT\n---\n" + FENCED, encoding="utf-8")
+    path.write_text(front + body, encoding="utf-8")
     doc = load_spec(path)
     offset = doc.front_matter_text.count("\n")
     assert doc.body_lines == split_lines(doc.body)
     assert doc.body_fenced == fence_mask(split_lines(doc.body))
+    # worked out in one sweep: the same as asking section_at line by line
     assert doc.body_line_sections == [doc.section_at(i + 1 + offset) for i in range(len(doc.body_lines))]
-    assert [s.title for s in doc.sections] == ["Overview", "Functional Requirements", "Testing Strategy"]
+    if "## Overview" in body:
+        titles = [s.title for s in doc.sections]
+        assert titles[:3] == ["Overview", "Functional Requirements", "Testing Strategy"]
+    if FOOTER in body:
+        assert doc.footer is not None and doc.body_line_sections[-1] == "footer"
 
 
 def test_clause_patterns_are_compiled_once_per_set_of_instructions() -> None:
