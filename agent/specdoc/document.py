@@ -349,7 +349,7 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
                 field_lines[match.group("key").strip()] = i + 1 + offset
         footer = Footer(footer_start + 1 + offset, "".join(lines[footer_start:]), fields, field_lines)
 
-    return SpecDocument(
+    doc = SpecDocument(
         source=source,
         front_matter=fm.data,
         front_matter_text=fm_text,
@@ -359,6 +359,10 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
         title=title,
         title_line=title_line,
     )
+    # the body is these lines joined (preamble, sections, footer): hand the document what was worked out
+    # here instead of splitting and scanning it for fences again (cached_property reads the instance dict)
+    doc.__dict__.update(body=fm.body, body_lines=lines, body_fenced=fenced)
+    return doc
 
 
 def _find_footer(lines: list[str], fenced: list[bool], last_h2: int) -> int | None:

@@ -51,8 +51,9 @@ def test_fences_are_found_once_per_spec_for_every_rule(spec: Path, monkeypatch: 
     monkeypatch.setattr(document_module, "fence_mask", counted)
     findings = lint_document(doc, outline, base=spec.parent)
     trace_document(doc)
-    # once for the body (parse_spec had its own before the spy); not per section, nor again for trace
-    assert calls == [len(split_lines(doc.body))]
+    # parse_spec's own (before the spy) serves every rule: not again for the body, per section or for trace
+    assert calls == []
+    assert doc.body_fenced == fence_mask(split_lines(doc.body)) and doc.body == "".join(doc.body_lines)
     assert len(doc.sections) > 10
     assert findings == lint_document(load_spec(spec), outline, base=spec.parent)
 
