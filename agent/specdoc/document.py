@@ -45,7 +45,7 @@ def fence_mask(lines: list[str]) -> list[bool]:
     mask: list[bool] = []
     opener: str | None = None
     for line in lines:
-        match = _FENCE.match(line)
+        match = _FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None  # most lines: no look
         if opener is None:
             if match:
                 opener = match.group(1)
@@ -302,7 +302,9 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
     lines = split_lines(fm.body)
     fenced = fence_mask(lines)
 
-    h2 = [i for i, line in enumerate(lines) if not fenced[i] and _H2.match(line.rstrip("\n"))]
+    # the lines that can be headings (a '#' after the indentation), so each later look is over a few lines
+    hashes = [i for i, line in enumerate(lines) if not fenced[i] and line.lstrip(" ")[:1] == "#"]
+    h2 = [i for i in hashes if _H2.match(lines[i].rstrip("\n"))]
     if not h2:
         raise InputError(
             f"{source} is not a spec: it has no '## ' sections.",
@@ -318,16 +320,15 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
             title, title_line = match.group(1), i + 1 + offset
             break
 
+    h3 = [(i, m.group(1)) for i in hashes if (m := _H3.match(lines[i].rstrip("\n")))]
+    h3_rows = [i for i, _ in h3]
     sections: list[Section] = []
     for n, start in enumerate(h2):
         end = h2[n + 1] if n + 1 < len(h2) else stop
         heading = _H2.match(lines[start].rstrip("\n"))
         assert heading is not None
-        subs = tuple(
-            Subsection(m.group(1), i + 1 + offset)
-            for i in range(start + 1, end)
-            if not fenced[i] and (m := _H3.match(lines[i].rstrip("\n")))
-        )
+        first, last = bisect.bisect_right(h3_rows, start), bisect.bisect_left(h3_rows, end)
+        subs = tuple(Subsection(title, i + 1 + offset) for i, title in h3[first:last])
         sections.append(
             Section(
                 title=heading.group(1),

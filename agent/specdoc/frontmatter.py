@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,7 @@ _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
 
 
+@functools.lru_cache(maxsize=4096)  # the resolver is pure; keys and many values repeat from spec to spec
 def _tag(plain: str) -> str:
     """The tag PyYAML's resolver gives a plain scalar (str, int, float, bool, null, timestamp, ...)."""
     tag: str = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]

@@ -446,6 +446,32 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
         "countless",
         "most",
     ),
+    _RATIONALE: ("rationale", "note", "because", "since", "so that", "in order that"),
+    _LOOPHOLE: (
+        "possible",
+        "feasible",
+        "practica",
+        "appropriate",
+        "applicable",
+        "necessary",
+        "needed",
+        "required",
+        "relevant",
+        "desired",
+        "otherwise",
+        "discretion",
+    ),
+    _OPEN_ENDED: (
+        "etc",
+        "cetera",
+        "and so ",
+        "not limited",
+        "other",
+        "similar",
+        "the like",
+        "such as",
+        "e.g.",
+    ),
 }
 
 
@@ -490,9 +516,12 @@ def detect(text: str) -> list[Smell]:
         if word.lower() not in words:
             words.append(word.lower())
 
-    body = _RATIONALE.sub("", text) or text
-    lower = body.lower() if body.isascii() else None
-    some_needle = lower is None or _ANY_NEEDLE.search(lower) is not None
+    lowered = text.lower() if text.isascii() else None
+    # a needle in the body is one in the text too: the rationale cut ends at a line end or the text's end
+    some_needle = lowered is None or _ANY_NEEDLE.search(lowered) is not None
+    cut = lowered is None or (some_needle and _NEEDLES[_RATIONALE].search(lowered) is not None)
+    body = (_RATIONALE.sub("", text) or text) if cut else text
+    lower = lowered if body is text else body.lower() if body.isascii() else None
 
     def searched(pattern: re.Pattern[str]) -> bool:
         return lower is None or (some_needle and _NEEDLES[pattern].search(lower) is not None)
@@ -503,9 +532,9 @@ def detect(text: str) -> list[Smell]:
         for m in _VAGUE.finditer(body):
             if not _GRADED.search(body, 0, m.start()):  # "more reliable", "most secure": another smell
                 add("smell-vague", m.group(0))
-    for m in _LOOPHOLE.finditer(body):
+    for m in _LOOPHOLE.finditer(body) if searched(_LOOPHOLE) else ():
         add("smell-loophole", m.group(0))
-    for m in _OPEN_ENDED.finditer(body):
+    for m in _OPEN_ENDED.finditer(body) if searched(_OPEN_ENDED) else ():
         add("smell-open-ended", m.group(0).rstrip("."))
     for m in _SUPERLATIVE.finditer(body) if searched(_SUPERLATIVE) else ():
         add("smell-superlative", m.group(0))

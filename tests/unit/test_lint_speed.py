@@ -106,7 +106,14 @@ def _corpus() -> list[str]:
 
 
 def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    texts = _corpus()
+    rationale = [
+        "The export must finish within 5 s because users wait for it, as appropriate.",
+        "Exports should be fast. Rationale: users wait for it etc.",
+        "The API must reject requests where possible,\nsince the quota is shared and so on.",
+        "Users may retry, so that the job finishes in order that nothing is lost.",
+        "NOTE: the exporter must retry several times if needed.",
+    ]
+    texts = _corpus() + rationale + [text.upper() for text in rationale]
     filtered = [smells.detect(text) for text in texts]
     # every expression searched, as before the filter
     everywhere = re.compile("")
