@@ -429,6 +429,12 @@ _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
 
 
+def _inside(needle: str, text: str, words: frozenset[str]) -> bool:
+    """``needle in text``, most often ruled out without a search: a word of ``needle`` with whitespace
+    on both sides has it in ``text`` too, so it is one of ``words`` (``text.split()``)."""
+    return all(part in words for part in needle.split()[1:-1]) and needle in text
+
+
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
     found: list[Finding] = []
     leftovers = sorted((p for p in outline.placeholders if len(p) >= 12), key=len, reverse=True)
@@ -440,7 +446,8 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         for line in lines.items
     ]
     everything = "\n".join(bares).lower()  # lower-cased once, not once per leftover
-    leftovers = [text_left for text_left in leftovers if text_left.lower() in everything]
+    words = frozenset(everything.split())
+    leftovers = [text_left for text_left in leftovers if _inside(text_left.lower(), everything, words)]
     for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
         where = line.where
@@ -784,6 +791,9 @@ _H1 = re.compile(r"^ {0,3}#(?:[ \t]|$)")
 _LIST_OR_HEADING = re.compile(r"^ {0,3}([-*+]\s|\d+[.)]\s|#|>|\||```|~~~)")
 
 
+_STRUCTURE_STARTS = frozenset("#*_-=")
+
+
 def _check_structure(lines: _Lines) -> list[Finding]:
     """Markdown structure model text can smuggle in and no template has (the renderer escapes it)."""
     found: list[Finding] = []
@@ -796,7 +806,9 @@ def _check_structure(lines: _Lines) -> list[Finding]:
             continue
         where = line.where
         problem = None
-        if _EMPTY_HEADING.match(text):
+        if text.lstrip(" ")[:1] not in _STRUCTURE_STARTS:
+            pass  # what every expression below needs after the indentation: most lines have none of it
+        elif _EMPTY_HEADING.match(text):
             problem = f"an empty heading '{text.strip()}'"
         elif _H1.match(text):
             titles += 1

@@ -19,7 +19,9 @@ from itertools import chain
 from agent.specdoc.language import ENGLISH, LANGUAGES, text_language
 from agent.specdoc.wordstems import generic_stems, specific_stems, stems_in, words_in
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.]*[A-Za-z0-9+#]|[A-Za-z]")
+#: a word: a letter, then letters, digits, '+' and '#', with dots only inside ("Node.js", "C++", "e.g")
+#: (written without backtracking: a whole spec body is read word by word)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#]*(?:\.+[A-Za-z0-9+#]+)*")
 _STOP = frozenset(
     """
     a about above after again against all also am an and any are as at be because been before being

@@ -93,31 +93,33 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
     raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
     defined: dict[str, TracedRequirement] = {}
     referring: list[tuple[str, str, str]] = []  # (kind, line text, the ID it defines or "")
-    sub, current = "", ""
+    sub = current = ""
+    kind: str | None = None  # the kind of the current (sub)section, worked out when it changes
     for i, text in enumerate(raw):
-        number = i + 1 + offset
         section = sections[i]
         if section != current:
             current, sub = section, ""
-        line = text.rstrip("\n")
-        if mask[i]:
             kind = _kind(section, sub)
+        if mask[i]:
             if kind == "endpoints":
-                referring.append((kind, line.strip(), ""))
+                referring.append((kind, text.strip(), ""))
             continue
-        if line.lstrip().startswith("### "):
-            sub = line.lstrip()[4:].strip()
+        if "### " in text and text.lstrip().startswith("### "):
+            sub = text.rstrip("\n").lstrip()[4:].strip()
+            kind = _kind(section, sub)
             continue
-        match = REQUIREMENT.match(line)
+        # a requirement is bold ("**FR-001**"); a line that is not one matters only in a referring section
+        match = REQUIREMENT.match(text.rstrip("\n")) if "**" in text else None
+        if match is None and kind is None:
+            continue
         own = ""
         if match is not None:
             own = f"{match.group('prefix')}-{match.group('num')}"
-            if own not in defined and _kind(section, sub) is None:
+            if own not in defined and kind is None:
                 where = f"{section} / {sub}" if sub else section
-                defined[own] = TracedRequirement(own, match.group("text").strip(), number, where)
-        kind = _kind(section, sub)
-        if kind is not None and line.strip():
-            body = match.group("text") if match is not None else line
+                defined[own] = TracedRequirement(own, match.group("text").strip(), i + 1 + offset, where)
+        if kind is not None and text.strip():
+            body = match.group("text") if match is not None else text.rstrip("\n")
             referring.append((kind, _CHECKBOX.sub("", body).strip(), own))
     for kind, text, own in referring:
         for rid in references(text):
