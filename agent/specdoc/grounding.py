@@ -13,9 +13,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
+from agent.specdoc.alternation import literal_trie
 from agent.specdoc.language import ENGLISH, LANGUAGES, text_language
 from agent.specdoc.wordstems import generic_stems, specific_stems, stems_in, words_in
 
@@ -136,10 +138,42 @@ _UNIT_FORMS = {
     **dict.fromkeys(("benutzer", "benutzern", "nutzer", "nutzern"), "nutzer"),
     **dict.fromkeys(("arbeitsbereiche", "arbeitsbereichen"), "arbeitsbereich"),
 }
+
+
+def _unit_literals(words: str) -> list[str]:
+    """The words ``_UNIT_WORDS`` stands for, each optional last letter spelled out (``days?``: day,
+    days), lower case (the expression ignores case)."""
+    found: list[str] = []
+    for word in words.split("|"):
+        found += [word[:-2].lower(), word[:-1].lower()] if word.endswith("?") else [word.lower()]
+    return found
+
+
+# The units as one factored alternation: each unit is a whole word (or '%') followed by \b, so at most
+# one of them can end there and the order the plain alternation tried them in cannot matter.
 _NUMBER = re.compile(
-    rf"\b(\d[\d,]*(?:\.\d+)?)\s?(k\b|m\b|%)?\s?({_UNIT_WORDS})?\b(?:\s+per\s+([a-z]+))?",
+    rf"\b(\d[\d,]*(?:\.\d+)?)\s?(k\b|m\b|%)?\s?({literal_trie(_unit_literals(_UNIT_WORDS))})?\b"
+    r"(?:\s+per\s+([a-z]+))?",
     re.IGNORECASE,
 )
+#: ``_NUMBER`` from its first digit on: an expression that starts with a digit lets ``re`` skip to the
+#: next digit at once, where one that starts with ``\b`` is tried at every position of the text
+_NUMBER_FROM_DIGIT = re.compile(_NUMBER.pattern.removeprefix(r"\b"), re.IGNORECASE)
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _number_matches(text: str) -> Iterator[re.Match[str]]:
+    """What ``_NUMBER.finditer(text)`` finds (tests compare the two), in a third less time on a spec."""
+    pos = 0
+    while (match := _NUMBER_FROM_DIGIT.search(text, pos)) is not None:
+        start = match.start()
+        if start and _WORD_CHAR.match(text, start - 1):  # no word boundary before this digit
+            pos = start + 1
+            continue
+        yield match
+        pos = match.end()
+
+
 _QUANTITY = re.compile(
     r"\b(?:a few|several|hundreds of|thousands of|millions of|a few hundred|a few thousand|dozens of)"
     r"\s+(?:[a-z]+\s+){0,2}?[a-z]+\s+per\s+[a-z]+\b",
@@ -277,7 +311,7 @@ def extract(body: str, title: str = "", language: str | None = None) -> BriefFac
             seen.add(key)
             facts.append(Fact(kind, text))
 
-    for match in _NUMBER.finditer(prose):
+    for match in _number_matches(prose):
         if match.group(2) or match.group(3) or match.group(4):
             add("number", " ".join(match.group(0).split()))
     for match in _CJK_NUMBER.finditer(prose):
@@ -355,7 +389,7 @@ def _quantities(text: str, units: set[str] | None = None) -> set[tuple[str, str]
     """(value, unit stem) of every number with a unit: ``20k workspaces`` -> ("20000", "workspac");
     with ``units``, only those in one of these units (the values of the others are not worked out)."""
     out: set[tuple[str, str]] = set()
-    for match in _NUMBER.finditer(text):
+    for match in _number_matches(text):
         unit = match.group(3) or match.group(2) or ""
         if match.group(2) and match.group(2).lower() in ("k", "m") and match.group(3):
             unit = match.group(3)

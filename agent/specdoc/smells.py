@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from agent.specdoc.alternation import literal_trie
+
 _Add = Callable[[str, str], None]
 
 #: rule id -> (what it catches, how to fix it); lint's RULES and docs/signoff.md list the same rules.
@@ -475,31 +477,10 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 }
 
 
-_Trie = dict[str, "_Trie"]
-
-
 def _containing_any(needles: Iterable[str]) -> re.Pattern[str]:
-    """An expression that finds any of ``needles`` (literal text, anywhere), written as a trie: the
-    needles sharing a first letter share one branch, so each position of a text is tried against a
-    few letters instead of every needle (the filters below run on every requirement of every spec)."""
-    trie: _Trie = {}  # a letter -> the trie of what may follow it
-    for needle in needles:
-        node = trie
-        for char in needle:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a needle ends here
-
-    def branch(node: _Trie) -> str:
-        ends_here = "" in node
-        alternatives = [re.escape(char) + branch(rest) for char, rest in sorted(node.items()) if char]
-        if not alternatives:
-            return ""
-        if len(alternatives) == 1 and not ends_here:
-            return alternatives[0]
-        group = "(?:" + "|".join(alternatives) + ")"
-        return group + "?" if ends_here else group
-
-    return re.compile(branch(trie))
+    """An expression that finds any of ``needles`` (literal text, anywhere), factored by first letters:
+    the filters below run on every requirement of every spec."""
+    return re.compile(literal_trie(needles))
 
 
 #: one expression per filtered pattern, and one for all of them: most requirements contain no needle at all

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
 from agent.specdoc import grounding, placeholders, smells
+from agent.specdoc.alternation import literal_trie
 from agent.specdoc.document import fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
 from agent.specdoc.template_resolver import spec_outline
@@ -180,3 +182,30 @@ def test_the_word_expression_reads_the_words_it_always_read() -> None:
     texts += ["Node.js and C++ on e.g. ASP.NET... v2.0.", "a. b.c.. d"]
     assert [grounding.words(text) for text in texts] == [former.findall(text) for text in texts]
     assert grounding.words("Node.js, C++ e.g.") == ["Node.js", "C++", "e.g"]
+
+
+def test_numbers_are_found_as_the_plain_expression_found_them() -> None:
+    # the former expression: units as a plain alternation, searched from a word boundary at every position
+    plain = re.compile(
+        rf"\b(\d[\d,]*(?:\.\d+)?)\s?(k\b|m\b|%)?\s?({grounding._UNIT_WORDS})?\b(?:\s+per\s+([a-z]+))?",
+        re.IGNORECASE,
+    )
+    rng = random.Random(5)
+    # digits, separators, unit letters, letters re folds onto ASCII ones (long s, Kelvin sign), '_'
+    alphabet = "0123 ,.kmMK%s\u017f\u212apeusrday\u00e9_\n"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25))) for _ in range(20_000)]
+    texts += ["20k workspaces per day, 5 ms, 1,000 users; 7 d\u00edas; FR-001 and 3x", "5 \u017feconds"]
+
+    def found(matches: Iterable[re.Match[str]]) -> list[object]:
+        return [(m.span(), m.groups()) for m in matches]
+
+    assert [found(grounding._number_matches(t)) for t in texts] == [found(plain.finditer(t)) for t in texts]
+    assert sum(1 for t in texts if any(m.group(3) for m in plain.finditer(t))) > 200
+
+
+def test_a_factored_alternation_matches_exactly_its_alternatives() -> None:
+    words = ["ms", "millisecond", "milliseconds", "minute", "m", "%", "a+b", "día"]
+    factored = re.compile(literal_trie(words))
+    assert factored.pattern.count("|") < len(words)  # shared first letters share a branch
+    candidates = [*words, "mil", "mss", "minutes", "", "a+", "dia", "%%", "b"]
+    assert [w for w in candidates if factored.fullmatch(w)] == words
