@@ -109,6 +109,7 @@ def _front_matter(n: int, title: str, brief_sha: str, template_sha: str, rng: ra
         "type: tech-specs\n"
         f"priority: {rng.choice(['high', 'medium', 'low'])}\n"
         "status: DRAFT\n"
+        "language: en\n"  # every drafted spec records its language (lint then reads it, not the body)
         "specdraft:\n"
         "  model: smollm2-135m-instruct\n"
         "  provider: local\n"

@@ -429,15 +429,17 @@ _MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
 
 
-def _inside(needle: str, text: str, words: frozenset[str]) -> bool:
-    """``needle in text``, most often ruled out without a search: a word of ``needle`` with whitespace
-    on both sides has it in ``text`` too, so it is one of ``words`` (``text.split()``)."""
-    return all(part in words for part in needle.split()[1:-1]) and needle in text
+@functools.lru_cache(maxsize=64)
+def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """A template's instructions long enough to report when left in a spec, longest first (ties in
+    text order), each with its lower-case form and its inner words (whitespace on both sides): worked
+    out once per template, not once per spec."""
+    long_enough = sorted((p for p in placeholders if len(p) >= 12), key=lambda p: (-len(p), p))
+    return tuple((p, p.lower(), tuple(p.lower().split()[1:-1])) for p in long_enough)
 
 
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
     found: list[Finding] = []
-    leftovers = sorted((p for p in outline.placeholders if len(p) >= 12), key=len, reverse=True)
     # A leftover never spans lines: look for each in the whole text once, then only for those present.
     # each expression below needs a character it looks for first ('[', '.', an upper-case word): a line
     # without it is not searched at all (most lines of a spec)
@@ -446,8 +448,14 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         for line in lines.items
     ]
     everything = "\n".join(bares).lower()  # lower-cased once, not once per leftover
+    # an inner word of a leftover has whitespace on both sides in the text too, so it is one of its words:
+    # most leftovers are ruled out without a search of the text
     words = frozenset(everything.split())
-    leftovers = [text_left for text_left in leftovers if _inside(text_left.lower(), everything, words)]
+    leftovers = [
+        text_left
+        for text_left, lower, inner in _leftover_keys(outline.placeholders)
+        if all(word in words for word in inner) and lower in everything
+    ]
     for line, bare in zip(lines.items, bares, strict=True):
         text = line.text
         where = line.where
