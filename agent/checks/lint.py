@@ -274,6 +274,11 @@ class _Lines:
             append(_Line(number, stripped, fenced, section, sub, where))
         self.items = items
         self.language = spec_language(doc.front_matter, doc.body)  # read once: two rule groups ask
+        #: each line's match of the requirement expression (a requirement's ID is bold: a line without
+        #: '**' is not one), looked at once for the requirement and the grounding rules
+        self.requirements: list[re.Match[str] | None] = [
+            REQUIREMENT.match(line.text) if not line.fenced and "**" in line.text else None for line in items
+        ]
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -301,11 +306,10 @@ def _match_in_order(
     found: list[Finding] = []
     used: set[int] = set()
     matched: list[tuple[str, int]] = []  # (template title, index in present), in template order
+    keys = [normalise_heading(p) for p in present]  # once, not once per wanted heading
     for title in wanted:
         pattern = _heading_matcher(title)
-        index = next(
-            (i for i, p in enumerate(present) if i not in used and pattern.match(normalise_heading(p))), None
-        )
+        index = next((i for i, key in enumerate(keys) if i not in used and pattern.match(key)), None)
         if index is None:
             before = [i for _, i in matched]
             after = [i for i in range(max(before, default=-1) + 1, len(present)) if i not in used]
@@ -410,7 +414,11 @@ def _check_empty(section: str, start: int, lines: list[str], mask: list[bool]) -
     found: list[Finding] = []
     if any("[NEEDS ATTENTION" in line for line in lines):
         return found  # the marker is the finding; its empty subsections follow from it
-    heads = [i for i, line in enumerate(lines) if not mask[i] and _SUBHEADING.match(line)]
+    heads = [
+        i
+        for i, line in enumerate(lines)
+        if not mask[i] and line[:4].lstrip(" ")[:1] == "#" and _SUBHEADING.match(line)
+    ]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
         body = "".join(lines[i + 1 : stop]).strip()
@@ -555,13 +563,14 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
-    for line in lines.items:
+    for line, match in zip(lines.items, lines.requirements, strict=True):
         if line.fenced:
             continue
-        match = _REQ.match(line.text)
         where = line.where
         if match is None:
-            found += _smells_of_item(line, where, language)
+            first = line.text.lstrip()[:1]
+            if first in ("-", "*", "+") or first.isdecimal():  # _LIST_ITEM's starts (\d: any Nd digit)
+                found += _smells_of_item(line, where, language)
             continue
         prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
         rid = f"{prefix}-{match.group('num')}"
@@ -608,9 +617,6 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
 
 def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     """Smells of a list item that is a requirement: in a requirements-like section, or with an ID."""
-    first = line.text.lstrip()[:1]
-    if not (first in ("-", "*", "+") or first.isdecimal()):  # _LIST_ITEM's starts (\d: any Nd digit)
-        return []
     item = _LIST_ITEM.match(line.text)
     if item is None:
         return []
@@ -905,12 +911,11 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = lines.language == language
     first_key = normalise_heading(first)
-    for line in lines.items if same_language else []:
+    for line, requirement in zip(lines.items, lines.requirements, strict=True) if same_language else []:
         if line.fenced or line.text.lstrip().startswith("#"):
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
-        requirement = _REQ.match(line.text)
         overview = _heading_key(line.section) == first_key
         if not (overview or (requirement and is_functional(requirement.group("prefix")))):
             continue

@@ -230,6 +230,13 @@ def content_stems(text: str, language: str = ENGLISH) -> list[str]:
     return list(chain.from_iterable(map(_word_stems, _WORD.findall(text))))
 
 
+def content_stem_set(text: str, language: str = ENGLISH) -> set[str]:
+    """``set(content_stems(text, language))``, each distinct word stemmed once (a whole spec body)."""
+    if language != ENGLISH:
+        return set(stems_in(text, language))
+    return set(chain.from_iterable(map(_word_stems, set(_WORD.findall(text)))))
+
+
 _GENERIC_STEMS = frozenset(stem(w) for w in _GENERIC)
 
 
@@ -284,7 +291,7 @@ class BriefFacts:
         """Share (0-1) of facts ``text`` mentions, and the facts it never mentions."""
         if not self.facts:
             return 1.0, []
-        stems = set(content_stems(text, self.language))
+        stems = content_stem_set(text, self.language)
         numbers = [fact.text for fact in self.facts if fact.kind == "number"]
         # a number fact is found by its (value, unit) pairs: only the text's quantities in those units count
         units = {unit for fact in numbers for _, unit in _quantities(fact)}
