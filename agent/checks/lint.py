@@ -412,7 +412,7 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
 def _check_empty(section: str, start: int, lines: list[str], mask: list[bool]) -> list[Finding]:
     """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
     found: list[Finding] = []
-    if any("[NEEDS ATTENTION" in line for line in lines):
+    if "[NEEDS ATTENTION" in "".join(lines):
         return found  # the marker is the finding; its empty subsections follow from it
     heads = [
         i
@@ -812,17 +812,19 @@ def _check_structure(lines: _Lines) -> list[Finding]:
     """Markdown structure model text can smuggle in and no template has (the renderer escapes it)."""
     found: list[Finding] = []
     titles = 0
-    previous: _Line | None = None
-    for line in lines.items:
+    items = lines.items
+    # every expression below needs one of these characters after the indentation: most lines have none
+    candidates = [
+        n
+        for n, line in enumerate(items)
+        if not line.fenced and line.text.lstrip(" ")[:1] in _STRUCTURE_STARTS
+    ]
+    for n in candidates:
+        line = items[n]
         text = line.text
-        if line.fenced:
-            previous = None
-            continue
-        where = line.where
+        previous = items[n - 1] if n > 0 and not items[n - 1].fenced else None  # the line above, outside code
         problem = None
-        if text.lstrip(" ")[:1] not in _STRUCTURE_STARTS:
-            pass  # what every expression below needs after the indentation: most lines have none of it
-        elif _EMPTY_HEADING.match(text):
+        if _EMPTY_HEADING.match(text):
             problem = f"an empty heading '{text.strip()}'"
         elif _H1.match(text):
             titles += 1
@@ -842,12 +844,11 @@ def _check_structure(lines: _Lines) -> list[Finding]:
             found.append(
                 finding(
                     "structure-unexpected",
-                    where,
+                    line.where,
                     line.number,
                     f"{problem}: structure the template does not have (often from model text).",
                 )
             )
-        previous = line
     return found
 
 

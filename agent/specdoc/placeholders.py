@@ -67,7 +67,10 @@ def pasted_text(text: str, instructions: set[str] | list[str] | frozenset[str]) 
     a large customer ...`` use its words in a sentence of their own. Case and punctuation inside the
     instruction do not matter; words are those of any language (``Cómo se cifran los datos almacenados``).
     """
-    for instruction, pattern in _clause_patterns(tuple(instructions)):
+    lower = text.lower() if text.isascii() else None
+    for instruction, pattern, clue in _clause_patterns(tuple(instructions)):
+        if lower is not None and clue is not None and clue not in lower:
+            continue  # the instruction's longest word is not in the text: no need to search it
         for match in pattern.finditer(text):
             if _BEFORE.search(text[: match.start()]) and _AFTER.match(text[match.end() :]):
                 return instruction
@@ -75,14 +78,18 @@ def pasted_text(text: str, instructions: set[str] | list[str] | frozenset[str]) 
 
 
 @functools.lru_cache(maxsize=256)
-def _clause_patterns(instructions: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _clause_patterns(instructions: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str], str | None], ...]:
     """Each instruction long enough to count with its compiled pattern, longest first (lint and the
-    quality checks ask about the same template's instructions for every line and every answer)."""
+    quality checks ask about the same template's instructions for every line and every answer), and
+    its clue: its longest word in lower case when that is ASCII (an ASCII text the pattern matches,
+    case ignored, holds it; re's case folding maps a few other letters onto ASCII ones, so only then)."""
     patterns = []
     for instruction in sorted(instructions, key=len, reverse=True):
         words = _INSTRUCTION_WORD.findall(instruction)  # letters of any language: "verschlüsselt" is one word
         if len(instruction) < 12 or len(words) < 3:
             continue
         pattern = r"\b" + r"\W+".join(map(re.escape, words)) + r"\b"
-        patterns.append((instruction, re.compile(pattern, flags=re.IGNORECASE)))
+        longest = max(words, key=len).lower()
+        clue = longest if longest.isascii() else None
+        patterns.append((instruction, re.compile(pattern, flags=re.IGNORECASE), clue))
     return tuple(patterns)

@@ -101,6 +101,41 @@ def test_clause_patterns_are_compiled_once_per_set_of_instructions() -> None:
     assert placeholders._clause_patterns.cache_info().misses == 1
 
 
+def test_an_instruction_is_searched_only_in_texts_that_hold_its_longest_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instructions = [
+        "List of UI components and their responsibilities",
+        "How the system scales",
+        "C\u00f3mo se cifran los datos almacenados",
+        "Max \u017fessions per user",  # a long s: re folds it onto 's', so no clue can rule it out
+    ]
+    rng = random.Random(11)
+    texts: list[str] = []
+    for _ in range(4000):  # an instruction, altered or not, as a clause or inside a sentence
+        words = re.findall(r"[^\W_]+", rng.choice(instructions))
+        if rng.random() < 0.3:
+            words.pop(rng.randrange(len(words)))
+        if rng.random() < 0.3:
+            words[rng.randrange(len(words))] = rng.choice(["sessions", "systems", "\u017fcales", "LIST"])
+        separator = rng.choice([" ", ", ", " - ", "  "])
+        clause = separator.join(w.upper() if rng.random() < 0.2 else w for w in words)
+        texts.append(
+            rng.choice(["", "React pages; ", "We show ", "a "]) + clause + rng.choice(["", "; a panel", "."])
+        )
+    texts += ["Max sessions per user", "We cap it; max SESSIONS per user"]
+    with_clues = [pasted_text(text, instructions) for text in texts]
+    placeholders._clause_patterns.cache_clear()
+    every = placeholders._clause_patterns
+    monkeypatch.setattr(
+        placeholders,
+        "_clause_patterns",
+        lambda given: tuple((i, p, None) for i, p, _ in every(given)),  # no clue: every text searched
+    )
+    assert [pasted_text(text, instructions) for text in texts] == with_clues
+    assert 500 < sum(1 for found in with_clues if found) < 3500
+
+
 def _corpus() -> list[str]:
     path = Path(__file__).resolve().parent.parent / "data" / "smells" / "requirements.jsonl"
     texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
