@@ -252,6 +252,10 @@ class _Line(NamedTuple):  # a tuple: a spec has hundreds of lines and lint build
     where: str  # "Section / Subsection" (or the section alone), as findings name the place
 
 
+#: builds a _Line without the Python-level __new__ a NamedTuple has (half the cost, once per line)
+_new_line = tuple.__new__
+
+
 class _Lines:
     """Every body line with its number, whether it is in a code fence, and its section/subsection."""
 
@@ -271,7 +275,7 @@ class _Lines:
             if not fenced and "### " in stripped and stripped.lstrip().startswith("### "):
                 sub = stripped.lstrip()[4:].strip()
                 where = f"{section} / {sub}" if sub else section
-            append(_Line(number, stripped, fenced, section, sub, where))
+            append(_new_line(_Line, (number, stripped, fenced, section, sub, where)))
         self.items = items
         self.language = spec_language(doc.front_matter, doc.body)  # read once: two rule groups ask
         #: each line's match of the requirement expression (a requirement's ID is bold: a line without
