@@ -123,9 +123,28 @@ _UNIT_WORDS = (
     r"|solicitudes|invitaciones|espacios"
 )
 #: a number and a Chinese or Japanese counter or unit (7天, 500个, 30分钟); no word boundary there
-_CJK_NUMBER = re.compile(
-    r"(\d[\d,]*(?:\.\d+)?)\s?(小时|分钟|秒钟|秒|天|日|周|个月|月|年|个|人|次|条|封|件|名|行|项|位|時間|分)"
+_CJK_UNITS = (
+    "小时",
+    "分钟",
+    "秒钟",
+    "秒",
+    "天",
+    "日",
+    "周",
+    "个月",
+    "月",
+    "年",
+    "个",
+    "人",
+    "次",
+    "条",
+    "封",
+    "件",
+    "名",
+    "行",
 )
+_CJK_UNITS += ("项", "位", "時間", "分")  # in the order they are tried: "个月" before "月"
+_CJK_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(_CJK_UNITS) + ")")
 #: the forms of one German unit counted as one (``7 Tage`` is ``7 Tagen``)
 _UNIT_FORMS = {
     **dict.fromkeys(("tage", "tagen"), "tag"),
@@ -406,7 +425,9 @@ def _quantities(text: str, units: set[str] | None = None) -> set[tuple[str, str]
             continue
         for value in _numbers(match.group(1) + (match.group(2) or "")):
             out.add((value, key))
-    for match in _CJK_NUMBER.finditer(text) if not text.isascii() else ():  # its units are CJK characters
+    # its units are CJK characters: not in ASCII text, and not looked for when none of them is asked for
+    cjk = not text.isascii() and (units is None or not units.isdisjoint(_CJK_UNITS))
+    for match in _CJK_NUMBER.finditer(text) if cjk else ():
         if units is not None and match.group(2) not in units:
             continue
         for value in _numbers(match.group(1)):

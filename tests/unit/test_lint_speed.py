@@ -173,6 +173,12 @@ def test_quantities_are_read_only_in_the_units_asked_for() -> None:
     assert ("300", "ms") in everything and ("20000", "workspac") in everything
     assert grounding._quantities(text, {"ms", "%"}) == {q for q in everything if q[1] in ("ms", "%")}
     assert grounding._quantities(text, set()) == set()
+    # CJK counters are looked for only when one of them is asked for (or all are)
+    mixed = "链接 7天 内有效, 500个 邀请; p95 under 300 ms ──► 20k workspaces"
+    every = grounding._quantities(mixed)
+    assert ("7", "天") in every and ("500", "个") in every and ("300", "ms") in every
+    for units in ({"天"}, {"ms", "个"}, {"ms"}, {"workspac"}):
+        assert grounding._quantities(mixed, units) == {q for q in every if q[1] in units}
 
 
 def test_coverage_finds_the_brief_figures_among_others() -> None:
