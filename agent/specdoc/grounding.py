@@ -124,7 +124,10 @@ _UNIT_WORDS = (
 )
 #: a number and a Chinese or Japanese counter or unit (7天, 500个, 30分钟); no word boundary there
 #: in the order they are tried ("个月" before "月")
-_CJK_UNITS = tuple("小时 分钟 秒钟 秒 天 日 周 个月 月 年 个 人 次 条 封 件 名 行 项 位 時間 分".split())
+_CJK_UNITS: tuple[str, ...] = (
+    *("小时", "分钟", "秒钟", "秒", "天", "日", "周", "个月", "月", "年", "个"),
+    *("人", "次", "条", "封", "件", "名", "行", "项", "位", "時間", "分"),
+)
 _CJK_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?(" + "|".join(_CJK_UNITS) + ")")
 #: the forms of one German unit counted as one (``7 Tage`` is ``7 Tagen``)
 _UNIT_FORMS = {
