@@ -85,13 +85,14 @@ def confine_recorded(reference: str, spec_folder: Path, *, what: str) -> Path:
     The front matter is only text: ``brief: /home/me/.ssh/id_rsa`` or ``template: ../../etc/passwd``
     must not make specdraft read, send or show that file.
     """
-    root = spec_root(spec_folder)
+    folder = spec_folder.resolve()  # once: resolving walks every component of the path
+    root = work_tree(folder) or folder  # spec_root's answer
     return confine(
         reference,
         root,
         what=what,
-        root_name="the spec's folder" if root == spec_folder.resolve() else "the spec's work tree",
-        base=spec_folder,
+        root_name="the spec's folder" if root == folder else "the spec's work tree",
+        base=folder,
     )
 
 
