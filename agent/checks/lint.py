@@ -308,27 +308,12 @@ def _match_in_order(
     once, so one moved section gives one finding.
     """
     found: list[Finding] = []
-    used: set[int] = set()
-    matched: list[tuple[str, int]] = []  # (template title, index in present), in template order
-    keys = [normalise_heading(p) for p in present]  # once, not once per wanted heading
-    for title in wanted:
-        pattern = _heading_matcher(title)
-        index = next((i for i, key in enumerate(keys) if i not in used and pattern.match(key)), None)
-        if index is None:
-            before = [i for _, i in matched]
-            after = [i for i in range(max(before, default=-1) + 1, len(present)) if i not in used]
-            line = lines[after[0]] if after else end_line
-            message = f"Template section '{prefix}{title}' is missing."
-            found.append(finding("section-missing", section or title, line, message))
-            continue
-        used.add(index)
-        matched.append((title, index))
-    keep = _longest_increasing([i for _, i in matched])
-    for n, (title, index) in enumerate(matched):
-        if n in keep:
-            continue
-        previous = next((matched[k][0] for k in range(n - 1, -1, -1) if k in keep), None)
-        following = next((matched[k][0] for k in range(n + 1, len(matched)) if k in keep), None)
+    missing, misplaced = _alignment(tuple(wanted), tuple(present))
+    for title, after in missing:
+        line = lines[after] if after is not None else end_line
+        message = f"Template section '{prefix}{title}' is missing."
+        found.append(finding("section-missing", section or title, line, message))
+    for title, index, previous, following in misplaced:
         where = (
             f"should come after '{prefix}{previous}'"
             if previous is not None
@@ -343,6 +328,39 @@ def _match_in_order(
             )
         )
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _alignment(
+    wanted: tuple[str, ...], present: tuple[str, ...]
+) -> tuple[tuple[tuple[str, int | None], ...], tuple[tuple[str, int, str | None, str | None], ...]]:
+    """How the headings ``present`` line up with the template's ``wanted`` ones: each missing title with
+    the index of the first heading after it (None: the end), and each heading out of order with its
+    index and the in-order titles before and after it. Specs drafted from one template share their
+    headings, so this is worked out once for all of them."""
+    used: set[int] = set()
+    matched: list[tuple[str, int]] = []  # (template title, index in present), in template order
+    missing: list[tuple[str, int | None]] = []
+    keys = [normalise_heading(p) for p in present]
+    for title in wanted:
+        pattern = _heading_matcher(title)
+        index = next((i for i, key in enumerate(keys) if i not in used and pattern.match(key)), None)
+        if index is None:
+            before = [i for _, i in matched]
+            after = [i for i in range(max(before, default=-1) + 1, len(present)) if i not in used]
+            missing.append((title, after[0] if after else None))
+            continue
+        used.add(index)
+        matched.append((title, index))
+    keep = _longest_increasing([i for _, i in matched])
+    misplaced: list[tuple[str, int, str | None, str | None]] = []
+    for n, (title, index) in enumerate(matched):
+        if n in keep:
+            continue
+        previous = next((matched[k][0] for k in range(n - 1, -1, -1) if k in keep), None)
+        following = next((matched[k][0] for k in range(n + 1, len(matched)) if k in keep), None)
+        misplaced.append((title, index, previous, following))
+    return tuple(missing), tuple(misplaced)
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
@@ -363,6 +381,14 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return keep
 
 
+@functools.lru_cache(maxsize=1024)
+def _template_section(
+    sections: tuple[tuple[str, tuple[str, ...]], ...], key: str
+) -> tuple[str, tuple[str, ...]] | None:
+    """The template section (title, subsection titles) a spec heading (normalised) stands for, if any."""
+    return next((section for section in sections if _heading_matcher(section[0]).match(key)), None)
+
+
 def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding]:
     titles = [s.title for s in doc.sections]
     starts = [s.start_line for s in doc.sections]
@@ -370,7 +396,6 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
     found = _match_in_order(
         [t for t, _ in outline.sections], titles, section="", lines=starts, end_line=end, prefix="## "
     )
-    patterns = [(t, _heading_matcher(t), subs) for t, subs in outline.sections]
     offset = doc.front_matter_text.count("\n")
     seen: set[str] = set()
     for section in doc.sections:
@@ -385,7 +410,7 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
                 )
             )
         seen.add(key)
-        match = next((p for p in patterns if p[1].match(key)), None)
+        match = _template_section(outline.sections, key)
         if match is None:
             found.append(
                 finding(
@@ -397,7 +422,7 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
             )
         else:
             found += _match_in_order(
-                list(match[2]),
+                list(match[1]),
                 [s.title for s in section.subsections],
                 section=section.title,
                 lines=[s.line for s in section.subsections],

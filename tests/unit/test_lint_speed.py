@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import agent.checks.lint as lint_module
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
 from agent.specdoc import grounding, placeholders, smells
@@ -250,3 +251,15 @@ def test_a_factored_alternation_matches_exactly_its_alternatives() -> None:
     assert factored.pattern.count("|") < len(words)  # shared first letters share a branch
     candidates = [*words, "mil", "mss", "minutes", "", "a+", "dia", "%%", "b"]
     assert [w for w in candidates if factored.fullmatch(w)] == words
+
+
+def test_specs_of_one_template_share_the_alignment_of_their_headings(spec: Path) -> None:
+    doc = load_spec(spec)
+    outline = spec_outline(None, doc, spec)
+    lint_module._alignment.cache_clear()
+    first = lint_document(doc, outline, base=spec.parent)
+    misses = lint_module._alignment.cache_info().misses
+    again = lint_document(load_spec(spec), outline, base=spec.parent)
+    assert again == first
+    assert lint_module._alignment.cache_info().misses == misses  # the second spec asked nothing new
+    assert lint_module._alignment.cache_info().hits >= misses > 1
