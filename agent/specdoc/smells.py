@@ -529,7 +529,7 @@ def detect(text: str) -> list[Smell]:
     for m in _WEAK_MODAL.finditer(body) if searched(_WEAK_MODAL) else ():
         if not (m.group(0).lower() == "may" and text[m.start()] == "M" and m.start() > 0):
             add("smell-weak-modal", m.group(0).split()[-1] if "can" in m.group(0).lower() else m.group(0))
-    _compound(body, add)
+    _compound(body, add, lower)
     for m in _VAGUE_QUANTITY.finditer(body) if searched(_VAGUE_QUANTITY) else ():
         add("smell-vague-quantity", m.group(0))
     return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
@@ -553,25 +553,33 @@ def _universal(sentence: str, add: _Add) -> None:
         add("smell-universal", m.group(0))
 
 
+#: what ASCII text must hold for these expressions to be searched in it (tests switch the filters off)
+_CLAUSE_PRONOUNS = frozenset(("it", "they"))
+_AND_OR_TEXT = "and/or"
+
+
 def _pronoun(sentence: str, add: _Add) -> None:
     stripped = sentence.strip()
     if m := _PRONOUN_START.match(stripped):
         add("smell-pronoun", m.group(0))
     elif m := _DEMONSTRATIVE_START.match(stripped):
         add("smell-pronoun", stripped.split()[0])
+    if sentence.isascii() and _CLAUSE_PRONOUNS.isdisjoint(sentence.lower().split()):
+        return  # the expression's pronoun stands between white space: one of the sentence's words
     for m in _CLAUSE_PRONOUN.finditer(sentence):
         if len(_NOUN_PHRASE.findall(sentence[: m.start()])) >= 2:
             add("smell-pronoun", m.group(1))
 
 
-def _compound(body: str, add: _Add) -> None:
-    for m in _AND_OR.finditer(body):
+def _compound(body: str, add: _Add, lower: str | None) -> None:
+    """``lower``: the body in lower case when it is ASCII (else None)."""
+    for m in _AND_OR.finditer(body) if lower is None or _AND_OR_TEXT in lower else ():
         add("smell-compound", m.group(0))
     obligations = _OBLIGATION.findall(body)
     if len(obligations) >= 2:
         add("smell-compound", f"{len(obligations)} x {obligations[0].lower()}")
     if obligations:
-        after = body[body.lower().find(obligations[0].lower()) :]
+        after = body[(body.lower() if lower is None else lower).find(obligations[0].lower()) :]
         for m in _JOINED_ACTION.finditer(after):
             if m.group(1).lower() not in _FUNCTION_WORDS:
                 add("smell-compound", m.group(0).split()[0] + " " + m.group(1))

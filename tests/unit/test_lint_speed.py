@@ -143,6 +143,13 @@ def _corpus() -> list[str]:
     return texts + [text.upper() for text in texts]
 
 
+class _Everything(frozenset[str]):
+    """A set that shares a member with every other: a word filter asking it rules nothing out."""
+
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        return False
+
+
 def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     rationale = [
         "The export must finish within 5 s because users wait for it, as appropriate.",
@@ -150,6 +157,8 @@ def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatc
         "The API must reject requests where possible,\nsince the quota is shared and so on.",
         "Users may retry, so that the job finishes in order that nothing is lost.",
         "NOTE: the exporter must retry several times if needed.",
+        "The job reads the queue and the cache, then it retries; the API and/or the CLI report it.",
+        "When the user saves the draft and the form, it must be stored, or they see an error.",
     ]
     texts = _corpus() + rationale + [text.upper() for text in rationale]
     filtered = [smells.detect(text) for text in texts]
@@ -157,6 +166,8 @@ def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     everywhere = re.compile("")
     monkeypatch.setattr(smells, "_NEEDLES", {pattern: everywhere for pattern in smells._NEEDS})
     monkeypatch.setattr(smells, "_ANY_NEEDLE", everywhere)
+    monkeypatch.setattr(smells, "_AND_OR_TEXT", "")  # in every text
+    monkeypatch.setattr(smells, "_CLAUSE_PRONOUNS", _Everything())
     assert [smells.detect(text) for text in texts] == filtered
     assert sum(1 for found in filtered if found) > 50
 
