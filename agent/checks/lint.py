@@ -885,7 +885,7 @@ def _check_characters(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
     known = known_secrets()
     # most specs have neither: one look at the whole text spares a look at every line
-    whole = "\n".join(line.text for line in lines.items)
+    whole = lines.doc.body.removesuffix("\n")  # the lines joined (each held one line end)
     controls_anywhere = CONTROL_CHARS.search(whole) is not None
     secrets_anywhere = bool(find_secrets(whole, known))
     if not (controls_anywhere or secrets_anywhere):

@@ -102,6 +102,12 @@ _PLAIN = re.compile(r"[A-Za-z0-9_(./$^~\\][^:#\[\]{}`]*(?::[^ :#\[\]{}`][^:#\[\]
 _SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+#: an int with no sign, base prefix, leading zero (octal to YAML 1.1), '_' or ':' (sexagesimal)
+_PLAIN_DECIMAL = re.compile(r"[1-9][0-9]*|0")
+#: a float written as digits, a dot and digits
+_PLAIN_FLOAT = re.compile(r"[0-9]+\.[0-9]+")
 
 
 @functools.lru_cache(maxsize=4096)  # the resolver is pure; keys and many values repeat from spec to spec
@@ -121,6 +127,11 @@ def _scalar(text: str) -> tuple[bool, Any]:
     tag = _tag(text)
     if tag == _STR:
         return True, text
+    # the common numbers (token counts, seconds) the way PyYAML reads them, without its constructor
+    if tag == _INT and _PLAIN_DECIMAL.fullmatch(text):
+        return True, int(text)
+    if tag == _FLOAT and _PLAIN_FLOAT.fullmatch(text):
+        return True, float(text)
     constructor = yaml.constructor.SafeConstructor()
     return True, constructor.construct_object(yaml.ScalarNode(tag, text))
 

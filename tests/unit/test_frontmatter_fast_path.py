@@ -18,6 +18,7 @@ VALUES = [
     "C:\\path", "http://x.y/z?q=1", "a,b", "[list]", "{map: 1}", "(x)", "$HOME", "^x", "&anchor",
     "*alias", "!tag x", "%x", "@x", "`x`", "|", ">", "? x", "a  b", "abc:", "a:b", "ünïcode", "x\ty",
     "06061d652cc295ada6d36e44b4ca1042f6c501c85c71c86bb03df96fc216b74c", "123456", "0000", "- item",
+    "0", "7", "72175", "424.6", "0.50", "00.5", "10.", "1_0.5", "3.0e2", "08", "0.0",
 ]  # fmt: skip
 KEYS = ["model", "usage", "brief", "a-b", "_x", "yes", "on", "null", "true", "Key", "x1", "template"]
 
