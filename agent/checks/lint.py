@@ -288,7 +288,7 @@ class _Lines:
 # -- sections ---------------------------------------------------------------------------------------
 
 _HEADING_PLACEHOLDER = re.compile(r"\[[^\]]+\]")
-_SUBHEADING = re.compile(r"^ {0,3}#{2,3}\s")
+_SUBHEADINGS = re.compile(r"^ {0,3}#{2,3}\s", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
 
 
@@ -433,21 +433,23 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
         first = section.start_line - 1 - offset
         last = first + section.text.count("\n") + (0 if section.text.endswith("\n") else 1)
         found += _check_empty(
-            section.title, section.start_line, doc.body_lines[first:last], doc.body_fenced[first:last]
+            section.title,
+            section.start_line,
+            doc.body_lines[first:last],
+            doc.body_fenced[first:last],
+            section.text,
         )
     return found
 
 
-def _check_empty(section: str, start: int, lines: list[str], mask: list[bool]) -> list[Finding]:
-    """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty."""
+def _check_empty(section: str, start: int, lines: list[str], mask: list[bool], text: str) -> list[Finding]:
+    """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty.
+    ``text``: the section's lines joined."""
     found: list[Finding] = []
-    if "[NEEDS ATTENTION" in "".join(lines):
+    if "[NEEDS ATTENTION" in text:
         return found  # the marker is the finding; its empty subsections follow from it
-    heads = [
-        i
-        for i, line in enumerate(lines)
-        if not mask[i] and line[:4].lstrip(" ")[:1] == "#" and _SUBHEADING.match(line)
-    ]
+    # the headings, found in the section's text at once (then counted to their line), outside code
+    heads = [i for i in (text.count("\n", 0, m.start()) for m in _SUBHEADINGS.finditer(text)) if not mask[i]]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
         body = "".join(lines[i + 1 : stop]).strip()
