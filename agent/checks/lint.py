@@ -27,7 +27,7 @@ from agent.specdoc.grounding import BriefFacts, off_topic, reference_terms, word
 from agent.specdoc.language import spec_language
 from agent.specdoc.lifecycle import STATUSES
 from agent.specdoc.placeholders import BRACKET as _BRACKET
-from agent.specdoc.placeholders import EXAMPLE_LIST, is_placeholder, pasted_text
+from agent.specdoc.placeholders import EXAMPLE_LIST, is_placeholder, pasted_text, pasted_text_clues
 from agent.specdoc.requirements import REQUIREMENT, is_functional, is_non_functional
 from agent.specdoc.smell_lexicons import detect_in
 from agent.specdoc.smells import SMELLS
@@ -477,6 +477,32 @@ def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, tuple[
     return tuple((p, p.lower(), tuple(p.lower().split()[1:-1])) for p in long_enough)
 
 
+def _placeholder_candidates(
+    items: list[_Line], bares: list[str], everything: str, leftovers: list[str]
+) -> list[int]:
+    """The lines the placeholder rules can find something on, in order; the others are not visited.
+
+    ``bares``: each line without its brackets and markers ("" in code); ``everything``: them joined in
+    lower case. A marker, bracket or TODO needs its characters; an example list needs "e.g.", "z." or
+    "p." (case ignored: no other letter folds onto these); a pasted leftover needs one of its clues in an
+    ASCII line (any other line is looked at).
+    """
+    texts = [line.text for line in items]
+    visit = {n for n, text in enumerate(texts) if "[" in text or "TB" in text or "TODO" in text}
+    visit.update(n for n, text in enumerate(texts) if "FIXME" in text)
+    lowered = everything.split("\n")  # aligned with the lines: lower-casing adds no line break
+    if "e.g." in everything or "z." in everything or "p." in everything:
+        visit.update(n for n, low in enumerate(lowered) if "e.g." in low or "z." in low or "p." in low)
+    if leftovers:
+        clues = pasted_text_clues(leftovers)
+        if clues is None:
+            visit.update(n for n, bare in enumerate(bares) if bare)
+        else:
+            visit.update(n for n, bare in enumerate(bares) if bare and not bare.isascii())
+            visit.update(n for n, low in enumerate(lowered) if any(clue in low for clue in clues))
+    return sorted(visit)
+
+
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
     found: list[Finding] = []
     # A leftover never spans lines: look for each in the whole text once, then only for those present.
@@ -495,7 +521,9 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         for text_left, lower, inner in _leftover_keys(outline.placeholders)
         if all(word in words for word in inner) and lower in everything
     ]
-    for line, bare in zip(lines.items, bares, strict=True):
+    items = lines.items
+    for n in _placeholder_candidates(items, bares, everything, leftovers):
+        line, bare = items[n], bares[n]
         text = line.text
         where = line.where
         bracketed = "[" in text

@@ -77,6 +77,13 @@ def pasted_text(text: str, instructions: set[str] | list[str] | frozenset[str]) 
     return None
 
 
+def pasted_text_clues(instructions: set[str] | list[str] | frozenset[str]) -> tuple[str, ...] | None:
+    """Words one of which (lower case) an ASCII text holds whenever :func:`pasted_text` finds something
+    in it; None when no such words can be named (an instruction whose longest word is not ASCII)."""
+    clues = tuple(clue for _, _, clue in _clause_patterns(tuple(instructions)))
+    return None if None in clues else tuple(clue for clue in clues if clue is not None)
+
+
 @functools.lru_cache(maxsize=256)
 def _clause_patterns(instructions: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str], str | None], ...]:
     """Each instruction long enough to count with its compiled pattern, longest first (lint and the

@@ -274,3 +274,51 @@ def test_specs_of_one_template_share_the_alignment_of_their_headings(spec: Path)
     assert again == first
     assert lint_module._alignment.cache_info().misses == misses  # the second spec asked nothing new
     assert lint_module._alignment.cache_info().hits >= misses > 1
+
+
+def test_the_placeholder_rules_skip_only_lines_they_can_find_nothing_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = (Path(__file__).resolve().parent.parent / "data" / "specs" / "clean.md").read_text(
+        encoding="utf-8"
+    )
+    pool = [
+        "- List of UI components and their responsibilities",
+        "- React pages; list of UI components, and their responsibilities; a panel",
+        "- Formats, e.g. CSV, JSON, XML",
+        "- Formats (E.G. CSV)",
+        "- Sprachen, z. B. Deutsch, Englisch, Spanisch",
+        "- Formatos, p. ej. CSV",
+        "- The [component] stores it",
+        "- TODO: decide; TBD later; FIXME",
+        "- TODO decide",
+        "- FIXME later",
+        "- List of UI components and their re\u017fponsibilities",  # re folds the long s onto 's'
+        "- Lists: list of UI components and their responsibilities \u2014 \u2713",
+        "- C\u00f3mo se cifran los datos almacenados",
+        "- Plain text with a dot. And more.",
+        "```",
+        "[inside] a fence, TODO",
+        "```",
+        "- A step. Then help.",
+    ]
+    rng = random.Random(17)
+    head, _, tail = clean.partition("## Functional Requirements")
+    specs = []
+    for n in range(30):
+        extra = "\n".join(rng.choice(pool) for _ in range(rng.randint(3, 25)))
+        path = tmp_path / f"spec-{n}.md"
+        path.write_text(head + extra + "\n\n## Functional Requirements" + tail, encoding="utf-8")
+        specs.append(path)
+
+    def lint_all() -> list[list[str]]:
+        out = []
+        for path in specs:
+            doc = load_spec(path)
+            out.append([repr(f) for f in lint_document(doc, spec_outline(None, doc, path), base=path.parent)])
+        return out
+
+    skipping = lint_all()
+    monkeypatch.setattr(lint_module, "_placeholder_candidates", lambda items, *_: range(len(items)))
+    assert lint_all() == skipping
+    assert sum(1 for found in skipping for f in found if "placeholder" in f or "example-left" in f) > 50
