@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -16,6 +19,7 @@ from agent.context.chunking import Facts, table_name
 from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
+from agent.specdoc.alternation import literal_trie
 from agent.specdoc.document import (
     SpecDocument,
     load_spec,
@@ -478,29 +482,49 @@ def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, tuple[
 
 
 def _placeholder_candidates(
-    items: list[_Line], bares: list[str], everything: str, leftovers: list[str]
+    items: list[_Line], bares: list[str], everything: str, leftovers: list[str], body: str
 ) -> list[int]:
     """The lines the placeholder rules can find something on, in order; the others are not visited.
 
     ``bares``: each line without its brackets and markers ("" in code); ``everything``: them joined in
-    lower case. A marker, bracket or TODO needs its characters; an example list needs "e.g.", "z." or
-    "p." (case ignored: no other letter folds onto these); a pasted leftover needs one of its clues in an
-    ASCII line (any other line is looked at).
+    lower case; ``body``: the lines' texts joined. A marker, bracket or TODO needs its characters; an
+    example list needs "e.g.", "z." or "p." (case ignored: no other letter folds onto these); a pasted
+    leftover needs one of its clues in an ASCII line (any other line is looked at). Each is looked for
+    in the joined text at once, and its matches counted to their lines.
     """
-    texts = [line.text for line in items]
-    visit = {n for n, text in enumerate(texts) if "[" in text or "TB" in text or "TODO" in text}
-    visit.update(n for n, text in enumerate(texts) if "FIXME" in text)
-    lowered = everything.split("\n")  # aligned with the lines: lower-casing adds no line break
-    if "e.g." in everything or "z." in everything or "p." in everything:
-        visit.update(n for n, low in enumerate(lowered) if "e.g." in low or "z." in low or "p." in low)
+    visit = _lines_matching(_MARKED, body, _line_ends(line.text for line in items))
+    lowered_ends = _line_ends(everything.split("\n"))  # lower-casing adds no line break: aligned
+    visit |= _lines_matching(_EXAMPLE_START, everything, lowered_ends)
     if leftovers:
         clues = pasted_text_clues(leftovers)
         if clues is None:
             visit.update(n for n, bare in enumerate(bares) if bare)
         else:
-            visit.update(n for n, bare in enumerate(bares) if bare and not bare.isascii())
-            visit.update(n for n, low in enumerate(lowered) if any(clue in low for clue in clues))
+            if not everything.isascii():
+                visit.update(n for n, bare in enumerate(bares) if not bare.isascii())
+            visit |= _lines_matching(_any_of(clues), everything, lowered_ends)
     return sorted(visit)
+
+
+#: what a marker, a bracket or a TODO word needs on its line (in their case)
+_MARKED = re.compile(r"\[|TB|TODO|FIXME")
+#: how every example list starts, in lower case ("e.g.", "z. B.", "p. ej.", "p. ex.")
+_EXAMPLE_START = re.compile(r"e\.g\.|z\.|p\.")
+
+
+@functools.lru_cache(maxsize=256)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(literal_trie(words))
+
+
+def _line_ends(lines: Iterable[str]) -> list[int]:
+    """The offset of the line break after each line in the lines joined with line breaks."""
+    return [end + n for n, end in enumerate(accumulate(map(len, lines)))]
+
+
+def _lines_matching(pattern: re.Pattern[str], joined: str, ends: list[int]) -> set[int]:
+    """The lines (by index) on which ``pattern`` matches in ``joined`` (no match starts at a line break)."""
+    return {bisect.bisect_right(ends, match.start()) for match in pattern.finditer(joined)}
 
 
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
@@ -522,7 +546,8 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         if all(word in words for word in inner) and lower in everything
     ]
     items = lines.items
-    for n in _placeholder_candidates(items, bares, everything, leftovers):
+    body = lines.doc.body.removesuffix("\n")  # the lines' texts joined
+    for n in _placeholder_candidates(items, bares, everything, leftovers, body):
         line, bare = items[n], bares[n]
         text = line.text
         where = line.where

@@ -95,12 +95,11 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
     referring: list[tuple[str, str, str]] = []  # (kind, line text, the ID it defines or "")
     sub = current = ""
     kind: str | None = None  # the kind of the current (sub)section, worked out when it changes
-    for i, text in enumerate(raw):
-        section = sections[i]
+    for i, (text, fenced, section) in enumerate(zip(raw, mask, sections, strict=True)):
         if section != current:
             current, sub = section, ""
             kind = _kind(section, sub)
-        if mask[i]:
+        if fenced:
             if kind == "endpoints":
                 referring.append((kind, text.strip(), ""))
             continue
@@ -109,8 +108,11 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
             kind = _kind(section, sub)
             continue
         # a requirement is bold ("**FR-001**"); a line that is not one matters only in a referring section
-        match = REQUIREMENT.match(text.rstrip("\n")) if "**" in text else None
-        if match is None and kind is None:
+        if "**" not in text:
+            if kind is None:
+                continue
+            match = None
+        elif (match := REQUIREMENT.match(text.rstrip("\n"))) is None and kind is None:
             continue
         own = ""
         if match is not None:
