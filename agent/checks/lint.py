@@ -996,14 +996,24 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     # a spec in another language than its brief shares no words with it: off-topic cannot be judged
     same_language = lines.language == language
     first_key = normalise_heading(first)
-    for line, requirement in zip(lines.items, lines.requirements, strict=True) if same_language else []:
+    # the lines judged: the first section's (however its title is spaced or cased) and functional
+    # requirements; no other line is looked at
+    overviews = {
+        title for title in {line.section for line in lines.items} if _heading_key(title) == first_key
+    }
+    judged = [
+        n
+        for n, (line, requirement) in enumerate(zip(lines.items, lines.requirements, strict=True))
+        if line.section in overviews
+        or (requirement is not None and is_functional(requirement.group("prefix")))
+    ]
+    for n in judged if same_language else []:
+        line, requirement = lines.items[n], lines.requirements[n]
         if line.fenced or line.text.lstrip().startswith("#"):
             continue
         if "[NEEDS " in line.text:  # markers are reported by their own rules
             continue
-        overview = _heading_key(line.section) == first_key
-        if not (overview or (requirement and is_functional(requirement.group("prefix")))):
-            continue
+        overview = line.section in overviews
         if word_count(line.text, language) < _MIN_JUDGED_WORDS:  # counted only for the lines judged
             continue
         text = requirement.group("text") if requirement else line.text

@@ -455,16 +455,18 @@ def off_topic(
     unknown one (its most repeated term, said at least twice, is absent from the reference).
     Short or generic texts are never flagged: they cannot be judged.
     """
-    every = [s for s in content_stems(text, language) if not is_generic(s, language) and not s.isdigit()]
+    generic = _GENERIC_STEMS if language == ENGLISH else generic_stems(language)
+    every = [s for s in content_stems(text, language) if s not in generic and not s.isdigit()]
     specific = list(dict.fromkeys(every))
     if len(specific) < MIN_TERMS - 2:
         return None
     known = [s for s in specific if s in reference]
+    if known and not (strict and len(specific) >= MIN_TERMS and len(known) / len(specific) < MIN_SHARE):
+        return None  # on topic whatever the text centres on: its terms are not counted
     unknown = [s for s in specific if s not in reference]
     centre, repeats = Counter(every).most_common(1)[0]
     centred = repeats >= 2 and centre not in reference
-    share = len(known) / len(specific)
-    if not known or (strict and len(specific) >= MIN_TERMS and share < MIN_SHARE and centred):
+    if not known or centred:
         first = [centre] if centre in unknown else []
         sample = ", ".join(_display(text, first + [s for s in unknown if s != centre], language)[:4])
         return f"it is about {sample}, which neither the brief nor the earlier sections mention"
