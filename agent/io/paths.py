@@ -32,6 +32,14 @@ def confine(
     Raises OutsideRootError naming the path, the root and why (an absolute path, ``..``, a symlink),
     and InputError for an empty path, a NUL byte or a path longer than MAX_PATH_CHARS.
     """
+    root = root.resolve()
+    return _confined(value, root, (base or root).resolve(), what=what, root_name=root_name, hint=hint)
+
+
+def _confined(
+    value: str | Path, root: Path, start: Path, *, what: str, root_name: str, hint: str | None
+) -> Path:
+    """:func:`confine` for a ``root`` and a ``start`` already resolved (each resolve walks the path)."""
     text = str(value)
     shown = clip(text)
     if not text.strip():
@@ -40,8 +48,6 @@ def confine(
         raise InputError(f"The {what} '{shown}' is {len(text):,} characters long; a path has at most 4,096.")
     if "\x00" in text:
         raise InputError(f"The {what} '{shown}' contains a NUL byte.")
-    root = root.resolve()
-    start = (base or root).resolve()
     candidate = Path(text)
     try:
         resolved = (start / candidate).resolve()
@@ -86,13 +92,14 @@ def confine_recorded(reference: str, spec_folder: Path, *, what: str) -> Path:
     must not make specdraft read, send or show that file.
     """
     folder = spec_folder.resolve()  # once: resolving walks every component of the path
-    root = work_tree(folder) or folder  # spec_root's answer
-    return confine(
+    root = work_tree(folder) or folder  # spec_root's answer, resolved with the folder it holds
+    return _confined(
         reference,
         root,
+        folder,
         what=what,
         root_name="the spec's folder" if root == folder else "the spec's work tree",
-        base=folder,
+        hint=None,
     )
 
 
