@@ -20,7 +20,8 @@ _Trie = dict[str, "_Trie"]
 
 
 def literal_trie(alternatives: Iterable[str]) -> str:
-    """The expression source matching any of ``alternatives`` (literal text; case as given)."""
+    """The expression source matching any of ``alternatives`` (literal text; case as given); with none,
+    one that matches nothing (an empty expression would match everywhere)."""
     trie: _Trie = {}  # a character -> the trie of what may follow it; "" marks an alternative's end
     for alternative in alternatives:
         node = trie
@@ -38,4 +39,4 @@ def literal_trie(alternatives: Iterable[str]) -> str:
         group = "(?:" + "|".join(choices) + ")"
         return group + "?" if ends_here else group
 
-    return branch(trie)
+    return branch(trie) if trie else "(?!)"
