@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -265,21 +265,29 @@ class _Lines:
 
     def __init__(self, doc: SpecDocument) -> None:
         self.doc = doc
-        number = doc.front_matter_text.count("\n")
-        items: list[_Line] = []
-        append = items.append
-        current = sub = where = ""
-        # one pass, and the place name formatted once per (sub)section, not once per line and rule
-        rows = zip(doc.body_lines, doc.body_fenced, doc.body_line_sections, strict=True)
-        for text, fenced, section in rows:
-            number += 1
-            if section != current:
-                current, sub, where = section, "", section
-            stripped = text.rstrip("\n")
-            if not fenced and "### " in stripped and stripped.lstrip().startswith("### "):
-                sub = stripped.lstrip()[4:].strip()
-                where = f"{section} / {sub}" if sub else section
-            append(_new_line(_Line, (number, stripped, fenced, section, sub, where)))
+        fenced, sections = doc.body_fenced, doc.body_line_sections
+        count = len(fenced)
+        texts = doc.body.split("\n")[:count]  # each line without its line end
+        # The subsection a line is under, and its place name ("Section / Subsection"), by runs: from a
+        # '### ' heading to the next one or the end of its section. The tuples are then built in C.
+        subs, wheres = [""] * count, list(sections)
+        heads = [n for n, text in enumerate(texts) if "### " in text and text.lstrip().startswith("### ")]
+        changes = [n for n in range(1, count) if sections[n] != sections[n - 1]]  # where a section starts
+        heads = [n for n in heads if not fenced[n]]
+        for k, n in enumerate(heads):
+            sub = texts[n].lstrip()[4:].strip()
+            if not sub:
+                continue  # an empty '### ' ends the previous subsection: the defaults stand
+            later = bisect.bisect_right(changes, n)
+            end = min(
+                heads[k + 1] if k + 1 < len(heads) else count,
+                changes[later] if later < len(changes) else count,
+            )
+            subs[n:end] = [sub] * (end - n)
+            wheres[n:end] = [f"{sections[n]} / {sub}"] * (end - n)
+        first = doc.front_matter_text.count("\n") + 1
+        rows = zip(range(first, first + count), texts, fenced, sections, subs, wheres, strict=True)
+        items: list[_Line] = list(map(_new_line, repeat(_Line), rows))
         self.items = items
         self.language = spec_language(doc.front_matter, doc.body)  # read once: two rule groups ask
         #: each line's match of the requirement expression (a requirement's ID is bold: a line without

@@ -17,7 +17,7 @@ import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
 from agent.specdoc import grounding, placeholders, smells
 from agent.specdoc.alternation import literal_trie
-from agent.specdoc.document import fence_mask, load_spec, split_lines
+from agent.specdoc.document import SpecDocument, fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
 from agent.specdoc.template_resolver import spec_outline
 from agent.specdoc.trace import trace_document
@@ -324,3 +324,38 @@ def test_the_placeholder_rules_skip_only_lines_they_can_find_nothing_on(
     monkeypatch.setattr(lint_module, "_placeholder_candidates", lambda items, *_: range(len(items)))
     assert lint_all() == skipping
     assert sum(1 for found in skipping for f in found if "placeholder" in f or "example-left" in f) > 50
+
+
+def _line_index_line_by_line(doc: SpecDocument) -> list[tuple[object, ...]]:
+    """What the line index holds, worked out one line after the other (as it was before the runs)."""
+    number = doc.front_matter_text.count("\n")
+    out: list[tuple[object, ...]] = []
+    current = sub = where = ""
+    for text, fenced, section in zip(doc.body_lines, doc.body_fenced, doc.body_line_sections, strict=True):
+        number += 1
+        if section != current:
+            current, sub, where = section, "", section
+        stripped = text.rstrip("\n")
+        if not fenced and "### " in stripped and stripped.lstrip().startswith("### "):
+            sub = stripped.lstrip()[4:].strip()
+            where = f"{section} / {sub}" if sub else section
+        out.append((number, stripped, fenced, section, sub, where))
+    return out
+
+
+def test_the_line_index_by_runs_is_the_line_by_line_one(tmp_path: Path) -> None:
+    pool = [
+        "## Overview\n", "## Testing\n", "### Unit\n", "### \n", "   ### Indented\n", "    ### Code-like\n",
+        "\t### Tabbed\n", "text\n", "- item\n", "```\n", "~~~\n", "### in a fence?\n", "\n", "---\n",
+        "**Status**: DRAFT\n", "# Title\n", "#### Deeper\n",
+    ]  # fmt: skip
+    rng = random.Random(23)
+    for n in range(300):
+        body = "## First\n" + "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+        if rng.random() < 0.3:
+            body = body.rstrip("\n")
+        front = rng.choice(["", "---\nstatus: DRAFT\n---\n"])
+        path = tmp_path / f"s{n}.md"
+        path.write_text(front + rng.choice(["", "Preamble\n### Early\n"]) + body, encoding="utf-8")
+        doc = load_spec(path)
+        assert [tuple(line) for line in lint_module._Lines(doc).items] == _line_index_line_by_line(doc), body
