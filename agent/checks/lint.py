@@ -19,7 +19,7 @@ from agent.context.chunking import Facts, table_name
 from agent.context.known import known_facts
 from agent.io.redact import find_secrets, known_secrets
 from agent.io.sanitize import CONTROL_CHARS
-from agent.specdoc.alternation import literal_trie
+from agent.specdoc.alternation import any_of
 from agent.specdoc.document import (
     SpecDocument,
     load_spec,
@@ -271,9 +271,12 @@ class _Lines:
         # The subsection a line is under, and its place name ("Section / Subsection"), by runs: from a
         # '### ' heading to the next one or the end of its section. The tuples are then built in C.
         subs, wheres = [""] * count, list(sections)
-        heads = [n for n, text in enumerate(texts) if "### " in text and text.lstrip().startswith("### ")]
+        heads = [
+            n
+            for n, text in enumerate(texts)
+            if "### " in text and not fenced[n] and text.lstrip().startswith("### ")
+        ]
         changes = [n for n in range(1, count) if sections[n] != sections[n - 1]]  # where a section starts
-        heads = [n for n in heads if not fenced[n]]
         for k, n in enumerate(heads):
             sub = texts[n].lstrip()[4:].strip()
             if not sub:
@@ -510,7 +513,7 @@ def _placeholder_candidates(
         else:
             if not everything.isascii():
                 visit.update(n for n, bare in enumerate(bares) if not bare.isascii())
-            visit |= _lines_matching(_any_of(clues), everything, lowered_ends)
+            visit |= _lines_matching(any_of(clues), everything, lowered_ends)
     return sorted(visit)
 
 
@@ -518,11 +521,6 @@ def _placeholder_candidates(
 _MARKED = re.compile(r"\[|TB|TODO|FIXME")
 #: how every example list starts, in lower case ("e.g.", "z. B.", "p. ej.", "p. ex.")
 _EXAMPLE_START = re.compile(r"e\.g\.|z\.|p\.")
-
-
-@functools.lru_cache(maxsize=256)
-def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(literal_trie(words))
 
 
 def _line_ends(lines: Iterable[str]) -> list[int]:
@@ -985,12 +983,6 @@ def _check_characters(lines: _Lines) -> list[Finding]:
 _MIN_JUDGED_WORDS = 8
 
 
-@functools.lru_cache(maxsize=1024)
-def _heading_key(title: str) -> str:
-    """``normalise_heading`` of a section title, asked once per line of the section."""
-    return normalise_heading(title)
-
-
 def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts) -> list[Finding]:
     """Overview prose and requirements that are not about the brief; brief facts the spec never mentions."""
     found: list[Finding] = []
@@ -1007,7 +999,7 @@ def _check_grounding(lines: _Lines, outline: TemplateOutline, brief: BriefFacts)
     # the lines judged: the first section's (however its title is spaced or cased) and functional
     # requirements; no other line is looked at
     overviews = {
-        title for title in {line.section for line in lines.items} if _heading_key(title) == first_key
+        title for title in {line.section for line in lines.items} if normalise_heading(title) == first_key
     }
     judged = [
         n

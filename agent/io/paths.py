@@ -81,7 +81,11 @@ def work_tree(folder: Path) -> Path | None:
 def spec_root(spec_folder: Path) -> Path:
     """The root of paths a spec's front matter names: the git work tree holding the spec, else its folder
     (``briefs/`` and ``src/`` beside ``specs/`` is the common layout)."""
-    folder = spec_folder.resolve()
+    return _spec_root_of(spec_folder.resolve())
+
+
+def _spec_root_of(folder: Path) -> Path:
+    """:func:`spec_root` of a folder already resolved."""
     return work_tree(folder) or folder
 
 
@@ -92,7 +96,7 @@ def confine_recorded(reference: str, spec_folder: Path, *, what: str) -> Path:
     must not make specdraft read, send or show that file.
     """
     folder = spec_folder.resolve()  # once: resolving walks every component of the path
-    root = work_tree(folder) or folder  # spec_root's answer, resolved with the folder it holds
+    root = _spec_root_of(folder)
     return _confined(
         reference,
         root,

@@ -13,6 +13,7 @@ expression then matches (as in whole words followed by ``\\b``), or only ask whe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -40,3 +41,9 @@ def literal_trie(alternatives: Iterable[str]) -> str:
         return group + "?" if ends_here else group
 
     return branch(trie) if trie else "(?!)"
+
+
+@functools.lru_cache(maxsize=256)
+def any_of(alternatives: tuple[str, ...]) -> re.Pattern[str]:
+    """:func:`literal_trie` compiled (case as given), once per set of alternatives."""
+    return re.compile(literal_trie(alternatives))

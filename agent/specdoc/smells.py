@@ -13,10 +13,10 @@ enough to reject a drafted requirement (``DRAFTING_SMELLS``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.specdoc.alternation import literal_trie
+from agent.specdoc.alternation import any_of
 
 _Add = Callable[[str, str], None]
 
@@ -477,15 +477,10 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 }
 
 
-def _containing_any(needles: Iterable[str]) -> re.Pattern[str]:
-    """An expression that finds any of ``needles`` (literal text, anywhere), factored by first letters:
-    the filters below run on every requirement of every spec."""
-    return re.compile(literal_trie(needles))
-
-
-#: one expression per filtered pattern, and one for all of them: most requirements contain no needle at all
-_NEEDLES = {pattern: _containing_any(words) for pattern, words in _NEEDS.items()}
-_ANY_NEEDLE = _containing_any(word for words in _NEEDS.values() for word in words)
+#: one expression per filtered pattern (factored by first letters: the filters run on every requirement of
+#: every spec), and one for all of them: most requirements contain no needle at all
+_NEEDLES = {pattern: any_of(words) for pattern, words in _NEEDS.items()}
+_ANY_NEEDLE = any_of(tuple(word for words in _NEEDS.values() for word in words))
 
 
 def detect(text: str) -> list[Smell]:

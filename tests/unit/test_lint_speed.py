@@ -16,7 +16,7 @@ import agent.checks.lint as lint_module
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
 from agent.specdoc import grounding, placeholders, smells
-from agent.specdoc.alternation import literal_trie
+from agent.specdoc.alternation import any_of, literal_trie
 from agent.specdoc.document import SpecDocument, fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
 from agent.specdoc.template_resolver import spec_outline
@@ -207,7 +207,7 @@ def test_the_needle_trie_finds_exactly_the_texts_that_contain_a_needle() -> None
     rng = random.Random(7)
     # needles that are prefixes of each other ("eas", "easi", "easiest") and share first letters
     needles = ["eas", "easi", "easiest", "simpl", "seamless", "a+b", "x.y", "most", "mo"]
-    finder = smells._containing_any(needles)
+    finder = any_of(tuple(needles))
     letters = "aeimosx+.b"
     texts = ["".join(rng.choice(letters) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
     texts += ["uneasily", "simplest", "a+b=c", "xzy", "x.y", "m o"]
