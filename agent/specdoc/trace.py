@@ -20,6 +20,7 @@ from agent.specdoc.requirements import REQUIREMENT
 __all__ = ["KINDS", "REQUIREMENT", "TraceMatrix", "TracedRequirement", "references", "trace_document"]
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
+_DASH_DIGIT = re.compile(r"-\d")
 _CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?")
 
 #: kind of a referring line, by its section or subsection title (first match wins)
@@ -31,6 +32,8 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 def references(text: str) -> set[str]:
     """Requirement IDs a text refers to, ranges expanded (``FR-001..003`` -> FR-001, FR-002, FR-003)."""
     found: set[str] = set()
+    if _DASH_DIGIT.search(text) is None:
+        return found  # every ID has one: most lines of a plan or a test list name none
     for match in _REF_RANGE.finditer(text):
         prefix, low, high = match.group(1), int(match.group(2)), int(match.group(3))
         width = len(match.group(2))

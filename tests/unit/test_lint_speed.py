@@ -16,6 +16,7 @@ import agent.checks.lint as lint_module
 import agent.specdoc.document as document_module
 from agent.checks.lint import lint_document
 from agent.specdoc import grounding, placeholders, smells
+from agent.specdoc import trace as trace_module
 from agent.specdoc.alternation import any_of, literal_trie
 from agent.specdoc.document import SpecDocument, fence_mask, load_spec, split_lines
 from agent.specdoc.placeholders import pasted_text
@@ -359,3 +360,34 @@ def test_the_line_index_by_runs_is_the_line_by_line_one(tmp_path: Path) -> None:
         path.write_text(front + rng.choice(["", "Preamble\n### Early\n"]) + body, encoding="utf-8")
         doc = load_spec(path)
         assert [tuple(line) for line in lint_module._Lines(doc).items] == _line_index_line_by_line(doc), body
+
+
+def test_the_stems_of_a_text_looked_up_are_the_stems_of_all_its_words() -> None:
+    rng = random.Random(11)
+    # synonyms, suffixes, stop words, word characters ('+', '#', '.'), digits, a letter that lower-cases
+    # onto ASCII (Kelvin sign), one whose lower case is longer (dotted capital I), separators
+    pieces = [
+        *("mail", "Mails", "e-mail", "invitee", "Invites", "invitation", "retrying", "retry", "export"),
+        *("downloads", "hooks", "callback", "Postgres", "the", "and", "C++", "C#", "Node.js", "e.g."),
+        *("running", "ations", "nationalities", "x", "ab", "3d", "k8s", "\u212aeys", "keys", "v2.0"),
+        *(" ", " ", "\n", "-", "/", ",", ".", "(", "\u2500\u25ba", "_"),
+    ]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3_000)]
+    texts += ["\u0130nvites and mails", "Retrying the exports via callbacks"]
+    asked = [grounding.stem(w) for w in pieces] + ["email", "invit", "retr", "webhook", "e-mail", "", "k"]
+    for text in texts:
+        every = grounding.content_stem_set(text)
+        looked_up = grounding.StemsOf(text)
+        assert [s for s in asked if s in looked_up] == [s for s in asked if s in every], text
+    assert sum(1 for t in texts if "email" in grounding.StemsOf(t)) > 100
+    assert 3 not in grounding.StemsOf("3 days")
+
+
+def test_references_skip_lines_without_a_dash_and_digit(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    pieces = ["FR-001", "FR-", "NFR-12", "..", " to ", "\u2013", "-", "0", "7", " ", "FR", "x", "-\u0663"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(5_000)]
+    quick = [trace_module.references(t) for t in texts]
+    monkeypatch.setattr(trace_module, "_DASH_DIGIT", re.compile(""))  # every line searched
+    assert quick == [trace_module.references(t) for t in texts]
+    assert sum(1 for found in quick if found) > 1_000
