@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -293,11 +293,13 @@ class _Lines:
         items: list[_Line] = list(map(_new_line, repeat(_Line), rows))
         self.items = items
         self.language = spec_language(doc.front_matter, doc.body)  # read once: two rule groups ask
-        #: each line's match of the requirement expression (a requirement's ID is bold: a line without
-        #: '**' is not one), looked at once for the requirement and the grounding rules
-        self.requirements: list[re.Match[str] | None] = [
-            REQUIREMENT.match(line.text) if not line.fenced and "**" in line.text else None for line in items
-        ]
+        #: each line's match of the requirement expression, read by the requirement and grounding rules
+        #: (and trace, for fr-untraced)
+        self.requirements: list[re.Match[str] | None] = doc.body_requirements
+        #: the lines joined (the body without its last line end), and where each line ends in it: a rule
+        #: searches the whole text once and counts its matches to their lines (``_lines_matching``)
+        self.joined = "\n".join(texts)
+        self.ends = _line_ends(texts)
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -479,7 +481,8 @@ def _check_empty(section: str, start: int, lines: list[str], mask: list[bool], t
 
 # -- placeholders and markers -----------------------------------------------------------------------
 
-_MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?\s*([^\]\n]*)\]")
+#: (never across a line end: the bare lines are worked out on the whole text at once)
+_MARKER = re.compile(r"\[NEEDS (CLARIFICATION|ATTENTION)\b:?[^\S\n]*([^\]\n]*)\]")
 _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
 
 
@@ -493,17 +496,17 @@ def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, tuple[
 
 
 def _placeholder_candidates(
-    items: list[_Line], bares: list[str], everything: str, leftovers: list[str], body: str
+    lines: _Lines, bares: list[str], everything: str, leftovers: list[str]
 ) -> list[int]:
     """The lines the placeholder rules can find something on, in order; the others are not visited.
 
     ``bares``: each line without its brackets and markers ("" in code); ``everything``: them joined in
-    lower case; ``body``: the lines' texts joined. A marker, bracket or TODO needs its characters; an
+    lower case. A marker, bracket or TODO needs its characters; an
     example list needs "e.g.", "z." or "p." (case ignored: no other letter folds onto these); a pasted
     leftover needs one of its clues in an ASCII line (any other line is looked at). Each is looked for
     in the joined text at once, and its matches counted to their lines.
     """
-    visit = _lines_matching(_MARKED, body, _line_ends(line.text for line in items))
+    visit = _lines_matching(_MARKED, lines.joined, lines.ends)
     lowered_ends = _line_ends(everything.split("\n"))  # lower-casing adds no line break: aligned
     visit |= _lines_matching(_EXAMPLE_START, everything, lowered_ends)
     if leftovers:
@@ -533,15 +536,22 @@ def _lines_matching(pattern: re.Pattern[str], joined: str, ends: list[int]) -> s
     return {bisect.bisect_right(ends, match.start()) for match in pattern.finditer(joined)}
 
 
+def _bare_lines(lines: _Lines) -> list[str]:
+    """Each line without its brackets and markers ("" in code). Neither spans a line end: the whole
+    text is read at once."""
+    joined = lines.joined
+    bares = (_MARKER.sub("", _BRACKET.sub("", joined)) if "[" in joined else joined).split("\n")
+    for n in compress(range(len(bares)), lines.doc.body_fenced):
+        bares[n] = ""
+    return bares
+
+
 def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding]:
     found: list[Finding] = []
     # A leftover never spans lines: look for each in the whole text once, then only for those present.
     # each expression below needs a character it looks for first ('[', '.', an upper-case word): a line
     # without it is not searched at all (most lines of a spec)
-    bares = [
-        "" if line.fenced else _MARKER.sub("", _BRACKET.sub("", line.text)) if "[" in line.text else line.text
-        for line in lines.items
-    ]
+    bares = _bare_lines(lines)
     everything = "\n".join(bares).lower()  # lower-cased once, not once per leftover
     # an inner word of a leftover has whitespace on both sides in the text too, so it is one of its words:
     # most leftovers are ruled out without a search of the text
@@ -552,8 +562,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
         if all(word in words for word in inner) and lower in everything
     ]
     items = lines.items
-    body = lines.doc.body.removesuffix("\n")  # the lines' texts joined
-    for n in _placeholder_candidates(items, bares, everything, leftovers, body):
+    for n in _placeholder_candidates(lines, bares, everything, leftovers):
         line, bare = items[n], bares[n]
         text = line.text
         where = line.where
@@ -643,6 +652,8 @@ _LIST_ITEM = re.compile(
     r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*(?P<label>[^*]{1,60})\*\*:?\s*)?(?P<text>.*)$"
 )
 _LOOSE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]{0,5}-\d{1,5}|[A-Z]{1,4}\d{1,4}(?:\.\d+)*)\b[:.)]?\s*")
+#: what a ``_LOOSE_ID`` needs: one of its IDs' letter (or digit) and dash before a digit, or letter and digit
+_LOOSE_ID_CLUE = re.compile(r"[A-Z0-9]-\d|[A-Z]\d")
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 
@@ -653,13 +664,18 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
-    for line, match in zip(lines.items, lines.requirements, strict=True):
+    # a list item outside a requirements section is a requirement only with an ID: the lines with what
+    # one needs are found in the whole text at once, the other items are not looked at
+    clued = _lines_matching(_LOOSE_ID_CLUE, lines.joined, lines.ends)
+    for n, (line, match) in enumerate(zip(lines.items, lines.requirements, strict=True)):
         if line.fenced:
             continue
         where = line.where
         if match is None:
             first = line.text.lstrip()[:1]
-            if first in ("-", "*", "+") or first.isdecimal():  # _LIST_ITEM's starts (\d: any Nd digit)
+            if (first in ("-", "*", "+") or first.isdecimal()) and (  # _LIST_ITEM's starts (any Nd digit)
+                n in clued or _in_requirement_section(line)
+            ):
                 found += _smells_of_item(line, where, language)
             continue
         prefix, num, text = match.group("prefix"), int(match.group("num")), match.group("text")
@@ -714,9 +730,13 @@ def _smells_of_item(line: _Line, where: str, language: str) -> list[Finding]:
     loose = _LOOSE_ID.match(text)
     if loose:
         return _smells(line, where, loose.group(0).strip().rstrip(":.)"), text[loose.end() :], language)
-    if not (_is_requirement_section(line.section) or _is_requirement_section(line.subsection)):
+    if not _in_requirement_section(line):
         return []
     return _smells(line, where, None, text, language)
+
+
+def _in_requirement_section(line: _Line) -> bool:
+    return _is_requirement_section(line.section) or _is_requirement_section(line.subsection)
 
 
 @functools.lru_cache(maxsize=1024)

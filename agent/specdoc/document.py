@@ -18,6 +18,7 @@ from typing import Any
 
 from agent.errors import InputError
 from agent.specdoc.frontmatter import dump_front_matter, split_front_matter
+from agent.specdoc.requirements import REQUIREMENT
 
 PREAMBLE_KEY = "(preamble)"
 FOOTER_KEY = "(footer)"
@@ -137,6 +138,15 @@ class SpecDocument:
     def body_fenced(self) -> list[bool]:
         """For each body line, whether it lies in a fenced code block (:func:`fence_mask`)."""
         return fence_mask(self.body_lines)
+
+    @functools.cached_property
+    def body_requirements(self) -> list[re.Match[str] | None]:
+        """For each body line, its match of ``REQUIREMENT`` (``- [ ] **FR-001**: ...``) or None (any
+        other line, and every line in a code fence): lint and trace read the same matches."""
+        return [
+            REQUIREMENT.match(line.rstrip("\n")) if "**" in line and not fenced else None
+            for line, fenced in zip(self.body_lines, self.body_fenced, strict=True)
+        ]
 
     @functools.cached_property
     def body_line_sections(self) -> list[str]:

@@ -94,6 +94,7 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
     """The requirement -> endpoints/tests/criteria/tasks matrix of a parsed spec."""
     offset = doc.front_matter_text.count("\n")
     raw, mask, sections = doc.body_lines, doc.body_fenced, doc.body_line_sections
+    requirements = doc.body_requirements
     defined: dict[str, TracedRequirement] = {}
     referring: list[tuple[str, str, str]] = []  # (kind, line text, the ID it defines or "")
     sub = current = ""
@@ -110,12 +111,9 @@ def trace_document(doc: SpecDocument) -> TraceMatrix:
             sub = text.rstrip("\n").lstrip()[4:].strip()
             kind = _kind(section, sub)
             continue
-        # a requirement is bold ("**FR-001**"); a line that is not one matters only in a referring section
-        if "**" not in text:
-            if kind is None:
-                continue
-            match = None
-        elif (match := REQUIREMENT.match(text.rstrip("\n"))) is None and kind is None:
+        # a line that is not a requirement matters only in a referring section
+        match = requirements[i]
+        if match is None and kind is None:
             continue
         own = ""
         if match is not None:
