@@ -652,8 +652,9 @@ _LIST_ITEM = re.compile(
     r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*(?P<label>[^*]{1,60})\*\*:?\s*)?(?P<text>.*)$"
 )
 _LOOSE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]{0,5}-\d{1,5}|[A-Z]{1,4}\d{1,4}(?:\.\d+)*)\b[:.)]?\s*")
-#: what a ``_LOOSE_ID`` needs: one of its IDs' letter (or digit) and dash before a digit, or letter and digit
-_LOOSE_ID_CLUE = re.compile(r"[A-Z0-9]-\d|[A-Z]\d")
+#: what a ``_LOOSE_ID`` needs: a digit after a letter, or after a letter or digit and a dash (digit first:
+#: ``re`` skips to the next digit at once)
+_LOOSE_ID_CLUE = re.compile(r"\d(?:(?<=[A-Z0-9]-\d)|(?<=[A-Z]\d))")
 _REF_RANGE = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\s*(?:\.\.|–|—|-|to|through)\s*(?:\1-)?(\d{1,5})\b")
 _REF = re.compile(r"\b([A-Z][A-Z0-9]{0,5})-(\d{1,5})\b")
 
@@ -664,17 +665,15 @@ def _check_requirements(lines: _Lines) -> list[Finding]:
     defined: dict[str, int] = {}
     last: dict[str, int] = {}
     functional: list[tuple[str, _Line]] = []
-    # a list item outside a requirements section is a requirement only with an ID: the lines with what
-    # one needs are found in the whole text at once, the other items are not looked at
-    clued = _lines_matching(_LOOSE_ID_CLUE, lines.joined, lines.ends)
-    for n, (line, match) in enumerate(zip(lines.items, lines.requirements, strict=True)):
+    for line, match in zip(lines.items, lines.requirements, strict=True):
         if line.fenced:
             continue
         where = line.where
         if match is None:
             first = line.text.lstrip()[:1]
+            # a list item outside a requirements section is a requirement only with an ID
             if (first in ("-", "*", "+") or first.isdecimal()) and (  # _LIST_ITEM's starts (any Nd digit)
-                n in clued or _in_requirement_section(line)
+                _in_requirement_section(line) or _LOOSE_ID_CLUE.search(line.text)
             ):
                 found += _smells_of_item(line, where, language)
             continue
