@@ -915,6 +915,20 @@ _LIST_OR_HEADING = re.compile(r"^ {0,3}([-*+]\s|\d+[.)]\s|#|>|\||```|~~~)")
 
 
 _STRUCTURE_STARTS = frozenset("#*_-=")
+#: what a thematic break or a setext underline is made of
+_RULE_CHARACTERS = " \t*_-="
+
+
+def _structure_candidates(items: list[_Line]) -> list[int]:
+    """The lines outside code that ``_check_structure``'s expressions can match: each needs a '#' after
+    the indentation, or a line of only ``_RULE_CHARACTERS`` (a list item, "- text", is not looked at)."""
+    return [
+        n
+        for n, line in enumerate(items)
+        if not line.fenced
+        and (start := line.text.lstrip(" ")[:1]) in _STRUCTURE_STARTS
+        and (start == "#" or not line.text.strip(_RULE_CHARACTERS))
+    ]
 
 
 def _check_structure(lines: _Lines) -> list[Finding]:
@@ -922,13 +936,7 @@ def _check_structure(lines: _Lines) -> list[Finding]:
     found: list[Finding] = []
     titles = 0
     items = lines.items
-    # every expression below needs one of these characters after the indentation: most lines have none
-    candidates = [
-        n
-        for n, line in enumerate(items)
-        if not line.fenced and line.text.lstrip(" ")[:1] in _STRUCTURE_STARTS
-    ]
-    for n in candidates:
+    for n in _structure_candidates(items):
         line = items[n]
         text = line.text
         previous = items[n - 1] if n > 0 and not items[n - 1].fenced else None  # the line above, outside code

@@ -431,3 +431,28 @@ def test_references_skip_lines_without_a_dash_and_digit(monkeypatch: pytest.Monk
     monkeypatch.setattr(trace_module, "_DASH_DIGIT", re.compile(""))  # every line searched
     assert quick == [trace_module.references(t) for t in texts]
     assert sum(1 for found in quick if found) > 1_000
+
+
+def test_the_structure_rule_looks_at_every_line_its_expressions_match(tmp_path: Path) -> None:
+    pool = [
+        "# Title", "## Heading", "#", "  ##  ", "***", "* * *", "_ _ _", "- - -", "-\t-\t-", "---", "===",
+        "   ---  ", "- item", "* item", "text", "== not only", "-- -x", "```", "\t---", "    ***", "---\r",
+    ]  # fmt: skip
+    expressions = [lint_module._EMPTY_HEADING, lint_module._H1, lint_module._ODD_BREAK, lint_module._SETEXT]
+    rng = random.Random(31)
+    matched = 0
+    for n in range(200):
+        body = "## First\n" + "\n".join(rng.choice(pool) for _ in range(rng.randint(1, 30))) + "\n"
+        path = tmp_path / f"s{n}.md"
+        path.write_text(body, encoding="utf-8")
+        items = lint_module._Lines(load_spec(path)).items
+        wanted = [
+            k
+            for k, line in enumerate(items)
+            if not line.fenced and any(e.match(line.text) for e in expressions)
+        ]
+        candidates = lint_module._structure_candidates(items)
+        assert set(wanted) <= set(candidates), body
+        assert not any(items[k].text.lstrip().startswith(("- item", "* item", "text")) for k in candidates)
+        matched += len(wanted)
+    assert matched > 500
