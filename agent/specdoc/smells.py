@@ -502,30 +502,32 @@ def detect(text: str) -> list[Smell]:
     def searched(pattern: re.Pattern[str]) -> bool:
         return lower is None or (some_needle and _NEEDLES[pattern].search(lower) is not None)
 
-    for m in _SUBJECTIVE.finditer(body) if searched(_SUBJECTIVE) else ():
-        add("smell-subjective", m.group(0))
-    if not _DIGIT.search(body) and searched(_VAGUE):
-        for m in _VAGUE.finditer(body):
-            if not _GRADED.search(body, 0, m.start()):  # "more reliable", "most secure": another smell
-                add("smell-vague", m.group(0))
-    for m in _LOOPHOLE.finditer(body) if searched(_LOOPHOLE) else ():
-        add("smell-loophole", m.group(0))
-    for m in _OPEN_ENDED.finditer(body) if searched(_OPEN_ENDED) else ():
-        add("smell-open-ended", m.group(0).rstrip("."))
-    for m in _SUPERLATIVE.finditer(body) if searched(_SUPERLATIVE) else ():
-        add("smell-superlative", m.group(0))
-    comparative = searched(_COMPARATIVE)
+    # the filtered expressions are asked for only when the text holds some needle (most have none)
+    if some_needle:
+        for m in _SUBJECTIVE.finditer(body) if searched(_SUBJECTIVE) else ():
+            add("smell-subjective", m.group(0))
+        if searched(_VAGUE) and not _DIGIT.search(body):
+            for m in _VAGUE.finditer(body):
+                if not _GRADED.search(body, 0, m.start()):  # "more reliable", "most secure": another smell
+                    add("smell-vague", m.group(0))
+        for m in _LOOPHOLE.finditer(body) if searched(_LOOPHOLE) else ():
+            add("smell-loophole", m.group(0))
+        for m in _OPEN_ENDED.finditer(body) if searched(_OPEN_ENDED) else ():
+            add("smell-open-ended", m.group(0).rstrip("."))
+        for m in _SUPERLATIVE.finditer(body) if searched(_SUPERLATIVE) else ():
+            add("smell-superlative", m.group(0))
+    comparative = some_needle and searched(_COMPARATIVE)
     for sentence in _SENTENCE.split(body):
         for m in _COMPARATIVE.finditer(sentence) if comparative else ():
             if not _REFERENCE.search(sentence):
                 add("smell-comparative", m.group(0))
         _universal(sentence, add)
         _pronoun(sentence, add)
-    for m in _WEAK_MODAL.finditer(body) if searched(_WEAK_MODAL) else ():
+    for m in _WEAK_MODAL.finditer(body) if some_needle and searched(_WEAK_MODAL) else ():
         if not (m.group(0).lower() == "may" and text[m.start()] == "M" and m.start() > 0):
             add("smell-weak-modal", m.group(0).split()[-1] if "can" in m.group(0).lower() else m.group(0))
     _compound(body, add, lower)
-    for m in _VAGUE_QUANTITY.finditer(body) if searched(_VAGUE_QUANTITY) else ():
+    for m in _VAGUE_QUANTITY.finditer(body) if some_needle and searched(_VAGUE_QUANTITY) else ():
         add("smell-vague-quantity", m.group(0))
     return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
 
