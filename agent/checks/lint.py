@@ -487,12 +487,12 @@ _TODO = re.compile(r"\b(TBD|TBA|TODO|FIXME)\b")
 
 
 @functools.lru_cache(maxsize=64)
-def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+def _leftover_keys(placeholders: frozenset[str]) -> tuple[tuple[str, str, frozenset[str]], ...]:
     """A template's instructions long enough to report when left in a spec, longest first (ties in
     text order), each with its lower-case form and its inner words (whitespace on both sides): worked
     out once per template, not once per spec."""
     long_enough = sorted((p for p in placeholders if len(p) >= 12), key=lambda p: (-len(p), p))
-    return tuple((p, p.lower(), tuple(p.lower().split()[1:-1])) for p in long_enough)
+    return tuple((p, p.lower(), frozenset(p.lower().split()[1:-1])) for p in long_enough)
 
 
 def _placeholder_candidates(
@@ -559,7 +559,7 @@ def _check_placeholders(lines: _Lines, outline: TemplateOutline) -> list[Finding
     leftovers = [
         text_left
         for text_left, lower, inner in _leftover_keys(outline.placeholders)
-        if all(word in words for word in inner) and lower in everything
+        if inner <= words and lower in everything
     ]
     items = lines.items
     for n in _placeholder_candidates(lines, bares, everything, leftovers):
