@@ -13,6 +13,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -41,27 +42,46 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def lines_containing(lines: list[str], needles: tuple[str, ...]) -> list[int]:
+    """The indices, in order, of the lines that contain one of ``needles``: each needle is looked for in
+    the lines joined (a few searches in C, not one look per line) and its finds counted to their line."""
+    joined = "".join(lines)
+    starts = [0, *accumulate(map(len, lines))]  # where each line starts in ``joined``
+    found: set[int] = set()
+    for needle in needles:
+        at = joined.find(needle)
+        while at != -1:
+            line = bisect.bisect_right(starts, at) - 1
+            if at + len(needle) <= starts[line + 1]:  # within the line: lines without a line end join up
+                found.add(line)
+                at = joined.find(needle, starts[line + 1])
+            else:
+                at = joined.find(needle, at + 1)
+    return sorted(found)
+
+
 def fence_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it lies inside (or opens/closes) a fenced code block."""
-    mask: list[bool] = []
+    mask = [False] * len(lines)
     opener: str | None = None
-    for line in lines:
-        match = _FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None  # most lines: no look
+    opened_at = 0
+    # only a line with three backticks or tildes can open or close a block: the others are not looked at
+    for index in lines_containing(lines, ("```", "~~~")):
+        line = lines[index]
+        match = _FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None
+        if match is None:
+            continue
         if opener is None:
-            if match:
-                opener = match.group(1)
-                mask.append(True)
-            else:
-                mask.append(False)
-        else:
-            mask.append(True)
-            if (
-                match
-                and match.group(1)[0] == opener[0]
-                and len(match.group(1)) >= len(opener)
-                and not line.strip()[len(match.group(1)) :].strip()
-            ):
-                opener = None
+            opener, opened_at = match.group(1), index
+        elif (
+            match.group(1)[0] == opener[0]
+            and len(match.group(1)) >= len(opener)
+            and not line.strip()[len(match.group(1)) :].strip()
+        ):
+            mask[opened_at : index + 1] = [True] * (index + 1 - opened_at)
+            opener = None
+    if opener is not None:  # never closed: code to the end
+        mask[opened_at:] = [True] * (len(lines) - opened_at)
     return mask
 
 
@@ -313,7 +333,7 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
     fenced = fence_mask(lines)
 
     # the lines that can be headings (a '#' after the indentation), so each later look is over a few lines
-    hashes = [i for i, line in enumerate(lines) if not fenced[i] and line.lstrip(" ")[:1] == "#"]
+    hashes = [i for i in lines_containing(lines, ("#",)) if not fenced[i] and lines[i].lstrip(" ")[:1] == "#"]
     h2 = [i for i in hashes if _H2.match(lines[i].rstrip("\n"))]
     if not h2:
         raise InputError(

@@ -456,3 +456,42 @@ def test_the_structure_rule_looks_at_every_line_its_expressions_match(tmp_path: 
         assert not any(items[k].text.lstrip().startswith(("- item", "* item", "text")) for k in candidates)
         matched += len(wanted)
     assert matched > 500
+
+
+def _fence_mask_line_by_line(lines: list[str]) -> list[bool]:
+    """What ``fence_mask`` says, worked out one line after the other (as it was)."""
+    fence = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+    mask: list[bool] = []
+    opener: str | None = None
+    for line in lines:
+        match = fence.match(line)
+        if opener is None:
+            mask.append(match is not None)
+            opener = match.group(1) if match else None
+        else:
+            mask.append(True)
+            closing = match.group(1) if match else ""
+            if (
+                closing[:1] == opener[0]
+                and len(closing) >= len(opener)
+                and not line.strip()[len(closing) :].strip()
+            ):
+                opener = None
+    return mask
+
+
+def test_fences_and_headings_are_found_by_searching_the_joined_lines() -> None:
+    pool = [
+        "```\n", "```python\n", "````\n", "~~~\n", "~~~~ \n", "   ```\n", "    ```\n", "``` x\n",
+        "text ```\n", "`", "``", "~", "# Heading\n", "  ## Sub\n", "C# code\n", "text\n", "\n", "``", "#",
+    ]  # fmt: skip
+    rng = random.Random(37)
+    fenced_lines = 0
+    for _ in range(3_000):
+        lines = [rng.choice(pool) for _ in range(rng.randint(0, 25))]
+        assert document_module.fence_mask(lines) == _fence_mask_line_by_line(lines), lines
+        for needles in (("```", "~~~"), ("#",)):
+            wanted = [n for n, line in enumerate(lines) if any(needle in line for needle in needles)]
+            assert document_module.lines_containing(lines, needles) == wanted, lines
+        fenced_lines += sum(document_module.fence_mask(lines))
+    assert fenced_lines > 10_000
