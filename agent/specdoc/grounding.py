@@ -424,8 +424,10 @@ def technologies(text: str, language: str = ENGLISH) -> list[str]:
         word = match.group(0).strip(".")
         if len(word) < 2 or word.lower() in _STOP or not word.isascii():
             continue
-        # a capital after a hyphen is a German compound's noun (E-Mail), not an inner capital
-        inner = any(c.isupper() and word[i] != "-" for i, c in enumerate(word[1:]))
+        # a capital after a hyphen is a German compound's noun (E-Mail), not an inner capital (the word
+        # is ASCII: one without a capital after its first letter has none)
+        rest = word[1:]
+        inner = rest != rest.lower() and any(c.isupper() and word[i] != "-" for i, c in enumerate(rest))
         capital = word[0].isupper()
         if not capital and not inner:
             continue
