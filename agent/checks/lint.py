@@ -22,6 +22,7 @@ from agent.io.sanitize import CONTROL_CHARS
 from agent.specdoc.alternation import any_of
 from agent.specdoc.document import (
     SpecDocument,
+    lines_containing,
     load_spec,
     normalise_heading,
     parse_spec,
@@ -273,8 +274,8 @@ class _Lines:
         subs, wheres = [""] * count, list(sections)
         heads = [
             n
-            for n, text in enumerate(texts)
-            if "### " in text and not fenced[n] and text.lstrip().startswith("### ")
+            for n in lines_containing(texts, ("### ",))
+            if not fenced[n] and texts[n].lstrip().startswith("### ")
         ]
         changes = [n for n in range(1, count) if sections[n] != sections[n - 1]]  # where a section starts
         for k, n in enumerate(heads):
@@ -466,7 +467,12 @@ def _check_empty(section: str, start: int, lines: list[str], mask: list[bool], t
     if "[NEEDS ATTENTION" in text:
         return found  # the marker is the finding; its empty subsections follow from it
     # the headings, found in the section's text at once (then counted to their line), outside code
-    heads = [i for i in (text.count("\n", 0, m.start()) for m in _SUBHEADINGS.finditer(text)) if not mask[i]]
+    heads: list[int] = []
+    line = last = 0
+    for match in _SUBHEADINGS.finditer(text):
+        line, last = line + text.count("\n", last, match.start()), match.start()
+        if not mask[line]:
+            heads.append(line)
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
         body = "".join(lines[i + 1 : stop]).strip()
