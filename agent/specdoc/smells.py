@@ -517,11 +517,13 @@ def detect(text: str) -> list[Smell]:
         for m in _SUPERLATIVE.finditer(body) if searched(_SUPERLATIVE) else ():
             add("smell-superlative", m.group(0))
     comparative = some_needle and searched(_COMPARATIVE)
+    universal = lower is None or _UNIVERSAL_NEEDLE.search(lower) is not None
     for sentence in _SENTENCE.split(body):
         for m in _COMPARATIVE.finditer(sentence) if comparative else ():
             if not _REFERENCE.search(sentence):
                 add("smell-comparative", m.group(0))
-        _universal(sentence, add)
+        if universal:
+            _universal(sentence, add)
         _pronoun(sentence, add)
     for m in _WEAK_MODAL.finditer(body) if some_needle and searched(_WEAK_MODAL) else ():
         if not (m.group(0).lower() == "may" and text[m.start()] == "M" and m.start() > 0):
@@ -530,6 +532,10 @@ def detect(text: str) -> list[Smell]:
     for m in _VAGUE_QUANTITY.finditer(body) if some_needle and searched(_VAGUE_QUANTITY) else ():
         add("smell-vague-quantity", m.group(0))
     return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
+
+
+#: what ASCII text must hold (in lower case) for ``_UNIVERSAL`` to match in it: each of its words has one
+_UNIVERSAL_NEEDLE = any_of(("always", "never", "all", "every", "any", "nothing"))
 
 
 def _universal(sentence: str, add: _Add) -> None:

@@ -167,6 +167,7 @@ def test_the_smell_word_filter_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     everywhere = re.compile("")
     monkeypatch.setattr(smells, "_NEEDLES", {pattern: everywhere for pattern in smells._NEEDS})
     monkeypatch.setattr(smells, "_ANY_NEEDLE", everywhere)
+    monkeypatch.setattr(smells, "_UNIVERSAL_NEEDLE", everywhere)
     monkeypatch.setattr(smells, "_AND_OR_TEXT", "")  # in every text
     monkeypatch.setattr(smells, "_CLAUSE_PRONOUNS", _Everything())
     assert [smells.detect(text) for text in texts] == filtered
