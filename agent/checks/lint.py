@@ -533,8 +533,9 @@ _EXAMPLE_START = re.compile(r"e\.g\.|z\.|p\.")
 
 
 def _line_ends(lines: Iterable[str]) -> list[int]:
-    """The offset of the line break after each line in the lines joined with line breaks."""
-    return [end + n for n, end in enumerate(accumulate(map(len, lines)))]
+    """The offset of the line break after each line in the lines joined with line breaks (each line and
+    its break added up from -1, all in C)."""
+    return list(accumulate(map((1).__add__, map(len, lines)), initial=-1))[1:]
 
 
 def _lines_matching(pattern: re.Pattern[str], joined: str, ends: list[int]) -> set[int]:

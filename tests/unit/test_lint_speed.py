@@ -496,3 +496,14 @@ def test_fences_and_headings_are_found_by_searching_the_joined_lines() -> None:
             assert document_module.lines_containing(lines, needles) == wanted, lines
         fenced_lines += sum(document_module.fence_mask(lines))
     assert fenced_lines > 10_000
+
+
+def test_line_ends_are_the_offsets_of_the_line_breaks() -> None:
+    rng = random.Random(41)
+    for _ in range(2_000):
+        lines = [
+            "".join(rng.choice("ab \u00e9") for _ in range(rng.randint(0, 5)))
+            for _ in range(rng.randint(0, 8))
+        ]
+        joined = "\n".join(lines) + "\n"
+        assert lint_module._line_ends(lines) == [n for n, c in enumerate(joined) if c == "\n"][: len(lines)]
