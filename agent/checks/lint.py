@@ -306,7 +306,7 @@ class _Lines:
 # -- sections ---------------------------------------------------------------------------------------
 
 _HEADING_PLACEHOLDER = re.compile(r"\[[^\]]+\]")
-_SUBHEADINGS = re.compile(r"^ {0,3}#{2,3}\s", re.MULTILINE)
+_SUBHEADINGS = re.compile(r" {0,3}#{2,3}\s")  # matched at a line's start
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
 
 
@@ -450,29 +450,21 @@ def _check_sections(doc: SpecDocument, outline: TemplateOutline) -> list[Finding
         # the section's lines and fences as the whole body has them: a section starts outside any fence
         first = section.start_line - 1 - offset
         last = first + section.text.count("\n") + (0 if section.text.endswith("\n") else 1)
+        if "[NEEDS ATTENTION" in section.text:
+            continue  # the marker is the finding; its empty subsections follow from it
+        rows = doc.body_heading_rows
+        candidates = rows[bisect.bisect_left(rows, first) : bisect.bisect_left(rows, last)]
         found += _check_empty(
-            section.title,
-            section.start_line,
-            doc.body_lines[first:last],
-            doc.body_fenced[first:last],
-            section.text,
+            section.title, section.start_line, doc.body_lines[first:last], [i - first for i in candidates]
         )
     return found
 
 
-def _check_empty(section: str, start: int, lines: list[str], mask: list[bool], text: str) -> list[Finding]:
+def _check_empty(section: str, start: int, lines: list[str], candidates: list[int]) -> list[Finding]:
     """A heading followed only by blank lines (or directly by a deeper/sibling heading) is empty.
-    ``text``: the section's lines joined."""
+    ``candidates``: the section's lines that can be headings (outside code, '#' first), in order."""
     found: list[Finding] = []
-    if "[NEEDS ATTENTION" in text:
-        return found  # the marker is the finding; its empty subsections follow from it
-    # the headings, found in the section's text at once (then counted to their line), outside code
-    heads: list[int] = []
-    line = last = 0
-    for match in _SUBHEADINGS.finditer(text):
-        line, last = line + text.count("\n", last, match.start()), match.start()
-        if not mask[line]:
-            heads.append(line)
+    heads = [i for i in candidates if _SUBHEADINGS.match(lines[i])]
     for n, i in enumerate(heads):
         stop = heads[n + 1] if n + 1 < len(heads) else len(lines)
         body = "".join(lines[i + 1 : stop]).strip()

@@ -60,6 +60,11 @@ def lines_containing(lines: list[str], needles: tuple[str, ...]) -> list[int]:
     return sorted(found)
 
 
+def heading_rows(lines: list[str], fenced: list[bool]) -> list[int]:
+    """The lines that can be headings, in order: outside code, a '#' after the indentation (spaces)."""
+    return [i for i in lines_containing(lines, ("#",)) if not fenced[i] and lines[i].lstrip(" ")[:1] == "#"]
+
+
 def fence_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it lies inside (or opens/closes) a fenced code block."""
     mask = [False] * len(lines)
@@ -158,6 +163,11 @@ class SpecDocument:
     def body_fenced(self) -> list[bool]:
         """For each body line, whether it lies in a fenced code block (:func:`fence_mask`)."""
         return fence_mask(self.body_lines)
+
+    @functools.cached_property
+    def body_heading_rows(self) -> list[int]:
+        """The body lines that can be headings (:func:`heading_rows`): every heading is among them."""
+        return heading_rows(self.body_lines, self.body_fenced)
 
     @functools.cached_property
     def body_requirements(self) -> list[re.Match[str] | None]:
@@ -332,8 +342,7 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
     lines = split_lines(fm.body)
     fenced = fence_mask(lines)
 
-    # the lines that can be headings (a '#' after the indentation), so each later look is over a few lines
-    hashes = [i for i in lines_containing(lines, ("#",)) if not fenced[i] and lines[i].lstrip(" ")[:1] == "#"]
+    hashes = heading_rows(lines, fenced)
     h2 = [i for i in hashes if _H2.match(lines[i].rstrip("\n"))]
     if not h2:
         raise InputError(
@@ -392,7 +401,7 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
     )
     # the body is these lines joined (preamble, sections, footer): hand the document what was worked out
     # here instead of splitting and scanning it for fences again (cached_property reads the instance dict)
-    doc.__dict__.update(body=fm.body, body_lines=lines, body_fenced=fenced)
+    doc.__dict__.update(body=fm.body, body_lines=lines, body_fenced=fenced, body_heading_rows=hashes)
     return doc
 
 

@@ -495,6 +495,13 @@ def test_fences_and_headings_are_found_by_searching_the_joined_lines() -> None:
             wanted = [n for n, line in enumerate(lines) if any(needle in line for needle in needles)]
             assert document_module.lines_containing(lines, needles) == wanted, lines
         fenced_lines += sum(document_module.fence_mask(lines))
+        # every heading, and every line the empty-section rule takes for one, is among the heading rows
+        mask = document_module.fence_mask(lines)
+        rows = document_module.heading_rows(lines, mask)
+        assert rows == [n for n, line in enumerate(lines) if not mask[n] and line.lstrip(" ")[:1] == "#"]
+        assert {
+            n for n, line in enumerate(lines) if not mask[n] and lint_module._SUBHEADINGS.match(line)
+        } <= set(rows)
     assert fenced_lines > 10_000
 
 
