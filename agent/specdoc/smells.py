@@ -276,6 +276,8 @@ _VAGUE_QUANTITY = re.compile(
 _DIGIT = re.compile(r"\d")
 _GRADED = re.compile(r"\b(?:more|most|less|least)\s+$", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Za-z])")
+#: what ``_SENTENCE`` needs (its first character is what ``re`` skips to)
+_SENTENCE_END = re.compile(r"[.;!?]\s")
 _TOKEN = re.compile(r"[A-Za-z][\w-]*")
 _FUNCTION_WORDS = frozenset(
     [
@@ -518,7 +520,8 @@ def detect(text: str) -> list[Smell]:
             add("smell-superlative", m.group(0))
     comparative = some_needle and searched(_COMPARATIVE)
     universal = lower is None or _UNIVERSAL_NEEDLE.search(lower) is not None
-    for sentence in _SENTENCE.split(body):
+    # most requirements are one sentence: split only a text with a sentence end before white space
+    for sentence in _SENTENCE.split(body) if _SENTENCE_END.search(body) else (body,):
         for m in _COMPARATIVE.finditer(sentence) if comparative else ():
             if not _REFERENCE.search(sentence):
                 add("smell-comparative", m.group(0))
