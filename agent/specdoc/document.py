@@ -343,7 +343,17 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
     fenced = fence_mask(lines)
 
     hashes = heading_rows(lines, fenced)
-    h2 = [i for i in hashes if _H2.match(lines[i].rstrip("\n"))]
+    # each line is matched once, by the expression of its level (the number of '#' it starts with)
+    h2_titles: dict[int, str] = {}
+    h3: list[tuple[int, str]] = []
+    for i in hashes:
+        marks = lines[i].lstrip(" ")
+        level = len(marks) - len(marks.lstrip("#"))
+        if level == 2 and (m := _H2.match(lines[i].rstrip("\n"))):
+            h2_titles[i] = m.group(1)
+        elif level == 3 and (m := _H3.match(lines[i].rstrip("\n"))):
+            h3.append((i, m.group(1)))
+    h2 = list(h2_titles)
     if not h2:
         raise InputError(
             f"{source} is not a spec: it has no '## ' sections.",
@@ -359,18 +369,15 @@ def parse_spec(text: str, *, source: str = "spec") -> SpecDocument:
             title, title_line = match.group(1), i + 1 + offset
             break
 
-    h3 = [(i, m.group(1)) for i in hashes if (m := _H3.match(lines[i].rstrip("\n")))]
     h3_rows = [i for i, _ in h3]
     sections: list[Section] = []
     for n, start in enumerate(h2):
         end = h2[n + 1] if n + 1 < len(h2) else stop
-        heading = _H2.match(lines[start].rstrip("\n"))
-        assert heading is not None
         first, last = bisect.bisect_right(h3_rows, start), bisect.bisect_left(h3_rows, end)
         subs = tuple(Subsection(title, i + 1 + offset) for i, title in h3[first:last])
         sections.append(
             Section(
-                title=heading.group(1),
+                title=h2_titles[start],
                 start_line=start + 1 + offset,
                 end_line=end + offset,
                 text="".join(lines[start:end]),

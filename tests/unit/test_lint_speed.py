@@ -516,3 +516,31 @@ def test_line_ends_are_the_offsets_of_the_line_breaks() -> None:
         ]
         joined = "\n".join(lines) + "\n"
         assert lint_module._line_ends(lines) == [n for n, c in enumerate(joined) if c == "\n"][: len(lines)]
+
+
+def test_headings_are_matched_once_by_the_expression_of_their_level() -> None:
+    pool = [
+        "## Two\n", "### Three\n", "#### Four\n", "# One\n", "##\tTab ##\n", "## C#\n", "   ## Indented\n",
+        "    ## Code\n", "##Tight\n", "### \n", "## ###\n", "text\n", "```\n", "\n", "#\n", "##\n",
+    ]  # fmt: skip
+    rng = random.Random(43)
+    h2 = document_module._H2
+    h3 = document_module._H3
+    for _ in range(3_000):
+        body = "## First\n" + "".join(rng.choice(pool) for _ in range(rng.randint(0, 20)))
+        doc = document_module.parse_spec(body)
+        lines, mask = split_lines(body), fence_mask(split_lines(body))
+        # the long way: every line outside code tried with both expressions
+        twos = [
+            (n, m.group(1))
+            for n, line in enumerate(lines)
+            if not mask[n] and (m := h2.match(line.rstrip("\n")))
+        ]
+        threes = [
+            (n, m.group(1))
+            for n, line in enumerate(lines)
+            if not mask[n] and (m := h3.match(line.rstrip("\n")))
+        ]
+        assert [(s.start_line - 1, s.title) for s in doc.sections] == twos, body
+        subsections = [(sub.line - 1, sub.title) for s in doc.sections for sub in s.subsections]
+        assert subsections == [(n, t) for n, t in threes if n > twos[0][0] and n < doc.sections[-1].end_line]
