@@ -577,11 +577,16 @@ def _pronoun(sentence: str, add: _Add) -> None:
             add("smell-pronoun", m.group(1))
 
 
+#: ``_OBLIGATION``'s words: ASCII text without one of them is not searched
+_OBLIGATION_WORDS = ("shall", "must", "will")
+
+
 def _compound(body: str, add: _Add, lower: str | None) -> None:
     """``lower``: the body in lower case when it is ASCII (else None)."""
     for m in _AND_OR.finditer(body) if lower is None or _AND_OR_TEXT in lower else ():
         add("smell-compound", m.group(0))
-    obligations = _OBLIGATION.findall(body)
+    searched = lower is None or any(word in lower for word in _OBLIGATION_WORDS)
+    obligations = _OBLIGATION.findall(body) if searched else []
     if len(obligations) >= 2:
         add("smell-compound", f"{len(obligations)} x {obligations[0].lower()}")
     if obligations:
