@@ -546,3 +546,11 @@ def test_headings_are_matched_once_by_the_expression_of_their_level() -> None:
         assert [(s.start_line - 1, s.title) for s in doc.sections] == twos, body
         subsections = [(sub.line - 1, sub.title) for s in doc.sections for sub in s.subsections]
         assert subsections == [(n, t) for n, t in threes if n > twos[0][0] and n < doc.sections[-1].end_line]
+
+
+def test_a_finding_as_a_dict_is_what_asdict_gives() -> None:
+    from dataclasses import asdict, fields
+
+    found = lint_module.finding("placeholder", "Overview", 12, "Unfilled template placeholder '[x]'.")
+    assert found.to_dict() == asdict(found)
+    assert list(found.to_dict()) == [f.name for f in fields(lint_module.Finding)]  # every field, in order
