@@ -305,8 +305,8 @@ class _Lines:
         #: each line's match of the requirement expression, read by the requirement and grounding rules
         #: (and trace, for fr-untraced)
         self.requirements: list[re.Match[str] | None] = doc.body_requirements
-        #: the lines joined (the body without its last line end), and where each line ends in it: a rule
-        #: searches the whole text once and counts its matches to their lines (``_lines_matching``)
+        #: the lines joined (the body without its last line end), and where each line ends in it: the
+        #: placeholder rules search the whole text once and count their matches to their lines
         self.joined = "\n".join(texts)
         self.ends = _line_ends(texts)
 
@@ -507,10 +507,10 @@ def _placeholder_candidates(
     """The lines the placeholder rules can find something on, in order; the others are not visited.
 
     ``bares``: each line without its brackets and markers ("" in code); ``everything``: them joined in
-    lower case. A marker, bracket or TODO needs its characters; an
-    example list needs "e.g.", "z." or "p." (case ignored: no other letter folds onto these); a pasted
-    leftover needs one of its clues in an ASCII line (any other line is looked at). Each is looked for
-    in the joined text at once, and its matches counted to their lines.
+    lower case. A marker, bracket or TODO needs its characters; an example list needs "e.g.", "z." or
+    "p." (case ignored: no other letter folds onto these); a pasted leftover needs one of its clues in
+    an ASCII line (any other line is looked at). Each is looked for in the joined text at once, and its
+    matches counted to their lines.
     """
     visit = _lines_matching(_MARKED, lines.joined, lines.ends)
     lowered_ends = _line_ends(everything.split("\n"))  # lower-casing adds no line break: aligned
