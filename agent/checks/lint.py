@@ -22,7 +22,6 @@ from agent.io.sanitize import CONTROL_CHARS
 from agent.specdoc.alternation import any_of
 from agent.specdoc.document import (
     SpecDocument,
-    lines_containing,
     load_spec,
     normalise_heading,
     parse_spec,
@@ -282,8 +281,8 @@ class _Lines:
         subs, wheres = [""] * count, list(sections)
         heads = [
             n
-            for n in lines_containing(texts, ("### ",))
-            if not fenced[n] and texts[n].lstrip().startswith("### ")
+            for n, text in enumerate(texts)
+            if "### " in text and not fenced[n] and text.lstrip().startswith("### ")
         ]
         changes = [n for n in range(1, count) if sections[n] != sections[n - 1]]  # where a section starts
         for k, n in enumerate(heads):

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -42,51 +41,32 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def lines_containing(lines: list[str], needles: tuple[str, ...]) -> list[int]:
-    """The indices, in order, of the lines that contain one of ``needles``: each needle is looked for in
-    the lines joined (a few searches in C, not one look per line) and its finds counted to their line."""
-    joined = "".join(lines)
-    starts = [0, *accumulate(map(len, lines))]  # where each line starts in ``joined``
-    found: set[int] = set()
-    for needle in needles:
-        at = joined.find(needle)
-        while at != -1:
-            line = bisect.bisect_right(starts, at) - 1
-            if at + len(needle) <= starts[line + 1]:  # within the line: lines without a line end join up
-                found.add(line)
-                at = joined.find(needle, starts[line + 1])
-            else:
-                at = joined.find(needle, at + 1)
-    return sorted(found)
-
-
 def heading_rows(lines: list[str], fenced: list[bool]) -> list[int]:
     """The lines that can be headings, in order: outside code, a '#' after the indentation (spaces)."""
-    return [i for i in lines_containing(lines, ("#",)) if not fenced[i] and lines[i].lstrip(" ")[:1] == "#"]
+    return [i for i, line in enumerate(lines) if not fenced[i] and line.lstrip(" ")[:1] == "#"]
 
 
 def fence_mask(lines: list[str]) -> list[bool]:
     """For each line, whether it lies inside (or opens/closes) a fenced code block."""
-    mask = [False] * len(lines)
+    mask: list[bool] = []
     opener: str | None = None
-    opened_at = 0
-    # only a line with three backticks or tildes can open or close a block: the others are not looked at
-    for index in lines_containing(lines, ("```", "~~~")):
-        line = lines[index]
-        match = _FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None
-        if match is None:
-            continue
+    for line in lines:
+        match = _FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None  # most lines: no look
         if opener is None:
-            opener, opened_at = match.group(1), index
-        elif (
-            match.group(1)[0] == opener[0]
-            and len(match.group(1)) >= len(opener)
-            and not line.strip()[len(match.group(1)) :].strip()
-        ):
-            mask[opened_at : index + 1] = [True] * (index + 1 - opened_at)
-            opener = None
-    if opener is not None:  # never closed: code to the end
-        mask[opened_at:] = [True] * (len(lines) - opened_at)
+            if match:
+                opener = match.group(1)
+                mask.append(True)
+            else:
+                mask.append(False)
+        else:
+            mask.append(True)
+            if (
+                match
+                and match.group(1)[0] == opener[0]
+                and len(match.group(1)) >= len(opener)
+                and not line.strip()[len(match.group(1)) :].strip()
+            ):
+                opener = None
     return mask
 
 
