@@ -483,6 +483,9 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 #: every spec), and one for all of them: most requirements contain no needle at all
 _NEEDLES = {pattern: any_of(words) for pattern, words in _NEEDS.items()}
 _ANY_NEEDLE = any_of(tuple(word for words in _NEEDS.values() for word in words))
+#: what ASCII text must hold (in lower case) for ``_UNIVERSAL`` to match in it: each of its words has one
+#: (apart from the filter above: these words are in most requirements, and would open it for all rules)
+_UNIVERSAL_NEEDLE = any_of(("always", "never", "all", "every", "any", "nothing"))
 
 
 def detect(text: str) -> list[Smell]:
@@ -501,8 +504,8 @@ def detect(text: str) -> list[Smell]:
     body = (_RATIONALE.sub("", text) or text) if cut else text
     lower = lowered if body is text else body.lower() if body.isascii() else None
 
-    def searched(pattern: re.Pattern[str]) -> bool:
-        return lower is None or (some_needle and _NEEDLES[pattern].search(lower) is not None)
+    def searched(pattern: re.Pattern[str]) -> bool:  # asked only when some needle is in the text
+        return lower is None or _NEEDLES[pattern].search(lower) is not None
 
     # the filtered expressions are asked for only when the text holds some needle (most have none)
     if some_needle:
@@ -535,10 +538,6 @@ def detect(text: str) -> list[Smell]:
     for m in _VAGUE_QUANTITY.finditer(body) if some_needle and searched(_VAGUE_QUANTITY) else ():
         add("smell-vague-quantity", m.group(0))
     return [Smell(rule, tuple(words)) for rule, words in sorted(found.items())]
-
-
-#: what ASCII text must hold (in lower case) for ``_UNIVERSAL`` to match in it: each of its words has one
-_UNIVERSAL_NEEDLE = any_of(("always", "never", "all", "every", "any", "nothing"))
 
 
 def _universal(sentence: str, add: _Add) -> None:
